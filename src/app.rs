@@ -1,0 +1,130 @@
+//! The daemon: built from settings, run until a shutdown future resolves.
+//!
+//! `run` opens the database (starting the private cluster when no URL is configured),
+//! applies migrations, imports `board.file` when set, starts the workers, and on shutdown
+//! tells them to stop, waits at most `daemon.shutdown_grace_seconds`, and closes the
+//! database (stopping the private cluster if this was its last user).
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::Settings;
+use crate::database::Database;
+use crate::{registry, store};
+
+/// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
+/// shutdown has begun.
+#[derive(Clone)]
+pub struct Shutdown {
+    receiver: watch::Receiver<bool>,
+}
+
+impl Shutdown {
+    pub fn new() -> (watch::Sender<bool>, Shutdown) {
+        let (sender, receiver) = watch::channel(false);
+        (sender, Shutdown { receiver })
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.receiver.borrow()
+    }
+
+    pub async fn stopped(&mut self) {
+        // An Err means the sender is gone: that is a shutdown too.
+        let _ = self.receiver.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let database = Database::open(settings).await?;
+    if let Err(err) = store::migrate(&database.pool).await {
+        let _ = database.close().await;
+        return Err(err).context("failed to apply database migrations");
+    }
+    Ok(database)
+}
+
+/// Imports the registry file named by `board.file`, if any.
+pub async fn import_board_file(settings: &Settings, database: &Database) -> anyhow::Result<()> {
+    let Some(path) = &settings.board.file else {
+        return Ok(());
+    };
+    let registry = registry::load(path)?;
+    let summary = store::registry::import(&database.pool, &registry, "system")
+        .await
+        .with_context(|| format!("failed to import the board registry {}", path.display()))?;
+    tracing::info!(file = %path.display(), summary = %serde_json::to_string(&summary).unwrap_or_default(), "board registry imported");
+    Ok(())
+}
+
+/// Runs the daemon until `shutdown` resolves, then stops within the grace period.
+pub async fn run_until_stopped(
+    settings: Settings,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let database = open_database(&settings).await?;
+    let result = serve(&settings, &database, shutdown).await;
+    let closed = database.close().await;
+    result?;
+    closed
+}
+
+async fn serve(
+    settings: &Settings,
+    database: &Database,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    import_board_file(settings, database).await?;
+
+    let (stop, _stop_signal) = Shutdown::new();
+    let workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    tracing::info!(workers = workers.len(), "minuted is running");
+
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = stop.send(true);
+
+    let grace = Duration::from_secs(settings.daemon.shutdown_grace_seconds);
+    let drained = tokio::time::timeout(grace, drain(workers)).await;
+    match drained {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(
+                grace_seconds = grace.as_secs(),
+                "workers did not stop within the grace period; abandoning them"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn drain(mut workers: JoinSet<anyhow::Result<()>>) -> anyhow::Result<()> {
+    let mut first_error = None;
+    while let Some(joined) = workers.join_next().await {
+        let result = joined.context("a worker panicked").and_then(|r| r);
+        if let Err(err) = result {
+            tracing::error!(error = %format!("{err:#}"), "worker failed");
+            first_error.get_or_insert(err);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Listens for SIGINT and SIGTERM from now on (so a signal that arrives while the
+/// database starts is not lost) and resolves on the first.
+pub fn termination_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("received SIGINT"),
+            _ = terminate.recv() => tracing::info!("received SIGTERM"),
+        }
+    })
+}

@@ -1,0 +1,202 @@
+//! The command line: what each command does and how it prints. Tables for people,
+//! `--json` for scripts (an array or object on stdout and nothing else there). Errors go
+//! to stderr through `main` and exit non-zero.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::config::{self, Loaded};
+use crate::logging::LogFormat;
+use crate::{app, registry, store};
+
+#[derive(Debug, Parser)]
+#[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
+pub struct Cli {
+    /// Config file (TOML). Without one, the embedded defaults: Maildir in ./mail/inbox,
+    /// .eml files out to ./mail/outbox, a private PostgreSQL cluster in ./var.
+    #[arg(long, global = true, env = "MINUTED_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `minuted=debug,sqlx=warn` (default: RUST_LOG, else info).
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon until SIGINT or SIGTERM.
+    Run,
+    /// Apply the database migrations embedded in this binary, then exit.
+    Migrate,
+    /// Validate the configuration and say what is wrong, key by key.
+    CheckConfig,
+    /// The board registry: organisations, members, meetings, agenda items.
+    #[command(subcommand)]
+    Board(BoardCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BoardCommand {
+    /// Import (upsert) a registry file in one transaction; members removed from the file
+    /// are marked inactive, never deleted.
+    Import {
+        /// The registry TOML file, e.g. deploy/examples/lcjb.toml.
+        file: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show the registry.
+    Show {
+        /// Board slug, when the database holds more than one board.
+        #[arg(long)]
+        board: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Output {
+    /// Print JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Loads the settings named on the command line (or in the environment) and validates them.
+pub fn settings(config: Option<&Path>) -> anyhow::Result<Loaded> {
+    let loaded = config::load(config, std::env::vars())?;
+    loaded.settings.validate()?;
+    Ok(loaded)
+}
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::CheckConfig => check_config(cli.config.as_deref()),
+        Command::Run => {
+            let signal = app::termination_signal()?;
+            let loaded = settings(cli.config.as_deref())?;
+            log_settings(&loaded);
+            app::run_until_stopped(loaded.settings, signal).await
+        }
+        Command::Migrate => {
+            let loaded = settings(cli.config.as_deref())?;
+            let applied = with_database(&loaded, async |pool| {
+                Ok(store::applied_migrations(pool).await?)
+            })
+            .await?;
+            println!("database schema is at version {applied}");
+            Ok(())
+        }
+        Command::Board(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            board(command, &loaded).await
+        }
+    }
+}
+
+fn check_config(config: Option<&Path>) -> anyhow::Result<()> {
+    let loaded = settings(config)?;
+    let source = loaded.file.as_ref().map_or_else(
+        || "embedded defaults".to_owned(),
+        |p| p.display().to_string(),
+    );
+    let overrides = if loaded.overrides.is_empty() {
+        String::new()
+    } else {
+        format!(" with overrides from {}", loaded.overrides.join(", "))
+    };
+    if let Some(file) = &loaded.settings.board.file {
+        registry::load(file).context("board.file does not hold a valid registry")?;
+    }
+    println!("configuration OK: {source}{overrides}");
+    Ok(())
+}
+
+fn log_settings(loaded: &Loaded) {
+    let source = loaded.file.as_ref().map_or_else(
+        || "embedded defaults".to_owned(),
+        |p| p.display().to_string(),
+    );
+    tracing::info!(config = %source, overrides = ?loaded.overrides, "settings loaded");
+    tracing::debug!(settings = ?loaded.settings, "effective settings");
+}
+
+async fn board(command: BoardCommand, loaded: &Loaded) -> anyhow::Result<()> {
+    match command {
+        BoardCommand::Import { file, output } => {
+            // Parse before touching the database: an invalid file never starts a cluster.
+            let parsed = registry::load(&file)?;
+            let summary = with_database(loaded, async |pool| {
+                store::registry::import(pool, &parsed, "cli")
+                    .await
+                    .with_context(|| format!("failed to import {}", file.display()))
+            })
+            .await?;
+            if output.json {
+                print_json(&summary)
+            } else {
+                println!("{}", render_import_summary(&summary));
+                Ok(())
+            }
+        }
+        BoardCommand::Show { board, output } => {
+            let view = with_database(loaded, async |pool| {
+                Ok(store::registry::show(pool, board.as_deref()).await?)
+            })
+            .await?;
+            if output.json {
+                print_json(&view)
+            } else {
+                print!("{}", registry::render_text(&view));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Opens (and migrates) the database, runs `work`, and closes the database whatever
+/// `work` returned, so a failing command never leaves the private cluster running.
+async fn with_database<T>(
+    loaded: &Loaded,
+    work: impl AsyncFnOnce(&PgPool) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let database = app::open_database(&loaded.settings).await?;
+    let result = work(&database.pool).await;
+    let closed = database.close().await;
+    let value = result?;
+    closed?;
+    Ok(value)
+}
+
+fn render_import_summary(summary: &store::registry::ImportSummary) -> String {
+    let mut lines = vec![format!("board {} imported", summary.board)];
+    for (what, counts) in [
+        ("organisations", &summary.organisations),
+        ("members", &summary.members),
+        ("meetings", &summary.meetings),
+        ("agenda items", &summary.items),
+    ] {
+        lines.push(format!(
+            "  {what:<14} {} added, {} updated, {} deactivated, {} unchanged",
+            counts.added, counts.updated, counts.deactivated, counts.unchanged
+        ));
+    }
+    lines.join("\n")
+}
+
+pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value).context("failed to encode JSON")?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,741 @@
+//! Settings: the TOML file, its environment overrides, defaults, and validation.
+//!
+//! Where a value comes from, in order of precedence: `MINUTED__SECTION__KEY` variables,
+//! `DATABASE_URL` (for `database.url`), the file named by `--config` or `MINUTED_CONFIG`,
+//! and the embedded defaults (which make `minuted run` work with no file at all).
+//! Unknown keys are errors wherever they come from. Secrets are [`Secret`] and never
+//! appear in `Debug` output or logs.
+//!
+//! This module does not open connections or files other than the config file itself.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A value that must not be printed: passwords, the approval key, a database URL that may
+/// carry a password.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Private database cluster, spool and state live here.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub board: BoardSettings,
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub mailbox: MailboxSettings,
+    #[serde(default)]
+    pub outgoing: OutgoingSettings,
+    #[serde(default)]
+    pub approval: ApprovalSettings,
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardSettings {
+    /// Registry file imported at the start of `run` (same format as `board import`).
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Absent: minuted runs its own PostgreSQL cluster in `data_dir/postgres`.
+    pub url: Option<Secret>,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailboxSource {
+    Maildir,
+    Imap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    Tls,
+    Starttls,
+    Plain,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxSettings {
+    #[serde(default = "default_mailbox_source")]
+    pub source: MailboxSource,
+    /// Maildir root (with `new/`, `cur/`, `tmp/`).
+    #[serde(default = "default_inbox_path")]
+    pub path: PathBuf,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub security: Security,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    #[serde(default = "default_folders")]
+    pub folders: Vec<String>,
+    /// What to do with a message once it is safely stored: `seen`, `leave` or `move:Folder`.
+    #[serde(default = "default_after")]
+    pub after: String,
+    /// Larger messages are recorded with their headers only.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: u64,
+}
+
+impl Default for MailboxSettings {
+    fn default() -> Self {
+        MailboxSettings {
+            source: default_mailbox_source(),
+            path: default_inbox_path(),
+            host: None,
+            port: None,
+            security: default_tls(),
+            username: None,
+            password: None,
+            folders: default_folders(),
+            after: default_after(),
+            max_message_bytes: default_max_message_bytes(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    File,
+    Smtp,
+    Sendmail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutgoingSettings {
+    #[serde(default = "default_transport")]
+    pub transport: Transport,
+    /// File transport: one `.eml` per message.
+    #[serde(default = "default_outbox_path")]
+    pub path: PathBuf,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    #[serde(default = "default_starttls")]
+    pub security: Security,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// The From of everything minuted sends.
+    #[serde(default = "default_from")]
+    pub from: String,
+}
+
+impl Default for OutgoingSettings {
+    fn default() -> Self {
+        OutgoingSettings {
+            transport: default_transport(),
+            path: default_outbox_path(),
+            host: None,
+            port: None,
+            security: default_starttls(),
+            username: None,
+            password: None,
+            from: default_from(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSettings {
+    /// HMAC key for reply tokens; at least 32 characters.
+    pub secret: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// How long `run` waits for its workers to finish after SIGINT/SIGTERM.
+    #[serde(default = "default_shutdown_grace_seconds")]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            shutdown_grace_seconds: default_shutdown_grace_seconds(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./var")
+}
+fn default_max_connections() -> u32 {
+    10
+}
+fn default_mailbox_source() -> MailboxSource {
+    MailboxSource::Maildir
+}
+fn default_inbox_path() -> PathBuf {
+    PathBuf::from("./mail/inbox")
+}
+fn default_tls() -> Security {
+    Security::Tls
+}
+fn default_starttls() -> Security {
+    Security::Starttls
+}
+fn default_folders() -> Vec<String> {
+    vec!["INBOX".to_owned()]
+}
+fn default_after() -> String {
+    "seen".to_owned()
+}
+fn default_max_message_bytes() -> u64 {
+    50 * 1024 * 1024
+}
+fn default_transport() -> Transport {
+    Transport::File
+}
+fn default_outbox_path() -> PathBuf {
+    PathBuf::from("./mail/outbox")
+}
+fn default_from() -> String {
+    "LCJB Secretariat <lcjb@board.example>".to_owned()
+}
+fn default_shutdown_grace_seconds() -> u64 {
+    8
+}
+
+/// Where the settings came from, for logs and `check-config`.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub settings: Settings,
+    /// The config file read, if any.
+    pub file: Option<PathBuf>,
+    /// Names of the environment variables that overrode a key.
+    pub overrides: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("invalid settings:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+/// One thing wrong with valid-looking settings: which key, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+const ENV_PREFIX: &str = "MINUTED__";
+
+/// Loads settings from `file` (or none), then applies `env` overrides. `env` is passed in
+/// rather than read here so tests can give their own.
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded, ConfigError> {
+    let (mut table, file) = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let table = parse_file(path, &text)?;
+            (table, Some(path.to_owned()))
+        }
+        None => (toml::Table::new(), None),
+    };
+
+    let mut overrides = Vec::new();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) || k == "DATABASE_URL")
+        .collect();
+    // `MINUTED__DATABASE__URL` wins over `DATABASE_URL`: the more specific name.
+    vars.sort_by_key(|(k, _)| k != "DATABASE_URL");
+    for (var, value) in vars {
+        let path: Vec<String> = if var == "DATABASE_URL" {
+            vec!["database".into(), "url".into()]
+        } else {
+            var[ENV_PREFIX.len()..]
+                .split("__")
+                .map(|part| part.to_ascii_lowercase())
+                .collect()
+        };
+        if path.iter().any(String::is_empty) {
+            return Err(ConfigError::Env {
+                var,
+                message: format!("expected {ENV_PREFIX}SECTION__KEY or {ENV_PREFIX}KEY"),
+            });
+        }
+        set_path(&mut table, &path, env_value(&value)).map_err(|message| ConfigError::Env {
+            var: var.clone(),
+            message,
+        })?;
+        overrides.push(var);
+    }
+
+    let settings: Settings = toml::Value::Table(table).try_into().map_err(|err| {
+        let message = toml_message(&err);
+        match (&file, overrides.is_empty()) {
+            (Some(path), true) => ConfigError::File {
+                path: path.clone(),
+                message,
+            },
+            (None, true) => ConfigError::File {
+                path: PathBuf::from("(defaults)"),
+                message,
+            },
+            _ => ConfigError::Env {
+                var: overrides.join(", "),
+                message,
+            },
+        }
+    })?;
+    Ok(Loaded {
+        settings,
+        file,
+        overrides,
+    })
+}
+
+/// Parses the file and checks it against [`Settings`] on its own, so an unknown key or a
+/// wrong type in the file is reported with its line and column.
+fn parse_file(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+    let located = |err: toml::de::Error| {
+        let (line, column) = err
+            .span()
+            .map(|span| line_column(text, span.start))
+            .unwrap_or((1, 1));
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: toml_message(&err),
+        }
+    };
+    toml::from_str::<Settings>(text).map_err(located)?;
+    toml::from_str::<toml::Table>(text).map_err(located)
+}
+
+/// toml's messages carry a multi-line snippet; the first line is the useful part.
+fn toml_message(err: &toml::de::Error) -> String {
+    err.message().trim().to_owned()
+}
+
+/// 1-based line and column of byte offset `at` in `text`.
+pub fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// An override's value is read as a TOML value when it is one (`993`, `true`,
+/// `["INBOX", "Updates"]`), otherwise as a plain string.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let Some((last, parents)) = path.split_last() else {
+        return Err("empty key".into());
+    };
+    let mut current = table;
+    for part in parents {
+        let entry = current
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("`{part}` is not a section")),
+        };
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
+impl Settings {
+    /// Checks what the types alone cannot: required companions, formats, ranges. Every
+    /// problem names its key and says what to do.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, message: String| {
+            problems.push(Problem {
+                key: key.to_owned(),
+                message,
+            })
+        };
+
+        if self.data_dir.as_os_str().is_empty() {
+            problem(
+                "data_dir",
+                "must not be empty; the default is \"./var\"".into(),
+            );
+        }
+        if let Some(url) = &self.database.url {
+            let url = url.expose();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                problem(
+                    "database.url",
+                    "must start with postgres:// or postgresql://; remove it to use the private cluster in data_dir".into(),
+                );
+            }
+        }
+        if self.database.max_connections == 0 {
+            problem("database.max_connections", "must be at least 1".into());
+        }
+
+        let mailbox = &self.mailbox;
+        if mailbox.source == MailboxSource::Imap {
+            for (key, missing) in [
+                ("mailbox.host", mailbox.host.is_none()),
+                ("mailbox.username", mailbox.username.is_none()),
+                ("mailbox.password", mailbox.password.is_none()),
+            ] {
+                if missing {
+                    problem(key, "required when mailbox.source = \"imap\"".into());
+                }
+            }
+            if mailbox.folders.is_empty() {
+                problem(
+                    "mailbox.folders",
+                    "name at least one folder, e.g. [\"INBOX\"]".into(),
+                );
+            }
+        }
+        if mailbox.port == Some(0) {
+            problem("mailbox.port", "must be between 1 and 65535".into());
+        }
+        let after = mailbox.after.as_str();
+        let move_target = after.strip_prefix("move:");
+        if !(after == "seen" || after == "leave" || move_target.is_some_and(|f| !f.is_empty())) {
+            problem(
+                "mailbox.after",
+                format!("\"{after}\" is not one of \"seen\", \"leave\", \"move:FOLDER\""),
+            );
+        }
+        if mailbox.max_message_bytes < 64 * 1024 {
+            problem(
+                "mailbox.max_message_bytes",
+                "must be at least 65536; the default is 52428800 (50 MB)".into(),
+            );
+        }
+
+        let outgoing = &self.outgoing;
+        if outgoing.transport == Transport::Smtp && outgoing.host.is_none() {
+            problem(
+                "outgoing.host",
+                "required when outgoing.transport = \"smtp\"".into(),
+            );
+        }
+        if outgoing.port == Some(0) {
+            problem("outgoing.port", "must be between 1 and 65535".into());
+        }
+        if outgoing.username.is_some() != outgoing.password.is_some() {
+            problem(
+                "outgoing.password",
+                "outgoing.username and outgoing.password go together: set both or neither".into(),
+            );
+        }
+        if let Err(err) = outgoing.from.parse::<lettre::message::Mailbox>() {
+            problem(
+                "outgoing.from",
+                format!(
+                    "\"{}\" is not a mailbox ({err}); write it as \"Name <address@domain>\"",
+                    outgoing.from
+                ),
+            );
+        }
+
+        if let Some(secret) = &self.approval.secret {
+            if secret.expose().len() < 32 {
+                problem(
+                    "approval.secret",
+                    "must be at least 32 characters; generate one with `openssl rand -hex 32`"
+                        .into(),
+                );
+            }
+        }
+        if self.daemon.shutdown_grace_seconds == 0 || self.daemon.shutdown_grace_seconds > 300 {
+            problem(
+                "daemon.shutdown_grace_seconds",
+                "must be between 1 and 300".into(),
+            );
+        }
+
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str, env: &[(&str, &str)]) -> Result<Loaded, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("minuted.toml");
+        std::fs::write(&path, text).unwrap();
+        load(
+            Some(&path),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn no_file_gives_the_embedded_defaults() {
+        let loaded = load(None, Vec::new()).unwrap();
+        let s = loaded.settings;
+        assert_eq!(s.data_dir, PathBuf::from("./var"));
+        assert!(s.database.url.is_none());
+        assert_eq!(s.mailbox.source, MailboxSource::Maildir);
+        assert_eq!(s.mailbox.path, PathBuf::from("./mail/inbox"));
+        assert_eq!(s.outgoing.transport, Transport::File);
+        assert_eq!(s.outgoing.path, PathBuf::from("./mail/outbox"));
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_with_its_line_and_column() {
+        let err = load_str("data_dir = \"x\"\n[mailbox]\nfoldrs = [\"INBOX\"]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":3:1:"), "{err}");
+        assert!(err.contains("foldrs"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let err = load_str("[mailbox\npath = 1\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("minuted.toml:1:"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key() {
+        let err = load_str("[mailbox]\nport = \"imap\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2:8:"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_win_over_the_file() {
+        let loaded = load_str(
+            "[mailbox]\nport = 143\n[database]\nurl = \"postgres://file/db\"\n",
+            &[
+                ("MINUTED__MAILBOX__PORT", "993"),
+                ("MINUTED__MAILBOX__FOLDERS", "[\"INBOX\", \"Updates\"]"),
+                ("MINUTED__DATA_DIR", "/srv/minuted"),
+                ("DATABASE_URL", "postgres://env/db"),
+                ("UNRELATED", "x"),
+            ],
+        )
+        .unwrap();
+        let s = loaded.settings;
+        assert_eq!(s.mailbox.port, Some(993));
+        assert_eq!(s.mailbox.folders, vec!["INBOX", "Updates"]);
+        assert_eq!(s.data_dir, PathBuf::from("/srv/minuted"));
+        assert_eq!(s.database.url.unwrap().expose(), "postgres://env/db");
+    }
+
+    #[test]
+    fn the_specific_database_override_wins_over_database_url() {
+        let loaded = load(
+            None,
+            [
+                (
+                    "MINUTED__DATABASE__URL".to_string(),
+                    "postgres://a/b".to_string(),
+                ),
+                ("DATABASE_URL".to_string(), "postgres://c/d".to_string()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.settings.database.url.unwrap().expose(),
+            "postgres://a/b"
+        );
+    }
+
+    #[test]
+    fn an_unknown_override_names_the_variable() {
+        let err = load(
+            None,
+            [("MINUTED__MAILBOX__HOSTNAME".to_string(), "x".to_string())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MINUTED__MAILBOX__HOSTNAME"), "{err}");
+        assert!(err.contains("hostname"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let loaded = load_str(
+            "[mailbox]\npassword = \"hunter2-imap\"\n[approval]\nsecret = \"0123456789abcdef0123456789abcdef-key\"\n[database]\nurl = \"postgres://u:pw-db@h/d\"\n",
+            &[],
+        )
+        .unwrap();
+        let debug = format!("{:?}", loaded.settings);
+        for secret in ["hunter2-imap", "abcdef-key", "pw-db"] {
+            assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+        }
+        assert!(debug.contains("[redacted]"));
+    }
+
+    #[test]
+    fn validation_names_each_key_and_what_to_do() {
+        let loaded = load_str(
+            "[mailbox]\nsource = \"imap\"\nafter = \"delete\"\n[outgoing]\ntransport = \"smtp\"\nfrom = \"not an address\"\n[approval]\nsecret = \"short\"\n",
+            &[],
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+            panic!("expected problems");
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "mailbox.host",
+            "mailbox.username",
+            "mailbox.password",
+            "mailbox.after",
+            "outgoing.host",
+            "outgoing.from",
+            "approval.secret",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn line_column_counts_from_one() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_config_loads_and_validates() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/minuted.example.toml");
+        let loaded = load(Some(&path), Vec::new()).unwrap();
+        loaded.settings.validate().unwrap();
+        assert_eq!(
+            loaded.settings.board.file.as_deref(),
+            Some(Path::new("deploy/examples/lcjb.toml"))
+        );
+    }
+
+    #[test]
+    fn every_settings_key_is_documented_in_the_example_config() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/minuted.example.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let keys = [
+            "data_dir",
+            "[board]",
+            "file",
+            "[database]",
+            "url",
+            "max_connections",
+            "[mailbox]",
+            "source",
+            "path",
+            "host",
+            "port",
+            "security",
+            "username",
+            "password",
+            "folders",
+            "after",
+            "max_message_bytes",
+            "[outgoing]",
+            "transport",
+            "from",
+            "[approval]",
+            "secret",
+            "[daemon]",
+            "shutdown_grace_seconds",
+        ];
+        for key in keys {
+            let documented = text.lines().any(|line| {
+                let line = line.trim_start_matches(['#', ' ']);
+                line.starts_with(&format!("{key} ="))
+                    || line.starts_with(key) && key.starts_with('[')
+            });
+            assert!(documented, "{key} is not in deploy/minuted.example.toml");
+        }
+    }
+}

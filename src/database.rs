@@ -1,0 +1,506 @@
+//! How minuted reaches PostgreSQL: the server at `database.url`, or — the embedded
+//! default — a private cluster that minuted creates and runs in `data_dir/postgres`.
+//!
+//! The private cluster listens on a unix socket only (in a directory only its owner can
+//! enter), with trust authentication, and is shared by every minuted process on the same
+//! `data_dir`: each holds a shared lock on `users.lock` while it uses the cluster, and the
+//! last one out stops it. Starting and stopping are serialised by `control.lock`, so two
+//! processes never race to `initdb` or `pg_ctl start` the same directory.
+//!
+//! PostgreSQL refuses to run as root. When minuted is root (containers, CI) the server
+//! runs as the `postgres` account that Debian's package creates.
+//!
+//! This module owns processes and files, not SQL: queries live in `store`.
+
+use std::fs::{self, File};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgPool};
+
+use crate::config::Settings;
+use crate::store;
+
+/// The database role and database name inside the private cluster.
+const CLUSTER_USER: &str = "minuted";
+const CLUSTER_DB: &str = "minuted";
+/// The account the server runs as when minuted is root.
+const UNPRIVILEGED_ACCOUNT: &str = "postgres";
+
+/// An open database: the pool, and the private cluster when minuted runs one.
+pub struct Database {
+    pub pool: PgPool,
+    cluster: Option<Cluster>,
+}
+
+impl Database {
+    /// Connects to `database.url`, or starts (creating on first use) the private cluster.
+    /// Does not migrate: callers decide.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Database> {
+        let max = settings.database.max_connections;
+        match &settings.database.url {
+            Some(url) => {
+                let options: PgConnectOptions = url
+                    .expose()
+                    .parse()
+                    .context("database.url is not a valid PostgreSQL URL")?;
+                let options = options.log_statements(tracing::log::LevelFilter::Trace);
+                let pool = store::connect(options, max).await.with_context(|| {
+                    "cannot connect to the PostgreSQL server at database.url".to_string()
+                })?;
+                Ok(Database {
+                    pool,
+                    cluster: None,
+                })
+            }
+            None => {
+                let dir = settings.data_dir.join("postgres");
+                let cluster = tokio::task::spawn_blocking(move || Cluster::start(&dir))
+                    .await
+                    .context("cluster start-up task failed")??;
+                if let Err(err) = ensure_database(&cluster).await {
+                    let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+                    return Err(err);
+                }
+                let options = cluster
+                    .connect_options(CLUSTER_DB)
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                let pool = match store::connect(options, max).await {
+                    Ok(pool) => pool,
+                    Err(err) => {
+                        let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+                        return Err(err)
+                            .context("cannot connect to the private PostgreSQL cluster");
+                    }
+                };
+                Ok(Database {
+                    pool,
+                    cluster: Some(cluster),
+                })
+            }
+        }
+    }
+
+    /// Closes the pool and, if this was the last process using the private cluster,
+    /// stops it.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(cluster) = self.cluster {
+            tokio::task::spawn_blocking(move || cluster.stop())
+                .await
+                .context("cluster stop task failed")??;
+        }
+        Ok(())
+    }
+}
+
+/// The PostgreSQL server programs minuted needs for its private cluster.
+#[derive(Debug, Clone)]
+pub struct ServerBinaries {
+    pub bindir: PathBuf,
+}
+
+impl ServerBinaries {
+    /// Looks on PATH, then in `pg_config --bindir`, then under /usr/lib/postgresql/*/bin
+    /// (newest version first).
+    pub fn find() -> anyhow::Result<ServerBinaries> {
+        let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|path| std::env::split_paths(&path).collect())
+            .unwrap_or_default();
+        if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
+            if output.status.success() {
+                let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+                candidates.push(PathBuf::from(dir));
+            }
+        }
+        if let Ok(entries) = fs::read_dir("/usr/lib/postgresql") {
+            let mut versions: Vec<(u32, PathBuf)> = entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+                    Some((version, e.path().join("bin")))
+                })
+                .collect();
+            versions.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+            candidates.extend(versions.into_iter().map(|(_, dir)| dir));
+        }
+        candidates
+            .into_iter()
+            .find(|dir| {
+                ["initdb", "pg_ctl", "postgres"]
+                    .iter()
+                    .all(|bin| dir.join(bin).is_file())
+            })
+            .map(|bindir| ServerBinaries { bindir })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "PostgreSQL server programs (initdb, pg_ctl, postgres) were not found on PATH, \
+                     in `pg_config --bindir` or under /usr/lib/postgresql/*/bin. Install Debian's \
+                     package `postgresql` (apt-get install postgresql), or set database.url to \
+                     use an existing server"
+                )
+            })
+    }
+
+    fn program(&self, name: &str) -> PathBuf {
+        self.bindir.join(name)
+    }
+}
+
+/// The unix account the server runs as: ourselves, or `postgres` when we are root.
+#[derive(Debug, Clone, Copy)]
+struct Account {
+    uid: u32,
+    gid: u32,
+    switch: bool,
+}
+
+impl Account {
+    fn for_server() -> anyhow::Result<Account> {
+        let euid = nix::unistd::geteuid();
+        if !euid.is_root() {
+            return Ok(Account {
+                uid: euid.as_raw(),
+                gid: nix::unistd::getegid().as_raw(),
+                switch: false,
+            });
+        }
+        let user = nix::unistd::User::from_name(UNPRIVILEGED_ACCOUNT)
+            .context("cannot look up the postgres account")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "minuted runs as root, and PostgreSQL refuses to; it runs the private cluster \
+                     as the `{UNPRIVILEGED_ACCOUNT}` account, which does not exist. Install Debian's \
+                     package `postgresql` (it creates the account), or run minuted as another user"
+                )
+            })?;
+        Ok(Account {
+            uid: user.uid.as_raw(),
+            gid: user.gid.as_raw(),
+            switch: true,
+        })
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        if self.switch {
+            command.uid(self.uid).gid(self.gid);
+            // The server's account cannot read root's home; keep it out of there.
+            command.current_dir("/").env("HOME", "/");
+        }
+        command.stdin(Stdio::null());
+        command
+    }
+
+    /// Whether this account may enter every directory down to `path`.
+    fn can_reach(&self, path: &Path) -> bool {
+        path.ancestors().all(|dir| match fs::metadata(dir) {
+            Ok(meta) => {
+                let mode = meta.mode();
+                if meta.uid() == self.uid {
+                    mode & 0o100 != 0
+                } else if meta.gid() == self.gid {
+                    mode & 0o010 != 0
+                } else {
+                    mode & 0o001 != 0
+                }
+            }
+            Err(_) => false,
+        })
+    }
+
+    fn own(&self, path: &Path) -> anyhow::Result<()> {
+        if self.switch {
+            nix::unistd::chown(
+                path,
+                Some(nix::unistd::Uid::from_raw(self.uid)),
+                Some(nix::unistd::Gid::from_raw(self.gid)),
+            )
+            .with_context(|| format!("cannot give {} to the postgres account", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A private cluster this process has started or joined. Holding it holds a shared lock on
+/// `users.lock`; [`Cluster::stop`] releases it and stops the server if nobody else holds one.
+pub struct Cluster {
+    /// `data_dir/postgres`: the locks live here.
+    dir: PathBuf,
+    /// Where the server's files live: `dir` itself, unless the server's account cannot
+    /// reach it (see [`server_dir_for`]).
+    server_dir: PathBuf,
+    binaries: ServerBinaries,
+    account: Account,
+    users: File,
+}
+
+impl Cluster {
+    fn data(dir: &Path) -> PathBuf {
+        dir.join("data")
+    }
+    fn socket_dir(dir: &Path) -> PathBuf {
+        dir.join("run")
+    }
+
+    /// Creates the cluster on first use, starts it unless another process has, and joins it.
+    pub fn start(dir: &Path) -> anyhow::Result<Cluster> {
+        let binaries = ServerBinaries::find()?;
+        let account = Account::for_server()?;
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+
+        let control = lock_file(&dir.join("control.lock"))?;
+        control
+            .lock()
+            .context("cannot lock the private cluster's control.lock")?;
+
+        let server_dir = server_dir_for(&dir, account)?;
+        let data = Self::data(&server_dir);
+        if !data.join("PG_VERSION").is_file() {
+            initdb(&binaries, account, &server_dir)?;
+        }
+        let socket_dir = Self::socket_dir(&server_dir);
+        fs::create_dir_all(&socket_dir)?;
+        fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))?;
+        account.own(&socket_dir)?;
+
+        if !server_running(&binaries, account, &data)? {
+            tracing::info!(dir = %dir.display(), "starting the private PostgreSQL cluster");
+            start_server(&binaries, account, &server_dir)?;
+        } else {
+            tracing::info!(dir = %dir.display(), "joining the private PostgreSQL cluster already running");
+        }
+
+        let users = lock_file(&dir.join("users.lock"))?;
+        users
+            .lock_shared()
+            .context("cannot take a shared lock on the private cluster's users.lock")?;
+        drop(control);
+        Ok(Cluster {
+            dir,
+            server_dir,
+            binaries,
+            account,
+            users,
+        })
+    }
+
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(Self::socket_dir(&self.server_dir))
+            .username(CLUSTER_USER)
+            .database(database)
+    }
+
+    /// Leaves the cluster; the last process out stops the server.
+    pub fn stop(self) -> anyhow::Result<()> {
+        let control = lock_file(&self.dir.join("control.lock"))?;
+        control.lock().context("cannot lock control.lock")?;
+        self.users.unlock().context("cannot release users.lock")?;
+        let last = match self.users.try_lock() {
+            Ok(()) => true,
+            Err(std::fs::TryLockError::WouldBlock) => false,
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(err).context("cannot test users.lock");
+            }
+        };
+        if last {
+            tracing::info!(dir = %self.dir.display(), "stopping the private PostgreSQL cluster");
+            let status = self
+                .account
+                .command(&self.binaries.program("pg_ctl"))
+                .arg("stop")
+                .arg("-D")
+                .arg(Self::data(&self.server_dir))
+                .args(["-m", "fast", "-w", "-t", "30", "-s"])
+                .status()
+                .context("cannot run pg_ctl stop")?;
+            if !status.success()
+                && server_running(&self.binaries, self.account, &Self::data(&self.server_dir))?
+            {
+                bail!("pg_ctl stop failed ({status}); the private cluster is still running");
+            }
+        } else {
+            tracing::info!(
+                "other minuted processes still use the private cluster; leaving it running"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Where the server keeps its files. Normally `dir`. When minuted is root and `dir` sits
+/// below a directory the server's account may not enter (a clone in /root, say), the
+/// server's files go to /var/lib/minuted/clusters/<hash of dir> instead, and a note in
+/// `dir/server-dir` says where; the locks stay in `dir`.
+fn server_dir_for(dir: &Path, account: Account) -> anyhow::Result<PathBuf> {
+    if !account.switch || account.can_reach(dir) {
+        return Ok(dir.to_owned());
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes());
+    let name = hex::encode(&digest[..8]);
+    let root = Path::new(FALLBACK_SERVER_ROOT);
+    let server_dir = root.join(name);
+    fs::create_dir_all(&server_dir)
+        .with_context(|| format!("cannot create {}", server_dir.display()))?;
+    account.own(&server_dir)?;
+    fs::write(
+        dir.join("server-dir"),
+        format!("{}\n", server_dir.display()),
+    )?;
+    tracing::warn!(
+        dir = %dir.display(),
+        server_dir = %server_dir.display(),
+        "the postgres account cannot reach data_dir; the private cluster's files are kept in server_dir"
+    );
+    Ok(server_dir)
+}
+
+const FALLBACK_SERVER_ROOT: &str = "/var/lib/minuted/clusters";
+
+fn lock_file(path: &Path) -> anyhow::Result<File> {
+    fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+fn initdb(binaries: &ServerBinaries, account: Account, dir: &Path) -> anyhow::Result<()> {
+    let data = Cluster::data(dir);
+    tracing::info!(dir = %data.display(), "creating the private PostgreSQL cluster");
+    // A half-made directory from an interrupted initdb would make initdb refuse.
+    if data.exists() {
+        fs::remove_dir_all(&data)
+            .with_context(|| format!("cannot clear the incomplete cluster {}", data.display()))?;
+    }
+    fs::create_dir_all(&data)?;
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o700))?;
+    account.own(&data)?;
+    let output = account
+        .command(&binaries.program("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            CLUSTER_USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .context("cannot run initdb")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let hint = if account.switch && stderr.contains("ermission denied") {
+            format!(
+                " The `{UNPRIVILEGED_ACCOUNT}` account must be able to reach {}: choose a data_dir \
+                 outside a private home directory such as /root, or set database.url.",
+                data.display()
+            )
+        } else {
+            String::new()
+        };
+        let _ = fs::remove_dir_all(&data);
+        bail!("initdb failed ({}): {}{hint}", output.status, stderr.trim());
+    }
+    Ok(())
+}
+
+fn server_running(
+    binaries: &ServerBinaries,
+    account: Account,
+    data: &Path,
+) -> anyhow::Result<bool> {
+    let status = account
+        .command(&binaries.program("pg_ctl"))
+        .arg("status")
+        .arg("-D")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("cannot run pg_ctl status")?;
+    // 0: running; 3: not running; 4: no data directory.
+    Ok(status.success())
+}
+
+fn start_server(binaries: &ServerBinaries, account: Account, dir: &Path) -> anyhow::Result<()> {
+    let data = Cluster::data(dir);
+    let log = dir.join("server.log");
+    if !log.exists() {
+        File::create(&log)?;
+    }
+    account.own(&log)?;
+    if log.metadata()?.uid() != account.uid && account.switch {
+        bail!("{} is not owned by the postgres account", log.display());
+    }
+    let socket_dir = Cluster::socket_dir(dir);
+    let options = format!(
+        "-c listen_addresses='' -c unix_socket_directories='{}' -c unix_socket_permissions=0700",
+        socket_dir.display()
+    );
+    let output = account
+        .command(&binaries.program("pg_ctl"))
+        .arg("start")
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(&log)
+        .args(["-w", "-t", "60", "-s", "-o", &options])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .context("cannot run pg_ctl start")?;
+    if !output.status.success() {
+        let tail = fs::read_to_string(&log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(10).collect();
+        bail!(
+            "the private PostgreSQL cluster did not start ({}): {}\nlast lines of {}:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim(),
+            log.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// Creates minuted's database in the cluster when it is missing (first start).
+async fn ensure_database(cluster: &Cluster) -> anyhow::Result<()> {
+    let mut conn = cluster
+        .connect_options("postgres")
+        .connect()
+        .await
+        .context("cannot connect to the private cluster")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(CLUSTER_DB)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let created = sqlx::query(&format!("CREATE DATABASE {CLUSTER_DB}"))
+            .execute(&mut conn)
+            .await;
+        match created {
+            Ok(_) => {}
+            // Another process starting at the same moment created it first.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P04") => {}
+            Err(err) => return Err(err).context("cannot create minuted's database"),
+        }
+    }
+    Ok(())
+}

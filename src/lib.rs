@@ -1,0 +1,26 @@
+//! minuted: the mail daemon of a board secretariat.
+//!
+//! It reads a board's mailbox, files every message against the right meeting, agenda
+//! item, action and agency in PostgreSQL, asks the secretariat to approve by reply, and
+//! sends circulation emails, action packs, acknowledgements and chasers from templates.
+//!
+//! # Layout
+//! - [`cli`]: the command line (clap), its output as tables or `--json`.
+//! - [`config`]: settings from the TOML file, environment overrides, validation.
+//! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
+//! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
+//! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`registry`]: the board registry file: parse, validate, present.
+//! - [`store`]: every SQL query, one file per aggregate.
+//! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
+//!
+//! Dependencies point inward: `domain` and `registry` know nothing of tokio or sqlx.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod domain;
+pub mod logging;
+pub mod registry;
+pub mod store;

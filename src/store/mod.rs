@@ -1,0 +1,69 @@
+//! The only place that speaks SQL. One file per aggregate; each function takes a pool or
+//! a transaction and returns domain values. Errors are mapped once, here, into
+//! [`Error`], so callers branch on `NotFound` or `Conflict` rather than on sqlx internals.
+//!
+//! This module does not decide anything: rules live in the pure modules that call it.
+
+pub mod events;
+pub mod registry;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => Error::NotFound("row".into()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict(db.message().to_owned())
+            }
+            _ => Error::Database(err),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Opens a pool on `options`. A short acquire timeout makes an unreachable server an
+/// error within seconds rather than a hang.
+pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+/// Applies every embedded migration not yet applied. Safe to call from several processes at
+/// once: sqlx takes an advisory lock for the duration.
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// The newest migration version applied to this database.
+pub async fn applied_migrations(pool: &PgPool) -> Result<i64> {
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    Ok(version.unwrap_or(0))
+}
