@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the command line (clap), its output as tables or `--json`.
+//! - [`clock`]: the injected clock; nothing else reads the system time.
 //! - [`config`]: settings from the TOML file, environment overrides, validation.
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
@@ -18,6 +19,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
