@@ -13,6 +13,8 @@ use crate::config::{self, Loaded};
 use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
+mod board;
+
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
 pub struct Cli {
@@ -100,7 +102,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Board(command) => {
             let loaded = settings(cli.config.as_deref())?;
-            board(command, &loaded).await
+            board::run(command, &loaded).await
         }
     }
 }
@@ -132,42 +134,9 @@ fn log_settings(loaded: &Loaded) {
     tracing::debug!(settings = ?loaded.settings, "effective settings");
 }
 
-async fn board(command: BoardCommand, loaded: &Loaded) -> anyhow::Result<()> {
-    match command {
-        BoardCommand::Import { file, output } => {
-            // Parse before touching the database: an invalid file never starts a cluster.
-            let parsed = registry::load(&file)?;
-            let summary = with_database(loaded, async |pool| {
-                store::registry::import(pool, &parsed, "cli")
-                    .await
-                    .with_context(|| format!("failed to import {}", file.display()))
-            })
-            .await?;
-            if output.json {
-                print_json(&summary)
-            } else {
-                println!("{}", render_import_summary(&summary));
-                Ok(())
-            }
-        }
-        BoardCommand::Show { board, output } => {
-            let view = with_database(loaded, async |pool| {
-                Ok(store::registry::show(pool, board.as_deref()).await?)
-            })
-            .await?;
-            if output.json {
-                print_json(&view)
-            } else {
-                print!("{}", registry::render_text(&view));
-                Ok(())
-            }
-        }
-    }
-}
-
 /// Opens (and migrates) the database, runs `work`, and closes the database whatever
 /// `work` returned, so a failing command never leaves the private cluster running.
-async fn with_database<T>(
+pub(crate) async fn with_database<T>(
     loaded: &Loaded,
     work: impl AsyncFnOnce(&PgPool) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
@@ -177,22 +146,6 @@ async fn with_database<T>(
     let value = result?;
     closed?;
     Ok(value)
-}
-
-fn render_import_summary(summary: &store::registry::ImportSummary) -> String {
-    let mut lines = vec![format!("board {} imported", summary.board)];
-    for (what, counts) in [
-        ("organisations", &summary.organisations),
-        ("members", &summary.members),
-        ("meetings", &summary.meetings),
-        ("agenda items", &summary.items),
-    ] {
-        lines.push(format!(
-            "  {what:<14} {} added, {} updated, {} deactivated, {} unchanged",
-            counts.added, counts.updated, counts.deactivated, counts.unchanged
-        ));
-    }
-    lines.join("\n")
 }
 
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
