@@ -1,0 +1,4 @@
+//! Pure domain types and the rules that make them valid. Nothing here knows about tokio,
+//! sqlx or mail transports; the store and the mail code convert to and from these types.
+
+pub mod address;
