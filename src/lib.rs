@@ -11,6 +11,7 @@
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
+pub mod filing;
 pub mod logging;
 pub mod registry;
 pub mod store;
