@@ -227,11 +227,13 @@ pub struct Item {
     pub lead: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Action {
     /// `LCJB-A17`.
     pub reference: String,
+    #[serde(default)]
     pub owner_organisation: Option<String>,
+    #[serde(default)]
     pub owner_member: Option<String>,
     pub open: bool,
 }
@@ -347,7 +349,8 @@ fn normalise_name(name: &str) -> String {
 /// What minuted sent, as far as replies and bounces can point back at it: by Message-ID
 /// (threading), by reply token (`lcjb+<token>@...`) and by bounce token (the VERP return
 /// path). The filing worker fills it with only the entries the message refers to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct Sent {
     pub message_ids: HashMap<String, SentMessage>,
     pub reply_tokens: HashMap<String, SentMessage>,
@@ -426,20 +429,23 @@ impl Message {
         };
         let mut tokens: Vec<String> = Vec::new();
         for address in self.to.iter().chain(&self.cc).chain(&self.delivered_to) {
-            let address = bare_address(address);
-            let Some((l, d)) = address.split_once('@') else {
+            // Tokens keep their spelling; only the board's part compares without case.
+            let address = address_as_written(address);
+            let Some((l, d)) = address.rsplit_once('@') else {
                 continue;
             };
-            if d != domain {
+            if !d.eq_ignore_ascii_case(domain) {
                 continue;
             }
-            if let Some(token) = l
-                .strip_prefix(local)
-                .and_then(|rest| rest.strip_prefix('+'))
-            {
+            let Some(rest) = l
+                .get(..local.len())
+                .filter(|head| head.eq_ignore_ascii_case(local))
+                .and_then(|_| l.get(local.len()..))
+            else {
+                continue;
+            };
+            if let Some(token) = rest.strip_prefix('+') {
                 if !token.is_empty() && !tokens.iter().any(|t| t == token) {
-                    // Tokens are matched as sent; only the case of the local part varies
-                    // in transit, so compare the original spelling's lower case.
                     tokens.push(token.to_owned());
                 }
             }
@@ -472,12 +478,27 @@ impl Message {
 
 /// `Name <a@b>` or `a@b`, lower-cased, without brackets.
 fn bare_address(text: &str) -> String {
+    address_as_written(text).to_lowercase()
+}
+
+/// `Name <a@b>` or `a@b`, without brackets, in its own case.
+fn address_as_written(text: &str) -> &str {
     let text = text.trim();
     let inner = match (text.rfind('<'), text.rfind('>')) {
         (Some(open), Some(close)) if open < close => &text[open + 1..close],
         _ => text,
     };
-    inner.trim().trim_start_matches("mailto:").to_lowercase()
+    inner.trim().trim_start_matches("mailto:")
+}
+
+/// A token as sent, or in lower case: some mail systems lower-case local parts.
+fn by_token<'s>(map: &'s HashMap<String, SentMessage>, token: &str) -> Option<&'s SentMessage> {
+    map.get(token).or_else(|| {
+        let lower = token.to_lowercase();
+        map.iter()
+            .find(|(k, _)| k.to_lowercase() == lower)
+            .map(|(_, v)| v)
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -696,9 +717,14 @@ impl<K: Clone + PartialEq> Tally<K> {
                 .unwrap_or_default();
             (k, s, reason)
         });
+        // A disagreement costs little while it is faint and up to about half the
+        // confidence when it is as strong as the winner: a tie always goes to a person.
         let confidence = match &runner_up {
-            Some((_, r, _)) => score * (1.0 - 0.8 * r / (score + r)),
-            None => score,
+            Some((_, r, _)) if score > 0.0 => {
+                let ratio = (r / score).min(1.0);
+                score * (1.0 - 0.45 * ratio * ratio)
+            }
+            _ => score,
         };
         let reasons = self
             .entries
@@ -920,7 +946,7 @@ impl<'a> Decider<'a> {
                         decision.meeting = Some(meeting.reference.clone());
                         confidence = confidence.min(meeting_confidence);
                         if kind != Kind::DraftMinutes {
-                            let (item, item_confidence) = self.item(meeting, &sender, &reply);
+                            let (item, item_confidence) = self.item(kind, meeting, &sender, &reply);
                             decision.item = item;
                             confidence = confidence.min(item_confidence);
                         }
@@ -1194,7 +1220,7 @@ impl<'a> Decider<'a> {
         let sent = self.sent;
         let tokens = self.message.reply_tokens(&self.registry.board_address);
         for token in &tokens {
-            if let Some(s) = sent.bounce_tokens.get(token) {
+            if let Some(s) = by_token(&sent.bounce_tokens, token) {
                 self.reason(format!(
                     "sent to the bounce address of our {}{}",
                     s.kind.describe(),
@@ -1205,7 +1231,7 @@ impl<'a> Decider<'a> {
                     via: "bounce address",
                 });
             }
-            if let Some(s) = sent.reply_tokens.get(token) {
+            if let Some(s) = by_token(&sent.reply_tokens, token) {
                 self.reason(format!(
                     "sent to the reply token of our {}{}",
                     s.kind.describe(),
@@ -1592,12 +1618,22 @@ impl<'a> Decider<'a> {
 
         // Draft minutes: only the secretariat sends them.
         let mut minutes: Vec<(f32, String)> = Vec::new();
+        // A reply's subject echoes what it answers: "Re: draft minutes" is a comment or
+        // an approval, rarely a new draft.
+        let echo = if self.texts.subject_is_reply {
+            0.3
+        } else {
+            1.0
+        };
         for s in &subjects {
             let lower = s.to_lowercase();
             if lower.contains("minutes") && lower.contains("draft") {
-                minutes.push((0.85, format!("the subject \"{s}\" says draft minutes")));
+                minutes.push((
+                    0.85 * echo,
+                    format!("the subject \"{s}\" says draft minutes"),
+                ));
             } else if lower.contains("minutes") {
-                minutes.push((0.55, format!("the subject \"{s}\" mentions minutes")));
+                minutes.push((0.55 * echo, format!("the subject \"{s}\" mentions minutes")));
             }
         }
         for name in &self.texts.attachment_names {
@@ -1625,8 +1661,6 @@ impl<'a> Decider<'a> {
                 self.reason("minutes come from the secretariat, and this sender is not");
             }
             0.35
-        } else if self.texts.subject_is_reply {
-            0.6
         } else {
             1.0
         };
@@ -1680,11 +1714,13 @@ impl<'a> Decider<'a> {
                 0.55,
                 format!("the text names action {reference}"),
             );
+        }
+        if tally.score(&Kind::ActionUpdate) > 0.0 {
             if let Some(word) = signals::action_progress(&self.texts.own) {
                 tally.add(
                     Kind::ActionUpdate,
                     0.3,
-                    format!("the reply opens with \"{word}\""),
+                    format!("the text opens with \"{word}\""),
                 );
             }
         }
@@ -1695,12 +1731,16 @@ impl<'a> Decider<'a> {
             tally.add(Kind::ActionUpdate, 0.6, "the subject is about actions");
         }
 
-        // Written updates.
-        if !sender.known && sender.named_like.is_none() {
-            // An unknown sender's "update" is weak evidence: spam says it too.
-            return self.update_evidence(tally, &subjects, &content, &opening, 0.5);
-        }
-        self.update_evidence(tally, &subjects, &content, &opening, 1.0);
+        // Written updates. An unknown sender's or a mailing list's "update" is weak
+        // evidence: spam and newsletters say it too.
+        let listed = self.message.headers.list_id.is_some()
+            || self.message.headers.list_unsubscribe.is_some();
+        let factor = if (!sender.known && sender.named_like.is_none()) || listed {
+            0.5
+        } else {
+            1.0
+        };
+        self.update_evidence(tally, &subjects, &content, &opening, factor);
     }
 
     fn update_evidence(
@@ -1725,7 +1765,10 @@ impl<'a> Decider<'a> {
         ];
         for s in subjects {
             let lower = s.to_lowercase();
-            if lower.contains("written update") || lower.contains("written submission") {
+            // "LCJB-A17 - progress" is about the action, not a written update.
+            let about_action = !signals::actions(s, &slug).is_empty();
+            if about_action {
+            } else if lower.contains("written update") || lower.contains("written submission") {
                 tally.add(
                     Kind::WrittenUpdate,
                     0.8 * factor,
@@ -1750,6 +1793,15 @@ impl<'a> Decider<'a> {
                     Kind::WrittenUpdate,
                     0.65 * factor,
                     format!("the subject \"{s}\" names an agenda item"),
+                );
+            } else if let Some((meeting, item)) = self.upcoming_item_titled(s) {
+                tally.add(
+                    Kind::WrittenUpdate,
+                    0.5 * factor,
+                    format!(
+                        "the subject \"{s}\" matches the title of item {} of {}",
+                        item.number, meeting.reference
+                    ),
                 );
             }
         }
@@ -1792,17 +1844,16 @@ impl<'a> Decider<'a> {
                 break;
             }
         }
-        const BODY_PHRASES: [&str; 10] = [
+        const BODY_PHRASES: [&str; 9] = [
             "written update",
-            "please find attached",
-            "please find below",
-            "please see attached",
-            "attached is our",
-            "attached our",
             "our update",
+            "an update",
             "update on",
             "update for",
             "update from",
+            "note for the board",
+            "paper for the",
+            "for the pack",
         ];
         if let Some(phrase) = BODY_PHRASES.iter().find(|p| opening.contains(*p)) {
             tally.add(
@@ -1816,7 +1867,10 @@ impl<'a> Decider<'a> {
                 0.3 * factor,
                 "the text talks of an update",
             );
-        } else if opening.contains("attached") || opening.contains("enclosed") {
+        } else if opening.contains("attached")
+            || opening.contains("enclosed")
+            || opening.contains("please find below")
+        {
             tally.add(
                 Kind::WrittenUpdate,
                 0.3 * factor,
@@ -1830,6 +1884,21 @@ impl<'a> Decider<'a> {
                 "the text names an agenda item",
             );
         }
+    }
+
+    /// An item of a meeting still to come whose title the text matches, when exactly one
+    /// does.
+    fn upcoming_item_titled(&self, text: &str) -> Option<(&'a Meeting, &'a Item)> {
+        let words = text::words(text);
+        let mut found = self
+            .registry
+            .meetings
+            .iter()
+            .filter(|m| m.date >= self.today)
+            .flat_map(|m| m.items.iter().map(move |i| (m, i)))
+            .filter(|(_, i)| title_matches(&i.title, &words));
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
     }
 
     // -- the meeting --------------------------------------------------------------------
@@ -2096,6 +2165,7 @@ impl<'a> Decider<'a> {
 
     fn item(
         &mut self,
+        kind: Kind,
         meeting: &'a Meeting,
         sender: &Sender<'a>,
         reply: &Option<Replying<'a>>,
@@ -2179,8 +2249,10 @@ impl<'a> Decider<'a> {
                 }
             }
         }
+        // An action update is about its action: only an item it names is taken.
+        let guess = kind == Kind::WrittenUpdate;
         let named = !tally.is_empty();
-        if !named {
+        if !named && guess {
             // Titles: an update about the "Diversion Strategy" is about that item.
             let mut texts: Vec<String> = self.texts.subjects().map(str::to_owned).collect();
             texts.extend(self.texts.attachment_names.iter().cloned());
@@ -2192,9 +2264,7 @@ impl<'a> Decider<'a> {
                 }
                 let needed = if title_words.len() == 1 { 1 } else { 2 };
                 for t in &texts {
-                    let words = text::words(t);
-                    let shared = title_words.iter().filter(|w| words.contains(w)).count();
-                    if shared >= needed {
+                    if title_matches(&item.title, &text::words(t)) {
                         tally.add(
                             i,
                             0.55,
@@ -2232,7 +2302,7 @@ impl<'a> Decider<'a> {
             })
             .unwrap_or_default();
         let organisation = sender.organisation.unwrap_or_default();
-        if tally.is_empty() {
+        if tally.is_empty() && guess {
             match led.as_slice() {
                 [one] => tally.add(
                     *one,
@@ -2504,6 +2574,17 @@ fn describe_sent(sent: &SentMessage) -> String {
     } else {
         format!(" ({})", parts.join(", "))
     }
+}
+
+/// Whether `words` share enough of an item title's telling words: two, or the one a
+/// short title has.
+fn title_matches(title: &str, words: &[String]) -> bool {
+    let title_words = significant_words(title);
+    if title_words.is_empty() {
+        return false;
+    }
+    let needed = if title_words.len() == 1 { 1 } else { 2 };
+    title_words.iter().filter(|w| words.contains(w)).count() >= needed
 }
 
 /// Title words that tell items apart: not the words every item title shares.

@@ -94,7 +94,9 @@ pub(crate) fn dates(text: &str, slug: &str) -> Vec<DateMention> {
                 month,
                 day,
                 tagged: tag_start.is_some(),
-                written: text[tag_start.unwrap_or(range.start)..range.end].to_owned(),
+                written: text[tag_start.unwrap_or(range.start)..range.end]
+                    .trim_end_matches('.')
+                    .to_owned(),
             },
         ));
     };

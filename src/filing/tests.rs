@@ -1030,7 +1030,10 @@ fn reply_tokens_and_thread_ids_are_read_from_the_headers() {
         references: vec!["<c@x>".into(), "<b@x>".into(), "<a@x>".into()],
         ..Message::default()
     };
-    assert_eq!(m.reply_tokens("lcjb@board.example"), vec!["tok1", "tok2"]);
+    assert_eq!(
+        m.reply_tokens("lcjb@board.example"),
+        vec!["Tok1", "tok2", "tok1"]
+    );
     assert_eq!(m.thread_ids(), vec!["a@x", "b@x", "c@x"]);
     assert!(m.reply_tokens("not-an-address").is_empty());
 }

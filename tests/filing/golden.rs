@@ -1,0 +1,84 @@
+//! Golden files: every `tests/fixtures/eml/NAME.eml` is parsed and decided against the
+//! example board and `context.json`; the decision must equal `NAME.expected.json`. On a
+//! difference the actual decision is written to `NAME.actual.json` beside it and the test
+//! fails; a missing expected file is written as `.actual.json` too, to be reviewed and
+//! renamed.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use minuted::filing::{self, Action, Registry, Sent, DEFAULT_THRESHOLD};
+use serde::Deserialize;
+
+use crate::eml;
+
+#[derive(Deserialize)]
+struct Context {
+    now: DateTime<Utc>,
+    actions: Vec<Action>,
+    sent: Sent,
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml")
+}
+
+fn registry(context: &Context) -> Registry {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml");
+    let mut registry =
+        Registry::from_file(&minuted::registry::load(&path).unwrap_or_else(|e| panic!("{e}")));
+    registry.actions = context.actions.clone();
+    registry
+}
+
+#[test]
+fn every_fixture_is_filed_as_its_expected_json_says() {
+    let dir = fixtures();
+    let context: Context =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap()).unwrap();
+    let registry = registry(&context);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "only {} fixtures", names.len());
+    let mut failures = Vec::new();
+    for path in &names {
+        let raw = std::fs::read(path).unwrap();
+        let message = eml::parse(&raw);
+        let decision = filing::decide(
+            &message,
+            &registry,
+            &context.sent,
+            context.now,
+            DEFAULT_THRESHOLD,
+        );
+        let actual = serde_json::to_string_pretty(&decision).unwrap() + "\n";
+        let expected_path = path.with_extension("expected.json");
+        let actual_path = path.with_extension("actual.json");
+        match std::fs::read_to_string(&expected_path) {
+            Ok(expected) if expected == actual => {
+                let _ = std::fs::remove_file(&actual_path);
+            }
+            Ok(_) => {
+                std::fs::write(&actual_path, &actual).unwrap();
+                failures.push(format!(
+                    "{} differs: see {}",
+                    path.display(),
+                    actual_path.display()
+                ));
+            }
+            Err(_) => {
+                std::fs::write(&actual_path, &actual).unwrap();
+                failures.push(format!(
+                    "{} has no expected file: see {}",
+                    path.display(),
+                    actual_path.display()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
