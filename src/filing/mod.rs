@@ -105,7 +105,14 @@ impl Headers {
             list_unsubscribe: get("list_unsubscribe"),
             x_spam_flag: get("x_spam_flag"),
             x_spam_status: get("x_spam_status"),
-            authentication_results: get("authentication_results"),
+            // Every occurrence counts: each receiving server adds its own.
+            authentication_results: match value.get("authentication_results") {
+                Some(serde_json::Value::Array(all)) => {
+                    let joined: Vec<&str> = all.iter().filter_map(|v| v.as_str()).collect();
+                    (!joined.is_empty()).then(|| joined.join("\n"))
+                }
+                _ => get("authentication_results"),
+            },
             return_path: get("return_path"),
         }
     }
@@ -118,6 +125,38 @@ pub struct Dsn {
     pub recipients: Vec<DsnRecipient>,
     /// The Message-ID of the message that bounced, when the report includes it.
     pub original_message_id: Option<String>,
+}
+
+impl Dsn {
+    /// Reads the `messages.dsn` JSON ingestion stores: `{"message": {field: value},
+    /// "recipients": [{field: value}]}`, field names lower case with `_` for `-`.
+    pub fn from_json(value: &serde_json::Value) -> Dsn {
+        let text = |v: &serde_json::Value, key: &str| {
+            v.get(key).and_then(|x| x.as_str()).map(str::to_owned)
+        };
+        let recipients = value
+            .get("recipients")
+            .and_then(|r| r.as_array())
+            .map(|all| {
+                all.iter()
+                    .map(|r| DsnRecipient {
+                        address: text(r, "final_recipient")
+                            .or_else(|| text(r, "original_recipient")),
+                        action: text(r, "action").map(|a| a.to_lowercase()),
+                        status: text(r, "status"),
+                        diagnostic: text(r, "diagnostic_code"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Dsn {
+            recipients,
+            original_message_id: value
+                .get("message")
+                .and_then(|m| text(m, "original_message_id"))
+                .or_else(|| text(value, "original_message_id")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -491,6 +530,18 @@ fn address_as_written(text: &str) -> &str {
     inner.trim().trim_start_matches("mailto:")
 }
 
+/// The outbox row of a VERP bounce token, `bounce-42`.
+fn verp_row(token: &str) -> Option<i64> {
+    let digits = token
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("bounce-"))
+        .and_then(|_| token.get(7..))?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|id| *id > 0)
+}
+
 /// A token as sent, or in lower case: some mail systems lower-case local parts.
 fn by_token<'s>(map: &'s HashMap<String, SentMessage>, token: &str) -> Option<&'s SentMessage> {
     map.get(token).or_else(|| {
@@ -854,8 +905,8 @@ struct Decider<'a> {
 }
 
 /// A message we sent that this one answers or bounces, and how we know.
-struct Replying<'s> {
-    sent: &'s SentMessage,
+struct Replying {
+    sent: SentMessage,
     /// `reply token`, `bounce address`, `In-Reply-To` ...
     via: &'static str,
 }
@@ -1216,7 +1267,7 @@ impl<'a> Decider<'a> {
 
     // -- mail we sent -------------------------------------------------------------------
 
-    fn replying(&mut self) -> Option<Replying<'a>> {
+    fn replying(&mut self) -> Option<Replying> {
         let sent = self.sent;
         let tokens = self.message.reply_tokens(&self.registry.board_address);
         for token in &tokens {
@@ -1227,7 +1278,7 @@ impl<'a> Decider<'a> {
                     describe_sent(s)
                 ));
                 return Some(Replying {
-                    sent: s,
+                    sent: s.clone(),
                     via: "bounce address",
                 });
             }
@@ -1238,7 +1289,7 @@ impl<'a> Decider<'a> {
                     describe_sent(s)
                 ));
                 return Some(Replying {
-                    sent: s,
+                    sent: s.clone(),
                     via: "reply token",
                 });
             }
@@ -1251,7 +1302,7 @@ impl<'a> Decider<'a> {
                     describe_sent(s)
                 ));
                 return Some(Replying {
-                    sent: s,
+                    sent: s.clone(),
                     via: "thread",
                 });
             }
@@ -1270,8 +1321,21 @@ impl<'a> Decider<'a> {
                     describe_sent(s)
                 ));
                 return Some(Replying {
-                    sent: s,
+                    sent: s.clone(),
                     via: "bounced Message-ID",
+                });
+            }
+        }
+        // Our VERP return path names its outbox row even when the row is not at hand.
+        for token in &tokens {
+            if let Some(id) = verp_row(token) {
+                self.reason(format!("sent to the bounce address of outbox row #{id}"));
+                return Some(Replying {
+                    sent: SentMessage {
+                        outbox_id: Some(id),
+                        ..SentMessage::default()
+                    },
+                    via: "bounce address",
                 });
             }
         }
@@ -1285,7 +1349,7 @@ impl<'a> Decider<'a> {
 
     // -- machines ----------------------------------------------------------------------
 
-    fn bounce_evidence(&mut self, reply: &Option<Replying<'a>>) -> Tally<()> {
+    fn bounce_evidence(&mut self, reply: &Option<Replying>) -> Tally<()> {
         let mut tally = Tally::new();
         if let Some(dsn) = &self.message.dsn {
             let failures: Vec<String> = dsn
@@ -1310,11 +1374,6 @@ impl<'a> Decider<'a> {
             };
             tally.add((), 0.99, format!("a delivery-status notification{detail}"));
         }
-        if let Some(r) = reply {
-            if r.via == "bounce address" || r.via == "bounced Message-ID" {
-                tally.add((), 0.95, format!("matched to outbox row by {}", r.via));
-            }
-        }
         let from = self
             .message
             .from
@@ -1328,10 +1387,16 @@ impl<'a> Decider<'a> {
         if let Some(phrase) = signals::bounce_subject(subject) {
             tally.add((), 0.7, format!("the subject says \"{phrase}\""));
         }
+        // The bounce address only confirms a bounce: out-of-office replies go there too.
+        if let Some(r) = reply.as_ref().filter(|_| !tally.is_empty()) {
+            if r.via == "bounce address" || r.via == "bounced Message-ID" {
+                tally.add((), 0.95, format!("matched to outbox row by {}", r.via));
+            }
+        }
         tally
     }
 
-    fn automatic_evidence(&mut self, reply: &Option<Replying<'a>>) -> Tally<Kind> {
+    fn automatic_evidence(&mut self, reply: &Option<Replying>) -> Tally<Kind> {
         let headers = &self.message.headers;
         let mut tally = Tally::new();
         if let Some(value) = headers.auto_submitted.as_deref() {
@@ -1415,7 +1480,7 @@ impl<'a> Decider<'a> {
     fn kind(
         &mut self,
         sender: &Sender<'a>,
-        reply: &Option<Replying<'a>>,
+        reply: &Option<Replying>,
         bounce: &Tally<()>,
         automatic: &Tally<Kind>,
     ) -> KindChoice {
@@ -1582,7 +1647,7 @@ impl<'a> Decider<'a> {
         &mut self,
         tally: &mut Tally<Kind>,
         sender: &Sender<'a>,
-        reply: &Option<Replying<'a>>,
+        reply: &Option<Replying>,
     ) {
         let Some(r) = reply else {
             return;
@@ -1909,7 +1974,7 @@ impl<'a> Decider<'a> {
         &mut self,
         kind: Kind,
         _sender: &Sender<'a>,
-        reply: &Option<Replying<'a>>,
+        reply: &Option<Replying>,
     ) -> Option<(&'a Meeting, f32)> {
         let registry = self.registry;
         let slug = registry.board_slug.clone();
@@ -2168,7 +2233,7 @@ impl<'a> Decider<'a> {
         kind: Kind,
         meeting: &'a Meeting,
         sender: &Sender<'a>,
-        reply: &Option<Replying<'a>>,
+        reply: &Option<Replying>,
     ) -> (Option<String>, f32) {
         let mut tally: Tally<usize> = Tally::new();
         let find = |key: &str| {
@@ -2378,7 +2443,7 @@ impl<'a> Decider<'a> {
         &mut self,
         kind: Kind,
         sender: &Sender<'a>,
-        reply: &Option<Replying<'a>>,
+        reply: &Option<Replying>,
     ) -> (Option<String>, f32) {
         let slug = self.registry.board_slug.clone();
         let mut tally: Tally<String> = Tally::new();
@@ -2479,7 +2544,7 @@ impl<'a> Decider<'a> {
 
     // -- bounces and corrections --------------------------------------------------------
 
-    fn bounced_recipient(&mut self, decision: &mut FilingDecision, reply: &Option<Replying<'a>>) {
+    fn bounced_recipient(&mut self, decision: &mut FilingDecision, reply: &Option<Replying>) {
         let registry = self.registry;
         let recipient = reply
             .as_ref()
@@ -2519,11 +2584,7 @@ impl<'a> Decider<'a> {
         }
     }
 
-    fn correction(
-        &mut self,
-        sender: &Sender<'a>,
-        reply: &Option<Replying<'a>>,
-    ) -> Option<Correction> {
+    fn correction(&mut self, sender: &Sender<'a>, reply: &Option<Replying>) -> Option<Correction> {
         let r = reply.as_ref()?;
         if r.sent.kind != SentKind::Acknowledgement {
             return None;

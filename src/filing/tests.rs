@@ -1232,3 +1232,64 @@ fn huge_input_is_read_only_as_far_as_needed() {
     assert_eq!(d.kind, Kind::WrittenUpdate);
     assert_eq!(d.meeting.as_deref(), Some(DEC));
 }
+
+#[test]
+fn our_verp_address_names_its_outbox_row_without_a_lookup() {
+    let d = decide(
+        &Message {
+            to: vec!["lcjb+bounce-42@board.example".into()],
+            ..message(
+                "MAILER-DAEMON@mx.example",
+                "Undeliverable: your actions",
+                "Delivery has failed.",
+            )
+        },
+        &registry(),
+        &Sent::default(),
+        now(),
+        DEFAULT_THRESHOLD,
+    );
+    assert_eq!(d.kind, Kind::Bounce);
+    assert_eq!(d.outbox_id, Some(42));
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("bounce address of outbox row #42")),
+        "{d:?}"
+    );
+    let d = decide(
+        &Message {
+            to: vec!["lcjb+bounce-42@board.example".into()],
+            ..message(MPS, "Away", "Back on Monday.")
+        },
+        &registry(),
+        &Sent::default(),
+        now(),
+        DEFAULT_THRESHOLD,
+    );
+    assert_eq!(d.kind, Kind::AutoReply, "{d:?}");
+}
+
+#[test]
+fn delivery_reports_are_read_from_ingestion_json() {
+    let dsn = Dsn::from_json(&serde_json::json!({
+        "message": {"reporting_mta": "dns; mx.board.example"},
+        "recipients": [{
+            "final_recipient": "rfc822; gone@courts.example",
+            "action": "Failed",
+            "status": "5.1.1",
+            "diagnostic_code": "smtp; 550 5.1.1 unknown"
+        }]
+    }));
+    assert_eq!(dsn.recipients.len(), 1);
+    assert_eq!(
+        dsn.recipients[0].address.as_deref(),
+        Some("rfc822; gone@courts.example")
+    );
+    assert_eq!(dsn.recipients[0].action.as_deref(), Some("failed"));
+    assert_eq!(Dsn::from_json(&serde_json::json!(null)), Dsn::default());
+    let h = Headers::from_json(&serde_json::json!({
+        "authentication_results": ["mx1; dmarc=pass", "mx2; dmarc=fail header.from=met.example"]
+    }));
+    assert!(h.authentication_results.unwrap().contains("dmarc=fail"));
+}

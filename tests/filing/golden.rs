@@ -1,8 +1,8 @@
 //! Golden files: every `tests/fixtures/eml/NAME.eml` is parsed and decided against the
-//! example board and `context.json`; the decision must equal `NAME.expected.json`. On a
-//! difference the actual decision is written to `NAME.actual.json` beside it and the test
-//! fails; a missing expected file is written as `.actual.json` too, to be reviewed and
-//! renamed.
+//! example board and `context.json`; the decision must equal `NAME.filing.expected.json`
+//! (`NAME.expected.json` beside it is the parser's golden file). On a difference the
+//! actual decision is written to `NAME.filing.actual.json` and the test fails; a missing
+//! expected file is written as `.filing.actual.json` too, to be reviewed and renamed.
 
 use std::path::{Path, PathBuf};
 
@@ -56,8 +56,8 @@ fn every_fixture_is_filed_as_its_expected_json_says() {
             DEFAULT_THRESHOLD,
         );
         let actual = serde_json::to_string_pretty(&decision).unwrap() + "\n";
-        let expected_path = path.with_extension("expected.json");
-        let actual_path = path.with_extension("actual.json");
+        let expected_path = path.with_extension("filing.expected.json");
+        let actual_path = path.with_extension("filing.actual.json");
         match std::fs::read_to_string(&expected_path) {
             Ok(expected) if expected == actual => {
                 let _ = std::fs::remove_file(&actual_path);
