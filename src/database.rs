@@ -237,6 +237,19 @@ pub struct Cluster {
     binaries: ServerBinaries,
     account: Account,
     users: File,
+    /// Set once [`Cluster::stop`] has run, so `Drop` (a panic, an early return) does not
+    /// stop the server a second time.
+    left: bool,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !self.left {
+            if let Err(err) = self.leave() {
+                tracing::error!(error = %format!("{err:#}"), "failed to stop the private PostgreSQL cluster");
+            }
+        }
+    }
 }
 
 impl Cluster {
@@ -290,6 +303,7 @@ impl Cluster {
             binaries,
             account,
             users,
+            left: false,
         })
     }
 
@@ -301,7 +315,12 @@ impl Cluster {
     }
 
     /// Leaves the cluster; the last process out stops the server.
-    pub fn stop(self) -> anyhow::Result<()> {
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        self.leave()
+    }
+
+    fn leave(&mut self) -> anyhow::Result<()> {
+        self.left = true;
         let control = lock_file(&self.dir.join("control.lock"))?;
         control.lock().context("cannot lock control.lock")?;
         self.users.unlock().context("cannot release users.lock")?;

@@ -11,15 +11,22 @@ pub enum LogFormat {
     Json,
 }
 
+/// PostgreSQL's notices ("relation already exists, skipping") are noise at info.
+const DEFAULT_FILTER: &str = "info,sqlx=warn";
+
 /// `level` is a tracing filter (`info`, `minuted=debug,sqlx=warn`); `RUST_LOG` is used when
-/// it is absent, and `info` when both are.
+/// it is absent, and `info` (sqlx at `warn`) when both are.
 pub fn init(format: LogFormat, level: Option<&str>) {
     let filter = match level {
         Some(level) => EnvFilter::new(level),
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        None => {
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
+        }
     };
+    // A closed stderr (`minuted ... 2>&1 | head`) must not turn into a panic.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{print_json, with_database, BoardCommand};
+use super::{print_json, print_text, with_database, BoardCommand};
 use crate::config::Loaded;
 use crate::{registry, store};
 
@@ -20,8 +20,7 @@ pub async fn run(command: BoardCommand, loaded: &Loaded) -> anyhow::Result<()> {
             if output.json {
                 print_json(&summary)
             } else {
-                println!("{}", render_import_summary(&summary));
-                Ok(())
+                print_text(&format!("{}\n", render_import_summary(&summary)))
             }
         }
         BoardCommand::Show { board, output } => {
@@ -32,8 +31,7 @@ pub async fn run(command: BoardCommand, loaded: &Loaded) -> anyhow::Result<()> {
             if output.json {
                 print_json(&view)
             } else {
-                print!("{}", registry::render_text(&view));
-                Ok(())
+                print_text(&registry::render_text(&view))
             }
         }
     }

@@ -139,8 +139,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 Ok(store::applied_migrations(pool).await?)
             })
             .await?;
-            println!("database schema is at version {applied}");
-            Ok(())
+            print_text(&format!("database schema is at version {applied}\n"))
         }
         Command::Board(command) => {
             let loaded = settings(cli.config.as_deref())?;
@@ -171,8 +170,7 @@ fn check_config(config: Option<&Path>) -> anyhow::Result<()> {
     if let Some(file) = &loaded.settings.board.file {
         registry::load(file).context("board.file does not hold a valid registry")?;
     }
-    println!("configuration OK: {source}{overrides}");
-    Ok(())
+    print_text(&format!("configuration OK: {source}{overrides}\n"))
 }
 
 fn log_settings(loaded: &Loaded) {
@@ -200,6 +198,20 @@ pub(crate) async fn with_database<T>(
 
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value).context("failed to encode JSON")?;
-    println!("{text}");
-    Ok(())
+    print_text(&format!("{text}\n"))
+}
+
+/// Writes command output to stdout. A closed pipe (`minuted board show | head`) is the
+/// reader's choice, not an error: stop writing and succeed.
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(err).context("failed to write to stdout"),
+    }
 }

@@ -221,3 +221,25 @@ fn an_unknown_key_in_the_config_file_is_refused_with_its_line() {
     assert!(stderr.contains("from_address"), "{stderr}");
     assert!(!cluster_running(dir.path()));
 }
+
+#[test]
+fn output_into_a_closed_pipe_is_not_a_crash_and_still_stops_the_cluster() {
+    let dir = data_dir();
+    run_ok(minuted(dir.path()).args([
+        "board",
+        "import",
+        repo_file("deploy/examples/lcjb.toml").to_str().unwrap(),
+    ]));
+    // Both ends closed before minuted writes anything: `minuted board show 2>&1 | true`.
+    let mut child = minuted(dir.path())
+        .args(["board", "show", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    assert!(!cluster_running(dir.path()), "postgres was left running");
+}
