@@ -5,7 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::{print_json, with_database};
+use super::{print_json, print_text, with_database};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::ingest;
@@ -40,7 +40,6 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
     if json {
         print_json(&summary)
     } else {
-        println!("{summary}");
-        Ok(())
+        print_text(&format!("{summary}\n"))
     }
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 
-use super::{print_json, with_database, MessagesCommand};
+use super::{print_json, print_text, with_database, MessagesCommand};
 use crate::config::Loaded;
 use crate::store::messages::{self as store_messages, ListFilter, MessageDetail, MessageRow};
 
@@ -39,8 +39,7 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
             if output.json {
                 print_json(&rows)
             } else {
-                print!("{}", render_list(&rows));
-                Ok(())
+                print_text(&render_list(&rows))
             }
         }
         MessagesCommand::Show { id, raw, json } => {
@@ -52,9 +51,12 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
                     )
                     .await?;
                 let mut out = std::io::stdout().lock();
-                out.write_all(&bytes).context("failed to write to stdout")?;
-                out.flush().context("failed to write to stdout")?;
-                return Ok(());
+                return match out.write_all(&bytes).and_then(|()| out.flush()) {
+                    Ok(()) => Ok(()),
+                    // A closed pipe (`... --raw | head`) is the reader's choice.
+                    Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                    Err(err) => Err(err).context("failed to write to stdout"),
+                };
             }
             let detail = with_database(loaded, async |pool| {
                 Ok(store_messages::show(pool, id).await?)
@@ -63,8 +65,7 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
             if json {
                 print_json(&detail)
             } else {
-                print!("{}", render_detail(&detail));
-                Ok(())
+                print_text(&render_detail(&detail))
             }
         }
     }

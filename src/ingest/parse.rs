@@ -49,7 +49,7 @@ pub enum Parsed {
 }
 
 /// The fields stored beside the raw bytes. Column names in `messages` follow these.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParsedMessage {
     /// Without angle brackets; an over-long one is replaced by `sha256:<hex>` of it.
     pub message_id: Option<String>,
@@ -72,6 +72,31 @@ pub struct ParsedMessage {
     /// The RFC 3464 delivery-status part, when the message is a DSN.
     pub dsn: Option<Value>,
     pub attachments: Vec<Attachment>,
+}
+
+impl Default for ParsedMessage {
+    fn default() -> Self {
+        ParsedMessage {
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            from_address: None,
+            from_name: None,
+            sender_address: None,
+            to_addresses: Vec::new(),
+            cc_addresses: Vec::new(),
+            reply_to: Vec::new(),
+            delivered_to: Vec::new(),
+            subject: None,
+            sent_at: None,
+            // Always an object, so filing can read keys without checking for null.
+            headers: Value::Object(Map::new()),
+            body_text: None,
+            body_html: None,
+            dsn: None,
+            attachments: Vec::new(),
+        }
+    }
 }
 
 /// One attachment (any part that is not the message's body text).
