@@ -11,6 +11,7 @@
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
+pub mod ingest;
 pub mod logging;
 pub mod registry;
 pub mod store;
