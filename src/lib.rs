@@ -12,6 +12,7 @@
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
 //! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
+//! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
@@ -25,6 +26,7 @@ pub mod config;
 pub mod database;
 pub mod domain;
 pub mod filing;
+pub mod ingest;
 pub mod logging;
 pub mod registry;
 pub mod store;

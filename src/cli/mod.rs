@@ -14,6 +14,8 @@ use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
 mod board;
+mod ingest;
+mod messages;
 
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
@@ -46,6 +48,46 @@ pub enum Command {
     /// The board registry: organisations, members, meetings, agenda items.
     #[command(subcommand)]
     Board(BoardCommand),
+    /// Read the configured mailbox into the database.
+    Ingest {
+        /// Drain the mailbox once and exit (the daemon, `run`, ingests continuously).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inbound messages as stored.
+    #[command(subcommand)]
+    Messages(MessagesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessagesCommand {
+    /// List stored messages, oldest first.
+    List {
+        /// Only messages with this status: received, filed, triage, quarantined,
+        /// unparseable, oversized.
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+        /// Only messages filed against this meeting, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show one message: its fields, body text and attachments, or its raw bytes.
+    Show {
+        id: i64,
+        /// Write the raw RFC 822 bytes as stored to stdout, nothing else.
+        #[arg(long, conflicts_with = "json")]
+        raw: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +144,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Board(command) => {
             let loaded = settings(cli.config.as_deref())?;
             board::run(command, &loaded).await
+        }
+        Command::Ingest { once: _, json } => {
+            let loaded = settings(cli.config.as_deref())?;
+            ingest::run_once(&loaded, json).await
+        }
+        Command::Messages(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            messages::run(command, &loaded).await
         }
     }
 }
