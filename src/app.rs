@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
-use crate::{ingest, registry, store};
+use crate::{filer, ingest, registry, store};
 
 /// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
 /// shutdown has begun.
@@ -87,6 +87,12 @@ async fn serve(
     workers.spawn(ingest::run_until_stopped(
         settings.mailbox.clone(),
         database.pool.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
+    workers.spawn(filer::run_until_stopped(
+        database.pool.clone(),
+        settings.clone(),
         Clock::System,
         stop_signal.clone(),
     ));

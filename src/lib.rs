@@ -12,6 +12,7 @@
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
 //! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
+//! - [`filer`]: the filing worker: received messages decided and recorded.
 //! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
+pub mod filer;
 pub mod filing;
 pub mod ingest;
 pub mod logging;

@@ -81,6 +81,8 @@ pub struct Headers {
     pub x_spam_status: Option<String>,
     pub authentication_results: Option<String>,
     pub return_path: Option<String>,
+    /// Exim's bounces name the failed recipients here.
+    pub x_failed_recipients: Option<String>,
 }
 
 impl Headers {
@@ -114,6 +116,7 @@ impl Headers {
                 _ => get("authentication_results"),
             },
             return_path: get("return_path"),
+            x_failed_recipients: get("x_failed_recipients"),
         }
     }
 }
@@ -1192,7 +1195,12 @@ impl<'a> Decider<'a> {
         self.reason(format!(
             "{role} {address} is not a member and its domain belongs to no organisation"
         ));
-        Sender::default()
+        // Not zero: the best guess for a quarantined message still says how sure the rest
+        // of the decision is.
+        Sender {
+            confidence: 0.3,
+            ..Sender::default()
+        }
     }
 
     /// For a message the secretariat forwards, the original sender is who it is from.
@@ -1373,6 +1381,9 @@ impl<'a> Decider<'a> {
                 format!(": {}", failures.join(", "))
             };
             tally.add((), 0.99, format!("a delivery-status notification{detail}"));
+        }
+        if let Some(failed) = self.message.headers.x_failed_recipients.as_deref() {
+            tally.add((), 0.85, format!("X-Failed-Recipients: {}", failed.trim()));
         }
         let from = self
             .message
@@ -1847,9 +1858,15 @@ impl<'a> Decider<'a> {
                 );
             }
             if signals::dates(s, &slug).iter().any(|d| d.tagged) {
+                // A reply's subject echoes the tag of what it answers.
+                let echo = if self.texts.subject_is_reply {
+                    0.6
+                } else {
+                    1.0
+                };
                 tally.add(
                     Kind::WrittenUpdate,
-                    0.5 * factor,
+                    0.5 * factor * echo,
                     format!("the subject \"{s}\" carries the board's meeting tag"),
                 );
             }
@@ -2506,7 +2523,11 @@ impl<'a> Decider<'a> {
                 "conflicting: {why} (filed against {}, not {other})",
                 resolved.winner
             ));
-            confidence = resolved.confidence;
+            // An update may well mention several actions; only an action update must
+            // be about one.
+            if kind == Kind::ActionUpdate {
+                confidence = resolved.confidence;
+            }
         }
         let reference = resolved.winner;
         if !self.registry.actions.is_empty() {
@@ -2554,6 +2575,14 @@ impl<'a> Decider<'a> {
                     .dsn
                     .as_ref()
                     .and_then(|d| d.recipients.iter().find_map(|r| r.address.clone()))
+            })
+            .or_else(|| {
+                self.message
+                    .headers
+                    .x_failed_recipients
+                    .as_deref()
+                    .and_then(|f| f.split(',').next())
+                    .map(str::to_owned)
             })
             .map(|a| bare_address(a.rsplit(';').next().unwrap_or_default()));
         let member = reply

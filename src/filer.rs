@@ -1,0 +1,279 @@
+//! The filing worker: takes each stored message with status `received`, decides what it
+//! is with [`filing::decide`], and records the decision, the message's new status
+//! (`filed`, `triage` or `quarantined`), the audit event and any acknowledgement owed —
+//! all in one transaction, so a message is filed exactly once however many processes
+//! run.
+//!
+//! This module owns the loop and the conversion of a stored message into filing's input.
+//! The rules are in `filing` (pure); the SQL is in `store::filings`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use crate::app::Shutdown;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::filing::{self, Attachment, Dsn, Headers};
+use crate::ingest::parse::ParsedMessage;
+use crate::store::filings::{self, Recorded};
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilingOutcome {
+    /// One message was decided and recorded.
+    Filed(Recorded),
+    /// No message was waiting.
+    Idle,
+    /// Messages are waiting but no board is in the registry to file them against; they
+    /// stay `received` until one is imported.
+    NoBoard,
+}
+
+/// How long the loop sleeps when nothing told it of new mail: a safety net under the
+/// database's notifications, not the normal path.
+const POLL: Duration = Duration::from_secs(5);
+
+/// Files one waiting message, if any: claim it, decide, record the decision, its event
+/// and any acknowledgement owed, in one transaction.
+pub async fn file_once(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<FilingOutcome> {
+    let now = clock.now();
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    let Some(claimed) = filings::claim_received(&mut tx).await? else {
+        tx.commit().await?;
+        return Ok(FilingOutcome::Idle);
+    };
+    let message = to_filing(&claimed.parsed);
+    let recipients: Vec<String> = message
+        .to
+        .iter()
+        .chain(&message.cc)
+        .chain(&message.delivered_to)
+        .cloned()
+        .collect();
+    let Some(board_id) = filings::board_for(&mut tx, &recipients).await? else {
+        tx.rollback().await?;
+        return Ok(FilingOutcome::NoBoard);
+    };
+    let snapshot = filings::snapshot(&mut tx, board_id).await?;
+    let sent = filings::sent_for(&mut tx, &snapshot.registry.board_address, &message).await?;
+    let decision = filing::decide(
+        &message,
+        &snapshot.registry,
+        &sent,
+        now,
+        settings.filing.threshold,
+    );
+    let mut recorded = filings::record(&mut tx, claimed.id, &snapshot, &decision, "rule", now)
+        .await
+        .with_context(|| format!("failed to record the filing of message {}", claimed.id))?;
+    if owes_acknowledgement(&decision) {
+        if let Some(to) = filings::acknowledgement_address(&message) {
+            let context =
+                acknowledgement_context(claimed.id, &decision, message.subject.as_deref());
+            filings::owe_acknowledgement(
+                &mut tx, &recorded, &snapshot, &decision, &to, &context, now,
+            )
+            .await?;
+            recorded.acknowledgement = true;
+        }
+    }
+    if let Some(correction) = &decision.correction {
+        let from = message.from.clone().unwrap_or_else(|| "a sender".into());
+        let manual = filings::ManualFiling {
+            item: Some(correction.item.clone()),
+            ..filings::ManualFiling::default()
+        };
+        let why = format!("re-filed at the sender's request (message {})", claimed.id);
+        if let Err(err) =
+            filings::refile_in(&mut tx, correction.message, &manual, &from, Some(&why), now).await
+        {
+            // A correction naming an item the agenda does not have changes nothing; the
+            // reply itself stays filed with the reason.
+            tracing::warn!(message = claimed.id, error = %err, "correction not applied");
+        }
+    }
+    tx.commit().await.context("failed to commit the filing")?;
+    Ok(FilingOutcome::Filed(recorded))
+}
+
+/// Written updates and action updates filed with confidence are acknowledged.
+fn owes_acknowledgement(decision: &filing::FilingDecision) -> bool {
+    decision.disposition == filing::Disposition::Filed
+        && matches!(
+            decision.kind,
+            filing::Kind::WrittenUpdate | filing::Kind::ActionUpdate
+        )
+}
+
+/// Files messages as they arrive until `shutdown`. Woken by the notification the
+/// messages table sends on every insert, and every few seconds regardless.
+pub async fn run_until_stopped(
+    pool: PgPool,
+    settings: Settings,
+    clock: Clock,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let mut listener = match PgListener::connect_with(&pool).await {
+        Ok(mut listener) => match listener.listen(filings::RECEIVED_CHANNEL).await {
+            Ok(()) => Some(listener),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for new messages; polling instead");
+                None
+            }
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for new messages; polling instead");
+            None
+        }
+    };
+    let mut failures: u32 = 0;
+    while !shutdown.is_stopping() {
+        match file_once(&pool, &settings, &clock).await {
+            Ok(FilingOutcome::Filed(recorded)) => {
+                failures = 0;
+                tracing::info!(
+                    message = recorded.message_id,
+                    kind = %recorded.kind,
+                    disposition = recorded.disposition.as_str(),
+                    confidence = recorded.confidence,
+                    "message filed"
+                );
+                continue;
+            }
+            Ok(FilingOutcome::Idle) => failures = 0,
+            Ok(FilingOutcome::NoBoard) => {
+                tracing::warn!("messages are waiting but no board is imported; run `minuted board import FILE`");
+            }
+            Err(err) => {
+                failures = failures.saturating_add(1);
+                tracing::error!(error = %format!("{err:#}"), "filing failed; retrying");
+            }
+        }
+        let wait = if failures > 0 {
+            Duration::from_secs(u64::from(failures.min(6)).pow(2))
+        } else {
+            POLL
+        };
+        tokio::select! {
+            _ = shutdown.stopped() => break,
+            _ = tokio::time::sleep(wait) => {}
+            notified = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Err(err) = notified {
+                    tracing::warn!(error = %err, "lost the notification connection; it reconnects");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Filing's view of a stored (or freshly parsed) message. Attachment contents may be
+/// only their first bytes: filing reads the first lines of text attachments and the
+/// Message-ID in a bounce's copy of the original headers.
+pub fn to_filing(parsed: &ParsedMessage) -> filing::Message {
+    let mut original_message_id = None;
+    let mut attachments = Vec::new();
+    for attachment in &parsed.attachments {
+        let content_type = attachment.content_type.to_lowercase();
+        if content_type == "text/rfc822-headers" || content_type == "message/rfc822" {
+            original_message_id =
+                original_message_id.or_else(|| message_id_in(&attachment.content));
+            continue;
+        }
+        if content_type.starts_with("message/") {
+            continue;
+        }
+        let first_lines = content_type.starts_with("text/plain").then(|| {
+            String::from_utf8_lossy(&attachment.content[..attachment.content.len().min(4096)])
+                .lines()
+                .take(20)
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        attachments.push(Attachment {
+            filename: attachment.filename.clone(),
+            content_type,
+            first_lines,
+        });
+    }
+    let dsn = parsed.dsn.as_ref().map(|value| {
+        let mut dsn = Dsn::from_json(value);
+        if dsn.original_message_id.is_none() {
+            dsn.original_message_id = original_message_id.clone();
+        }
+        dsn
+    });
+    filing::Message {
+        from: parsed.from_address.clone(),
+        from_name: parsed.from_name.clone(),
+        sender: parsed.sender_address.clone(),
+        to: parsed.to_addresses.clone(),
+        cc: parsed.cc_addresses.clone(),
+        delivered_to: parsed.delivered_to.clone(),
+        subject: parsed.subject.clone(),
+        body_text: parsed.body_text.clone(),
+        headers: Headers::from_json(&parsed.headers),
+        dsn,
+        message_id: parsed.message_id.clone(),
+        in_reply_to: parsed.in_reply_to.clone(),
+        references: parsed.references.clone(),
+        attachments,
+    }
+}
+
+/// The Message-ID header in a block of headers, without angle brackets.
+fn message_id_in(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]);
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("message-id")
+            .then(|| {
+                value
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+            .filter(|id| !id.is_empty())
+    })
+}
+
+/// The acknowledgement context recorded for a filed update: what it was filed against
+/// and how to correct it.
+pub fn acknowledgement_context(
+    message: i64,
+    decision: &filing::FilingDecision,
+    subject: Option<&str>,
+) -> Value {
+    let correct = match &decision.item {
+        Some(_) => "reply WRONG ITEM <number> (for example WRONG ITEM 2c) if this is the wrong agenda item, or ask the secretariat to re-file it".to_owned(),
+        None => "reply WRONG ITEM <number> to file it against an agenda item, or ask the secretariat to re-file it".to_owned(),
+    };
+    serde_json::json!({
+        "message": message,
+        "kind": decision.kind.as_str(),
+        "subject": subject,
+        "meeting": decision.meeting,
+        "item": decision.item,
+        "action": decision.action,
+        "organisation": decision.organisation,
+        "how_to_correct": correct,
+    })
+}
