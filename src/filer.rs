@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -71,7 +72,7 @@ pub async fn file_once(
         &message,
         &snapshot.registry,
         &sent,
-        now,
+        judged_at(claimed.parsed.sent_at, claimed.received_at),
         settings.filing.threshold,
     );
     let mut recorded = filings::record(&mut tx, claimed.id, &snapshot, &decision, "rule", now)
@@ -105,6 +106,62 @@ pub async fn file_once(
     }
     tx.commit().await.context("failed to commit the filing")?;
     Ok(FilingOutcome::Filed(recorded))
+}
+
+/// The moment a message is judged at — which meeting was "next", whether papers were
+/// late: when it was sent, so that a backlog filed days later, or mail re-read after a
+/// restore, is filed as it would have been on arrival. A Date header more than a day
+/// after its arrival is not believed; the arrival time stands in.
+pub fn judged_at(sent_at: Option<DateTime<Utc>>, received_at: DateTime<Utc>) -> DateTime<Utc> {
+    match sent_at {
+        Some(sent) if sent <= received_at + chrono::Duration::days(1) && sent.year() >= 1990 => {
+            sent
+        }
+        _ => received_at,
+    }
+}
+
+/// What [`drain`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FilingSummary {
+    pub filed: u64,
+    pub triage: u64,
+    pub quarantined: u64,
+    /// Messages are waiting for a board to be imported.
+    pub waiting_for_board: bool,
+}
+
+impl std::fmt::Display for FilingSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "filed {}, triage {}, quarantined {}",
+            self.filed, self.triage, self.quarantined
+        )
+    }
+}
+
+/// Files every waiting message and returns the counts.
+pub async fn drain(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<FilingSummary> {
+    let mut summary = FilingSummary::default();
+    loop {
+        match file_once(pool, settings, clock).await? {
+            FilingOutcome::Filed(recorded) => match recorded.disposition {
+                filing::Disposition::Filed => summary.filed += 1,
+                filing::Disposition::Triage => summary.triage += 1,
+                filing::Disposition::Quarantined => summary.quarantined += 1,
+            },
+            FilingOutcome::Idle => return Ok(summary),
+            FilingOutcome::NoBoard => {
+                summary.waiting_for_board = true;
+                return Ok(summary);
+            }
+        }
+    }
 }
 
 /// Written updates and action updates filed with confidence are acknowledged.
@@ -276,4 +333,39 @@ pub fn acknowledgement_context(
         "organisation": decision.organisation,
         "how_to_correct": correct,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_message_is_judged_when_it_was_sent_unless_its_date_is_implausible() {
+        let received = at("2026-11-23T10:00:00Z");
+        let cases = [
+            (Some("2023-12-01T09:00:00Z"), "2023-12-01T09:00:00Z"),
+            (Some("2026-11-24T09:00:00Z"), "2026-11-24T09:00:00Z"),
+            (Some("2026-11-25T10:00:01Z"), "2026-11-23T10:00:00Z"),
+            (Some("1970-01-01T00:00:00Z"), "2026-11-23T10:00:00Z"),
+            (None, "2026-11-23T10:00:00Z"),
+        ];
+        for (sent, expected) in cases {
+            assert_eq!(judged_at(sent.map(at), received), at(expected), "{sent:?}");
+        }
+    }
+
+    #[test]
+    fn a_bounce_quoting_the_original_headers_names_its_message_id() {
+        assert_eq!(
+            message_id_in(b"From: a@b.example\r\nMessage-ID: <x.1@board.example>\r\n"),
+            Some("x.1@board.example".into())
+        );
+        assert_eq!(message_id_in(b"Subject: none\r\n"), None);
+    }
 }

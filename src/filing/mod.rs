@@ -1758,7 +1758,11 @@ impl<'a> Decider<'a> {
                 };
                 tally.add(
                     Kind::ApprovalReply,
-                    if sender.approver { 0.6 } else { 0.4 },
+                    match (sender.approver, self.texts.subject_is_reply) {
+                        (true, true) => 0.8,
+                        (true, false) => 0.6,
+                        (false, _) => 0.4,
+                    },
                     format!("the reply {said}, and the subject is about approval"),
                 );
             }
@@ -1800,11 +1804,31 @@ impl<'a> Decider<'a> {
                 );
             }
         }
+        // "Your LCJB actions", "action log"; not "Action required", which is spam's.
         if subjects.iter().any(|s| {
-            let l = s.to_lowercase();
-            l.contains("action log") || l.contains("actions update") || l.contains("action update")
+            let lower = s.to_lowercase();
+            text::words(s).iter().any(|w| w == "actions")
+                || [
+                    "action log",
+                    "action update",
+                    "action pack",
+                    "action tracker",
+                ]
+                .iter()
+                .any(|p| lower.contains(p))
         }) {
-            tally.add(Kind::ActionUpdate, 0.6, "the subject is about actions");
+            tally.add(Kind::ActionUpdate, 0.5, "the subject is about actions");
+        }
+        // Progress at the top of a reply quoting an action: the answer to an action pack.
+        if let Some(word) = signals::action_progress(&self.texts.own) {
+            let quoted = signals::actions(text::truncate(&self.texts.quoted, 4000), &slug);
+            if let Some(reference) = quoted.first() {
+                tally.add(
+                    Kind::ActionUpdate,
+                    0.6,
+                    format!("the reply opens with \"{word}\" above a message naming {reference}"),
+                );
+            }
         }
 
         // Written updates. An unknown sender's or a mailing list's "update" is weak
@@ -1978,7 +2002,12 @@ impl<'a> Decider<'a> {
             .iter()
             .filter(|m| m.date >= self.today)
             .flat_map(|m| m.items.iter().map(move |i| (m, i)))
-            .filter(|(_, i)| title_matches(&i.title, &words));
+            // Two telling words at least: "LCJB Actions" alone would match any
+            // subject saying "actions".
+            .filter(|(_, i)| {
+                let title_words = significant_words(&i.title);
+                title_words.len() >= 2 && title_matches(&i.title, &words)
+            });
         let first = found.next()?;
         found.next().is_none().then_some(first)
     }
@@ -2489,11 +2518,19 @@ impl<'a> Decider<'a> {
             0.7,
             "the text".to_owned(),
         ));
-        places.push((
-            text::truncate(&self.texts.quoted, 4000).to_owned(),
-            0.3,
-            "the quoted message".to_owned(),
-        ));
+        // A reply to an action pack that names no action itself is about the one action
+        // the quoted pack names; with several quoted it could be any of them.
+        let quoted = text::truncate(&self.texts.quoted, 4000).to_owned();
+        let quoted_refs = signals::actions(&quoted, &slug);
+        let named_outside = places
+            .iter()
+            .any(|(text, _, _)| !signals::actions(text, &slug).is_empty());
+        let quoted_weight = if !named_outside && tally.is_empty() && quoted_refs.len() == 1 {
+            0.75
+        } else {
+            0.3
+        };
+        places.push((quoted, quoted_weight, "the quoted message".to_owned()));
         for (text, weight, place) in &places {
             for reference in signals::actions(text, &slug) {
                 tally.add(

@@ -26,6 +26,8 @@ pub const RECEIVED_CHANNEL: &str = "minuted_messages_received";
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
+    /// When ingestion stored it.
+    pub received_at: DateTime<Utc>,
     pub parsed: ParsedMessage,
 }
 
@@ -34,7 +36,7 @@ pub struct Claimed {
 /// attachment and the headers a bounce quotes, without reading a 50 MB file.
 pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> {
     let Some(row) = sqlx::query(
-        "SELECT id, message_id, in_reply_to, \"references\", from_address, from_name,
+        "SELECT id, received_at, message_id, in_reply_to, \"references\", from_address, from_name,
                 sender_address, to_addresses, cc_addresses, reply_to, delivered_to, subject,
                 sent_at, headers, body_text, dsn
          FROM messages WHERE status = 'received'
@@ -89,7 +91,11 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
         dsn: row.try_get("dsn")?,
         attachments,
     };
-    Ok(Some(Claimed { id, parsed }))
+    Ok(Some(Claimed {
+        id,
+        received_at: row.try_get("received_at")?,
+        parsed,
+    }))
 }
 
 /// The registry as filing sees it, with the database ids its natural keys stand for.

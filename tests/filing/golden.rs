@@ -88,3 +88,65 @@ fn every_fixture_is_filed_as_its_expected_json_says() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// The held-out mail of a board will carry reply tokens and Message-IDs of mail this
+/// database never sent (another installation, an older database): replies must still be
+/// recognised from what they say.
+#[test]
+fn replies_are_recognised_without_our_record_of_what_we_sent() {
+    let dir = fixtures();
+    let context: Context =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap()).unwrap();
+    let registry = registry(&context);
+    let mut failures = Vec::new();
+    for (name, kind, meeting, organisation) in [
+        (
+            "approval_reply",
+            "approval_reply",
+            Some("LCJB-2023-09-20"),
+            "MOPAC",
+        ),
+        (
+            "phone_reply_action",
+            "action_update",
+            Some("LCJB-2023-12-13"),
+            "MPS",
+        ),
+        (
+            "gmail_reply_item",
+            "written_update",
+            Some("LCJB-2023-12-13"),
+            "YJB",
+        ),
+        (
+            "out_of_office_en",
+            "auto_reply",
+            Some("LCJB-2023-12-13"),
+            "HMCTS",
+        ),
+        ("dsn_bounce", "bounce", None, "CPS North"),
+        ("exchange_ndr", "bounce", None, "CPS"),
+    ] {
+        let raw = std::fs::read(dir.join(format!("{name}.eml"))).unwrap();
+        let Parsed::Complete(parsed) = parse::parse(&raw, &Limits::default()) else {
+            panic!("{name} does not parse");
+        };
+        let decision = filing::decide(
+            &minuted::filer::to_filing(&parsed),
+            &registry,
+            &Sent::default(),
+            context.now,
+            DEFAULT_THRESHOLD,
+        );
+        let got = (
+            decision.kind.as_str(),
+            decision.meeting.as_deref(),
+            decision.organisation.as_deref().unwrap_or("-"),
+            decision.disposition,
+        );
+        if got != (kind, meeting, organisation, filing::Disposition::Filed) {
+            failures.push(format!("{name}: {got:?}\n  {:#?}", decision.reasons));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
