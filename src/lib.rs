@@ -11,11 +11,15 @@
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`html`]: HTML to plain text (minutes sent as HTML, HTML-only replies).
+//! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
+//!   structure parser (attendees, apologies, items, actions, next meeting).
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
-//! Dependencies point inward: `domain` and `registry` know nothing of tokio or sqlx.
+//! Dependencies point inward: `domain`, `registry`, `html` and `minutes` know nothing of
+//! tokio or sqlx.
 
 pub mod app;
 pub mod cli;
@@ -23,6 +27,8 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
+pub mod html;
 pub mod logging;
+pub mod minutes;
 pub mod registry;
 pub mod store;
