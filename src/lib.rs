@@ -8,6 +8,8 @@
 //! - [`cli`]: the command line (clap), its output as tables or `--json`.
 //! - [`clock`]: the injected clock; nothing else reads the system time.
 //! - [`config`]: settings from the TOML file, environment overrides, validation.
+//! - [`approval`]: approval by reply: signed reply tokens, reading replies from any mail
+//!   client, trusting only our own server's `Authentication-Results`.
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
@@ -18,10 +20,11 @@
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
-//! Dependencies point inward: `domain`, `registry`, `html` and `minutes` know nothing of
-//! tokio or sqlx.
+//! Dependencies point inward: `domain`, `registry`, `html`, `minutes` and `approval` know
+//! nothing of tokio or sqlx.
 
 pub mod app;
+pub mod approval;
 pub mod cli;
 pub mod clock;
 pub mod config;
