@@ -14,6 +14,7 @@ use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
 mod board;
+mod minutes;
 
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
@@ -46,6 +47,28 @@ pub enum Command {
     /// The board registry: organisations, members, meetings, agenda items.
     #[command(subcommand)]
     Board(BoardCommand),
+    /// Draft minutes: what minuted reads in them.
+    #[command(subcommand)]
+    Minutes(MinutesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MinutesCommand {
+    /// Extract and parse a document on disk (.txt, .md, .html, .docx, .pdf) as minuted
+    /// would read draft minutes, without touching the database: attendees, apologies,
+    /// items, actions, next meeting, and names not in the registry.
+    Parse {
+        /// The document.
+        file: PathBuf,
+        /// Registry file to match names against (default: board.file from the config).
+        #[arg(long, value_name = "FILE")]
+        board: Option<PathBuf>,
+        /// Date of the meeting the minutes are of; resolves dates written without a year.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        meeting_date: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +125,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Board(command) => {
             let loaded = settings(cli.config.as_deref())?;
             board::run(command, &loaded).await
+        }
+        Command::Minutes(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            minutes::run(command, &loaded)
         }
     }
 }
