@@ -899,6 +899,14 @@ fn classify_part(part: &str, ctx: &ParseContext) -> PartKind {
     }
     let role_at = has_word(part, ROLE_WORDS);
     let org_at = has_word(part, ORG_WORDS);
+    // Job titles end in the role noun: "Democratic Services Officer", "Board Manager".
+    let last_word_is_role = part
+        .split_whitespace()
+        .last()
+        .is_some_and(|w| has_word(w, ROLE_WORDS).is_some());
+    if last_word_is_role && !is_acronym(part.split_whitespace().last().unwrap_or("")) {
+        return PartKind::Role;
+    }
     match (role_at, org_at) {
         (Some(r), Some(o)) if r < o => PartKind::Role,
         (Some(_), Some(_)) => PartKind::Organisation,
@@ -1577,10 +1585,20 @@ fn owner_of_explicit(
             if let Some((_, owner)) = mentions.first_in(subject.as_str()) {
                 return (text.to_owned(), Some(owner));
             }
+            // "Head of Community Safety to circulate ...": the subject is the owner as
+            // written, when it is short and names someone rather than something.
             let subject = subject.as_str().trim();
-            if subject.split_whitespace().count() <= 3
+            let first = subject
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_lowercase();
+            if subject.split_whitespace().count() <= 5
                 && subject.chars().next().is_some_and(char::is_uppercase)
-                && !subject.contains(' ')
+                && !matches!(
+                    first.as_str(),
+                    "the" | "a" | "an" | "all" | "this" | "it" | "we" | "there" | "these"
+                )
             {
                 return (text.to_owned(), Some(subject.to_owned()));
             }
@@ -1603,7 +1621,7 @@ fn find_actions(
     for item in &structure.items {
         let mut last_speaker: Option<String> = None;
         for paragraph in item.text.split('\n') {
-            let paragraph = paragraph.trim();
+            let paragraph = without_paragraph_number(paragraph.trim());
             if paragraph.is_empty() {
                 continue;
             }
@@ -1622,21 +1640,43 @@ fn find_actions(
                     continue;
                 }
             }
+            // The action found in the previous sentence, and that sentence: "... will be
+            // shared. ACTION: AMC" names the owner of what came before.
+            let mut previous: Option<(Option<usize>, &str)> = None;
             for sentence in sentences(paragraph) {
                 if let Some(c) = TRAILING_ACTION.captures(sentence) {
                     if let (Some(all), Some(owner)) = (c.get(0), c.get(1)) {
-                        let text = sentence[..all.start()].trim().to_owned();
                         let owner = owner.as_str().trim();
-                        actions.push(CandidateAction {
-                            due: due_in(&text),
-                            text,
-                            owner: Some(mentions.exact(owner).unwrap_or_else(|| owner.to_owned())),
-                            item: Some(item.number.clone()),
-                            explicit: true,
-                        });
+                        let owner = mentions.exact(owner).unwrap_or_else(|| owner.to_owned());
+                        let text = sentence[..all.start()].trim().to_owned();
+                        match (text.is_empty(), previous) {
+                            (true, Some((Some(index), _))) => {
+                                if let Some(action) = actions.get_mut(index) {
+                                    action.owner = Some(owner);
+                                    action.explicit = true;
+                                }
+                            }
+                            (true, Some((None, before))) => actions.push(CandidateAction {
+                                due: due_in(before),
+                                text: before.to_owned(),
+                                owner: Some(owner),
+                                item: Some(item.number.clone()),
+                                explicit: true,
+                            }),
+                            (true, None) => {}
+                            (false, _) => actions.push(CandidateAction {
+                                due: due_in(&text),
+                                text,
+                                owner: Some(owner),
+                                item: Some(item.number.clone()),
+                                explicit: true,
+                            }),
+                        }
+                        previous = None;
                         continue;
                     }
                 }
+                let found_before = actions.len();
                 let owner = if let Some(m) = PASSIVE_COMMITMENT.find(sentence) {
                     // Passive: "... will be circulated by MOPAC", else whoever reported.
                     let after = &sentence[m.end()..];
@@ -1665,6 +1705,8 @@ fn find_actions(
                         explicit: false,
                     });
                 }
+                let found = (actions.len() > found_before).then_some(found_before);
+                previous = Some((found, sentence));
             }
             if speaker.is_some() {
                 last_speaker = speaker;
@@ -1703,11 +1745,40 @@ enum Mode {
     Body,
 }
 
+/// Numbered paragraphs (`1.1 `, `12.3.2 `) carry no meaning for headings and sentences.
+static PARAGRAPH_NUMBER: LazyLock<Regex> = LazyLock::new(|| regex(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+"));
+
+fn without_paragraph_number(text: &str) -> &str {
+    match PARAGRAPH_NUMBER.find(text) {
+        Some(m) => &text[m.end()..],
+        None => text,
+    }
+}
+
 /// Reads the structure of minutes from their text.
 pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
     let lines = prepare_lines(text);
     let document_year = latest_year(text);
     let item_word_style = lines.iter().any(|l| item_word_heading(&l.text).is_some());
+    let item_heading = |line: &Line| -> Option<(String, String)> {
+        if item_word_style {
+            return item_word_heading(&line.text);
+        }
+        let first_cell_is_number = line.cells.len() >= 2
+            && !line.cells[0].is_empty()
+            && line.cells[0]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.');
+        if first_cell_is_number {
+            let joined = format!(
+                "{} {}",
+                line.cells[0].trim_end_matches('.'),
+                line.cells[1..].join(" ")
+            );
+            return numbered_heading(&joined);
+        }
+        numbered_heading(&line.text).filter(|_| !line.bullet)
+    };
 
     let mut structure = MinutesStructure::default();
     let mut mode = Mode::Preamble;
@@ -1717,9 +1788,12 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
     let mut pending_next_meeting = false;
     let mut item_text: Vec<String> = Vec::new();
 
+    // Appends the collected lines to the current item's text.
     let flush_item = |structure: &mut MinutesStructure, item_text: &mut Vec<String>| {
         if let Some(item) = structure.items.last_mut() {
-            let text = item_text.join("\n");
+            let mut text = std::mem::take(&mut item.text);
+            text.push('\n');
+            text.push_str(&item_text.join("\n"));
             item.text = text.trim().to_owned();
         }
         item_text.clear();
@@ -1733,21 +1807,55 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
             continue;
         }
         let text = line.text.as_str();
+        let plain = without_paragraph_number(text);
 
-        // The next meeting, wherever it is stated.
+        // A heading "Date of next meeting" leaves the date to the next line.
         if pending_next_meeting {
             pending_next_meeting = false;
             if let Some(next) = structure.next_meeting.as_mut() {
-                if next.date.is_none() {
-                    next.date = find_date(text, ctx.meeting_date, document_year);
-                    next.text = format!("{} {}", next.text, text).trim().to_owned();
-                    if next.date.is_some() || text.len() < 80 {
-                        continue;
-                    }
+                let stated = next_meeting_line(plain).unwrap_or_else(|| plain.to_owned());
+                if let Some(date) = find_date(&stated, ctx.meeting_date, document_year) {
+                    next.date = Some(date);
+                    next.text = if next_meeting_line(plain).is_some() {
+                        stated
+                    } else {
+                        format!("{}: {stated}", next.text.trim_end_matches(':'))
+                    };
+                    continue;
                 }
             }
         }
-        if let Some(sentence) = next_meeting_line(text) {
+
+        // Item headings end any list, and may themselves state the next meeting
+        // ("7. Date of next meeting").
+        if let Some((number, title)) = item_heading(line) {
+            let in_sequence = item_word_style
+                || next_in_sequence(structure.items.last().map(|i| i.number.as_str()), &number);
+            if in_sequence {
+                flush_item(&mut structure, &mut item_text);
+                if structure.next_meeting.is_none() {
+                    if let Some(sentence) = next_meeting_line(&title) {
+                        let date = find_date(&sentence, ctx.meeting_date, document_year);
+                        pending_next_meeting = date.is_none();
+                        structure.next_meeting = Some(NextMeeting {
+                            date,
+                            text: sentence,
+                        });
+                    }
+                }
+                structure.items.push(Item {
+                    number,
+                    title,
+                    text: String::new(),
+                });
+                mode = Mode::Body;
+                columns = None;
+                continue;
+            }
+        }
+
+        // The next meeting, wherever it is stated.
+        if let Some(sentence) = next_meeting_line(plain) {
             let date = find_date(&sentence, ctx.meeting_date, document_year);
             if structure
                 .next_meeting
@@ -1761,63 +1869,30 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 });
             }
             // The statement is not part of the item's discussion; the rest of the line is.
-            let rest = text.replacen(&sentence, "", 1);
+            let rest = plain.replacen(&sentence, "", 1);
             let rest = rest.trim();
             if !rest.is_empty() && mode == Mode::Body {
                 item_text.push(rest.to_owned());
             }
-            // A numbered "6. Date of next meeting" is still an item.
-            let heading = if item_word_style {
-                item_word_heading(text)
-            } else {
-                numbered_heading(text).filter(|_| !line.bullet)
-            };
-            if let Some((number, title)) = heading {
-                flush_item(&mut structure, &mut item_text);
-                structure.items.push(Item {
-                    number,
-                    title,
-                    text: String::new(),
-                });
-                mode = Mode::Body;
-            }
             continue;
         }
 
-        // Item headings end any list.
-        let heading_item = if item_word_style {
-            item_word_heading(text)
-        } else if line.cells.len() >= 2
-            && line.cells[0]
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.')
-            && !line.cells[0].is_empty()
-        {
-            numbered_heading(&format!(
-                "{} {}",
-                line.cells[0].trim_end_matches('.'),
-                line.cells[1..].join(" ")
-            ))
-        } else {
-            numbered_heading(text).filter(|_| !line.bullet)
-        };
-        if let Some((number, title)) = heading_item {
-            let in_sequence = item_word_style
-                || next_in_sequence(structure.items.last().map(|i| i.number.as_str()), &number);
-            if in_sequence {
+        // An actions table wherever it starts.
+        if !line.cells.is_empty() {
+            if let Some(found) = action_header(&line.cells) {
                 flush_item(&mut structure, &mut item_text);
-                structure.items.push(Item {
-                    number,
-                    title,
-                    text: String::new(),
-                });
-                mode = Mode::Body;
-                columns = None;
+                mode = Mode::Actions;
+                action_columns = Some(found);
                 continue;
             }
         }
 
-        match heading(line) {
+        let heading_line = Line {
+            text: plain.to_owned(),
+            bullet: line.bullet,
+            cells: line.cells.clone(),
+        };
+        match heading(&heading_line) {
             Some(Heading::Attendees(inline)) => {
                 if let Some(inline) = inline {
                     structure
@@ -1826,12 +1901,9 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 }
                 if mode == Mode::Body {
                     item_text.push(text.to_owned());
-                }
-                mode = if mode == Mode::Body {
-                    Mode::Body
                 } else {
-                    Mode::Attendees
-                };
+                    mode = Mode::Attendees;
+                }
                 columns = None;
                 continue;
             }
@@ -1909,12 +1981,13 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
             }
             Mode::Actions => {
                 if !line.cells.is_empty() {
-                    if let Some(found) = action_header(&line.cells) {
-                        action_columns = Some(found);
-                        continue;
-                    }
                     if let Some(row) = action_from_cells(&line.cells, action_columns.as_deref()) {
-                        explicit_rows.push((row.item.clone(), row));
+                        let item = row
+                            .item
+                            .clone()
+                            .or_else(|| structure.items.last().map(|i| i.number.clone()))
+                            .filter(|_| action_columns.is_none());
+                        explicit_rows.push((item, row));
                     }
                     continue;
                 }
@@ -1933,9 +2006,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 ));
             }
             Mode::Body => item_text.push(text.to_owned()),
-            Mode::Preamble => {
-                // Apologies stated in a sentence before any item.
-            }
+            Mode::Preamble => {}
         }
     }
     flush_item(&mut structure, &mut item_text);
