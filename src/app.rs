@@ -12,9 +12,10 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
-use crate::{registry, store};
+use crate::{ingest, registry, store};
 
 /// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
 /// shutdown has begun.
@@ -81,8 +82,14 @@ async fn serve(
 ) -> anyhow::Result<()> {
     import_board_file(settings, database).await?;
 
-    let (stop, _stop_signal) = Shutdown::new();
-    let workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    let (stop, stop_signal) = Shutdown::new();
+    let mut workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    workers.spawn(ingest::run_until_stopped(
+        settings.mailbox.clone(),
+        database.pool.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     tracing::info!(workers = workers.len(), "minuted is running");
 
     shutdown.await;

@@ -117,6 +117,20 @@ pub struct MailboxSettings {
     /// Larger messages are recorded with their headers only.
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: u64,
+    /// PEM file of extra certificate authorities trusted for the IMAP server's certificate,
+    /// beside the built-in web PKI roots (a private CA, or a test server's).
+    pub tls_ca_file: Option<PathBuf>,
+    /// How often a mailbox without IDLE (and a Maildir) is checked for new mail.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+    /// Longest an IMAP IDLE lasts before it is ended and re-issued: also how soon a
+    /// connection that died silently is noticed (plus one command timeout).
+    #[serde(default = "default_idle_seconds")]
+    pub idle_seconds: u64,
+    /// Longest any single IMAP command (connect, login, select, fetch of one batch) may
+    /// take before the connection is dropped and re-opened.
+    #[serde(default = "default_command_timeout_seconds")]
+    pub command_timeout_seconds: u64,
 }
 
 impl Default for MailboxSettings {
@@ -132,7 +146,21 @@ impl Default for MailboxSettings {
             folders: default_folders(),
             after: default_after(),
             max_message_bytes: default_max_message_bytes(),
+            tls_ca_file: None,
+            poll_seconds: default_poll_seconds(),
+            idle_seconds: default_idle_seconds(),
+            command_timeout_seconds: default_command_timeout_seconds(),
         }
+    }
+}
+
+impl MailboxSettings {
+    /// The configured port, or the usual one for the security mode.
+    pub fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            Security::Tls => 993,
+            Security::Starttls | Security::Plain => 143,
+        })
     }
 }
 
@@ -256,6 +284,15 @@ fn default_after() -> String {
 }
 fn default_max_message_bytes() -> u64 {
     50 * 1024 * 1024
+}
+fn default_poll_seconds() -> u64 {
+    5
+}
+fn default_idle_seconds() -> u64 {
+    240
+}
+fn default_command_timeout_seconds() -> u64 {
+    60
 }
 fn default_transport() -> Transport {
     Transport::File
@@ -519,6 +556,34 @@ impl Settings {
                 "mailbox.max_message_bytes",
                 "must be at least 65536; the default is 52428800 (50 MB)".into(),
             );
+        }
+        if mailbox.poll_seconds == 0 || mailbox.poll_seconds > 3600 {
+            problem(
+                "mailbox.poll_seconds",
+                "must be between 1 and 3600; the default is 5".into(),
+            );
+        }
+        // RFC 2177 asks for IDLE to be re-issued at least every 29 minutes; the issue
+        // asks for a dead connection to be noticed within 5 (IDLE plus one command).
+        if !(10..=1500).contains(&mailbox.idle_seconds) {
+            problem(
+                "mailbox.idle_seconds",
+                "must be between 10 and 1500 (25 minutes); the default is 240".into(),
+            );
+        }
+        if !(1..=600).contains(&mailbox.command_timeout_seconds) {
+            problem(
+                "mailbox.command_timeout_seconds",
+                "must be between 1 and 600; the default is 60".into(),
+            );
+        }
+        if let Some(path) = &mailbox.tls_ca_file {
+            if path.as_os_str().is_empty() {
+                problem(
+                    "mailbox.tls_ca_file",
+                    "must name a PEM file, or be left out".into(),
+                );
+            }
         }
 
         let outgoing = &self.outgoing;
@@ -813,6 +878,10 @@ mod example_file {
             "folders",
             "after",
             "max_message_bytes",
+            "tls_ca_file",
+            "poll_seconds",
+            "idle_seconds",
+            "command_timeout_seconds",
             "[outgoing]",
             "transport",
             "from",

@@ -16,6 +16,7 @@
 //! - [`html`]: HTML to plain text (minutes sent as HTML, HTML-only replies).
 //! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
 //!   structure parser (attendees, apologies, items, actions, next meeting).
+//! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
@@ -31,6 +32,7 @@ pub mod config;
 pub mod database;
 pub mod domain;
 pub mod html;
+pub mod ingest;
 pub mod logging;
 pub mod minutes;
 pub mod registry;

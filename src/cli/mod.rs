@@ -14,6 +14,8 @@ use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
 mod board;
+mod ingest;
+mod messages;
 mod minutes;
 
 #[derive(Debug, Parser)]
@@ -50,6 +52,18 @@ pub enum Command {
     /// Draft minutes: what minuted reads in them.
     #[command(subcommand)]
     Minutes(MinutesCommand),
+    /// Read the configured mailbox into the database.
+    Ingest {
+        /// Drain the mailbox once and exit (the daemon, `run`, ingests continuously).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inbound messages as stored.
+    #[command(subcommand)]
+    Messages(MessagesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +82,34 @@ pub enum MinutesCommand {
         meeting_date: Option<chrono::NaiveDate>,
         #[command(flatten)]
         output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessagesCommand {
+    /// List stored messages, oldest first.
+    List {
+        /// Only messages with this status: received, filed, triage, quarantined,
+        /// unparseable, oversized.
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+        /// Only messages filed against this meeting, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show one message: its fields, body text and attachments, or its raw bytes.
+    Show {
+        id: i64,
+        /// Write the raw RFC 822 bytes as stored to stdout, nothing else.
+        #[arg(long, conflicts_with = "json")]
+        raw: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -129,6 +171,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Minutes(command) => {
             let loaded = settings(cli.config.as_deref())?;
             minutes::run(command, &loaded)
+        }
+        Command::Ingest { once: _, json } => {
+            let loaded = settings(cli.config.as_deref())?;
+            ingest::run_once(&loaded, json).await
+        }
+        Command::Messages(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            messages::run(command, &loaded).await
         }
     }
 }

@@ -1,0 +1,506 @@
+//! Inbound messages: insert with de-duplication, attachments stored once per content
+//! hash, mailbox cursors, the poller's advisory lock, and the rows `messages list` and
+//! `messages show` print.
+//!
+//! De-duplication is the database's: `INSERT ... ON CONFLICT DO NOTHING` against both the
+//! unique SHA-256 of the raw bytes and the unique Message-ID, so two processes racing on
+//! the same message, or a re-read after a crash, store it once whatever the timing.
+//!
+//! Byte values larger than [`CHUNK_BYTES`] are sent in pieces appended inside the same
+//! transaction: a single bind would hold two more copies of a 50 MB message in this
+//! process (the encoded arguments and the socket buffer).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::events::{self, NewEvent};
+use super::{Error, Result};
+use crate::ingest::parse::{Attachment, ParsedMessage};
+
+/// Largest piece of a byte value sent in one statement.
+pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+/// The statuses ingestion writes; filing moves `received` on to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestStatus {
+    /// Stored and parsed, waiting for filing.
+    Received,
+    /// Kept raw: the MIME could not be parsed (`parse_error` says why).
+    Unparseable,
+    /// Over `mailbox.max_message_bytes`: only the header block is kept.
+    Oversized,
+}
+
+impl IngestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IngestStatus::Received => "received",
+            IngestStatus::Unparseable => "unparseable",
+            IngestStatus::Oversized => "oversized",
+        }
+    }
+}
+
+/// Every status a message can have, for validating `--status`.
+pub const STATUSES: [&str; 6] = [
+    "received",
+    "filed",
+    "triage",
+    "quarantined",
+    "unparseable",
+    "oversized",
+];
+
+/// A message to store. Borrows its bytes: the caller owns the (possibly large) buffer.
+#[derive(Debug)]
+pub struct NewMessage<'a> {
+    /// `imap://user@host:port/FOLDER` or `maildir:/path`.
+    pub source: &'a str,
+    /// `UIDVALIDITY:UID` or the Maildir file name.
+    pub source_ref: &'a str,
+    pub received_at: DateTime<Utc>,
+    /// The whole message, or only its header block when `raw_truncated`.
+    pub raw: &'a [u8],
+    /// Of the bytes as fetched (of the header block when truncated).
+    pub raw_sha256: [u8; 32],
+    /// The size of the whole message, also when only the header block is kept.
+    pub raw_size: u64,
+    pub raw_truncated: bool,
+    pub status: IngestStatus,
+    pub parse_error: Option<&'a str>,
+    pub parsed: &'a ParsedMessage,
+}
+
+/// What happened to a message handed to [`insert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New(i64),
+    /// Already stored (same bytes or same Message-ID): the row that has it, when visible.
+    Duplicate(Option<i64>),
+}
+
+/// Stores one message with its attachments and a `message.received` event, unless the same
+/// bytes or the same Message-ID are already stored.
+pub async fn insert(conn: &mut PgConnection, message: &NewMessage<'_>) -> Result<Inserted> {
+    let p = message.parsed;
+    let (first, rest) = split_first_chunk(message.raw);
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO messages (source, source_ref, received_at, raw_sha256, raw_size, raw,
+             raw_truncated, message_id, in_reply_to, \"references\", from_address, from_name,
+             sender_address, to_addresses, cc_addresses, reply_to, delivered_to, subject,
+             sent_at, headers, body_text, body_html, dsn, status, parse_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+             $18, $19, $20, $21, $22, $23, $24, $25)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+    )
+    .bind(message.source)
+    .bind(message.source_ref)
+    .bind(message.received_at)
+    .bind(&message.raw_sha256[..])
+    .bind(i64::try_from(message.raw_size).unwrap_or(i64::MAX))
+    .bind(first)
+    .bind(message.raw_truncated)
+    .bind(&p.message_id)
+    .bind(&p.in_reply_to)
+    .bind(&p.references)
+    .bind(&p.from_address)
+    .bind(&p.from_name)
+    .bind(&p.sender_address)
+    .bind(&p.to_addresses)
+    .bind(&p.cc_addresses)
+    .bind(&p.reply_to)
+    .bind(&p.delivered_to)
+    .bind(&p.subject)
+    .bind(p.sent_at)
+    .bind(&p.headers)
+    .bind(&p.body_text)
+    .bind(&p.body_html)
+    .bind(&p.dsn)
+    .bind(message.status.as_str())
+    .bind(message.parse_error)
+    .fetch_optional(&mut *conn)
+    .await?;
+
+    let Some(id) = id else {
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE raw_sha256 = $1 OR message_id = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(&message.raw_sha256[..])
+        .bind(&p.message_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        return Ok(Inserted::Duplicate(existing));
+    };
+
+    for chunk in rest.chunks(CHUNK_BYTES) {
+        sqlx::query("UPDATE messages SET raw = raw || $2 WHERE id = $1")
+            .bind(id)
+            .bind(chunk)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (position, attachment) in p.attachments.iter().enumerate() {
+        let attachment_id = store_attachment(conn, attachment).await?;
+        sqlx::query(
+            "INSERT INTO message_attachments (message_id, position, attachment_id, filename,
+                 content_type)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i32::try_from(position).unwrap_or(i32::MAX))
+        .bind(attachment_id)
+        .bind(&attachment.filename)
+        .bind(&attachment.content_type)
+        .execute(&mut *conn)
+        .await?;
+    }
+    events::record(
+        conn,
+        NewEvent {
+            board_id: None,
+            actor: "system",
+            kind: "message.received",
+            subject: Some(("message", id)),
+            detail: json!({
+                "source": message.source,
+                "source_ref": message.source_ref,
+                "status": message.status.as_str(),
+                "message_id": p.message_id,
+                "size": message.raw_size,
+                "parse_error": message.parse_error,
+            }),
+        },
+    )
+    .await?;
+    Ok(Inserted::New(id))
+}
+
+fn split_first_chunk(bytes: &[u8]) -> (&[u8], &[u8]) {
+    bytes.split_at(bytes.len().min(CHUNK_BYTES))
+}
+
+/// The id of the stored attachment with this content, storing it first if it is new.
+async fn store_attachment(conn: &mut PgConnection, attachment: &Attachment) -> Result<i64> {
+    let sha = &attachment.sha256[..];
+    // Looking first saves sending the bytes of an attachment that is already stored.
+    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1")
+        .bind(sha)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let (first, rest) = split_first_chunk(&attachment.content);
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO attachments (sha256, size, content) VALUES ($1, $2, $3)
+         ON CONFLICT (sha256) DO NOTHING RETURNING id",
+    )
+    .bind(sha)
+    .bind(i64::try_from(attachment.content.len()).unwrap_or(i64::MAX))
+    .bind(first)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match inserted {
+        Some(id) => {
+            for chunk in rest.chunks(CHUNK_BYTES) {
+                sqlx::query("UPDATE attachments SET content = content || $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(chunk)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(id)
+        }
+        // Another transaction stored it in the meantime.
+        None => Ok(
+            sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1")
+                .bind(sha)
+                .fetch_one(&mut *conn)
+                .await?,
+        ),
+    }
+}
+
+/// The last UID stored from `folder` of `mailbox` under `uidvalidity` (0: none yet).
+pub async fn cursor(
+    conn: &mut PgConnection,
+    mailbox: &str,
+    folder: &str,
+    uidvalidity: u32,
+) -> Result<u32> {
+    let last: Option<i64> = sqlx::query_scalar(
+        "SELECT last_uid FROM mailbox_cursors
+         WHERE mailbox = $1 AND folder = $2 AND uidvalidity = $3",
+    )
+    .bind(mailbox)
+    .bind(folder)
+    .bind(i64::from(uidvalidity))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(last.and_then(|l| u32::try_from(l).ok()).unwrap_or(0))
+}
+
+/// The UIDVALIDITY most recently read from `folder`, to notice that it changed.
+pub async fn latest_uidvalidity(
+    conn: &mut PgConnection,
+    mailbox: &str,
+    folder: &str,
+) -> Result<Option<u32>> {
+    let value: Option<i64> = sqlx::query_scalar(
+        "SELECT uidvalidity FROM mailbox_cursors WHERE mailbox = $1 AND folder = $2
+         ORDER BY updated_at DESC LIMIT 1",
+    )
+    .bind(mailbox)
+    .bind(folder)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(value.and_then(|v| u32::try_from(v).ok()))
+}
+
+/// Moves the cursor forward (never back), in the transaction that stored the messages.
+pub async fn advance_cursor(
+    conn: &mut PgConnection,
+    mailbox: &str,
+    folder: &str,
+    uidvalidity: u32,
+    last_uid: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO mailbox_cursors (mailbox, folder, uidvalidity, last_uid, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (mailbox, folder, uidvalidity) DO UPDATE
+         SET last_uid = GREATEST(mailbox_cursors.last_uid, EXCLUDED.last_uid),
+             updated_at = EXCLUDED.updated_at",
+    )
+    .bind(mailbox)
+    .bind(folder)
+    .bind(i64::from(uidvalidity))
+    .bind(i64::from(last_uid))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the session-level advisory lock that makes this process the one poller of a
+/// mailbox. Held until released or until `conn` closes (so a process that dies gives it
+/// up at once). False when another session holds it.
+pub async fn try_lock_mailbox(conn: &mut PgConnection, key: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Answers when the connection (and so the lock it holds) is alive.
+pub async fn ping(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SELECT 1").execute(conn).await?;
+    Ok(())
+}
+
+/// One row of `messages list`. Filing's columns (`kind` to `confidence`) are null until
+/// filing exists; see [`LIST_SOURCE`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MessageRow {
+    pub id: i64,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub status: String,
+    pub kind: Option<String>,
+    pub meeting: Option<String>,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+    pub confidence: Option<f64>,
+    pub size: i64,
+    pub attachments: i64,
+}
+
+/// The rows `messages list` reads, one per message. Filing's columns are selected as NULL
+/// here; when filing lands, this becomes a LEFT JOIN on its table or view, and every
+/// filter below keeps working.
+const LIST_SOURCE: &str = "
+    SELECT m.id, m.message_id, m.from_address AS \"from\", m.subject, m.received_at,
+           m.status, m.raw_size AS size,
+           (SELECT count(*) FROM message_attachments ma WHERE ma.message_id = m.id)
+               AS attachments,
+           NULL::TEXT AS kind, NULL::TEXT AS meeting, NULL::TEXT AS item,
+           NULL::TEXT AS action, NULL::TEXT AS organisation,
+           NULL::DOUBLE PRECISION AS confidence
+    FROM messages m";
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub meeting: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<MessageRow>> {
+    let sql = format!(
+        "SELECT * FROM ({LIST_SOURCE}) v
+         WHERE ($1::TEXT IS NULL OR v.status = $1)
+           AND ($2::TEXT IS NULL OR v.meeting = $2)
+         ORDER BY v.id
+         LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(&filter.status)
+        .bind(&filter.meeting)
+        .bind(filter.limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(MessageRow {
+                id: row.try_get("id")?,
+                message_id: row.try_get("message_id")?,
+                from: row.try_get("from")?,
+                subject: row.try_get("subject")?,
+                received_at: row.try_get("received_at")?,
+                status: row.try_get("status")?,
+                kind: row.try_get("kind")?,
+                meeting: row.try_get("meeting")?,
+                item: row.try_get("item")?,
+                action: row.try_get("action")?,
+                organisation: row.try_get("organisation")?,
+                confidence: row.try_get("confidence")?,
+                size: row.try_get("size")?,
+                attachments: row.try_get("attachments")?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Error::from)
+}
+
+/// Everything stored about one message but its raw bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageDetail {
+    pub id: i64,
+    pub source: String,
+    pub source_ref: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub status: String,
+    pub parse_error: Option<String>,
+    pub raw_sha256: String,
+    pub raw_size: i64,
+    pub raw_truncated: bool,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    pub sender: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub reply_to: Vec<String>,
+    pub delivered_to: Vec<String>,
+    pub subject: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub headers: Value,
+    pub dsn: Option<Value>,
+    pub body_text: Option<String>,
+    pub has_html: bool,
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub position: i32,
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+pub async fn show(pool: &PgPool, id: i64) -> Result<MessageDetail> {
+    let row = sqlx::query(
+        "SELECT id, source, source_ref, received_at, status, parse_error, raw_sha256,
+                raw_size, raw_truncated, message_id, in_reply_to, \"references\",
+                from_address, from_name, sender_address, to_addresses, cc_addresses, reply_to,
+                delivered_to, subject, sent_at, headers, dsn, body_text,
+                body_html IS NOT NULL AS has_html
+         FROM messages WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
+    let attachments = sqlx::query(
+        "SELECT ma.position, ma.filename, ma.content_type, a.size, a.sha256
+         FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
+         WHERE ma.message_id = $1 ORDER BY ma.position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|a| {
+        Ok(AttachmentInfo {
+            position: a.try_get("position")?,
+            filename: a.try_get("filename")?,
+            content_type: a.try_get("content_type")?,
+            size: a.try_get("size")?,
+            sha256: hex::encode(a.try_get::<Vec<u8>, _>("sha256")?),
+        })
+    })
+    .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
+    let detail = (|| -> std::result::Result<MessageDetail, sqlx::Error> {
+        Ok(MessageDetail {
+            id: row.try_get("id")?,
+            source: row.try_get("source")?,
+            source_ref: row.try_get("source_ref")?,
+            received_at: row.try_get("received_at")?,
+            status: row.try_get("status")?,
+            parse_error: row.try_get("parse_error")?,
+            raw_sha256: hex::encode(row.try_get::<Vec<u8>, _>("raw_sha256")?),
+            raw_size: row.try_get("raw_size")?,
+            raw_truncated: row.try_get("raw_truncated")?,
+            message_id: row.try_get("message_id")?,
+            in_reply_to: row.try_get("in_reply_to")?,
+            references: row.try_get("references")?,
+            from: row.try_get("from_address")?,
+            from_name: row.try_get("from_name")?,
+            sender: row.try_get("sender_address")?,
+            to: row.try_get("to_addresses")?,
+            cc: row.try_get("cc_addresses")?,
+            reply_to: row.try_get("reply_to")?,
+            delivered_to: row.try_get("delivered_to")?,
+            subject: row.try_get("subject")?,
+            sent_at: row.try_get("sent_at")?,
+            headers: row.try_get("headers")?,
+            dsn: row.try_get("dsn")?,
+            body_text: row.try_get("body_text")?,
+            has_html: row.try_get("has_html")?,
+            attachments,
+        })
+    })()?;
+    Ok(detail)
+}
+
+/// The raw bytes of one message as stored (only the header block for an oversized one).
+pub async fn raw(pool: &PgPool, id: i64) -> Result<Vec<u8>> {
+    sqlx::query_scalar("SELECT raw FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("message {id}")))
+}
+
+/// How many messages are stored, by status (for summaries and tests).
+pub async fn count_by_status(pool: &PgPool) -> Result<Vec<(String, i64)>> {
+    let rows =
+        sqlx::query("SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Error::from)
+}
