@@ -33,6 +33,9 @@ pub struct MinutesReport {
     pub next_meeting_text: Option<String>,
     /// Attendees and apologies not in the registry (empty without a registry).
     pub unmatched: Vec<String>,
+    /// Whether names were checked against a registry.
+    #[serde(skip)]
+    pub registry_checked: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +89,7 @@ impl MinutesReport {
             }),
             next_meeting_text: next.map(|n| n.text.clone()),
             unmatched: matches.map(|m| m.unmatched.clone()).unwrap_or_default(),
+            registry_checked: matches.is_some(),
         }
     }
 
@@ -113,13 +117,17 @@ impl MinutesReport {
         if !head.is_empty() {
             line(head.join(", "));
         }
+        let registry = if self.registry_checked {
+            format!("{} not in the registry", self.unmatched.len())
+        } else {
+            "names not checked (no registry: --board FILE or board.file)".to_owned()
+        };
         line(format!(
-            "{} attendees, {} apologies, {} items, {} actions, {} not in the registry",
+            "{} attendees, {} apologies, {} items, {} actions, {registry}",
             self.attendees.len(),
             self.apologies.len(),
             self.items.len(),
             self.actions.len(),
-            self.unmatched.len()
         ));
         line(format!(
             "next meeting: {}",
