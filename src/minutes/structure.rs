@@ -396,7 +396,9 @@ fn has_word(text: &str, words: &[&str]) -> Option<usize> {
         .position(|w| {
             let key = word_key(w);
             let key = key.trim_end_matches("'s").trim_end_matches('\u{2019}');
-            words.contains(&key) || words.contains(&key.trim_end_matches('s'))
+            let known = |k: &str| words.contains(&k) || words.contains(&k.trim_end_matches('s'));
+            // "Vice-Chairman": the parts of a hyphenated word count too.
+            known(key) || (key.contains('-') && key.split('-').any(known))
         })
 }
 
@@ -523,7 +525,7 @@ enum Heading {
 
 static ATTENDEES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:(?:board\s+|committee\s+)?members\s+present|present|attendees(?:\s+and\s+apologies)?|attendance|in\s+attendance|also\s+present|also\s+in\s+attendance|officers\s+present|officers\s+in\s+attendance|attending|chair(?:ed by)?|chairperson)\s*(?:[:\-\u{2013}]\s*(.*))?$",
+        r"(?i)^(?:(?:board\s+|committee\s+)?members\s+present|present|attendees(?:\s+and\s+apologies)?|attendance|in\s+attendance|also\s+present|also\s+in\s+attendance|officers\s+present|officers\s+in\s+attendance|attending|also\s+attending|those\s+present|(?:board\s+)?members|guests|observers|invited|chair(?:ed by)?|chairperson)\s*(?:[:\-\u{2013}]\s*(.*))?$",
     )
 });
 static APOLOGIES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
@@ -608,7 +610,20 @@ static ITEM_WORD: LazyLock<Regex> = LazyLock::new(|| {
 static NUMBERED_HEADING: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(\d{1,3}[a-z]?)(?:[.)]\s*|\s+)(\S.*)$"));
 
+/// Council-style minute references: `45/23 Title`, `CSP/23/45 Title`, `CSP 12/23: Title`.
+static MINUTE_REF: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^((?:[A-Z]{2,8}[/ ])?\d{1,4}/\d{2,4}(?:/\d{1,4})?)\.?(?:\s*[:\-\u{2013}]\s*|\s+)([A-Z].*)$",
+    )
+});
+
 fn item_word_heading(text: &str) -> Option<(String, String)> {
+    if let Some(c) = MINUTE_REF.captures(text) {
+        let title = clean_title(c.get(2).map_or("", |m| m.as_str()));
+        if title.split_whitespace().count() <= 15 && !title.ends_with('.') {
+            return Some((c.get(1)?.as_str().to_owned(), title));
+        }
+    }
     let c = ITEM_WORD.captures(text)?;
     let number = c.get(1)?.as_str().to_owned();
     let title = clean_title(c.get(2).map_or("", |m| m.as_str()));
@@ -2366,6 +2381,15 @@ mod tests {
         );
         assert_eq!(numbered_heading("3.1 The board noted the report."), None);
         assert_eq!(numbered_heading("13 December 2023"), None);
+        assert_eq!(
+            item_word_heading("45/23 Minutes of the previous meeting"),
+            Some(("45/23".into(), "Minutes of the previous meeting".into()))
+        );
+        assert_eq!(
+            item_word_heading("CSP/23/07: Serious violence duty").map(|x| x.0),
+            Some("CSP/23/07".into())
+        );
+        assert_eq!(item_word_heading("12/03/2024 was the date."), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn documents() -> Vec<PathBuf> {
 fn every_minutes_fixture_parses_to_its_expected_structure() {
     let mut failures = Vec::new();
     let documents = documents();
-    assert!(documents.len() >= 6, "fixtures missing: {documents:?}");
+    assert!(documents.len() >= 7, "fixtures missing: {documents:?}");
     for path in documents {
         let bytes = std::fs::read(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
