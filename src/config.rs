@@ -208,11 +208,40 @@ impl Default for OutgoingSettings {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalSettings {
     /// HMAC key for reply tokens; at least 32 characters.
     pub secret: Option<Secret>,
+    /// Whether the chair must approve minutes too, besides the secretariat.
+    #[serde(default)]
+    pub require_chair: bool,
+    /// Whether an approval reply must be authenticated for its From domain (DKIM or
+    /// DMARC pass in our own server's Authentication-Results).
+    #[serde(default)]
+    pub require_dkim: bool,
+    /// The authserv-id our mail server writes in Authentication-Results (usually its
+    /// host name); only those fields are believed.
+    pub authserv_id: Option<String>,
+    /// How long an approval request's reply token stays valid.
+    #[serde(default = "default_token_days")]
+    pub token_days: u32,
+    /// How long circulation is held after an approval, for the approver to reply UNDO.
+    #[serde(default = "default_undo_minutes")]
+    pub undo_minutes: u32,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        ApprovalSettings {
+            secret: None,
+            require_chair: false,
+            require_dkim: false,
+            authserv_id: None,
+            token_days: default_token_days(),
+            undo_minutes: default_undo_minutes(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,6 +324,12 @@ fn default_outbox_path() -> PathBuf {
 }
 fn default_from() -> String {
     "LCJB Secretariat <lcjb@board.example>".to_owned()
+}
+fn default_token_days() -> u32 {
+    14
+}
+fn default_undo_minutes() -> u32 {
+    10
 }
 fn default_shutdown_grace_seconds() -> u64 {
     8
@@ -608,6 +643,32 @@ impl Settings {
                 );
             }
         }
+        let approval = &self.approval;
+        if approval.token_days == 0 || approval.token_days > 90 {
+            problem(
+                "approval.token_days",
+                "must be between 1 and 90; the default is 14".into(),
+            );
+        }
+        if approval.undo_minutes > 1440 {
+            problem(
+                "approval.undo_minutes",
+                "must be between 0 (no hold) and 1440; the default is 10".into(),
+            );
+        }
+        match approval.authserv_id.as_deref() {
+            Some(id) if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c == ';') => {
+                problem(
+                    "approval.authserv_id",
+                    format!("\"{id}\" is not an authserv-id; write the host name your mail server puts first in Authentication-Results, e.g. \"mx.board.example\""),
+                );
+            }
+            None if approval.require_dkim => problem(
+                "approval.authserv_id",
+                "required when approval.require_dkim = true: the authserv-id of your mail server's Authentication-Results, e.g. \"mx.board.example\"".into(),
+            ),
+            _ => {}
+        }
         if self.daemon.shutdown_grace_seconds == 0 || self.daemon.shutdown_grace_seconds > 300 {
             problem(
                 "daemon.shutdown_grace_seconds",
@@ -792,6 +853,37 @@ mod tests {
     }
 
     #[test]
+    fn approval_keys_have_defaults_and_are_checked() {
+        let loaded = load(None, Vec::new()).unwrap();
+        let approval = &loaded.settings.approval;
+        assert!(!approval.require_chair && !approval.require_dkim);
+        assert_eq!((approval.token_days, approval.undo_minutes), (14, 10));
+        let loaded = load_str(
+            "[approval]\nrequire_dkim = true\ntoken_days = 0\nundo_minutes = 5000\n",
+            &[],
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+            panic!("expected problems");
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "approval.token_days",
+                "approval.undo_minutes",
+                "approval.authserv_id"
+            ]
+        );
+        let loaded = load_str(
+            "[approval]\nrequire_dkim = true\nauthserv_id = \"mx.board.example\"\n",
+            &[],
+        )
+        .unwrap();
+        loaded.settings.validate().unwrap();
+    }
+
+    #[test]
     fn line_column_counts_from_one() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
@@ -844,6 +936,11 @@ mod example_file {
             "from",
             "[approval]",
             "secret",
+            "require_chair",
+            "require_dkim",
+            "authserv_id",
+            "token_days",
+            "undo_minutes",
             "[daemon]",
             "shutdown_grace_seconds",
             "[filing]",

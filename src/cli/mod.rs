@@ -18,6 +18,7 @@ mod ingest;
 mod meetings;
 mod messages;
 mod triage;
+mod minutes;
 
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
@@ -50,6 +51,9 @@ pub enum Command {
     /// The board registry: organisations, members, meetings, agenda items.
     #[command(subcommand)]
     Board(BoardCommand),
+    /// Draft minutes: what minuted reads in them.
+    #[command(subcommand)]
+    Minutes(MinutesCommand),
     /// Read the configured mailbox into the database.
     Ingest {
         /// Drain the mailbox once and exit (the daemon, `run`, ingests continuously).
@@ -120,6 +124,25 @@ pub enum MeetingsCommand {
     Status {
         /// Meeting reference, e.g. LCJB-2023-12-13.
         reference: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MinutesCommand {
+    /// Extract and parse a document on disk (.txt, .md, .html, .docx, .pdf) as minuted
+    /// would read draft minutes, without touching the database: attendees, apologies,
+    /// items, actions, next meeting, and names not in the registry.
+    Parse {
+        /// The document.
+        file: PathBuf,
+        /// Registry file to match names against (default: board.file from the config).
+        #[arg(long, value_name = "FILE")]
+        board: Option<PathBuf>,
+        /// Date of the meeting the minutes are of; resolves dates written without a year.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        meeting_date: Option<chrono::NaiveDate>,
         #[command(flatten)]
         output: Output,
     },
@@ -207,6 +230,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Board(command) => {
             let loaded = settings(cli.config.as_deref())?;
             board::run(command, &loaded).await
+        }
+        Command::Minutes(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            minutes::run(command, &loaded)
         }
         Command::Ingest { once: _, json } => {
             let loaded = settings(cli.config.as_deref())?;
