@@ -256,13 +256,7 @@ pub fn to_filing(parsed: &ParsedMessage) -> filing::Message {
         if content_type.starts_with("message/") {
             continue;
         }
-        let first_lines = content_type.starts_with("text/plain").then(|| {
-            String::from_utf8_lossy(&attachment.content[..attachment.content.len().min(4096)])
-                .lines()
-                .take(20)
-                .collect::<Vec<_>>()
-                .join("\n")
-        });
+        let first_lines = first_lines(attachment, &content_type);
         attachments.push(Attachment {
             filename: attachment.filename.clone(),
             content_type,
@@ -292,6 +286,46 @@ pub fn to_filing(parsed: &ParsedMessage) -> filing::Message {
         references: parsed.references.clone(),
         attachments,
     }
+}
+
+/// The first lines of an attachment's text: plain text as it is, documents (.docx, .pdf,
+/// HTML) through the minutes extractor. `None` when there is no text to read (an image,
+/// a document cut short by the store, a scanned PDF).
+fn first_lines(
+    attachment: &crate::ingest::parse::Attachment,
+    content_type: &str,
+) -> Option<String> {
+    const LINES: usize = 20;
+    let name = attachment
+        .filename
+        .as_deref()
+        .unwrap_or_default()
+        .to_lowercase();
+    let text = if content_type.starts_with("text/plain") {
+        String::from_utf8_lossy(&attachment.content[..attachment.content.len().min(4096)])
+            .into_owned()
+    } else if name.ends_with(".docx")
+        || name.ends_with(".pdf")
+        || content_type == "application/pdf"
+        || content_type.ends_with("wordprocessingml.document")
+    {
+        crate::minutes::extract::extract(
+            &attachment.content,
+            attachment.filename.as_deref(),
+            Some(content_type),
+        )
+        .ok()?
+        .text
+    } else {
+        return None;
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(LINES)
+        .collect();
+    (!lines.is_empty()).then(|| crate::filing::truncate_text(&lines.join("\n"), 2000))
 }
 
 /// The Message-ID header in a block of headers, without angle brackets.

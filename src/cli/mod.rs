@@ -17,8 +17,8 @@ mod board;
 mod ingest;
 mod meetings;
 mod messages;
-mod triage;
 mod minutes;
+mod triage;
 
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]

@@ -2155,15 +2155,27 @@ impl<'a> Decider<'a> {
             adjusted.add(i, w * factor, r);
         }
 
-        if !adjusted.is_empty() && matches!(kind, Kind::WrittenUpdate | Kind::ActionUpdate) {
-            // A meeting named only faintly (a date in the text) is confirmed by being the
-            // one whose papers are now due.
-            if let (Some(next), Some(best)) = (self.next_meeting(), adjusted.resolve()) {
-                if best.winner == next && best.runner_up.is_none() && best.confidence < 0.8 {
+        // The next meeting, whose papers window is open: the destination of an update
+        // that names none, and confirmation for one that names it only faintly (a date
+        // in the text).
+        let window = self.next_meeting().map(|i| {
+            let meeting = &registry.meetings[i];
+            let (w, why) = match meeting.papers_deadline {
+                Some(deadline) if today <= deadline => (0.8, format!("papers due {deadline}")),
+                Some(deadline) => (0.72, format!("papers were due {deadline}")),
+                None => (0.75, "no papers deadline set".to_owned()),
+            };
+            (i, w, why)
+        });
+        let updates = matches!(kind, Kind::WrittenUpdate | Kind::ActionUpdate);
+        if let (true, false, Some((next, w, why))) = (updates, adjusted.is_empty(), &window) {
+            if let Some(best) = adjusted.resolve() {
+                if best.winner == *next && best.runner_up.is_none() && best.confidence < *w {
+                    let reference = &registry.meetings[*next].reference;
                     adjusted.add(
-                        next,
-                        0.6,
-                        format!("{} is the next meeting", registry.meetings[next].reference),
+                        *next,
+                        *w,
+                        format!("{reference} is the next meeting ({why})"),
                     );
                 }
             }
@@ -2171,21 +2183,13 @@ impl<'a> Decider<'a> {
         if adjusted.is_empty() && !explicit_only {
             match kind {
                 Kind::WrittenUpdate | Kind::ActionUpdate => {
-                    if let Some(i) = self.next_meeting() {
-                        let meeting = &registry.meetings[i];
-                        let (w, why) = match meeting.papers_deadline {
-                            Some(deadline) if today <= deadline => {
-                                (0.8, format!("papers due {deadline}"))
-                            }
-                            Some(deadline) => (0.72, format!("papers were due {deadline}")),
-                            None => (0.75, "no papers deadline set".to_owned()),
-                        };
+                    if let Some((i, w, why)) = &window {
                         adjusted.add(
-                            i,
-                            w,
+                            *i,
+                            *w,
                             format!(
                                 "nothing names a meeting: the next one is {} ({why})",
-                                meeting.reference
+                                registry.meetings[*i].reference
                             ),
                         );
                     }
@@ -2748,6 +2752,11 @@ fn significant_words(title: &str) -> Vec<String> {
         .collect();
     words.dedup();
     words
+}
+
+/// At most `max` characters of `text`, cut on a character boundary.
+pub fn truncate_text(text: &str, max: usize) -> String {
+    text::truncate(text, max).to_owned()
 }
 
 fn round(value: f32) -> f32 {

@@ -32,8 +32,9 @@ pub struct Claimed {
 }
 
 /// Takes the oldest message waiting for filing, skipping any another process holds.
-/// Attachment contents are only their first 16 KB: enough for the first lines of a text
-/// attachment and the headers a bounce quotes, without reading a 50 MB file.
+/// Attachment contents are only their first 16 KB (enough for a text attachment's first
+/// lines and the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf),
+/// whose text needs the whole file: a 50 MB attachment is never read for filing.
 pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> {
     let Some(row) = sqlx::query(
         "SELECT id, received_at, message_id, in_reply_to, \"references\", from_address, from_name,
@@ -49,8 +50,13 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
     };
     let id: i64 = row.try_get("id")?;
     let attachments = sqlx::query(
-        "SELECT ma.filename, ma.content_type, substring(a.content FROM 1 FOR 16384) AS head,
-                a.sha256
+        "SELECT ma.filename, ma.content_type, a.sha256,
+                CASE WHEN a.size <= 2097152
+                          AND (lower(COALESCE(ma.filename, '')) ~ '\\.(docx|pdf)$'
+                               OR ma.content_type IN ('application/pdf',
+                                  'application/vnd.openxmlformats-officedocument.wordprocessingml.document'))
+                     THEN a.content
+                     ELSE substring(a.content FROM 1 FOR 16384) END AS head
          FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
          WHERE ma.message_id = $1 ORDER BY ma.position",
     )
