@@ -66,3 +66,34 @@ END;
 $$;
 CREATE TRIGGER messages_received_notify AFTER INSERT ON messages
     FOR EACH ROW EXECUTE FUNCTION messages_notify_received();
+
+-- A counter every change to the registry bumps, so the filing worker keeps its snapshot of
+-- the registry until the registry changes instead of reading it again for every message.
+CREATE TABLE registry_version (
+    id          BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    -- tells databases apart for a process that talks to several
+    instance    BIGINT NOT NULL DEFAULT (floor(random() * 9e15))::BIGINT,
+    version     BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO registry_version DEFAULT VALUES;
+
+CREATE FUNCTION registry_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE registry_version SET version = version + 1;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER boards_changed AFTER INSERT OR UPDATE OR DELETE ON boards
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER organisations_changed AFTER INSERT OR UPDATE OR DELETE ON organisations
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER organisation_domains_changed AFTER INSERT OR UPDATE OR DELETE
+    ON organisation_domains FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER members_changed AFTER INSERT OR UPDATE OR DELETE ON members
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER member_addresses_changed AFTER INSERT OR UPDATE OR DELETE ON member_addresses
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER meetings_changed AFTER INSERT OR UPDATE OR DELETE ON meetings
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();
+CREATE TRIGGER agenda_items_changed AFTER INSERT OR UPDATE OR DELETE ON agenda_items
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_changed();

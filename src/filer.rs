@@ -7,6 +7,8 @@
 //! This module owns the loop and the conversion of a stored message into filing's input.
 //! The rules are in `filing` (pure); the SQL is in `store::filings`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -50,6 +52,7 @@ pub async fn file_once(
         .begin()
         .await
         .context("failed to begin a transaction")?;
+    filings::relax_commit(&mut tx).await?;
     let Some(claimed) = filings::claim_received(&mut tx).await? else {
         tx.commit().await?;
         return Ok(FilingOutcome::Idle);
@@ -66,7 +69,7 @@ pub async fn file_once(
         tx.rollback().await?;
         return Ok(FilingOutcome::NoBoard);
     };
-    let snapshot = filings::snapshot(&mut tx, board_id).await?;
+    let snapshot = snapshot(&mut tx, board_id).await?;
     let sent = filings::sent_for(&mut tx, &snapshot.registry.board_address, &message).await?;
     let decision = filing::decide(
         &message,
@@ -162,6 +165,37 @@ pub async fn drain(
             }
         }
     }
+}
+
+/// Snapshots of the registry by (database instance, board), with the registry version
+/// they were read at. Shared by every worker of the process.
+type SnapshotCache = HashMap<(i64, i64), (i64, Arc<filings::Snapshot>)>;
+
+static SNAPSHOTS: Mutex<Option<SnapshotCache>> = Mutex::new(None);
+
+/// The registry of `board_id`, read again only when it has changed since last read.
+async fn snapshot(
+    conn: &mut sqlx::PgConnection,
+    board_id: i64,
+) -> anyhow::Result<Arc<filings::Snapshot>> {
+    let (instance, version) = filings::registry_version(conn).await?;
+    let cached = SNAPSHOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .and_then(|cache| cache.get(&(instance, board_id)).cloned());
+    if let Some((at, snapshot)) = cached {
+        if at == version {
+            return Ok(snapshot);
+        }
+    }
+    let snapshot = Arc::new(filings::snapshot(conn, board_id).await?);
+    SNAPSHOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert((instance, board_id), (version, snapshot.clone()));
+    Ok(snapshot)
 }
 
 /// Written updates and action updates filed with confidence are acknowledged.

@@ -31,6 +31,17 @@ pub struct Claimed {
     pub parsed: ParsedMessage,
 }
 
+/// Lets the filing transaction commit without waiting for its WAL flush. Safe because a
+/// filing lost in a crash leaves its message `received`, and filing it again gives the
+/// same decision and the same rows; nothing outside the database acts on it before a
+/// later synchronous commit (the sender's) has flushed the log past it.
+pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Takes the oldest message waiting for filing, skipping any another process holds.
 /// Attachment contents are only their first 16 KB (enough for a text attachment's first
 /// lines and the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf),
@@ -137,6 +148,16 @@ pub async fn board_for(conn: &mut PgConnection, recipients: &[String]) -> Result
         })
     });
     Ok(addressed.or(boards.first()).map(|(id, _)| *id))
+}
+
+/// The registry's version: (database instance, counter). It changes whenever anything in
+/// the registry does, so a snapshot read at one version is good until it changes.
+pub async fn registry_version(conn: &mut PgConnection) -> Result<(i64, i64)> {
+    Ok(
+        sqlx::query_as("SELECT instance, version FROM registry_version")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 /// Reads the registry of `board_id`: active organisations, members, meetings and items.

@@ -508,3 +508,59 @@ async fn an_update_appended_over_imap_shows_in_the_meeting_status() {
     assert!(september.draft_minutes.is_empty());
     let _ = filings::triage(&pool, true, None).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_registry_change_is_seen_by_the_next_message_filed() {
+    let (_url, pool) = database().await;
+    let from_new_domain = |id: &str| {
+        format!(
+            "From: Analyst <analyst@probation-london.example>\r\n\
+             To: lcjb@board.example\r\n\
+             Subject: Written update - Item 2.b\r\n\
+             Message-ID: <{id}@probation-london.example>\r\n\
+             Date: Fri, 1 Dec 2023 10:00:00 +0000\r\n\
+             \r\n\
+             Our update.\r\n"
+        )
+        .into_bytes()
+    };
+    ingest_all(&pool, &[from_new_domain("before")]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+
+    // The organisation gains the domain: the next message from it is the organisation's.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml");
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "domains = [\"probation.justice.example\"]",
+        "domains = [\"probation.justice.example\", \"probation-london.example\"]",
+    );
+    let edited = minuted::registry::parse("edited.toml", &text).unwrap();
+    store::registry::import(&pool, &edited, "test")
+        .await
+        .unwrap();
+    ingest_all(&pool, &[from_new_domain("after")]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+
+    let filed: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT m.message_id, m.status, o.short FROM messages m
+         JOIN filings f ON f.message_id = m.id AND f.current
+         LEFT JOIN organisations o ON o.id = f.organisation_id ORDER BY m.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        filed,
+        vec![
+            (
+                "before@probation-london.example".into(),
+                "quarantined".into(),
+                None
+            ),
+            (
+                "after@probation-london.example".into(),
+                "filed".into(),
+                Some("HMPPS Probation".into())
+            ),
+        ]
+    );
+}
