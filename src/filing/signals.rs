@@ -345,14 +345,27 @@ const OUT_OF_OFFICE_BODY: [&str; 24] = [
 ];
 
 /// The out-of-office phrase the sender's own words carry, if any.
-pub(crate) fn out_of_office_body(own: &str) -> Option<&'static str> {
-    let lower = own.to_lowercase().replace('’', "'");
+pub(crate) fn out_of_office_body(own: &str) -> Option<String> {
+    // Only the opening: an update may well say, deep in its text, that someone "will be
+    // on leave", but an automatic reply says so at once.
+    let opening = super::text::truncate(own, 600);
+    let lower = opening.to_lowercase().replace('’', "'");
     let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    OUT_OF_OFFICE_BODY
-        .iter()
-        .find(|p| lower.contains(*p))
-        .copied()
+    if let Some(phrase) = OUT_OF_OFFICE_BODY.iter().find(|p| lower.contains(*p)) {
+        return Some((*phrase).to_owned());
+    }
+    OUT_OF_OFFICE_SENTENCE
+        .find(&lower)
+        .map(|m| m.as_str().trim().to_owned())
 }
+
+/// "I'm currently on parental leave", "I will be out of the office until ...": the
+/// sentence auto-responders open with, in its common variations.
+static OUT_OF_OFFICE_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"\b(?:i am|i'm|i will be|i'll be|i shall be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|on (?:annual |parental |maternity |paternity |sick |study )?leave|away from (?:the |my )?(?:office|desk)|on holiday|on vacation|travelling|not in the office|working away)\b",
+    )
+});
 
 const BOUNCE_SUBJECTS: [&str; 16] = [
     "undeliverable",
@@ -390,7 +403,7 @@ pub(crate) fn is_daemon_address(address: &str) -> bool {
 }
 
 /// Wording that no board correspondence uses.
-const SPAM_PHRASES: [&str; 30] = [
+const SPAM_PHRASES: [&str; 40] = [
     "unsubscribe",
     "click here",
     "limited time offer",
@@ -421,6 +434,16 @@ const SPAM_PHRASES: [&str; 30] = [
     "risk-free",
     "special promotion",
     "exclusive deal",
+    "update your password",
+    "reset your password",
+    "confirm your password",
+    "account has been suspended",
+    "account will be suspended",
+    "unusual sign-in activity",
+    "shared a document with you",
+    "you have a new voicemail",
+    "gift card",
+    "dear customer",
 ];
 
 /// The spam phrases found in `text`.
@@ -594,6 +617,18 @@ mod tests {
         )
         .is_some());
         assert!(out_of_office_body("Our written update is attached.").is_none());
+        for text in [
+            "Hello, I'm currently on parental leave until March.",
+            "I will be out of office until Monday 4th December.",
+            "Thanks for your message - I am away from my desk today.",
+        ] {
+            assert!(out_of_office_body(text).is_some(), "{text}");
+        }
+        let late = format!(
+            "{}I will be on leave in January.",
+            "Our update. ".repeat(80)
+        );
+        assert!(out_of_office_body(&late).is_none());
     }
 
     #[test]
