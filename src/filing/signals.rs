@@ -49,6 +49,8 @@ const MONTH_NAME: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"));
 static NUMERIC_DATE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"));
+static SHORT_DATE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?:^|[^\d/.])((\d{1,2})/(\d{1,2}))(?:$|[^\d/])"));
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     pattern(&format!(
         r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?[\s\-]+{MONTH_NAME}\b\.?(?:,?[\s\-]+(\d{{4}})\b)?"
@@ -127,6 +129,17 @@ pub(crate) fn dates(text: &str, slug: &str) -> Vec<DateMention> {
         }
         let (day, month) = if b > 12 && a <= 12 { (b, a) } else { (a, b) };
         push(&mut found, whole.range(), Some(y), month, day);
+    }
+    // `13/12` with the year left out; a fraction or a ratio that happens to be a valid
+    // date only counts if it is a meeting's date, which the caller checks.
+    for c in SHORT_DATE.captures_iter(text) {
+        let (Some(whole), Some(a), Some(b)) = (c.get(1), c.get(2), c.get(3)) else {
+            continue;
+        };
+        let (Ok(day), Ok(month)) = (a.as_str().parse::<u32>(), b.as_str().parse::<u32>()) else {
+            continue;
+        };
+        push(&mut found, whole.range(), None, month, day);
     }
     for c in DAY_MONTH.captures_iter(text) {
         let (Some(whole), Some(d), Some(m)) = (c.get(0), c.get(1), c.get(2)) else {
@@ -451,9 +464,19 @@ pub(crate) fn spam_phrases(text: &str) -> Vec<&'static str> {
     let lower = text.to_lowercase();
     SPAM_PHRASES
         .iter()
-        .filter(|p| lower.contains(*p))
+        .filter(|p| contains_phrase(&lower, p))
         .copied()
         .collect()
+}
+
+/// Whether `phrase` occurs in `text` as whole words: "specialist" does not contain
+/// "cialis".
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    text.match_indices(phrase).any(|(at, found)| {
+        boundary(text[..at].chars().next_back())
+            && boundary(text[at + found.len()..].chars().next())
+    })
 }
 
 /// What a short reply says to an approval request.
@@ -556,6 +579,11 @@ mod tests {
                 vec![(None, 9, 20, false), (None, 12, 13, false)],
             ),
             ("[lcjb 13/12/2023]", vec![(Some(2023), 12, 13, true)]),
+            ("Harrow update for 13/12", vec![(None, 12, 13, false)]),
+            (
+                "24/7 cover, 1/2 of cases, 13/12/",
+                vec![(None, 7, 24, false), (None, 2, 1, false)],
+            ),
             ("xlcjb 2023-12-13", vec![(Some(2023), 12, 13, false)]),
         ];
         for (text, expected) in cases {
@@ -593,6 +621,12 @@ mod tests {
             vec!["LCJB-A17", "LCJB-A3"]
         );
         assert_eq!(actions("XLCJB-A17 LCJB-A", "lcjb"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn spam_phrases_match_whole_words_only() {
+        assert_eq!(spam_phrases("the specialist DA court"), Vec::<&str>::new());
+        assert_eq!(spam_phrases("Cheap Cialis!"), vec!["cialis"]);
     }
 
     #[test]
