@@ -30,6 +30,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
                 );
                 let _ = err.flush();
             }
+            true
         })
         .await
     })
