@@ -11,8 +11,10 @@
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
+//! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
 //! Dependencies point inward: `domain` and `registry` know nothing of tokio or sqlx.
@@ -24,5 +26,7 @@ pub mod config;
 pub mod database;
 pub mod domain;
 pub mod logging;
+pub mod outbox;
 pub mod registry;
 pub mod store;
+pub mod templates;
