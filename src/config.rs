@@ -286,10 +286,10 @@ fn default_max_retry_hours() -> u32 {
     48
 }
 fn default_lease_seconds() -> u32 {
-    300
+    600
 }
 fn default_timeout_seconds() -> u32 {
-    60
+    30
 }
 fn default_sendmail_command() -> String {
     "/usr/sbin/sendmail".to_owned()
@@ -579,14 +579,17 @@ impl Settings {
             );
         }
         if outgoing.timeout_seconds == 0 || outgoing.timeout_seconds > 600 {
-            problem("outgoing.timeout_seconds", "must be between 1 and 600".into());
+            problem(
+                "outgoing.timeout_seconds",
+                "must be between 1 and 600".into(),
+            );
         }
-        if u64::from(outgoing.lease_seconds) < 4 * u64::from(outgoing.timeout_seconds) {
+        if u64::from(outgoing.lease_seconds) < 8 * u64::from(outgoing.timeout_seconds) {
             problem(
                 "outgoing.lease_seconds",
                 format!(
-                    "must be at least 4 × outgoing.timeout_seconds ({}), so a slow send finishes before another process takes the message over",
-                    4 * outgoing.timeout_seconds
+                    "must be at least 8 × outgoing.timeout_seconds ({}), so a slow send finishes before another process takes the message over",
+                    8 * u64::from(outgoing.timeout_seconds)
                 ),
             );
         }
@@ -594,14 +597,19 @@ impl Settings {
             if !path.is_file() {
                 problem(
                     "outgoing.tls_ca_file",
-                    format!("{} is not a readable file; name a PEM certificate or remove the key", path.display()),
+                    format!(
+                        "{} is not a readable file; name a PEM certificate or remove the key",
+                        path.display()
+                    ),
                 );
             }
         }
-        if outgoing.transport == Transport::Sendmail && outgoing.sendmail_command.trim().is_empty() {
+        if outgoing.transport == Transport::Sendmail && outgoing.sendmail_command.trim().is_empty()
+        {
             problem(
                 "outgoing.sendmail_command",
-                "required when outgoing.transport = \"sendmail\", e.g. \"/usr/sbin/sendmail\"".into(),
+                "required when outgoing.transport = \"sendmail\", e.g. \"/usr/sbin/sendmail\""
+                    .into(),
             );
         }
         if let Some(dir) = &self.templates.dir {

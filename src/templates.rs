@@ -186,8 +186,11 @@ impl Templates {
                         kinds: kinds.join(", "),
                     });
                 }
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| TemplateError::Read { path: path.clone(), source })?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
                 overrides.insert(name, (path, text));
             }
         }
@@ -204,9 +207,16 @@ impl Templates {
                 let name = file_name(kind, part);
                 let (origin, text) = match overrides.get(&name) {
                     Some((path, text)) => (path.display().to_string(), text.as_str()),
-                    None => (format!("embedded:templates/{name}"), embedded_source(kind, part)),
+                    None => (
+                        format!("embedded:templates/{name}"),
+                        embedded_source(kind, part),
+                    ),
                 };
-                let registry = if part == Part::Html { &mut html } else { &mut plain };
+                let registry = if part == Part::Html {
+                    &mut html
+                } else {
+                    &mut plain
+                };
                 registry
                     .register_template_string(&name, text)
                     .map_err(|err| TemplateError::Compile {
@@ -241,13 +251,24 @@ impl Templates {
         })
     }
 
-    fn render_part(&self, kind: MailKind, part: Part, context: &Value) -> Result<String, TemplateError> {
+    fn render_part(
+        &self,
+        kind: MailKind,
+        part: Part,
+        context: &Value,
+    ) -> Result<String, TemplateError> {
         let name = file_name(kind, part);
-        let registry = if part == Part::Html { &self.html } else { &self.plain };
-        registry.render(&name, context).map_err(|err| TemplateError::Render {
-            origin: self.origins.get(&name).cloned().unwrap_or(name),
-            message: err.to_string(),
-        })
+        let registry = if part == Part::Html {
+            &self.html
+        } else {
+            &self.plain
+        };
+        registry
+            .render(&name, context)
+            .map_err(|err| TemplateError::Render {
+                origin: self.origins.get(&name).cloned().unwrap_or(name),
+                message: err.to_string(),
+            })
     }
 }
 
@@ -306,7 +327,10 @@ mod tests {
     #[test]
     fn header_text_removes_line_breaks_and_control_characters() {
         let cases = [
-            ("Minutes\r\nBcc: victim@example.com", "Minutes Bcc: victim@example.com"),
+            (
+                "Minutes\r\nBcc: victim@example.com",
+                "Minutes Bcc: victim@example.com",
+            ),
             ("a\n.\nb", "a . b"),
             ("  tabs\tand\u{0}nul  ", "tabs and nul"),
             ("line\u{2028}separator", "line separator"),
@@ -325,10 +349,22 @@ mod tests {
         context["recipient"]["name"] = json!("Tom <b>& Jerry</b>");
         context["meeting"]["title"] = json!("Q&A\r\nBcc: x@evil.example");
         let rendered = templates.render(MailKind::Circulation, &context).unwrap();
-        assert!(rendered.text.contains("Tom <b>& Jerry</b>"), "{}", rendered.text);
-        assert!(rendered.html.contains("Tom &lt;b&gt;&amp; Jerry&lt;/b&gt;"), "{}", rendered.html);
+        assert!(
+            rendered.text.contains("Tom <b>& Jerry</b>"),
+            "{}",
+            rendered.text
+        );
+        assert!(
+            rendered.html.contains("Tom &lt;b&gt;&amp; Jerry&lt;/b&gt;"),
+            "{}",
+            rendered.html
+        );
         assert!(!rendered.html.contains("<b>&"));
-        assert!(!rendered.subject.contains(['\r', '\n']), "{}", rendered.subject);
+        assert!(
+            !rendered.subject.contains(['\r', '\n']),
+            "{}",
+            rendered.subject
+        );
     }
 
     #[test]
@@ -336,7 +372,9 @@ mod tests {
         let templates = Templates::embedded().unwrap();
         let mut context = example_context(MailKind::Circulation);
         context.as_object_mut().unwrap().remove("meeting");
-        let err = templates.render(MailKind::Circulation, &context).unwrap_err();
+        let err = templates
+            .render(MailKind::Circulation, &context)
+            .unwrap_err();
         assert!(matches!(err, TemplateError::Render { .. }), "{err}");
         assert!(err.to_string().contains("circulation."), "{err}");
     }
@@ -357,8 +395,12 @@ mod tests {
         let embedded = Templates::embedded().unwrap();
         let circulation = example_context(MailKind::Circulation);
         assert_eq!(
-            templates.render(MailKind::Circulation, &circulation).unwrap(),
-            embedded.render(MailKind::Circulation, &circulation).unwrap()
+            templates
+                .render(MailKind::Circulation, &circulation)
+                .unwrap(),
+            embedded
+                .render(MailKind::Circulation, &circulation)
+                .unwrap()
         );
     }
 
@@ -367,17 +409,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("chaser.txt.hbs"), "Dear {{#if x}} unclosed").unwrap();
         let err = Templates::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("chaser.txt.hbs") && err.contains("does not compile"), "{err}");
+        assert!(
+            err.contains("chaser.txt.hbs") && err.contains("does not compile"),
+            "{err}"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("chaser.txt.hbs"), "Dear {{recipient.nmae}}").unwrap();
         let err = Templates::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("chaser.txt.hbs") && err.contains("does not render"), "{err}");
+        assert!(
+            err.contains("chaser.txt.hbs") && err.contains("does not render"),
+            "{err}"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("chasers.txt.hbs"), "x").unwrap();
         let err = Templates::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("chasers.txt.hbs") && err.contains("not a template"), "{err}");
+        assert!(
+            err.contains("chasers.txt.hbs") && err.contains("not a template"),
+            "{err}"
+        );
     }
 
     #[test]

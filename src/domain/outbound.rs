@@ -178,7 +178,10 @@ mod tests {
         for status in OutboxStatus::ALL {
             assert_eq!(status.as_str().parse::<OutboxStatus>().unwrap(), status);
         }
-        assert!("memo".parse::<MailKind>().unwrap_err().contains("circulation"));
+        assert!("memo"
+            .parse::<MailKind>()
+            .unwrap_err()
+            .contains("circulation"));
     }
 
     #[test]

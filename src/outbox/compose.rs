@@ -60,11 +60,13 @@ pub struct Outgoing<'a> {
 }
 
 fn address(what: &'static str, value: &str) -> Result<Address, ComposeError> {
-    value.parse().map_err(|err: lettre::address::AddressError| ComposeError::Address {
-        what,
-        value: value.to_owned(),
-        reason: err.to_string(),
-    })
+    value
+        .parse()
+        .map_err(|err: lettre::address::AddressError| ComposeError::Address {
+            what,
+            value: value.to_owned(),
+            reason: err.to_string(),
+        })
 }
 
 /// A display name safe for a header, or none when nothing printable is left.
@@ -74,8 +76,14 @@ fn display_name(name: Option<&str>) -> Option<String> {
 
 /// The envelope (VERP return path → recipient) and the message bytes.
 pub fn compose(out: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), ComposeError> {
-    let to = Mailbox::new(display_name(out.to_name), address("recipient", out.to_address)?);
-    let reply_to = Mailbox::new(out.from.name.clone(), address("reply address", out.reply_to)?);
+    let to = Mailbox::new(
+        display_name(out.to_name),
+        address("recipient", out.to_address)?,
+    );
+    let reply_to = Mailbox::new(
+        out.from.name.clone(),
+        address("reply address", out.reply_to)?,
+    );
     let return_path = address("return path", out.return_path)?;
     let envelope = Envelope::new(Some(return_path), vec![to.email.clone()])
         .map_err(|e| ComposeError::Build(e.to_string()))?;
@@ -122,7 +130,8 @@ pub fn compose(out: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), ComposeError> 
                     content_type: a.content_type.to_owned(),
                 })?;
             let filename = header_text(a.filename);
-            mixed = mixed.singlepart(Attachment::new(filename).body(a.content.to_vec(), content_type));
+            mixed =
+                mixed.singlepart(Attachment::new(filename).body(a.content.to_vec(), content_type));
         }
         builder.multipart(mixed)
     }
@@ -139,7 +148,12 @@ mod tests {
         "LCJB Secretariat <lcjb@board.example>".parse().unwrap()
     }
 
-    fn outgoing<'a>(from: &'a Mailbox, subject: &'a str, name: Option<&'a str>, text: &'a str) -> Outgoing<'a> {
+    fn outgoing<'a>(
+        from: &'a Mailbox,
+        subject: &'a str,
+        name: Option<&'a str>,
+        text: &'a str,
+    ) -> Outgoing<'a> {
         Outgoing {
             from,
             to_address: "sophie.linden@mopac.example",
@@ -165,16 +179,35 @@ mod tests {
     #[test]
     fn the_message_carries_the_threading_reply_and_auto_submitted_headers() {
         let from = from();
-        let (envelope, raw) = compose(&outgoing(&from, "Minutes", Some("Sophie Linden"), "Hello")).unwrap();
+        let (envelope, raw) =
+            compose(&outgoing(&from, "Minutes", Some("Sophie Linden"), "Hello")).unwrap();
         let head = headers(&raw);
-        assert!(head.contains("Message-ID: <outbox.7.abcdef@board.example>"), "{head}");
-        assert!(head.contains("In-Reply-To: <parent@agency.example>"), "{head}");
-        assert!(head.contains("References: <parent@agency.example>"), "{head}");
-        assert!(head.contains("Reply-To: \"LCJB Secretariat\" <lcjb+0a1b2c@board.example>"), "{head}");
+        assert!(
+            head.contains("Message-ID: <outbox.7.abcdef@board.example>"),
+            "{head}"
+        );
+        assert!(
+            head.contains("In-Reply-To: <parent@agency.example>"),
+            "{head}"
+        );
+        assert!(
+            head.contains("References: <parent@agency.example>"),
+            "{head}"
+        );
+        assert!(
+            head.contains("Reply-To: \"LCJB Secretariat\" <lcjb+0a1b2c@board.example>"),
+            "{head}"
+        );
         assert!(head.contains("Auto-Submitted: auto-generated"), "{head}");
-        assert!(head.contains("To: \"Sophie Linden\" <sophie.linden@mopac.example>"), "{head}");
+        assert!(
+            head.contains("To: \"Sophie Linden\" <sophie.linden@mopac.example>"),
+            "{head}"
+        );
         assert!(head.contains("multipart/alternative"), "{head}");
-        assert_eq!(envelope.from().unwrap().to_string(), "lcjb+bounce-7@board.example");
+        assert_eq!(
+            envelope.from().unwrap().to_string(),
+            "lcjb+bounce-7@board.example"
+        );
         assert_eq!(envelope.to()[0].to_string(), "sophie.linden@mopac.example");
     }
 
@@ -194,7 +227,13 @@ mod tests {
         }
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
         assert!(parsed.bcc().is_none());
-        assert_eq!(parsed.subject(), Some("Minutes Bcc: victim@evil.example body"));
-        assert_eq!(parsed.to().unwrap().first().unwrap().address(), Some("sophie.linden@mopac.example"));
+        assert_eq!(
+            parsed.subject(),
+            Some("Minutes Bcc: victim@evil.example body")
+        );
+        assert_eq!(
+            parsed.to().unwrap().first().unwrap().address(),
+            Some("sophie.linden@mopac.example")
+        );
     }
 }

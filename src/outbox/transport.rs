@@ -170,7 +170,10 @@ pub struct SendmailTransport {
 
 impl SendmailTransport {
     pub fn from_settings(settings: &OutgoingSettings) -> anyhow::Result<Self> {
-        let mut words = settings.sendmail_command.split_whitespace().map(str::to_owned);
+        let mut words = settings
+            .sendmail_command
+            .split_whitespace()
+            .map(str::to_owned);
         let program = words
             .next()
             .context("outgoing.sendmail_command is empty; name the sendmail program")?;
@@ -202,9 +205,9 @@ impl SendmailTransport {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|err| {
-            SendError::Transient(format!("cannot run {}: {err}", self.program))
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|err| SendError::Transient(format!("cannot run {}: {err}", self.program)))?;
         let mut stdin = child
             .stdin
             .take()
@@ -310,11 +313,18 @@ impl SmtpTransport {
                         format!("cannot read outgoing.tls_ca_file {}", path.display())
                     })?;
                     let certificate = Certificate::from_pem(&pem).with_context(|| {
-                        format!("outgoing.tls_ca_file {} is not a PEM certificate", path.display())
+                        format!(
+                            "outgoing.tls_ca_file {} is not a PEM certificate",
+                            path.display()
+                        )
                     })?;
                     builder = builder.add_root_certificate(certificate);
                 }
-                Some(builder.build_rustls().context("cannot set up TLS for outgoing mail")?)
+                Some(
+                    builder
+                        .build_rustls()
+                        .context("cannot set up TLS for outgoing mail")?,
+                )
             }
         };
         let credentials = match (&settings.username, &settings.password) {
@@ -377,7 +387,9 @@ impl SmtpTransport {
             .map_err(setup)?;
         if self.security == Security::Starttls {
             let Some(tls) = self.tls.clone() else {
-                return Err(SendError::Transient("STARTTLS without TLS parameters".into()));
+                return Err(SendError::Transient(
+                    "STARTTLS without TLS parameters".into(),
+                ));
             };
             if !connection.can_starttls() {
                 connection.abort().await;
@@ -386,14 +398,20 @@ impl SmtpTransport {
                     self.host, self.port
                 )));
             }
-            if let Err(err) = self.step("STARTTLS", connection.starttls(tls, &self.hello)).await {
+            if let Err(err) = self
+                .step("STARTTLS", connection.starttls(tls, &self.hello))
+                .await
+            {
                 connection.abort().await;
                 return Err(setup(err));
             }
         }
         if let Some(credentials) = &self.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login];
-            if let Err(err) = self.step("AUTH", connection.auth(&mechanisms, credentials)).await {
+            if let Err(err) = self
+                .step("AUTH", connection.auth(&mechanisms, credentials))
+                .await
+            {
                 connection.abort().await;
                 return Err(setup(err));
             }
@@ -412,9 +430,12 @@ impl SmtpTransport {
         message: &[u8],
     ) -> Result<Response, (StepError, Phase)> {
         let connection = &mut session.connection;
-        self.step("MAIL FROM", connection.command(Mail::new(envelope.from().cloned(), vec![])))
-            .await
-            .map_err(|e| (e, Phase::Mail))?;
+        self.step(
+            "MAIL FROM",
+            connection.command(Mail::new(envelope.from().cloned(), vec![])),
+        )
+        .await
+        .map_err(|e| (e, Phase::Mail))?;
         for to in envelope.to() {
             self.step("RCPT TO", connection.command(Rcpt::new(to.clone(), vec![])))
                 .await
@@ -428,7 +449,11 @@ impl SmtpTransport {
             .map_err(|e| (e, Phase::AfterData))
     }
 
-    async fn send_message(&self, envelope: &Envelope, message: &[u8]) -> Result<Delivered, SendError> {
+    async fn send_message(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Delivered, SendError> {
         let _permit = self
             .permits
             .acquire()
@@ -487,11 +512,9 @@ impl Transport for SmtpTransport {
         Box::pin(async move {
             let sessions: Vec<Session> = std::mem::take(&mut *self.idle.lock().await);
             for mut session in sessions {
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    session.connection.command(Quit),
-                )
-                .await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), session.connection.command(Quit))
+                        .await;
             }
         })
     }

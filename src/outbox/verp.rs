@@ -57,7 +57,10 @@ mod tests {
             let address = bounce_address("lcjb@board.example", id);
             assert_eq!(parse_bounce_address(&address), Some(id), "{address}");
         }
-        assert_eq!(bounce_address("lcjb@board.example", 7), "lcjb+bounce-7@board.example");
+        assert_eq!(
+            bounce_address("lcjb@board.example", 7),
+            "lcjb+bounce-7@board.example"
+        );
         assert_eq!(
             reply_address("lcjb@board.example", "0a1b"),
             "lcjb+0a1b@board.example"
@@ -66,8 +69,14 @@ mod tests {
 
     #[test]
     fn bounce_addresses_are_recognised_in_any_case_and_in_brackets() {
-        assert_eq!(parse_bounce_address("<LCJB+Bounce-12@Board.Example>"), Some(12));
-        assert_eq!(parse_bounce_address(" lcjb+bounce-12@board.example "), Some(12));
+        assert_eq!(
+            parse_bounce_address("<LCJB+Bounce-12@Board.Example>"),
+            Some(12)
+        );
+        assert_eq!(
+            parse_bounce_address(" lcjb+bounce-12@board.example "),
+            Some(12)
+        );
         assert_eq!(parse_bounce_address("a+b+bounce-3@x.example"), Some(3));
     }
 

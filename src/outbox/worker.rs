@@ -73,7 +73,12 @@ impl WorkerSettings {
             concurrency,
             batch_size: i64::try_from((concurrency * 16).clamp(16, 256)).unwrap_or(16),
             lease: Duration::seconds(i64::from(outgoing.lease_seconds)),
-            send_limit: Duration::seconds(6 * i64::from(outgoing.timeout_seconds)),
+            // Validation keeps this well inside the lease; the clamp keeps an unvalidated
+            // configuration from releasing every row it leases.
+            send_limit: Duration::seconds(
+                (6 * i64::from(outgoing.timeout_seconds))
+                    .min(i64::from(outgoing.lease_seconds) / 2),
+            ),
             max_retry: Duration::hours(i64::from(outgoing.max_retry_hours)),
             rate_per_minute: outgoing.rate_per_minute,
         })
@@ -123,7 +128,9 @@ pub enum SendOutcome {
     /// Nothing was due.
     Idle,
     /// The rate limit allows nothing more until `until`.
-    RateLimited { until: DateTime<Utc> },
+    RateLimited {
+        until: DateTime<Utc>,
+    },
     Worked(SendSummary),
 }
 
@@ -337,9 +344,10 @@ impl Worker {
                     Step::Released(id) => released.push(id),
                 }
             }
-            let recorded = store::record_results(&self.pool, &self.owner, self.clock.now(), &results)
-                .await
-                .context("failed to record send outcomes")?;
+            let recorded =
+                store::record_results(&self.pool, &self.owner, self.clock.now(), &results)
+                    .await
+                    .context("failed to record send outcomes")?;
             let recorded: HashSet<i64> = recorded.into_iter().collect();
             for result in &results {
                 if recorded.contains(&result.id) {
@@ -352,8 +360,14 @@ impl Worker {
                 }
                 match result.status {
                     OutboxStatus::Sent => {}
-                    OutboxStatus::Failed => tracing::warn!(id = result.id, error = result.error.as_deref().unwrap_or(""), "outbox message failed"),
-                    _ => tracing::info!(id = result.id, status = %result.status, error = result.error.as_deref().unwrap_or(""), "outbox message will be retried"),
+                    OutboxStatus::Failed => tracing::warn!(
+                        id = result.id,
+                        error = result.error.as_deref().unwrap_or(""),
+                        "outbox message failed"
+                    ),
+                    _ => {
+                        tracing::info!(id = result.id, status = %result.status, error = result.error.as_deref().unwrap_or(""), "outbox message will be retried")
+                    }
                 }
             }
         }
@@ -424,9 +438,17 @@ impl Worker {
                             attachments: &row_attachments,
                             extra: &row.context,
                         });
-                        let rendered = self.templates.render(kind, &context).map_err(|e| e.to_string());
+                        let rendered = self
+                            .templates
+                            .render(kind, &context)
+                            .map_err(|e| e.to_string());
                         if let Ok(r) = &rendered {
-                            newly_rendered.push((row.id, r.subject.clone(), r.text.clone(), r.html.clone()));
+                            newly_rendered.push((
+                                row.id,
+                                r.subject.clone(),
+                                r.text.clone(),
+                                r.html.clone(),
+                            ));
                         }
                         rendered
                     }
@@ -554,7 +576,14 @@ impl Worker {
                     self.transport.close_idle().await;
                     return Ok((total, true));
                 }
-                SendOutcome::Worked(summary) => total.add(&summary),
+                SendOutcome::Worked(summary) => {
+                    total.add(&summary);
+                    // Everything leased was handed back (shutdown): stop rather than
+                    // take the same rows again.
+                    if summary.leased > 0 && summary.released == summary.leased {
+                        break;
+                    }
+                }
             }
         }
         self.transport.close_idle().await;
@@ -573,10 +602,11 @@ impl Worker {
             }
             let pause = match worker.send_once().await {
                 Ok(SendOutcome::Worked(summary)) => {
-                    if summary.leased > 0 || summary.recovered > 0 || summary.expired > 0 {
-                        tracing::info!(summary = ?summary, "outbox step");
+                    tracing::info!(summary = ?summary, "outbox step");
+                    if summary.leased == 0 || summary.released < summary.leased {
+                        continue;
                     }
-                    continue;
+                    StdDuration::from_secs(1)
                 }
                 Ok(SendOutcome::Idle) => {
                     worker.transport.close_idle().await;
@@ -637,14 +667,51 @@ mod tests {
     #[test]
     fn outcomes_become_statuses() {
         let max = Duration::hours(48);
-        let sent = decide(1, 1, Ok(Delivered { reply: "250 ok".into() }), at(0), at(1), max, 0.5);
-        assert_eq!((sent.status, sent.server_reply.as_deref()), (OutboxStatus::Sent, Some("250 ok")));
-        let perm = decide(1, 1, Err(SendError::Permanent("550 no".into())), at(0), at(1), max, 0.5);
+        let sent = decide(
+            1,
+            1,
+            Ok(Delivered {
+                reply: "250 ok".into(),
+            }),
+            at(0),
+            at(1),
+            max,
+            0.5,
+        );
+        assert_eq!(
+            (sent.status, sent.server_reply.as_deref()),
+            (OutboxStatus::Sent, Some("250 ok"))
+        );
+        let perm = decide(
+            1,
+            1,
+            Err(SendError::Permanent("550 no".into())),
+            at(0),
+            at(1),
+            max,
+            0.5,
+        );
         assert_eq!(perm.status, OutboxStatus::Failed);
-        let temp = decide(1, 1, Err(SendError::Transient("451 later".into())), at(0), at(1), max, 0.0);
+        let temp = decide(
+            1,
+            1,
+            Err(SendError::Transient("451 later".into())),
+            at(0),
+            at(1),
+            max,
+            0.0,
+        );
         assert_eq!(temp.status, OutboxStatus::Retrying);
         assert_eq!(temp.next_attempt_at, Some(at(1) + Duration::seconds(30)));
-        let unknown = decide(1, 2, Err(SendError::Unknown("lost".into())), at(0), at(1), max, 0.0);
+        let unknown = decide(
+            1,
+            2,
+            Err(SendError::Unknown("lost".into())),
+            at(0),
+            at(1),
+            max,
+            0.0,
+        );
         assert_eq!(unknown.status, OutboxStatus::Unknown);
         assert_eq!(unknown.outcome, AttemptOutcome::Unknown);
     }
@@ -653,10 +720,21 @@ mod tests {
     fn a_transient_failure_past_the_retry_window_fails_the_row() {
         let max = Duration::hours(48);
         let late = at(0) + Duration::hours(47) + Duration::minutes(59);
-        let result = decide(7, 30, Err(SendError::Transient("451 later".into())), at(0), late, max, 0.0);
+        let result = decide(
+            7,
+            30,
+            Err(SendError::Transient("451 later".into())),
+            at(0),
+            late,
+            max,
+            0.0,
+        );
         assert_eq!(result.status, OutboxStatus::Failed);
         let error = result.error.unwrap();
-        assert!(error.starts_with("gave up after 30 attempts over 48 hours"), "{error}");
+        assert!(
+            error.starts_with("gave up after 30 attempts over 48 hours"),
+            "{error}"
+        );
         assert!(error.ends_with("451 later"), "{error}");
     }
 }

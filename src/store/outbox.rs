@@ -131,7 +131,11 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
             "the template context must be a JSON object".into(),
         ));
     }
-    let in_reply_to = row.in_reply_to.as_deref().map(clean_message_id).transpose()?;
+    let in_reply_to = row
+        .in_reply_to
+        .as_deref()
+        .map(clean_message_id)
+        .transpose()?;
     let references = row
         .references
         .iter()
@@ -139,7 +143,10 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
         .collect::<Result<Vec<_>>>()?;
     for attachment in &row.attachments {
         if attachment.filename.trim().is_empty()
-            || attachment.content_type.parse::<lettre::message::header::ContentType>().is_err()
+            || attachment
+                .content_type
+                .parse::<lettre::message::header::ContentType>()
+                .is_err()
         {
             return Err(Error::Invalid(format!(
                 "attachment {} needs a file name and a valid content type (got {:?}, {:?})",
@@ -161,7 +168,11 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
         reply_token: random_hex(12),
         id_token: random_hex(8),
         status: if held { "held" } else { "pending" },
-        next_attempt_at: if held { row.hold_until.unwrap_or(now) } else { now },
+        next_attempt_at: if held {
+            row.hold_until.unwrap_or(now)
+        } else {
+            now
+        },
         expires_at: row.not_after,
         hold_until: row.hold_until,
     })
@@ -258,7 +269,7 @@ pub async fn enqueue_many(
                 next_attempt_at, expires_at, hold_until, created_at, queued_at, status_at)
            SELECT id, board_id, kind, meeting_id, member_id, to_address, to_name, context,
                   'outbox.' || id || '.' || id_token || '@' || domain, in_reply_to,
-                  string_to_array(NULLIF(refs, ''), ' '), reply_token, status, next_at,
+                  COALESCE(string_to_array(NULLIF(refs, ''), ' '), '{}'), reply_token, status, next_at,
                   expires, hold, $17, $17, $17
            FROM (SELECT nextval('outbox_id_seq') AS id, u.*, u.ord AS position
                  FROM unnest($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
@@ -301,7 +312,9 @@ pub async fn enqueue_many(
     for (row, id) in rows.iter().zip(&ids) {
         for (position, a) in row.attachments.iter().enumerate() {
             attachment_rows.0.push(*id);
-            attachment_rows.1.push(i32::try_from(position).unwrap_or(i32::MAX));
+            attachment_rows
+                .1
+                .push(i32::try_from(position).unwrap_or(i32::MAX));
             attachment_rows.2.push(a.attachment_id);
             attachment_rows.3.push(a.filename.clone());
             attachment_rows.4.push(a.content_type.clone());
@@ -692,6 +705,7 @@ pub struct BoardRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct MeetingRow {
     pub id: i64,
+    pub board_id: i64,
     pub meeting_ref: String,
     pub date: NaiveDate,
     pub time: Option<NaiveTime>,
@@ -744,7 +758,10 @@ pub async fn board_by_slug(conn: &mut PgConnection, slug: Option<&str>) -> Resul
     .fetch_all(conn)
     .await?;
     match (rows.len(), slug) {
-        (1, _) => Ok(rows.into_iter().next().ok_or_else(|| Error::NotFound("board".into()))?),
+        (1, _) => Ok(rows
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound("board".into()))?),
         (0, Some(slug)) => Err(Error::NotFound(format!("board {slug}"))),
         (0, None) => Err(Error::NotFound(
             "any board: import a registry first (minuted board import FILE)".into(),
@@ -760,6 +777,7 @@ pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i6
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
+        board_id: i64,
         meeting_ref: String,
         date: NaiveDate,
         time: Option<NaiveTime>,
@@ -767,7 +785,7 @@ pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i6
         papers_deadline: Option<NaiveDate>,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, ref AS meeting_ref, date, time, title, papers_deadline
+        "SELECT id, board_id, ref AS meeting_ref, date, time, title, papers_deadline
          FROM meetings WHERE id = ANY($1)",
     )
     .bind(ids)
@@ -789,6 +807,7 @@ pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i6
                 r.id,
                 MeetingRow {
                     id: r.id,
+                    board_id: r.board_id,
                     meeting_ref: r.meeting_ref,
                     date: r.date,
                     time: r.time,
@@ -801,17 +820,22 @@ pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i6
         .collect();
     for (meeting_id, number, title, lead) in items {
         if let Some(m) = out.get_mut(&meeting_id) {
-            m.items.push(ItemRow { number, title, lead });
+            m.items.push(ItemRow {
+                number,
+                title,
+                lead,
+            });
         }
     }
     Ok(out)
 }
 
 pub async fn meeting_by_ref(conn: &mut PgConnection, meeting_ref: &str) -> Result<MeetingRow> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM meetings WHERE upper(ref) = upper($1)")
-        .bind(meeting_ref)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM meetings WHERE upper(ref) = upper($1)")
+            .bind(meeting_ref)
+            .fetch_optional(&mut *conn)
+            .await?;
     let id = id.ok_or_else(|| Error::NotFound(format!("meeting {meeting_ref}")))?;
     meetings(conn, &[id])
         .await?
@@ -848,6 +872,28 @@ pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+}
+
+/// The board's active secretariat members with their primary addresses, by name.
+pub async fn secretariat(
+    conn: &mut PgConnection,
+    board_id: i64,
+) -> Result<Vec<(MemberRow, String)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT m.id, a.address
+         FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
+         WHERE m.board_id = $1 AND m.active AND 'secretariat' = ANY(m.roles)
+         ORDER BY m.name, m.id",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let mut found = members(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, address)| found.remove(&id).map(|m| (m, address)))
+        .collect())
 }
 
 /// A member of `board_id` by one of their addresses, with the address's member id.
@@ -943,6 +989,19 @@ pub async fn list(
     .fetch_all(pool)
     .await?;
     Ok(rows)
+}
+
+/// How many rows wait for a later attempt (`retrying`, `unknown`, `held`, `pending`),
+/// by status.
+pub async fn waiting_by_status(pool: &PgPool) -> Result<std::collections::BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, count(*) FROM outbox
+         WHERE status IN ('pending', 'retrying', 'unknown', 'held', 'sending')
+         GROUP BY status",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// One attempt, for `outbox list --json` consumers and tests.
@@ -1169,15 +1228,7 @@ pub async fn notify_secretariat_if_due(
         return Ok(Vec::new());
     }
 
-    let secretariat: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT m.id, m.name, a.address
-         FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
-         WHERE m.board_id = $1 AND m.active AND 'secretariat' = ANY(m.roles)
-         ORDER BY m.name",
-    )
-    .bind(board_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let secretariat = secretariat(conn, board_id).await?;
     let recipients: Vec<Recipient> = if secretariat.is_empty() {
         let address: String = sqlx::query_scalar("SELECT address FROM boards WHERE id = $1")
             .bind(board_id)
@@ -1193,11 +1244,11 @@ pub async fn notify_secretariat_if_due(
     } else {
         secretariat
             .into_iter()
-            .filter_map(|(id, name, address)| {
+            .filter_map(|(member, address)| {
                 EmailAddress::parse(&address).ok().map(|address| Recipient {
                     address,
-                    name: Some(name),
-                    member_id: Some(id),
+                    name: Some(member.name),
+                    member_id: Some(member.id),
                 })
             })
             .collect()
@@ -1268,8 +1319,14 @@ mod tests {
 
     #[test]
     fn message_ids_are_stored_bare_and_anything_header_breaking_is_refused() {
-        assert_eq!(clean_message_id("<a.b@c.example>").unwrap(), "a.b@c.example");
-        assert_eq!(clean_message_id(" a.b@c.example ").unwrap(), "a.b@c.example");
+        assert_eq!(
+            clean_message_id("<a.b@c.example>").unwrap(),
+            "a.b@c.example"
+        );
+        assert_eq!(
+            clean_message_id(" a.b@c.example ").unwrap(),
+            "a.b@c.example"
+        );
         for bad in ["", "<>", "a b@c", "a@c\r\nBcc: x@y", "<a<b>@c>", "a,b@c"] {
             assert!(clean_message_id(bad).is_err(), "{bad:?}");
         }
