@@ -272,14 +272,24 @@ impl Templates {
     }
 }
 
+/// Bidirectional overrides and isolates: invisible, and able to make a subject or a name
+/// read differently from what it is.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Text that is about to become (part of) a header: line breaks, tabs and other control
-/// characters become spaces, runs of whitespace one space, and the ends are trimmed. A
-/// subject or display name can then never start a new header or end the header block.
+/// characters become spaces, runs of whitespace one space, bidirectional overrides are
+/// dropped, and the ends are trimmed. A subject or display name can then never start a
+/// new header or end the header block.
 pub fn header_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars() {
-        // Unicode line and paragraph separators are treated as line breaks by some clients.
+        if is_bidi_control(c) {
+            continue;
+        }
+        // Unicode line and paragraph separators are line breaks to some clients.
         if c.is_control() || c.is_whitespace() || c == '\u{2028}' || c == '\u{2029}' {
             pending_space = !out.is_empty();
             continue;
@@ -334,6 +344,7 @@ mod tests {
             ("a\n.\nb", "a . b"),
             ("  tabs\tand\u{0}nul  ", "tabs and nul"),
             ("line\u{2028}separator", "line separator"),
+            ("gpj.\u{202E}exe", "gpj.exe"),
             ("Plain subject", "Plain subject"),
             ("\r\n", ""),
         ];

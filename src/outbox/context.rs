@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 
 use crate::domain::outbound::long_date;
 use crate::store::outbox::{BoardRow, MeetingRow, MemberRow, OutboxAttachment};
+use crate::templates::header_text;
 
 /// A meeting as templates see it.
 pub fn meeting_value(meeting: &MeetingRow) -> Value {
@@ -61,10 +62,12 @@ pub struct ContextParts<'a> {
 
 pub fn template_context(parts: &ContextParts<'_>) -> Value {
     let mut context: Map<String, Value> = parts.extra.as_object().cloned().unwrap_or_default();
+    // A name is one line wherever it appears, not only in the To header.
     let name = parts
         .to_name
-        .map(str::to_owned)
-        .or_else(|| parts.member.map(|m| m.name.clone()))
+        .map(header_text)
+        .filter(|n| !n.is_empty())
+        .or_else(|| parts.member.map(|m| header_text(&m.name)))
         .unwrap_or_else(|| parts.to_address.to_owned());
     context.insert(
         "board".into(),
