@@ -55,6 +55,8 @@ pub struct Settings {
     pub approval: ApprovalSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    #[serde(default)]
+    pub filing: FilingSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -298,6 +300,26 @@ impl Default for DaemonSettings {
             shutdown_grace_seconds: default_shutdown_grace_seconds(),
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilingSettings {
+    /// Messages decided with less confidence than this go to the triage queue.
+    #[serde(default = "default_threshold")]
+    pub threshold: f32,
+}
+
+impl Default for FilingSettings {
+    fn default() -> Self {
+        FilingSettings {
+            threshold: default_threshold(),
+        }
+    }
+}
+
+fn default_threshold() -> f32 {
+    crate::filing::DEFAULT_THRESHOLD
 }
 
 fn default_data_dir() -> PathBuf {
@@ -763,6 +785,14 @@ impl Settings {
             );
         }
 
+        let threshold = self.filing.threshold;
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            problem(
+                "filing.threshold",
+                format!("{threshold} is not between 0 (exclusive) and 1; the default is 0.7"),
+            );
+        }
+
         if problems.is_empty() {
             Ok(())
         } else {
@@ -913,6 +943,25 @@ mod tests {
     }
 
     #[test]
+    fn the_filing_threshold_defaults_to_seven_tenths_and_must_be_a_fraction() {
+        let loaded = load(None, Vec::new()).unwrap();
+        assert_eq!(loaded.settings.filing.threshold, 0.7);
+        for bad in ["0", "1.5", "-0.2", "nan"] {
+            let loaded = load_str(&format!("[filing]\nthreshold = {bad}\n"), &[]).unwrap();
+            let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(problems[0].key, "filing.threshold", "{bad}");
+        }
+        let loaded = load(
+            None,
+            [("MINUTED__FILING__THRESHOLD".to_string(), "0.85".to_string())],
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.filing.threshold, 0.85);
+    }
+
+    #[test]
     fn approval_keys_have_defaults_and_are_checked() {
         let loaded = load(None, Vec::new()).unwrap();
         let approval = &loaded.settings.approval;
@@ -1012,6 +1061,8 @@ mod example_file {
             "undo_minutes",
             "[daemon]",
             "shutdown_grace_seconds",
+            "[filing]",
+            "threshold",
         ];
         for key in keys {
             let documented = text.lines().any(|line| {

@@ -13,6 +13,8 @@
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
+//! - [`filer`]: the filing worker: received messages decided and recorded.
 //! - [`html`]: HTML to plain text (minutes sent as HTML, HTML-only replies).
 //! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
 //!   structure parser (attendees, apologies, items, actions, next meeting).
@@ -33,6 +35,8 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
+pub mod filer;
+pub mod filing;
 pub mod html;
 pub mod ingest;
 pub mod logging;

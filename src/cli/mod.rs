@@ -15,10 +15,12 @@ use crate::{app, registry, store};
 
 mod board;
 mod ingest;
+mod meetings;
 mod messages;
 mod minutes;
 mod outbox;
 mod render;
+mod triage;
 
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
@@ -80,6 +82,67 @@ pub enum Command {
     Outbox(OutboxCommand),
     /// Preview an email with real data from the database.
     Render(RenderArgs),
+    /// Messages filing could not file with confidence, and filing them by hand.
+    #[command(subcommand)]
+    Triage(TriageCommand),
+    /// Meetings: who has sent their update and who is outstanding.
+    #[command(subcommand)]
+    Meetings(MeetingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageCommand {
+    /// Messages waiting for a person, oldest first, each with its best guess and reasons.
+    List {
+        /// Include quarantined messages (from senders the registry does not know).
+        #[arg(long)]
+        all: bool,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// File (or re-file) message ID by hand. Fields not given keep the current filing's
+    /// value; the change is recorded in the audit log.
+    File {
+        /// The message's id, as `messages list` and `triage list` show it.
+        id: i64,
+        /// draft_minutes, written_update, approval_reply, action_update, bounce,
+        /// auto_reply or unrelated.
+        #[arg(long, value_name = "K")]
+        kind: Option<String>,
+        /// Meeting reference, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// Agenda item number as on the agenda (2.b, 2b and "Item 2b" are the same).
+        #[arg(long, value_name = "N")]
+        item: Option<String>,
+        /// Action reference, e.g. LCJB-A17.
+        #[arg(long, value_name = "REF")]
+        action: Option<String>,
+        /// Organisation short name, e.g. "CPS South".
+        #[arg(long, value_name = "SHORT")]
+        organisation: Option<String>,
+        /// Who is filing it, for the audit log (default `cli`).
+        #[arg(long, value_name = "WHO", default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingsCommand {
+    /// For one meeting: the organisations expected to report (those leading an item or
+    /// owning an open action), the updates received, who is outstanding, draft minutes
+    /// received, and the triage count.
+    Status {
+        /// Meeting reference, e.g. LCJB-2023-12-13.
+        reference: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +322,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => {
             let loaded = settings(cli.config.as_deref())?;
             render::run(args, &loaded).await
+        }
+        Command::Triage(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            triage::run(command, &loaded).await
+        }
+        Command::Meetings(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            meetings::run(command, &loaded).await
         }
     }
 }
