@@ -50,6 +50,8 @@ pub struct Settings {
     #[serde(default)]
     pub outgoing: OutgoingSettings,
     #[serde(default)]
+    pub templates: TemplatesSettings,
+    #[serde(default)]
     pub approval: ApprovalSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
@@ -191,6 +193,31 @@ pub struct OutgoingSettings {
     /// The From of everything minuted sends.
     #[serde(default = "default_from")]
     pub from: String,
+    /// At most this many messages in flight at once (and SMTP connections open) per
+    /// process.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// At most this many messages handed to the transport per minute, counted across every
+    /// process sharing the database; 0 means no limit. Submission services often impose
+    /// one (Exchange Online: 30).
+    #[serde(default)]
+    pub rate_per_minute: u32,
+    /// A message that still fails transiently this long after it was queued is failed and
+    /// the secretariat told.
+    #[serde(default = "default_max_retry_hours")]
+    pub max_retry_hours: u32,
+    /// How long a worker owns the rows it took; another process takes them over after this
+    /// (and treats their outcome as unknown), so it must comfortably exceed a batch's send.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u32,
+    /// Limit on each step of an SMTP conversation (connect, each command, the data).
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u32,
+    /// Extra CA certificate (PEM) trusted for the SMTP server, e.g. a private CA.
+    pub tls_ca_file: Option<PathBuf>,
+    /// sendmail transport: the program and its arguments, split on whitespace.
+    #[serde(default = "default_sendmail_command")]
+    pub sendmail_command: String,
 }
 
 impl Default for OutgoingSettings {
@@ -204,8 +231,23 @@ impl Default for OutgoingSettings {
             username: None,
             password: None,
             from: default_from(),
+            concurrency: default_concurrency(),
+            rate_per_minute: 0,
+            max_retry_hours: default_max_retry_hours(),
+            lease_seconds: default_lease_seconds(),
+            timeout_seconds: default_timeout_seconds(),
+            tls_ca_file: None,
+            sendmail_command: default_sendmail_command(),
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesSettings {
+    /// Directory of operator overrides: any file named like one in `templates/` replaces
+    /// the embedded default.
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -330,6 +372,21 @@ fn default_token_days() -> u32 {
 }
 fn default_undo_minutes() -> u32 {
     10
+}
+fn default_concurrency() -> u32 {
+    4
+}
+fn default_max_retry_hours() -> u32 {
+    48
+}
+fn default_lease_seconds() -> u32 {
+    600
+}
+fn default_timeout_seconds() -> u32 {
+    30
+}
+fn default_sendmail_command() -> String {
+    "/usr/sbin/sendmail".to_owned()
 }
 fn default_shutdown_grace_seconds() -> u64 {
     8
@@ -634,6 +691,58 @@ impl Settings {
             );
         }
 
+        if outgoing.concurrency == 0 || outgoing.concurrency > 64 {
+            problem("outgoing.concurrency", "must be between 1 and 64".into());
+        }
+        if outgoing.max_retry_hours == 0 || outgoing.max_retry_hours > 24 * 30 {
+            problem(
+                "outgoing.max_retry_hours",
+                "must be between 1 and 720 (30 days)".into(),
+            );
+        }
+        if outgoing.timeout_seconds == 0 || outgoing.timeout_seconds > 600 {
+            problem(
+                "outgoing.timeout_seconds",
+                "must be between 1 and 600".into(),
+            );
+        }
+        if u64::from(outgoing.lease_seconds) < 8 * u64::from(outgoing.timeout_seconds) {
+            problem(
+                "outgoing.lease_seconds",
+                format!(
+                    "must be at least 8 × outgoing.timeout_seconds ({}), so a slow send finishes before another process takes the message over",
+                    8 * u64::from(outgoing.timeout_seconds)
+                ),
+            );
+        }
+        if let Some(path) = &outgoing.tls_ca_file {
+            if !path.is_file() {
+                problem(
+                    "outgoing.tls_ca_file",
+                    format!(
+                        "{} is not a readable file; name a PEM certificate or remove the key",
+                        path.display()
+                    ),
+                );
+            }
+        }
+        if outgoing.transport == Transport::Sendmail && outgoing.sendmail_command.trim().is_empty()
+        {
+            problem(
+                "outgoing.sendmail_command",
+                "required when outgoing.transport = \"sendmail\", e.g. \"/usr/sbin/sendmail\""
+                    .into(),
+            );
+        }
+        if let Some(dir) = &self.templates.dir {
+            if !dir.is_dir() {
+                problem(
+                    "templates.dir",
+                    format!("{} is not a directory; create it or remove the key to use the embedded templates", dir.display()),
+                );
+            }
+        }
+
         if let Some(secret) = &self.approval.secret {
             if secret.expose().len() < 32 {
                 problem(
@@ -934,6 +1043,15 @@ mod example_file {
             "[outgoing]",
             "transport",
             "from",
+            "concurrency",
+            "rate_per_minute",
+            "max_retry_hours",
+            "lease_seconds",
+            "timeout_seconds",
+            "tls_ca_file",
+            "sendmail_command",
+            "[templates]",
+            "dir",
             "[approval]",
             "secret",
             "require_chair",

@@ -19,8 +19,10 @@
 //! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
 //!   structure parser (attendees, apologies, items, actions, next meeting).
 //! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
+//! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
+//! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
 //! Dependencies point inward: `domain`, `registry`, `html`, `minutes` and `approval` know
@@ -39,5 +41,7 @@ pub mod html;
 pub mod ingest;
 pub mod logging;
 pub mod minutes;
+pub mod outbox;
 pub mod registry;
 pub mod store;
+pub mod templates;

@@ -32,6 +32,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
                 );
                 let _ = err.flush();
             }
+            true
         })
         .await?;
         // What was stored is filed before the command returns, as the daemon would.

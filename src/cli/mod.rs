@@ -18,6 +18,8 @@ mod ingest;
 mod meetings;
 mod messages;
 mod minutes;
+mod outbox;
+mod render;
 mod triage;
 
 #[derive(Debug, Parser)]
@@ -66,6 +68,20 @@ pub enum Command {
     /// Inbound messages as stored.
     #[command(subcommand)]
     Messages(MessagesCommand),
+    /// Send the outbox: with --once, everything due now, then print a summary and exit;
+    /// without, keep sending until SIGINT or SIGTERM.
+    Send {
+        /// Drain what is due and exit.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Outgoing mail: list it, retry what failed.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Preview an email with real data from the database.
+    Render(RenderArgs),
     /// Messages filing could not file with confidence, and filing them by hand.
     #[command(subcommand)]
     Triage(TriageCommand),
@@ -127,6 +143,58 @@ pub enum MeetingsCommand {
         #[command(flatten)]
         output: Output,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Every outgoing email with its status, attempts and last error.
+    List {
+        /// Only rows with this status: pending, sending, sent, retrying, failed, unknown,
+        /// bounced, expired or held.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<crate::domain::outbound::OutboxStatus>,
+        /// At most this many rows (oldest first).
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Make rows due again now with a fresh retry window (not rows already sent).
+    Retry {
+        /// Outbox row ids.
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        ids: Vec<i64>,
+        /// Every failed row.
+        #[arg(long)]
+        failed: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RenderFormat {
+    /// The subject and the plain-text body.
+    Text,
+    /// The HTML body.
+    Html,
+    /// The whole message as it would be sent (MIME).
+    Eml,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// acknowledgement, approval_request, approval_result, circulation, action_pack,
+    /// update_request, chaser, meeting_pack or bounce_notice.
+    pub kind: crate::domain::outbound::MailKind,
+    /// The meeting, e.g. LCJB-2023-12-13.
+    #[arg(long, value_name = "REF")]
+    pub meeting: String,
+    /// The recipient (a member's address); default: the first secretariat member.
+    #[arg(long, value_name = "EMAIL")]
+    pub member: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RenderFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +311,18 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let loaded = settings(cli.config.as_deref())?;
             messages::run(command, &loaded).await
         }
+        Command::Send { once, output } => {
+            let loaded = settings(cli.config.as_deref())?;
+            outbox::send(&loaded, once, output).await
+        }
+        Command::Outbox(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            outbox::run(command, &loaded).await
+        }
+        Command::Render(args) => {
+            let loaded = settings(cli.config.as_deref())?;
+            render::run(args, &loaded).await
+        }
         Command::Triage(command) => {
             let loaded = settings(cli.config.as_deref())?;
             triage::run(command, &loaded).await
@@ -268,6 +348,7 @@ fn check_config(config: Option<&Path>) -> anyhow::Result<()> {
     if let Some(file) = &loaded.settings.board.file {
         registry::load(file).context("board.file does not hold a valid registry")?;
     }
+    app::load_templates(&loaded.settings)?;
     print_text(&format!("configuration OK: {source}{overrides}\n"))
 }
 

@@ -252,14 +252,29 @@ pub async fn ingest_once<S: MailboxSource>(
     else {
         return Ok(IngestOutcome::Drained);
     };
+    let (summary, committed) = parse_and_store(pool, clock, settings, batch).await?;
+    source
+        .finish(committed)
+        .await
+        .context("stored, but failed to apply mailbox.after")?;
+    Ok(IngestOutcome::Batch(summary))
+}
+
+/// Parses a batch (off the async threads) and stores it in one transaction with its
+/// cursor. Returns what the mailbox must be told now that it is committed.
+async fn parse_and_store(
+    pool: &PgPool,
+    clock: &Clock,
+    settings: &MailboxSettings,
+    batch: Batch,
+) -> anyhow::Result<(Summary, Committed)> {
+    let started = std::time::Instant::now();
     let Batch {
         source: source_name,
         folder,
         messages,
         cursor,
     } = batch;
-
-    // Parsing is CPU work: keep it off the async worker threads.
     let max_bytes = settings.max_message_bytes;
     let prepared = tokio::task::spawn_blocking(move || {
         let limits = Limits::default();
@@ -270,14 +285,17 @@ pub async fn ingest_once<S: MailboxSource>(
     })
     .await
     .context("the parsing task failed")?;
-
+    let parsed = started.elapsed();
     let summary = store_batch(pool, clock, &source_name, &prepared, cursor.as_ref()).await?;
+    tracing::debug!(
+        messages = summary.fetched,
+        bytes = summary.bytes,
+        parse_ms = parsed.as_millis() as u64,
+        store_ms = (started.elapsed() - parsed).as_millis() as u64,
+        "batch stored"
+    );
     let locators = prepared.into_iter().map(|p| p.locator).collect();
-    source
-        .finish(Committed { folder, locators })
-        .await
-        .context("stored, but failed to apply mailbox.after")?;
-    Ok(IngestOutcome::Batch(summary))
+    Ok((summary, Committed { folder, locators }))
 }
 
 async fn store_batch(
@@ -551,24 +569,45 @@ async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
     }
 }
 
-/// Reads until every folder is drained, reporting each batch to `progress`.
+/// Reads until every folder is drained, reporting each batch to `progress`, which
+/// returns false to stop early (shutdown); a batch fetched but not yet stored is then
+/// simply read again next time.
+///
+/// The same steps as repeated [`ingest_once`], overlapped: the next batch is fetched
+/// while the current one is parsed and stored, so the mailbox server, the parser and the
+/// database work at once. The mailbox is still told about a batch only after its commit,
+/// and at most two batches are in memory.
 pub async fn drain<S: MailboxSource>(
     source: &mut S,
     pool: &PgPool,
     clock: &Clock,
     settings: &MailboxSettings,
-    mut progress: impl FnMut(&Summary, usize),
+    mut progress: impl FnMut(&Summary, usize) -> bool,
 ) -> anyhow::Result<Summary> {
     let mut total = Summary::default();
-    loop {
-        match ingest_once(source, pool, clock, settings).await? {
-            IngestOutcome::Drained => return Ok(total),
-            IngestOutcome::Batch(summary) => {
-                total.add(&summary);
-                progress(&total, source.backlog());
-            }
+    let mut next = source
+        .next_batch()
+        .await
+        .context("failed to read the mailbox")?;
+    while let Some(batch) = next {
+        let (stored, fetched) = tokio::join!(
+            parse_and_store(pool, clock, settings, batch),
+            source.next_batch()
+        );
+        let (summary, committed) = stored?;
+        let finished = source
+            .finish(committed)
+            .await
+            .context("stored, but failed to apply mailbox.after");
+        total.add(&summary);
+        let go_on = progress(&total, source.backlog());
+        next = fetched.context("failed to read the mailbox")?;
+        finished?;
+        if !go_on {
+            break;
         }
     }
+    Ok(total)
 }
 
 /// The ingest worker of `minuted run`: become the mailbox's one poller, then drain and
@@ -654,22 +693,18 @@ async fn poll_while_held<S: MailboxSource>(
         if shutdown.is_stopping() {
             return;
         }
-        let drained = async {
-            loop {
-                if shutdown.is_stopping() {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                match ingest_once(source, pool, clock, settings).await? {
-                    IngestOutcome::Drained => return Ok(()),
-                    IngestOutcome::Batch(summary) => {
-                        tracing::info!(%summary, "ingested a batch");
-                    }
-                }
-            }
-        }
-        .await;
+        let drained = {
+            let stopping = &*shutdown;
+            drain(source, pool, clock, settings, |_, _| {
+                !stopping.is_stopping()
+            })
+            .await
+        };
         let waited = match drained {
-            Ok(()) => {
+            Ok(summary) => {
+                if summary.fetched > 0 {
+                    tracing::info!(%summary, "mailbox drained");
+                }
                 backoff.reset();
                 if !lock.is_held().await {
                     tracing::warn!("lost the connection holding the mailbox lock; taking it again");
@@ -711,7 +746,7 @@ pub async fn drain_once(
     settings: &MailboxSettings,
     pool: &PgPool,
     clock: &Clock,
-    progress: impl FnMut(&Summary, usize),
+    progress: impl FnMut(&Summary, usize) -> bool,
 ) -> anyhow::Result<Summary> {
     match open_source(settings, pool)? {
         AnySource::Imap(mut source) => {
@@ -728,7 +763,7 @@ async fn drain_locked<S: MailboxSource>(
     settings: &MailboxSettings,
     pool: &PgPool,
     clock: &Clock,
-    progress: impl FnMut(&Summary, usize),
+    progress: impl FnMut(&Summary, usize) -> bool,
 ) -> anyhow::Result<Summary> {
     let mailbox = source.mailbox().to_owned();
     let mut told = false;

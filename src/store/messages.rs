@@ -6,7 +6,8 @@
 //! unique SHA-256 of the raw bytes and the unique Message-ID, so two processes racing on
 //! the same message, or a re-read after a crash, store it once whatever the timing.
 //!
-//! Byte values larger than [`CHUNK_BYTES`] are sent in pieces appended inside the same
+//! Byte values larger than [`CHUNK_BYTES`] are streamed in pieces with a binary `COPY`
+//! into a per-connection temporary table and inserted from there, in the same
 //! transaction: a single bind would hold two more copies of a 50 MB message in this
 //! process (the encoded arguments and the socket buffer).
 
@@ -15,12 +16,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool, Row};
 
-use super::events::{self, NewEvent};
 use super::{Error, Result};
 use crate::ingest::parse::{Attachment, ParsedMessage};
 
-/// Largest piece of a byte value sent in one statement.
-pub const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+/// Largest byte value sent as a statement parameter, and the piece size when streaming.
+/// Small on purpose: each pooled connection keeps its buffers at the largest message it
+/// ever sent, so this bounds what idle connections hold.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// The statuses ingestion writes; filing moves `received` on to its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,44 +87,51 @@ pub enum Inserted {
 /// bytes or the same Message-ID are already stored.
 pub async fn insert(conn: &mut PgConnection, message: &NewMessage<'_>) -> Result<Inserted> {
     let p = message.parsed;
-    let (first, rest) = split_first_chunk(message.raw);
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO messages (source, source_ref, received_at, raw_sha256, raw_size, raw,
-             raw_truncated, message_id, in_reply_to, \"references\", from_address, from_name,
-             sender_address, to_addresses, cc_addresses, reply_to, delivered_to, subject,
-             sent_at, headers, body_text, body_html, dsn, status, parse_error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-             $18, $19, $20, $21, $22, $23, $24, $25)
-         ON CONFLICT DO NOTHING
-         RETURNING id",
-    )
-    .bind(message.source)
-    .bind(message.source_ref)
-    .bind(message.received_at)
-    .bind(&message.raw_sha256[..])
-    .bind(i64::try_from(message.raw_size).unwrap_or(i64::MAX))
-    .bind(first)
-    .bind(message.raw_truncated)
-    .bind(&p.message_id)
-    .bind(&p.in_reply_to)
-    .bind(&p.references)
-    .bind(&p.from_address)
-    .bind(&p.from_name)
-    .bind(&p.sender_address)
-    .bind(&p.to_addresses)
-    .bind(&p.cc_addresses)
-    .bind(&p.reply_to)
-    .bind(&p.delivered_to)
-    .bind(&p.subject)
-    .bind(p.sent_at)
-    .bind(&p.headers)
-    .bind(&p.body_text)
-    .bind(&p.body_html)
-    .bind(&p.dsn)
-    .bind(message.status.as_str())
-    .bind(message.parse_error)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let staged = stage_if_large(conn, message.raw).await?;
+    let sql = if staged {
+        insert_message_sql!("COALESCE($6, (SELECT data FROM pg_temp.minuted_staged_bytes))")
+    } else {
+        insert_message_sql!("$6")
+    };
+    let id: Option<i64> = sqlx::query(sql)
+        .bind(message.source)
+        .bind(message.source_ref)
+        .bind(message.received_at)
+        .bind(&message.raw_sha256[..])
+        .bind(i64::try_from(message.raw_size).unwrap_or(i64::MAX))
+        .bind((!staged).then_some(message.raw))
+        .bind(message.raw_truncated)
+        .bind(&p.message_id)
+        .bind(&p.in_reply_to)
+        .bind(&p.references)
+        .bind(&p.from_address)
+        .bind(&p.from_name)
+        .bind(&p.sender_address)
+        .bind(&p.to_addresses)
+        .bind(&p.cc_addresses)
+        .bind(&p.reply_to)
+        .bind(&p.delivered_to)
+        .bind(&p.subject)
+        .bind(p.sent_at)
+        .bind(&p.headers)
+        .bind(&p.body_text)
+        .bind(&p.body_html)
+        .bind(&p.dsn)
+        .bind(message.status.as_str())
+        .bind(message.parse_error)
+        // The audit event, written by the same statement (one round trip, not two).
+        .bind(json!({
+            "source": message.source,
+            "source_ref": message.source_ref,
+            "status": message.status.as_str(),
+            "message_id": p.message_id,
+            "size": message.raw_size,
+            "parse_error": message.parse_error,
+        }))
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.try_get::<i64, _>("id"))
+        .transpose()?;
 
     let Some(id) = id else {
         let existing: Option<i64> = sqlx::query_scalar(
@@ -135,93 +144,152 @@ pub async fn insert(conn: &mut PgConnection, message: &NewMessage<'_>) -> Result
         return Ok(Inserted::Duplicate(existing));
     };
 
-    for chunk in rest.chunks(CHUNK_BYTES) {
-        sqlx::query("UPDATE messages SET raw = raw || $2 WHERE id = $1")
-            .bind(id)
-            .bind(chunk)
-            .execute(&mut *conn)
-            .await?;
-    }
     for (position, attachment) in p.attachments.iter().enumerate() {
-        let attachment_id = store_attachment(conn, attachment).await?;
-        sqlx::query(
-            "INSERT INTO message_attachments (message_id, position, attachment_id, filename,
-                 content_type)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(i32::try_from(position).unwrap_or(i32::MAX))
-        .bind(attachment_id)
-        .bind(&attachment.filename)
-        .bind(&attachment.content_type)
-        .execute(&mut *conn)
-        .await?;
+        store_attachment(conn, id, position, attachment).await?;
     }
-    events::record(
-        conn,
-        NewEvent {
-            board_id: None,
-            actor: "system",
-            kind: "message.received",
-            subject: Some(("message", id)),
-            detail: json!({
-                "source": message.source,
-                "source_ref": message.source_ref,
-                "status": message.status.as_str(),
-                "message_id": p.message_id,
-                "size": message.raw_size,
-                "parse_error": message.parse_error,
-            }),
-        },
-    )
-    .await?;
     Ok(Inserted::New(id))
 }
 
-fn split_first_chunk(bytes: &[u8]) -> (&[u8], &[u8]) {
-    bytes.split_at(bytes.len().min(CHUNK_BYTES))
+/// The message INSERT with `$raw` as the expression for the raw bytes: `$6` itself, or
+/// the staged bytes (with `$6` bound to NULL).
+macro_rules! insert_message_sql {
+    ($raw:literal) => {
+        concat!(
+            "WITH inserted AS (
+                 INSERT INTO messages (source, source_ref, received_at, raw_sha256, raw_size,
+                     raw, raw_truncated, message_id, in_reply_to, \"references\",
+                     from_address, from_name, sender_address, to_addresses, cc_addresses,
+                     reply_to, delivered_to, subject, sent_at, headers, body_text, body_html,
+                     dsn, status, parse_error)
+                 VALUES ($1, $2, $3, $4, $5, ",
+            $raw,
+            ", $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                     $22, $23, $24, $25)
+                 ON CONFLICT DO NOTHING
+                 RETURNING id),
+             event AS (
+                 INSERT INTO events (actor, kind, subject_type, subject_id, detail)
+                 SELECT 'system', 'message.received', 'message', id, $26 FROM inserted)
+             SELECT id FROM inserted"
+        )
+    };
+}
+use insert_message_sql;
+
+/// Links attachment `$1` position `$2` to the stored content with digest `$3`, storing the
+/// content first when it is new: one statement.
+macro_rules! insert_attachment_sql {
+    ($content:literal) => {
+        concat!(
+            "WITH existing AS (SELECT id FROM attachments WHERE sha256 = $3),
+             inserted AS (
+                 INSERT INTO attachments (sha256, size, content)
+                 SELECT $3, $4, ",
+            $content,
+            " WHERE NOT EXISTS (SELECT 1 FROM existing)
+                 ON CONFLICT (sha256) DO NOTHING
+                 RETURNING id),
+             chosen AS (SELECT id FROM existing UNION ALL SELECT id FROM inserted LIMIT 1)
+             INSERT INTO message_attachments (message_id, position, attachment_id, filename,
+                 content_type)
+             SELECT $1, $2, id, $6, $7 FROM chosen
+             RETURNING attachment_id"
+        )
+    };
 }
 
-/// The id of the stored attachment with this content, storing it first if it is new.
-async fn store_attachment(conn: &mut PgConnection, attachment: &Attachment) -> Result<i64> {
-    let sha = &attachment.sha256[..];
-    // Looking first saves sending the bytes of an attachment that is already stored.
-    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1")
-        .bind(sha)
+/// Streams `bytes` into the connection's staging table when it is larger than
+/// [`CHUNK_BYTES`]; true when it did. Only one value is staged at a time.
+async fn stage_if_large(conn: &mut PgConnection, bytes: &[u8]) -> Result<bool> {
+    if bytes.len() <= CHUNK_BYTES {
+        return Ok(false);
+    }
+    let length = i32::try_from(bytes.len())
+        .map_err(|_| Error::Conflict(format!("a value of {} bytes is too large", bytes.len())))?;
+    // Temporary: private to this connection, gone with it. EXTERNAL storage: the bytes are
+    // read once more, straight away; compressing them here would be wasted work.
+    for statement in [
+        "CREATE TEMP TABLE IF NOT EXISTS minuted_staged_bytes (data BYTEA NOT NULL)
+             ON COMMIT DELETE ROWS",
+        "ALTER TABLE pg_temp.minuted_staged_bytes ALTER COLUMN data SET STORAGE EXTERNAL",
+        "DELETE FROM pg_temp.minuted_staged_bytes",
+    ] {
+        sqlx::query(statement).execute(&mut *conn).await?;
+    }
+    // PostgreSQL's binary COPY format: signature, flags, header extension length; one
+    // tuple of one field (its length, then the bytes); the end-of-data marker.
+    let mut header = Vec::with_capacity(25);
+    header.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    header.extend_from_slice(&0i32.to_be_bytes());
+    header.extend_from_slice(&0i32.to_be_bytes());
+    header.extend_from_slice(&1i16.to_be_bytes());
+    header.extend_from_slice(&length.to_be_bytes());
+    let mut copy = conn
+        .copy_in_raw("COPY pg_temp.minuted_staged_bytes (data) FROM STDIN WITH (FORMAT binary)")
+        .await?;
+    copy.send(header).await?;
+    for piece in bytes.chunks(CHUNK_BYTES) {
+        copy.send(piece).await?;
+    }
+    copy.send(&(-1i16).to_be_bytes()[..]).await?;
+    copy.finish().await?;
+    Ok(true)
+}
+
+/// Stores one attachment of message `message_id`: its content once per digest, and the
+/// link with its name and type.
+async fn store_attachment(
+    conn: &mut PgConnection,
+    message_id: i64,
+    position: usize,
+    attachment: &Attachment,
+) -> Result<()> {
+    let position = i32::try_from(position).unwrap_or(i32::MAX);
+    let size = i64::try_from(attachment.content.len()).unwrap_or(i64::MAX);
+    // A large attachment already stored need not be streamed again.
+    let staged = if attachment.content.len() > CHUNK_BYTES {
+        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1")
+            .bind(&attachment.sha256[..])
+            .fetch_optional(&mut *conn)
+            .await?;
+        known.is_none() && stage_if_large(conn, &attachment.content).await?
+    } else {
+        false
+    };
+    let sql = if staged {
+        insert_attachment_sql!("COALESCE($5, (SELECT data FROM pg_temp.minuted_staged_bytes))")
+    } else {
+        insert_attachment_sql!("$5")
+    };
+    let large = attachment.content.len() > CHUNK_BYTES;
+    let linked: Option<i64> = sqlx::query_scalar(sql)
+        .bind(message_id)
+        .bind(position)
+        .bind(&attachment.sha256[..])
+        .bind(size)
+        .bind((!large).then_some(&attachment.content[..]))
+        .bind(&attachment.filename)
+        .bind(&attachment.content_type)
         .fetch_optional(&mut *conn)
         .await?;
-    if let Some(id) = existing {
-        return Ok(id);
+    if linked.is_some() {
+        return Ok(());
     }
-    let (first, rest) = split_first_chunk(&attachment.content);
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO attachments (sha256, size, content) VALUES ($1, $2, $3)
-         ON CONFLICT (sha256) DO NOTHING RETURNING id",
+    // Another transaction stored the same content between our look and our insert: link
+    // to its row.
+    sqlx::query(
+        "INSERT INTO message_attachments (message_id, position, attachment_id, filename,
+             content_type)
+         SELECT $1, $2, id, $4, $5 FROM attachments WHERE sha256 = $3",
     )
-    .bind(sha)
-    .bind(i64::try_from(attachment.content.len()).unwrap_or(i64::MAX))
-    .bind(first)
-    .fetch_optional(&mut *conn)
+    .bind(message_id)
+    .bind(position)
+    .bind(&attachment.sha256[..])
+    .bind(&attachment.filename)
+    .bind(&attachment.content_type)
+    .execute(&mut *conn)
     .await?;
-    match inserted {
-        Some(id) => {
-            for chunk in rest.chunks(CHUNK_BYTES) {
-                sqlx::query("UPDATE attachments SET content = content || $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(chunk)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Ok(id)
-        }
-        // Another transaction stored it in the meantime.
-        None => Ok(
-            sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1")
-                .bind(sha)
-                .fetch_one(&mut *conn)
-                .await?,
-        ),
-    }
+    Ok(())
 }
 
 /// The last UID stored from `folder` of `mailbox` under `uidvalidity` (0: none yet).
