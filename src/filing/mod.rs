@@ -606,6 +606,11 @@ impl Kind {
         )
     }
 
+    /// In words, with its article: "a written update".
+    pub fn description(self) -> &'static str {
+        self.describe()
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Kind::DraftMinutes => "draft minutes",
