@@ -6,6 +6,7 @@
 //! database (stopping the private cluster if this was its last user).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,7 +16,9 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
-use crate::{ingest, registry, store};
+use crate::outbox::{transport, worker};
+use crate::templates::Templates;
+use crate::{filer, ingest, registry, store};
 
 /// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
 /// shutdown has begun.
@@ -63,13 +66,38 @@ pub async fn import_board_file(settings: &Settings, database: &Database) -> anyh
     Ok(())
 }
 
+/// The email templates, embedded and overridden from `templates.dir`, all compiled and
+/// checked.
+pub fn load_templates(settings: &Settings) -> anyhow::Result<Templates> {
+    Templates::load(settings.templates.dir.as_deref()).context("the email templates are not usable")
+}
+
+/// The sender worker as configured, on the system clock.
+pub fn sender(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    templates: Arc<Templates>,
+) -> anyhow::Result<worker::Worker> {
+    let transport = transport::from_settings(&settings.outgoing)?;
+    let worker_settings = worker::WorkerSettings::from_outgoing(&settings.outgoing)?;
+    Ok(worker::Worker::new(
+        pool.clone(),
+        Clock::System,
+        transport,
+        templates,
+        worker_settings,
+    ))
+}
+
 /// Runs the daemon until `shutdown` resolves, then stops within the grace period.
 pub async fn run_until_stopped(
     settings: Settings,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // Templates first: a broken one stops the daemon before anything starts.
+    let templates = Arc::new(load_templates(&settings)?);
     let database = open_database(&settings).await?;
-    let result = serve(&settings, &database, shutdown).await;
+    let result = serve(&settings, &database, templates, shutdown).await;
     let closed = database.close().await;
     result?;
     closed
@@ -78,6 +106,7 @@ pub async fn run_until_stopped(
 async fn serve(
     settings: &Settings,
     database: &Database,
+    templates: Arc<Templates>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     import_board_file(settings, database).await?;
@@ -87,6 +116,14 @@ async fn serve(
     workers.spawn(ingest::run_until_stopped(
         settings.mailbox.clone(),
         database.pool.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
+    let sender = sender(settings, &database.pool, templates)?;
+    workers.spawn(sender.run_until_stopped(stop_signal.clone()));
+    workers.spawn(filer::run_until_stopped(
+        database.pool.clone(),
+        settings.clone(),
         Clock::System,
         stop_signal.clone(),
     ));

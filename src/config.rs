@@ -50,9 +50,13 @@ pub struct Settings {
     #[serde(default)]
     pub outgoing: OutgoingSettings,
     #[serde(default)]
+    pub templates: TemplatesSettings,
+    #[serde(default)]
     pub approval: ApprovalSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    #[serde(default)]
+    pub filing: FilingSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -189,6 +193,31 @@ pub struct OutgoingSettings {
     /// The From of everything minuted sends.
     #[serde(default = "default_from")]
     pub from: String,
+    /// At most this many messages in flight at once (and SMTP connections open) per
+    /// process.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// At most this many messages handed to the transport per minute, counted across every
+    /// process sharing the database; 0 means no limit. Submission services often impose
+    /// one (Exchange Online: 30).
+    #[serde(default)]
+    pub rate_per_minute: u32,
+    /// A message that still fails transiently this long after it was queued is failed and
+    /// the secretariat told.
+    #[serde(default = "default_max_retry_hours")]
+    pub max_retry_hours: u32,
+    /// How long a worker owns the rows it took; another process takes them over after this
+    /// (and treats their outcome as unknown), so it must comfortably exceed a batch's send.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u32,
+    /// Limit on each step of an SMTP conversation (connect, each command, the data).
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u32,
+    /// Extra CA certificate (PEM) trusted for the SMTP server, e.g. a private CA.
+    pub tls_ca_file: Option<PathBuf>,
+    /// sendmail transport: the program and its arguments, split on whitespace.
+    #[serde(default = "default_sendmail_command")]
+    pub sendmail_command: String,
 }
 
 impl Default for OutgoingSettings {
@@ -202,15 +231,59 @@ impl Default for OutgoingSettings {
             username: None,
             password: None,
             from: default_from(),
+            concurrency: default_concurrency(),
+            rate_per_minute: 0,
+            max_retry_hours: default_max_retry_hours(),
+            lease_seconds: default_lease_seconds(),
+            timeout_seconds: default_timeout_seconds(),
+            tls_ca_file: None,
+            sendmail_command: default_sendmail_command(),
         }
     }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct TemplatesSettings {
+    /// Directory of operator overrides: any file named like one in `templates/` replaces
+    /// the embedded default.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApprovalSettings {
     /// HMAC key for reply tokens; at least 32 characters.
     pub secret: Option<Secret>,
+    /// Whether the chair must approve minutes too, besides the secretariat.
+    #[serde(default)]
+    pub require_chair: bool,
+    /// Whether an approval reply must be authenticated for its From domain (DKIM or
+    /// DMARC pass in our own server's Authentication-Results).
+    #[serde(default)]
+    pub require_dkim: bool,
+    /// The authserv-id our mail server writes in Authentication-Results (usually its
+    /// host name); only those fields are believed.
+    pub authserv_id: Option<String>,
+    /// How long an approval request's reply token stays valid.
+    #[serde(default = "default_token_days")]
+    pub token_days: u32,
+    /// How long circulation is held after an approval, for the approver to reply UNDO.
+    #[serde(default = "default_undo_minutes")]
+    pub undo_minutes: u32,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        ApprovalSettings {
+            secret: None,
+            require_chair: false,
+            require_dkim: false,
+            authserv_id: None,
+            token_days: default_token_days(),
+            undo_minutes: default_undo_minutes(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -227,6 +300,26 @@ impl Default for DaemonSettings {
             shutdown_grace_seconds: default_shutdown_grace_seconds(),
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilingSettings {
+    /// Messages decided with less confidence than this go to the triage queue.
+    #[serde(default = "default_threshold")]
+    pub threshold: f32,
+}
+
+impl Default for FilingSettings {
+    fn default() -> Self {
+        FilingSettings {
+            threshold: default_threshold(),
+        }
+    }
+}
+
+fn default_threshold() -> f32 {
+    crate::filing::DEFAULT_THRESHOLD
 }
 
 fn default_data_dir() -> PathBuf {
@@ -273,6 +366,27 @@ fn default_outbox_path() -> PathBuf {
 }
 fn default_from() -> String {
     "LCJB Secretariat <lcjb@board.example>".to_owned()
+}
+fn default_token_days() -> u32 {
+    14
+}
+fn default_undo_minutes() -> u32 {
+    10
+}
+fn default_concurrency() -> u32 {
+    4
+}
+fn default_max_retry_hours() -> u32 {
+    48
+}
+fn default_lease_seconds() -> u32 {
+    600
+}
+fn default_timeout_seconds() -> u32 {
+    30
+}
+fn default_sendmail_command() -> String {
+    "/usr/sbin/sendmail".to_owned()
 }
 fn default_shutdown_grace_seconds() -> u64 {
     8
@@ -577,6 +691,58 @@ impl Settings {
             );
         }
 
+        if outgoing.concurrency == 0 || outgoing.concurrency > 64 {
+            problem("outgoing.concurrency", "must be between 1 and 64".into());
+        }
+        if outgoing.max_retry_hours == 0 || outgoing.max_retry_hours > 24 * 30 {
+            problem(
+                "outgoing.max_retry_hours",
+                "must be between 1 and 720 (30 days)".into(),
+            );
+        }
+        if outgoing.timeout_seconds == 0 || outgoing.timeout_seconds > 600 {
+            problem(
+                "outgoing.timeout_seconds",
+                "must be between 1 and 600".into(),
+            );
+        }
+        if u64::from(outgoing.lease_seconds) < 8 * u64::from(outgoing.timeout_seconds) {
+            problem(
+                "outgoing.lease_seconds",
+                format!(
+                    "must be at least 8 × outgoing.timeout_seconds ({}), so a slow send finishes before another process takes the message over",
+                    8 * u64::from(outgoing.timeout_seconds)
+                ),
+            );
+        }
+        if let Some(path) = &outgoing.tls_ca_file {
+            if !path.is_file() {
+                problem(
+                    "outgoing.tls_ca_file",
+                    format!(
+                        "{} is not a readable file; name a PEM certificate or remove the key",
+                        path.display()
+                    ),
+                );
+            }
+        }
+        if outgoing.transport == Transport::Sendmail && outgoing.sendmail_command.trim().is_empty()
+        {
+            problem(
+                "outgoing.sendmail_command",
+                "required when outgoing.transport = \"sendmail\", e.g. \"/usr/sbin/sendmail\""
+                    .into(),
+            );
+        }
+        if let Some(dir) = &self.templates.dir {
+            if !dir.is_dir() {
+                problem(
+                    "templates.dir",
+                    format!("{} is not a directory; create it or remove the key to use the embedded templates", dir.display()),
+                );
+            }
+        }
+
         if let Some(secret) = &self.approval.secret {
             if secret.expose().len() < 32 {
                 problem(
@@ -586,10 +752,44 @@ impl Settings {
                 );
             }
         }
+        let approval = &self.approval;
+        if approval.token_days == 0 || approval.token_days > 90 {
+            problem(
+                "approval.token_days",
+                "must be between 1 and 90; the default is 14".into(),
+            );
+        }
+        if approval.undo_minutes > 1440 {
+            problem(
+                "approval.undo_minutes",
+                "must be between 0 (no hold) and 1440; the default is 10".into(),
+            );
+        }
+        match approval.authserv_id.as_deref() {
+            Some(id) if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c == ';') => {
+                problem(
+                    "approval.authserv_id",
+                    format!("\"{id}\" is not an authserv-id; write the host name your mail server puts first in Authentication-Results, e.g. \"mx.board.example\""),
+                );
+            }
+            None if approval.require_dkim => problem(
+                "approval.authserv_id",
+                "required when approval.require_dkim = true: the authserv-id of your mail server's Authentication-Results, e.g. \"mx.board.example\"".into(),
+            ),
+            _ => {}
+        }
         if self.daemon.shutdown_grace_seconds == 0 || self.daemon.shutdown_grace_seconds > 300 {
             problem(
                 "daemon.shutdown_grace_seconds",
                 "must be between 1 and 300".into(),
+            );
+        }
+
+        let threshold = self.filing.threshold;
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            problem(
+                "filing.threshold",
+                format!("{threshold} is not between 0 (exclusive) and 1; the default is 0.7"),
             );
         }
 
@@ -743,6 +943,56 @@ mod tests {
     }
 
     #[test]
+    fn the_filing_threshold_defaults_to_seven_tenths_and_must_be_a_fraction() {
+        let loaded = load(None, Vec::new()).unwrap();
+        assert_eq!(loaded.settings.filing.threshold, 0.7);
+        for bad in ["0", "1.5", "-0.2", "nan"] {
+            let loaded = load_str(&format!("[filing]\nthreshold = {bad}\n"), &[]).unwrap();
+            let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(problems[0].key, "filing.threshold", "{bad}");
+        }
+        let loaded = load(
+            None,
+            [("MINUTED__FILING__THRESHOLD".to_string(), "0.85".to_string())],
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.filing.threshold, 0.85);
+    }
+
+    #[test]
+    fn approval_keys_have_defaults_and_are_checked() {
+        let loaded = load(None, Vec::new()).unwrap();
+        let approval = &loaded.settings.approval;
+        assert!(!approval.require_chair && !approval.require_dkim);
+        assert_eq!((approval.token_days, approval.undo_minutes), (14, 10));
+        let loaded = load_str(
+            "[approval]\nrequire_dkim = true\ntoken_days = 0\nundo_minutes = 5000\n",
+            &[],
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+            panic!("expected problems");
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "approval.token_days",
+                "approval.undo_minutes",
+                "approval.authserv_id"
+            ]
+        );
+        let loaded = load_str(
+            "[approval]\nrequire_dkim = true\nauthserv_id = \"mx.board.example\"\n",
+            &[],
+        )
+        .unwrap();
+        loaded.settings.validate().unwrap();
+    }
+
+    #[test]
     fn line_column_counts_from_one() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
@@ -793,10 +1043,26 @@ mod example_file {
             "[outgoing]",
             "transport",
             "from",
+            "concurrency",
+            "rate_per_minute",
+            "max_retry_hours",
+            "lease_seconds",
+            "timeout_seconds",
+            "tls_ca_file",
+            "sendmail_command",
+            "[templates]",
+            "dir",
             "[approval]",
             "secret",
+            "require_chair",
+            "require_dkim",
+            "authserv_id",
+            "token_days",
+            "undo_minutes",
             "[daemon]",
             "shutdown_grace_seconds",
+            "[filing]",
+            "threshold",
         ];
         for key in keys {
             let documented = text.lines().any(|line| {

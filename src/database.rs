@@ -108,16 +108,27 @@ impl ServerBinaries {
     /// Looks on PATH, then in `pg_config --bindir`, then under /usr/lib/postgresql/*/bin
     /// (newest version first).
     pub fn find() -> anyhow::Result<ServerBinaries> {
-        let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        let path: Vec<PathBuf> = std::env::var_os("PATH")
             .map(|path| std::env::split_paths(&path).collect())
             .unwrap_or_default();
-        if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
-            if output.status.success() {
-                let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-                candidates.push(PathBuf::from(dir));
-            }
-        }
-        if let Ok(entries) = fs::read_dir("/usr/lib/postgresql") {
+        let pg_config = Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+        Self::find_in(path, pg_config, Path::new("/usr/lib/postgresql"))
+    }
+
+    /// The search itself, over the given places, so tests can point it at empty ones.
+    fn find_in(
+        path: Vec<PathBuf>,
+        pg_config_bindir: Option<PathBuf>,
+        versioned_root: &Path,
+    ) -> anyhow::Result<ServerBinaries> {
+        let mut candidates = path;
+        candidates.extend(pg_config_bindir);
+        if let Ok(entries) = fs::read_dir(versioned_root) {
             let mut versions: Vec<(u32, PathBuf)> = entries
                 .filter_map(Result::ok)
                 .filter_map(|e| {
@@ -139,9 +150,10 @@ impl ServerBinaries {
             .ok_or_else(|| {
                 anyhow::anyhow!(
                     "PostgreSQL server programs (initdb, pg_ctl, postgres) were not found on PATH, \
-                     in `pg_config --bindir` or under /usr/lib/postgresql/*/bin. Install Debian's \
+                     in `pg_config --bindir` or under {}/*/bin. Install Debian's \
                      package `postgresql` (apt-get install postgresql), or set database.url to \
-                     use an existing server"
+                     use an existing server",
+                    versioned_root.display()
                 )
             })
     }
@@ -522,4 +534,37 @@ async fn ensure_database(cluster: &Cluster) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_server_programs_are_an_error_naming_the_debian_package() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = ServerBinaries::find_in(vec![empty.path().to_owned()], None, empty.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("apt-get install postgresql"), "{err}");
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn the_newest_versioned_directory_with_all_three_programs_is_chosen() {
+        let root = tempfile::tempdir().unwrap();
+        for (version, programs) in [
+            ("13", &["initdb", "pg_ctl", "postgres"][..]),
+            ("16", &["initdb", "pg_ctl", "postgres"][..]),
+            ("17", &["initdb", "pg_ctl"][..]),
+        ] {
+            let bin = root.path().join(version).join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            for program in programs {
+                fs::write(bin.join(program), "").unwrap();
+            }
+        }
+        let found = ServerBinaries::find_in(Vec::new(), None, root.path()).unwrap();
+        assert_eq!(found.bindir, root.path().join("16/bin"));
+    }
 }

@@ -65,17 +65,7 @@ impl EmailAddress {
         if text.is_empty() {
             return Err(AddressError::Empty);
         }
-        // Control characters first: a CR or LF is the dangerous case and deserves its own
-        // message even in an address that is wrong in other ways too.
-        if text.chars().any(|c| c.is_control()) {
-            return Err(AddressError::ControlCharacter);
-        }
-        if text.chars().any(char::is_whitespace) {
-            return Err(AddressError::Whitespace);
-        }
-        if let Some(c) = text.chars().find(|c| !c.is_ascii()) {
-            return Err(AddressError::NonAscii(c));
-        }
+        reject_bad_characters(text)?;
         if text.len() > MAX_ADDRESS_LEN {
             return Err(AddressError::TooLong(text.len()));
         }
@@ -142,12 +132,9 @@ impl<'de> serde::Deserialize<'de> for EmailAddress {
     }
 }
 
-/// Validates a mail domain (`met.example`) and returns it lower-cased. Used for the part
-/// after `@` and for the domains an organisation sends from.
-pub fn parse_domain(text: &str) -> Result<String, AddressError> {
-    if text.is_empty() {
-        return Err(AddressError::EmptyDomain);
-    }
+/// Control characters first: a CR or LF is the dangerous case and deserves its own message
+/// even in text that is wrong in other ways too. Then whitespace, then anything not ASCII.
+fn reject_bad_characters(text: &str) -> Result<(), AddressError> {
     if text.chars().any(|c| c.is_control()) {
         return Err(AddressError::ControlCharacter);
     }
@@ -157,6 +144,16 @@ pub fn parse_domain(text: &str) -> Result<String, AddressError> {
     if let Some(c) = text.chars().find(|c| !c.is_ascii()) {
         return Err(AddressError::NonAscii(c));
     }
+    Ok(())
+}
+
+/// Validates a mail domain (`met.example`) and returns it lower-cased. Used for the part
+/// after `@` and for the domains an organisation sends from.
+pub fn parse_domain(text: &str) -> Result<String, AddressError> {
+    if text.is_empty() {
+        return Err(AddressError::EmptyDomain);
+    }
+    reject_bad_characters(text)?;
     let domain = text.to_ascii_lowercase();
     if !domain.contains('.') {
         return Err(AddressError::DomainWithoutDot(domain));

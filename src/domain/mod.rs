@@ -2,3 +2,4 @@
 //! sqlx or mail transports; the store and the mail code convert to and from these types.
 
 pub mod address;
+pub mod outbound;

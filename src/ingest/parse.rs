@@ -123,13 +123,16 @@ impl std::fmt::Debug for Attachment {
 /// occurrence, unfolded) except `authentication_results`, an array of every occurrence,
 /// and `content_type`, the top-level `type/subtype` in lower case (`report_type` beside it
 /// for multipart/report).
-pub const HEADER_KEYS: [(&str, &str); 11] = [
+pub const HEADER_KEYS: [(&str, &str); 14] = [
     ("auto-submitted", "auto_submitted"),
     ("precedence", "precedence"),
     ("x-autoreply", "x_autoreply"),
     ("x-autorespond", "x_autorespond"),
     ("x-auto-response-suppress", "x_auto_response_suppress"),
     ("list-id", "list_id"),
+    ("list-unsubscribe", "list_unsubscribe"),
+    ("x-spam-flag", "x_spam_flag"),
+    ("x-spam-status", "x_spam_status"),
     ("return-path", "return_path"),
     ("x-failed-recipients", "x_failed_recipients"),
     ("x-mailer", "x_mailer"),

@@ -390,18 +390,20 @@ pub struct MessageRow {
     pub attachments: i64,
 }
 
-/// The rows `messages list` reads, one per message. Filing's columns are selected as NULL
-/// here; when filing lands, this becomes a LEFT JOIN on its table or view, and every
-/// filter below keeps working.
+/// The rows `messages list` reads, one per message, with its current filing if any.
 const LIST_SOURCE: &str = "
     SELECT m.id, m.message_id, m.from_address AS \"from\", m.subject, m.received_at,
            m.status, m.raw_size AS size,
            (SELECT count(*) FROM message_attachments ma WHERE ma.message_id = m.id)
                AS attachments,
-           NULL::TEXT AS kind, NULL::TEXT AS meeting, NULL::TEXT AS item,
-           NULL::TEXT AS action, NULL::TEXT AS organisation,
-           NULL::DOUBLE PRECISION AS confidence
-    FROM messages m";
+           f.kind, mt.ref AS meeting, i.number AS item, f.action_ref AS action,
+           o.short AS organisation,
+           round(f.confidence::NUMERIC, 2)::DOUBLE PRECISION AS confidence
+    FROM messages m
+    LEFT JOIN filings f ON f.message_id = m.id AND f.current
+    LEFT JOIN meetings mt ON mt.id = f.meeting_id
+    LEFT JOIN agenda_items i ON i.id = f.item_id
+    LEFT JOIN organisations o ON o.id = f.organisation_id";
 
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

@@ -5,7 +5,9 @@
 //! This module does not decide anything: rules live in the pure modules that call it.
 
 pub mod events;
+pub mod filings;
 pub mod messages;
+pub mod outbox;
 pub mod registry;
 
 use std::time::Duration;
@@ -22,6 +24,10 @@ pub enum Error {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The caller asked for something the data cannot hold (a header with a line break,
+    /// a context that is not an object); nothing was written.
+    #[error("invalid: {0}")]
+    Invalid(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -18,7 +18,7 @@ fn repo_file(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// A data directory the server's account can enter (tempdir makes 0700 directories).
+/// A data directory the server's account can enter.
 fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("minuted-daemon-test")
@@ -242,4 +242,37 @@ fn output_into_a_closed_pipe_is_not_a_crash_and_still_stops_the_cluster() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status}");
     assert!(!cluster_running(dir.path()), "postgres was left running");
+}
+
+#[test]
+fn a_data_dir_the_server_account_cannot_enter_still_works_when_run_as_root() {
+    // As root, the postgres account cannot enter a 0700 directory, as it cannot enter a
+    // checkout under /root.
+    let private = tempfile::Builder::new()
+        .prefix("minuted-private")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (mut daemon, _logs) = start_daemon(private.path(), &[]);
+    let note = private.path().join("var/postgres/server-dir");
+    let server_dir = if nix::unistd::geteuid().is_root() {
+        let server_dir = PathBuf::from(std::fs::read_to_string(&note).unwrap().trim());
+        assert!(server_dir.join("data/PG_VERSION").is_file());
+        Some(server_dir)
+    } else {
+        assert!(
+            !note.exists(),
+            "only root needs a separate server directory"
+        );
+        None
+    };
+    let (status, _) = terminate(&mut daemon);
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    if let Some(server_dir) = server_dir {
+        assert!(
+            !server_dir.join("data/postmaster.pid").exists(),
+            "postgres was left running"
+        );
+        std::fs::remove_dir_all(server_dir).unwrap();
+    }
 }

@@ -65,25 +65,22 @@ async fn kill_and_restart(
     kills: usize,
 ) -> Vec<i64> {
     let mut counts = Vec::new();
-    for round in 0..kills {
+    for _ in 0..kills {
         let before = count(pool).await;
         let mut child = ingest_command(url, envs).spawn().unwrap();
-        if round == 0 {
-            let wait = rand::thread_rng().gen_range(50..400);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
-        } else {
-            let remaining = (n as i64 - before).max(1);
-            let target = before + rand::thread_rng().gen_range(1..=(remaining / 3).max(1));
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            while count(pool).await < target
-                && child.try_wait().unwrap().is_none()
-                && tokio::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            let wait = rand::thread_rng().gen_range(0..20);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
+        // Kill once the stored count has moved a random part of the way: a fixed delay
+        // lands before the first commit or after the last on a machine of another speed.
+        let remaining = (n as i64 - before).max(1);
+        let target = before + rand::thread_rng().gen_range(1..=(remaining / 3).max(1));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while count(pool).await < target
+            && child.try_wait().unwrap().is_none()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
+        let wait = rand::thread_rng().gen_range(0..20);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
         // Child::kill sends SIGKILL: no handler, no cleanup.
         let _ = child.kill();
         child.wait().unwrap();

@@ -1,0 +1,137 @@
+//! `minuted render KIND --meeting REF [--member EMAIL] [--format text|html|eml]`: one
+//! email as it would be sent, from the registry in the database. What the database does
+//! not hold yet for a kind (actions, approval details, ...) comes from the kind's example
+//! context, `templates/examples/KIND.json`, and a note on stderr says so.
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use super::{print_text, RenderArgs, RenderFormat};
+use crate::app;
+use crate::clock::Clock;
+use crate::config::Loaded;
+use crate::domain::outbound::MailKind;
+use crate::outbox::compose::{compose, Outgoing};
+use crate::outbox::context::{meeting_value, template_context, ContextParts};
+use crate::outbox::verp;
+use crate::store::outbox as store;
+use crate::templates::{example_context, Templates};
+
+/// The keys the database provides for every kind (see `outbox::context`).
+const FROM_DATABASE: [&str; 5] = [
+    "board",
+    "recipient",
+    "reply_address",
+    "meeting",
+    "attachments",
+];
+
+pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
+    let templates: Templates = app::load_templates(&loaded.settings)?;
+    let from: lettre::message::Mailbox = loaded
+        .settings
+        .outgoing
+        .from
+        .parse()
+        .context("outgoing.from is not a mailbox")?;
+    let text = super::with_database(loaded, async |pool| {
+        let mut conn = pool.acquire().await?;
+        let meeting = store::meeting_by_ref(&mut conn, &args.meeting).await?;
+        let board = store::boards(&mut conn, &[meeting.board_id])
+            .await?
+            .remove(&meeting.board_id)
+            .context("the meeting's board is missing")?;
+        let (member, to_address) = match &args.member {
+            Some(email) => (
+                store::member_by_address(&mut conn, board.id, email).await?,
+                email.to_ascii_lowercase(),
+            ),
+            None => store::secretariat(&mut conn, board.id)
+                .await?
+                .into_iter()
+                .next()
+                .context(
+                    "the board has no secretariat member; name a recipient with --member EMAIL",
+                )?,
+        };
+
+        let mut extra = example_context(args.kind);
+        if let Some(map) = extra.as_object_mut() {
+            for key in FROM_DATABASE {
+                map.remove(key);
+            }
+        }
+        let led: Vec<Value> = meeting
+            .items
+            .iter()
+            .filter(|i| i.lead.is_some() && i.lead == member.organisation)
+            .map(|i| json!({ "number": i.number, "title": i.title, "lead": i.lead }))
+            .collect();
+        let mut from_example: Vec<&str> = Vec::new();
+        match args.kind {
+            MailKind::Circulation => {
+                let next = store::next_meeting_after(&mut conn, board.id, meeting.date).await?;
+                extra["next_meeting"] = next.as_ref().map_or(Value::Null, meeting_value);
+                from_example.push("approved_text");
+            }
+            MailKind::UpdateRequest | MailKind::Chaser => {
+                extra["items"] = Value::Array(led);
+                if let Some(deadline) = meeting.papers_deadline {
+                    extra["deadline_text"] = json!(crate::domain::outbound::long_date(deadline));
+                }
+                from_example.push("actions");
+            }
+            MailKind::ActionPack | MailKind::MeetingPack => from_example.push("actions, updates"),
+            MailKind::Acknowledgement => from_example.push("the acknowledged message"),
+            MailKind::ApprovalRequest | MailKind::ApprovalResult => {
+                from_example.push("the approval details")
+            }
+            MailKind::BounceNotice => from_example.push("the failures"),
+        }
+        eprintln!(
+            "note: {} from templates/examples/{}.json",
+            from_example.join(", "),
+            args.kind
+        );
+
+        let token = "preview";
+        let reply_address = verp::reply_address(&board.address, token);
+        let context = template_context(&ContextParts {
+            board: &board,
+            meeting: Some(&meeting),
+            member: Some(&member),
+            to_address: &to_address,
+            to_name: Some(&member.name),
+            reply_address: &reply_address,
+            attachments: &[],
+            extra: &extra,
+        });
+        let rendered = templates.render(args.kind, &context)?;
+        Ok(match args.format {
+            RenderFormat::Text => format!("Subject: {}\n\n{}", rendered.subject, rendered.text),
+            RenderFormat::Html => rendered.html,
+            RenderFormat::Eml => {
+                let domain = board.address.rsplit_once('@').map_or("", |(_, d)| d);
+                let message_id = format!("preview.{}@{domain}", args.kind);
+                let (_, bytes) = compose(&Outgoing {
+                    from: &from,
+                    to_address: &to_address,
+                    to_name: Some(&member.name),
+                    reply_to: &reply_address,
+                    return_path: &verp::bounce_address(&board.address, 0),
+                    message_id: &message_id,
+                    in_reply_to: None,
+                    references: &[],
+                    subject: &rendered.subject,
+                    text: &rendered.text,
+                    html: &rendered.html,
+                    attachments: Vec::new(),
+                    date: Clock::System.now(),
+                })?;
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+        })
+    })
+    .await?;
+    print_text(&text)
+}

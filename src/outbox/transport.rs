@@ -1,0 +1,608 @@
+//! How a composed message leaves: SMTP submission, a `.eml` file per message, or the
+//! local `sendmail` program. Each classifies what went wrong the same way, because the
+//! worker's decision depends only on that:
+//!
+//! - [`SendError::Transient`]: nothing was delivered and trying later may work (a 4xx
+//!   reply, a refused or dropped connection before the message was handed over, a
+//!   timeout, a full disk);
+//! - [`SendError::Permanent`]: the server refused this message for good (a 5xx reply to
+//!   MAIL, RCPT, DATA or the message itself);
+//! - [`SendError::Unknown`]: the message was handed over but no reply came (the
+//!   connection was lost or timed out after the final `.`): the server may have accepted
+//!   it. Retried with the same Message-ID, so delivery is at least once.
+//!
+//! Errors setting up a session (connect, TLS, EHLO, AUTH) are transient whatever their
+//! code: they concern our configuration or the server, not the message, and retrying
+//! after the operator fixes them must still be possible.
+//!
+//! The SMTP transport keeps up to `outgoing.concurrency` connections open and reuses
+//! them; a semaphore bounds them (lettre's pool `max_size` would not). Each step of the
+//! conversation has `outgoing.timeout_seconds`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::future::BoxFuture;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
+use rand::RngCore;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::config::{OutgoingSettings, Security, Transport as TransportKind};
+
+/// What the receiving side said when it took the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub reply: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+    #[error("{0}")]
+    Unknown(String),
+}
+
+/// A way to send mail. Three real implementations: [`SmtpTransport`], [`FileTransport`],
+/// [`SendmailTransport`].
+pub trait Transport: Send + Sync {
+    /// Sends `message` (complete RFC 5322 bytes) to the envelope's recipients.
+    /// `message_id` (bare) names the message where a transport needs a name.
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        message: &'a [u8],
+        message_id: &'a str,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>>;
+
+    /// Closes idle connections (the worker has nothing to send for now).
+    fn close_idle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// The transport `outgoing.transport` names, ready to send.
+pub fn from_settings(settings: &OutgoingSettings) -> anyhow::Result<Arc<dyn Transport>> {
+    Ok(match settings.transport {
+        TransportKind::File => Arc::new(FileTransport::new(settings.path.clone())),
+        TransportKind::Smtp => Arc::new(SmtpTransport::from_settings(settings)?),
+        TransportKind::Sendmail => Arc::new(SendmailTransport::from_settings(settings)?),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// file
+
+/// One `.eml` file per message, named after its Message-ID, written atomically (a
+/// temporary file, synced, then renamed), so a reader never sees half a message and a
+/// resend replaces rather than duplicates.
+pub struct FileTransport {
+    dir: PathBuf,
+}
+
+impl FileTransport {
+    pub fn new(dir: PathBuf) -> Self {
+        FileTransport { dir }
+    }
+
+    /// The file a message with this Message-ID is written to.
+    pub fn path_for(&self, message_id: &str) -> PathBuf {
+        let safe: String = message_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-+@".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.dir.join(format!("{safe}.eml"))
+    }
+
+    fn write(dir: &Path, target: &Path, message: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        std::fs::create_dir_all(dir)?;
+        let mut random = [0u8; 6];
+        rand::thread_rng().fill_bytes(&mut random);
+        let temporary = dir.join(format!(".tmp-{}", hex::encode(random)));
+        let result = (|| {
+            let mut file = std::fs::File::create(&temporary)?;
+            file.write_all(message)?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, target)?;
+            // The rename is durable once the directory is synced.
+            std::fs::File::open(dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        result
+    }
+}
+
+impl Transport for FileTransport {
+    fn send<'a>(
+        &'a self,
+        _envelope: &'a Envelope,
+        message: &'a [u8],
+        message_id: &'a str,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>> {
+        Box::pin(async move {
+            let dir = self.dir.clone();
+            let target = self.path_for(message_id);
+            let bytes = message.to_vec();
+            let shown = target.display().to_string();
+            match tokio::task::spawn_blocking(move || FileTransport::write(&dir, &target, &bytes))
+                .await
+            {
+                Ok(Ok(())) => Ok(Delivered {
+                    reply: format!("written to {shown}"),
+                }),
+                Ok(Err(err)) => Err(SendError::Transient(format!("cannot write {shown}: {err}"))),
+                Err(err) => Err(SendError::Transient(format!("cannot write {shown}: {err}"))),
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// sendmail
+
+/// The local `sendmail` program (`outgoing.sendmail_command`), run once per message as
+/// `COMMAND -i -f <return path> -- <recipient>` with the message on standard input.
+pub struct SendmailTransport {
+    program: String,
+    args: Vec<String>,
+    timeout: Duration,
+}
+
+impl SendmailTransport {
+    pub fn from_settings(settings: &OutgoingSettings) -> anyhow::Result<Self> {
+        let mut words = settings
+            .sendmail_command
+            .split_whitespace()
+            .map(str::to_owned);
+        let program = words
+            .next()
+            .context("outgoing.sendmail_command is empty; name the sendmail program")?;
+        Ok(SendmailTransport {
+            program,
+            args: words.collect(),
+            timeout: Duration::from_secs(u64::from(settings.timeout_seconds)),
+        })
+    }
+
+    /// sysexits.h: these mean the message or its recipient is wrong; anything else
+    /// (EX_TEMPFAIL, EX_UNAVAILABLE, EX_OSERR, ...) may pass on a later try.
+    fn is_permanent_exit(code: i32) -> bool {
+        matches!(code, 64..=68 | 77)
+    }
+
+    async fn run(&self, envelope: &Envelope, message: &[u8]) -> Result<Delivered, SendError> {
+        let mut command = tokio::process::Command::new(&self.program);
+        command.args(&self.args).arg("-i");
+        if let Some(from) = envelope.from() {
+            command.arg("-f").arg(from);
+        }
+        command.arg("--");
+        for to in envelope.to() {
+            command.arg(to);
+        }
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command
+            .spawn()
+            .map_err(|err| SendError::Transient(format!("cannot run {}: {err}", self.program)))?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| SendError::Transient("sendmail's standard input is missing".into()))?;
+        // A failed write means sendmail exited early; its exit status says why.
+        let written = stdin.write_all(message).await;
+        drop(stdin);
+        let output = child
+            .wait_with_output()
+            .await
+            .map_err(|err| SendError::Unknown(format!("lost track of {}: {err}", self.program)))?;
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        match output.status.code() {
+            Some(0) if written.is_ok() => Ok(Delivered {
+                reply: format!("{} exited 0", self.program),
+            }),
+            Some(0) => Err(SendError::Unknown(format!(
+                "{} exited 0 but did not read the whole message",
+                self.program
+            ))),
+            Some(code) if Self::is_permanent_exit(code) => Err(SendError::Permanent(format!(
+                "{} exited {code}: {stderr}",
+                self.program
+            ))),
+            Some(code) => Err(SendError::Transient(format!(
+                "{} exited {code}: {stderr}",
+                self.program
+            ))),
+            None => Err(SendError::Unknown(format!(
+                "{} was killed by a signal: {stderr}",
+                self.program
+            ))),
+        }
+    }
+}
+
+impl Transport for SendmailTransport {
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        message: &'a [u8],
+        _message_id: &'a str,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>> {
+        Box::pin(async move {
+            match tokio::time::timeout(self.timeout, self.run(envelope, message)).await {
+                Ok(result) => result,
+                // The child is killed on drop; it may have queued the message already.
+                Err(_) => Err(SendError::Unknown(format!(
+                    "{} did not finish within {} s",
+                    self.program,
+                    self.timeout.as_secs()
+                ))),
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// smtp
+
+/// An open session and how much it has been used.
+struct Session {
+    connection: AsyncSmtpConnection,
+    messages: u32,
+}
+
+/// SMTP submission with lettre's connection (rustls for TLS), driven command by command
+/// so that a failure after the final `.` is told apart from one before it.
+pub struct SmtpTransport {
+    host: String,
+    port: u16,
+    security: Security,
+    credentials: Option<Credentials>,
+    tls: Option<TlsParameters>,
+    timeout: Duration,
+    hello: ClientId,
+    /// One permit per message in flight, hence per open connection.
+    permits: Semaphore,
+    idle: Mutex<Vec<Session>>,
+}
+
+/// Messages sent on one connection before it is closed and a fresh one opened: servers
+/// limit this, and a long-lived session hides a server restart.
+const MESSAGES_PER_CONNECTION: u32 = 100;
+
+impl SmtpTransport {
+    pub fn from_settings(settings: &OutgoingSettings) -> anyhow::Result<Self> {
+        let host = settings
+            .host
+            .clone()
+            .context("outgoing.host is required when outgoing.transport = \"smtp\"")?;
+        let port = settings.port.unwrap_or(match settings.security {
+            Security::Tls => 465,
+            Security::Starttls => 587,
+            Security::Plain => 25,
+        });
+        let tls = match settings.security {
+            Security::Plain => None,
+            Security::Tls | Security::Starttls => {
+                let mut builder = TlsParameters::builder(host.clone());
+                if let Some(path) = &settings.tls_ca_file {
+                    let pem = std::fs::read(path).with_context(|| {
+                        format!("cannot read outgoing.tls_ca_file {}", path.display())
+                    })?;
+                    let certificate = Certificate::from_pem(&pem).with_context(|| {
+                        format!(
+                            "outgoing.tls_ca_file {} is not a PEM certificate",
+                            path.display()
+                        )
+                    })?;
+                    builder = builder.add_root_certificate(certificate);
+                }
+                Some(
+                    builder
+                        .build_rustls()
+                        .context("cannot set up TLS for outgoing mail")?,
+                )
+            }
+        };
+        let credentials = match (&settings.username, &settings.password) {
+            (Some(user), Some(password)) => {
+                Some(Credentials::new(user.clone(), password.expose().to_owned()))
+            }
+            _ => None,
+        };
+        let concurrency = usize::try_from(settings.concurrency.max(1)).unwrap_or(1);
+        Ok(SmtpTransport {
+            host,
+            port,
+            security: settings.security,
+            credentials,
+            tls,
+            timeout: Duration::from_secs(u64::from(settings.timeout_seconds)),
+            hello: ClientId::default(),
+            permits: Semaphore::new(concurrency),
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    async fn step<T>(
+        &self,
+        what: &str,
+        future: impl std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
+    ) -> Result<T, StepError> {
+        match tokio::time::timeout(self.timeout, future).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(StepError::Smtp(what.to_owned(), err)),
+            Err(_) => Err(StepError::Timeout(what.to_owned(), self.timeout)),
+        }
+    }
+
+    async fn connect(&self) -> Result<Session, SendError> {
+        let setup = |err: StepError| {
+            SendError::Transient(format!(
+                "cannot open an SMTP session with {}:{}: {}",
+                self.host,
+                self.port,
+                err.describe()
+            ))
+        };
+        let implicit = match self.security {
+            Security::Tls => self.tls.clone(),
+            _ => None,
+        };
+        let mut connection = self
+            .step(
+                "connect",
+                AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    Some(self.timeout),
+                    &self.hello,
+                    implicit,
+                    None,
+                ),
+            )
+            .await
+            .map_err(setup)?;
+        if self.security == Security::Starttls {
+            let Some(tls) = self.tls.clone() else {
+                return Err(SendError::Transient(
+                    "STARTTLS without TLS parameters".into(),
+                ));
+            };
+            if !connection.can_starttls() {
+                connection.abort().await;
+                return Err(SendError::Transient(format!(
+                    "{}:{} does not offer STARTTLS (outgoing.security = \"starttls\")",
+                    self.host, self.port
+                )));
+            }
+            if let Err(err) = self
+                .step("STARTTLS", connection.starttls(tls, &self.hello))
+                .await
+            {
+                connection.abort().await;
+                return Err(setup(err));
+            }
+        }
+        if let Some(credentials) = &self.credentials {
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            if let Err(err) = self
+                .step("AUTH", connection.auth(&mechanisms, credentials))
+                .await
+            {
+                connection.abort().await;
+                return Err(setup(err));
+            }
+        }
+        Ok(Session {
+            connection,
+            messages: 0,
+        })
+    }
+
+    /// One mail transaction on an open session.
+    async fn transaction(
+        &self,
+        session: &mut Session,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Response, (StepError, Phase)> {
+        let connection = &mut session.connection;
+        self.step(
+            "MAIL FROM",
+            connection.command(Mail::new(envelope.from().cloned(), vec![])),
+        )
+        .await
+        .map_err(|e| (e, Phase::Mail))?;
+        for to in envelope.to() {
+            self.step("RCPT TO", connection.command(Rcpt::new(to.clone(), vec![])))
+                .await
+                .map_err(|e| (e, Phase::BeforeData))?;
+        }
+        self.step("DATA", connection.command(Data))
+            .await
+            .map_err(|e| (e, Phase::BeforeData))?;
+        self.step("the message", connection.message(message))
+            .await
+            .map_err(|e| (e, Phase::AfterData))
+    }
+
+    async fn send_message(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Delivered, SendError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SendError::Transient("the SMTP transport is shutting down".into()))?;
+        let reused = self.idle.lock().await.pop();
+        let (mut session, was_reused) = match reused {
+            Some(session) if !session.connection.has_broken() => (session, true),
+            _ => (self.connect().await?, false),
+        };
+        let mut result = self.transaction(&mut session, envelope, message).await;
+        // A reused connection the server has meanwhile closed fails at MAIL FROM without
+        // a reply: nothing was sent, so try once more on a fresh connection.
+        if was_reused {
+            if let Err((StepError::Smtp(_, err), Phase::Mail)) = &result {
+                if !err.is_transient() && !err.is_permanent() {
+                    session.connection.abort().await;
+                    session = self.connect().await?;
+                    result = self.transaction(&mut session, envelope, message).await;
+                }
+            }
+        }
+        match result {
+            Ok(response) => {
+                session.messages += 1;
+                if session.messages < MESSAGES_PER_CONNECTION {
+                    self.idle.lock().await.push(session);
+                } else {
+                    let _ = tokio::time::timeout(self.timeout, session.connection.quit()).await;
+                }
+                Ok(Delivered {
+                    reply: describe_response(&response),
+                })
+            }
+            Err((err, phase)) => {
+                // After a refusal the session could continue with RSET, but a fresh one
+                // is simpler and failures are rare.
+                session.connection.abort().await;
+                Err(err.classify(phase))
+            }
+        }
+    }
+}
+
+impl Transport for SmtpTransport {
+    fn send<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        message: &'a [u8],
+        _message_id: &'a str,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>> {
+        Box::pin(self.send_message(envelope, message))
+    }
+
+    fn close_idle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let sessions: Vec<Session> = std::mem::take(&mut *self.idle.lock().await);
+            for mut session in sessions {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), session.connection.command(Quit))
+                        .await;
+            }
+        })
+    }
+}
+
+/// Where in the transaction a step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Mail,
+    BeforeData,
+    /// The message and its final `.` were written (or being written).
+    AfterData,
+}
+
+enum StepError {
+    Smtp(String, lettre::transport::smtp::Error),
+    Timeout(String, Duration),
+}
+
+impl StepError {
+    fn describe(&self) -> String {
+        match self {
+            StepError::Smtp(what, err) => match (err.status(), std::error::Error::source(err)) {
+                (Some(code), Some(text)) => format!("{what}: {code} {text}"),
+                _ => format!("{what}: {}", error_chain(err)),
+            },
+            StepError::Timeout(what, limit) => {
+                format!("{what}: no reply within {} s", limit.as_secs())
+            }
+        }
+    }
+
+    fn classify(self, phase: Phase) -> SendError {
+        let text = self.describe();
+        match (&self, phase) {
+            (StepError::Smtp(_, err), _) if err.is_permanent() => SendError::Permanent(text),
+            (StepError::Smtp(_, err), _) if err.is_transient() => SendError::Transient(text),
+            (_, Phase::AfterData) => SendError::Unknown(format!(
+                "{text} (the message was handed over; the server may have accepted it)"
+            )),
+            _ => SendError::Transient(text),
+        }
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+fn describe_response(response: &Response) -> String {
+    let message: Vec<&str> = response.message().collect();
+    format!("{} {}", response.code(), message.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_come_from_the_message_id_and_cannot_escape_the_directory() {
+        let t = FileTransport::new(PathBuf::from("/var/mail/outbox"));
+        assert_eq!(
+            t.path_for("outbox.7.ab12@board.example"),
+            PathBuf::from("/var/mail/outbox/outbox.7.ab12@board.example.eml")
+        );
+        assert_eq!(
+            t.path_for("../../etc/passwd"),
+            PathBuf::from("/var/mail/outbox/.._.._etc_passwd.eml")
+        );
+    }
+
+    #[test]
+    fn sendmail_exit_codes_for_bad_messages_are_permanent_and_the_rest_transient() {
+        for code in [64, 65, 67, 68, 77] {
+            assert!(SendmailTransport::is_permanent_exit(code), "{code}");
+        }
+        for code in [1, 69, 71, 73, 74, 75, 78] {
+            assert!(!SendmailTransport::is_permanent_exit(code), "{code}");
+        }
+    }
+}

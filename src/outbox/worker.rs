@@ -1,0 +1,740 @@
+//! The sender worker: takes due outbox rows, renders them (once), sends them, and records
+//! every outcome.
+//!
+//! One step, [`Worker::send_once`], does:
+//! 1. rows whose worker died mid-send (lease expired while `sending`) become `unknown`;
+//!    rows whose event has passed become `expired`; failures held back by the hourly
+//!    limit on notices are reported to the secretariat when it allows;
+//! 2. leases a batch of due rows (`FOR UPDATE SKIP LOCKED` in one statement that also
+//!    opens an attempt for each; no transaction stays open while sending), within the
+//!    rate limit;
+//! 3. renders the rows not yet rendered and saves the result, so a retry sends the same
+//!    text;
+//! 4. composes and sends them, at most `outgoing.concurrency` at a time, and records the
+//!    outcomes as they arrive (in small groups, one transaction each): `sent`;
+//!    `retrying` after a transient failure, with exponential backoff and jitter until
+//!    `outgoing.max_retry_hours` after queueing, then `failed`; `failed` at once on a
+//!    permanent refusal; `unknown` (retried like a transient failure, same Message-ID)
+//!    when the connection was lost after the message was handed over.
+//!
+//! A row is only sent while there is still time left on its lease for the send to
+//! finish, so another process taking over an expired lease never sends it at the same
+//! time; rows not started (shutdown, lease running short) are released for the next
+//! step. [`Worker::run_until_stopped`] loops over the step until shutdown.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use lettre::message::Mailbox;
+use rand::Rng;
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::compose::{compose, Outgoing, OutgoingAttachment};
+use super::context::{template_context, ContextParts};
+use super::transport::{Delivered, SendError, Transport};
+use super::verp;
+use crate::app::Shutdown;
+use crate::clock::Clock;
+use crate::config::OutgoingSettings;
+use crate::domain::outbound::{MailKind, OutboxStatus};
+use crate::store::outbox::{self as store, AttemptOutcome, AttemptResult, LeasedMessage};
+use crate::templates::{Rendered, Templates};
+
+/// How the worker behaves; [`WorkerSettings::from_outgoing`] reads it from `[outgoing]`.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub from: Mailbox,
+    pub concurrency: usize,
+    /// Rows leased per step.
+    pub batch_size: i64,
+    pub lease: Duration,
+    /// The longest one send may take (it is cut off as `unknown` after this); a row is
+    /// only started while at least this much of its lease is left.
+    pub send_limit: Duration,
+    pub max_retry: Duration,
+    /// 0: no limit.
+    pub rate_per_minute: u32,
+}
+
+impl WorkerSettings {
+    pub fn from_outgoing(outgoing: &OutgoingSettings) -> anyhow::Result<Self> {
+        let from: Mailbox = outgoing
+            .from
+            .parse()
+            .with_context(|| format!("outgoing.from {:?} is not a mailbox", outgoing.from))?;
+        let concurrency = usize::try_from(outgoing.concurrency.max(1)).unwrap_or(1);
+        Ok(WorkerSettings {
+            from,
+            concurrency,
+            batch_size: i64::try_from((concurrency * 16).clamp(16, 256)).unwrap_or(16),
+            lease: Duration::seconds(i64::from(outgoing.lease_seconds)),
+            // Validation keeps this well inside the lease; the clamp keeps an unvalidated
+            // configuration from releasing every row it leases.
+            send_limit: Duration::seconds(
+                (6 * i64::from(outgoing.timeout_seconds))
+                    .min(i64::from(outgoing.lease_seconds) / 2),
+            ),
+            max_retry: Duration::hours(i64::from(outgoing.max_retry_hours)),
+            rate_per_minute: outgoing.rate_per_minute,
+        })
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SendSummary {
+    /// Rows found `sending` with an expired lease, now `unknown`.
+    pub recovered: u64,
+    /// Rows whose event passed before they were sent.
+    pub expired: u64,
+    pub leased: u64,
+    pub sent: u64,
+    pub retrying: u64,
+    pub unknown: u64,
+    pub failed: u64,
+    /// Leased but not started (shutdown, or the lease ran short): due again at once.
+    pub released: u64,
+}
+
+impl SendSummary {
+    pub fn add(&mut self, other: &SendSummary) {
+        self.recovered += other.recovered;
+        self.expired += other.expired;
+        self.leased += other.leased;
+        self.sent += other.sent;
+        self.retrying += other.retrying;
+        self.unknown += other.unknown;
+        self.failed += other.failed;
+        self.released += other.released;
+    }
+
+    fn count(&mut self, status: OutboxStatus) {
+        match status {
+            OutboxStatus::Sent => self.sent += 1,
+            OutboxStatus::Retrying => self.retrying += 1,
+            OutboxStatus::Unknown => self.unknown += 1,
+            _ => self.failed += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Nothing was due.
+    Idle,
+    /// The rate limit allows nothing more until `until`.
+    RateLimited {
+        until: DateTime<Utc>,
+    },
+    Worked(SendSummary),
+}
+
+/// The delay before retry number `attempt` (1 for the first retry): 1 minute doubling
+/// to at most 2 hours, of which the upper half is random (`jitter` in 0..1) so that
+/// messages failing together do not retry together.
+pub fn retry_delay(attempt: i32, jitter: f64) -> Duration {
+    let exponent = u32::try_from(attempt.clamp(1, 8) - 1).unwrap_or(0);
+    let base = (60_i64 << exponent).min(2 * 3600);
+    let jittered = base as f64 / 2.0 * (1.0 + jitter.clamp(0.0, 1.0));
+    Duration::seconds(jittered.round() as i64)
+}
+
+/// What the row becomes after attempt number `attempt` ended with `result`.
+pub fn decide(
+    id: i64,
+    attempt: i32,
+    result: Result<Delivered, SendError>,
+    queued_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    max_retry: Duration,
+    jitter: f64,
+) -> AttemptResult {
+    let give_up_at = queued_at + max_retry;
+    let retry = |outcome: AttemptOutcome, status: OutboxStatus, error: String| {
+        let next = now + retry_delay(attempt, jitter);
+        if next > give_up_at {
+            let hours = max_retry.num_hours();
+            let note = if outcome == AttemptOutcome::Unknown {
+                " (the last attempt may have been delivered)"
+            } else {
+                ""
+            };
+            AttemptResult {
+                id,
+                attempt,
+                outcome,
+                status: OutboxStatus::Failed,
+                next_attempt_at: None,
+                error: Some(format!(
+                    "gave up after {attempt} attempts over {hours} hours{note}: {error}"
+                )),
+                server_reply: None,
+            }
+        } else {
+            AttemptResult {
+                id,
+                attempt,
+                outcome,
+                status,
+                next_attempt_at: Some(next),
+                error: Some(error),
+                server_reply: None,
+            }
+        }
+    };
+    match result {
+        Ok(delivered) => AttemptResult {
+            id,
+            attempt,
+            outcome: AttemptOutcome::Sent,
+            status: OutboxStatus::Sent,
+            next_attempt_at: None,
+            error: None,
+            server_reply: Some(delivered.reply),
+        },
+        Err(SendError::Permanent(error)) => AttemptResult {
+            id,
+            attempt,
+            outcome: AttemptOutcome::Permanent,
+            status: OutboxStatus::Failed,
+            next_attempt_at: None,
+            error: Some(error),
+            server_reply: None,
+        },
+        Err(SendError::Transient(error)) => {
+            retry(AttemptOutcome::Transient, OutboxStatus::Retrying, error)
+        }
+        Err(SendError::Unknown(error)) => {
+            retry(AttemptOutcome::Unknown, OutboxStatus::Unknown, error)
+        }
+    }
+}
+
+/// A leased row made ready to send: its text, and where it goes.
+struct Ready {
+    row: LeasedMessage,
+    rendered: Result<Rendered, String>,
+    reply_to: String,
+    return_path: String,
+    attachments: Vec<store::OutboxAttachment>,
+}
+
+enum Step {
+    Done(AttemptResult),
+    Released(i64),
+}
+
+pub struct Worker {
+    pool: PgPool,
+    clock: Clock,
+    transport: Arc<dyn Transport>,
+    templates: Arc<Templates>,
+    settings: WorkerSettings,
+    /// Names this process's leases: `<host>:<pid>:<random>`.
+    owner: String,
+    stop: Option<Shutdown>,
+}
+
+impl Worker {
+    pub fn new(
+        pool: PgPool,
+        clock: Clock,
+        transport: Arc<dyn Transport>,
+        templates: Arc<Templates>,
+        settings: WorkerSettings,
+    ) -> Worker {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "localhost".to_owned());
+        let random: u32 = rand::thread_rng().gen();
+        let owner = format!("{host}:{}:{random:08x}", std::process::id());
+        Worker {
+            pool,
+            clock,
+            transport,
+            templates,
+            settings,
+            owner,
+            stop: None,
+        }
+    }
+
+    /// Rows not yet started when `stop` fires are released rather than sent.
+    pub fn with_shutdown(mut self, stop: Shutdown) -> Worker {
+        self.stop = Some(stop);
+        self
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(Shutdown::is_stopping)
+    }
+
+    /// One step; see the module documentation.
+    pub async fn send_once(&self) -> anyhow::Result<SendOutcome> {
+        let now = self.clock.now();
+        let mut summary = SendSummary {
+            recovered: store::recover_expired_leases(&self.pool, now)
+                .await
+                .context("failed to recover expired leases")?,
+            expired: store::expire_passed(&self.pool, now)
+                .await
+                .context("failed to expire outbox rows")?,
+            ..SendSummary::default()
+        };
+        for board_id in store::boards_with_unnotified_failures(&self.pool).await? {
+            let mut tx = self.pool.begin().await?;
+            store::notify_secretariat_if_due(&mut tx, board_id, now)
+                .await
+                .context("failed to queue the secretariat's notice")?;
+            tx.commit().await?;
+        }
+
+        let mut limit = self.settings.batch_size;
+        if self.settings.rate_per_minute > 0 {
+            let used = store::attempts_in_last_minute(&self.pool, now).await?;
+            let left = i64::from(self.settings.rate_per_minute) - used;
+            if left <= 0 {
+                return Ok(SendOutcome::RateLimited {
+                    until: now + Duration::seconds(5),
+                });
+            }
+            limit = limit.min(left);
+        }
+        if self.stopping() {
+            return Ok(SendOutcome::Idle);
+        }
+
+        let rows = store::lease(&self.pool, &self.owner, now, self.settings.lease, limit)
+            .await
+            .context("failed to lease outbox rows")?;
+        if rows.is_empty() {
+            return Ok(if summary.recovered + summary.expired > 0 {
+                SendOutcome::Worked(summary)
+            } else {
+                SendOutcome::Idle
+            });
+        }
+        summary.leased = rows.len() as u64;
+        let lease_ends = now + self.settings.lease;
+
+        let (ready, contents) = self.prepare(rows, now).await?;
+        let contents = Arc::new(contents);
+        let mut released = Vec::new();
+        let mut steps = futures::stream::iter(ready)
+            .map(|ready| {
+                let contents = Arc::clone(&contents);
+                async move { self.send_one(ready, &contents, lease_ends).await }
+            })
+            .buffer_unordered(self.settings.concurrency)
+            .ready_chunks(64);
+        while let Some(chunk) = steps.next().await {
+            let mut results = Vec::with_capacity(chunk.len());
+            for step in chunk {
+                match step {
+                    Step::Done(result) => results.push(result),
+                    Step::Released(id) => released.push(id),
+                }
+            }
+            let recorded =
+                store::record_results(&self.pool, &self.owner, self.clock.now(), &results)
+                    .await
+                    .context("failed to record send outcomes")?;
+            let recorded: HashSet<i64> = recorded.into_iter().collect();
+            for result in &results {
+                if recorded.contains(&result.id) {
+                    summary.count(result.status);
+                } else {
+                    tracing::warn!(
+                        id = result.id,
+                        "outbox row's lease was taken over before its outcome was recorded"
+                    );
+                }
+                match result.status {
+                    OutboxStatus::Sent => {}
+                    OutboxStatus::Failed => tracing::warn!(
+                        id = result.id,
+                        error = result.error.as_deref().unwrap_or(""),
+                        "outbox message failed"
+                    ),
+                    _ => {
+                        tracing::info!(id = result.id, status = %result.status, error = result.error.as_deref().unwrap_or(""), "outbox message will be retried")
+                    }
+                }
+            }
+        }
+        drop(steps);
+        if !released.is_empty() {
+            summary.released = released.len() as u64;
+            store::release(&self.pool, &self.owner, self.clock.now(), &released)
+                .await
+                .context("failed to release outbox rows")?;
+        }
+        Ok(SendOutcome::Worked(summary))
+    }
+
+    /// Renders what is not yet rendered (and saves it), works out the addresses, and
+    /// loads the attachments' bytes (each stored file once).
+    async fn prepare(
+        &self,
+        rows: Vec<LeasedMessage>,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Vec<Ready>, HashMap<i64, Vec<u8>>)> {
+        let mut conn = self.pool.acquire().await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let board_ids: Vec<i64> = unique(rows.iter().map(|r| r.board_id));
+        let boards = store::boards(&mut conn, &board_ids).await?;
+        let unrendered = || rows.iter().filter(|r| r.subject.is_none());
+        let meeting_ids: Vec<i64> = unique(unrendered().filter_map(|r| r.meeting_id));
+        let member_ids: Vec<i64> = unique(unrendered().filter_map(|r| r.member_id));
+        let meetings = store::meetings(&mut conn, &meeting_ids).await?;
+        let members = store::members(&mut conn, &member_ids).await?;
+        let mut attachments: HashMap<i64, Vec<store::OutboxAttachment>> = HashMap::new();
+        for a in store::attachments_of(&mut conn, &ids).await? {
+            attachments.entry(a.outbox_id).or_default().push(a);
+        }
+        let attachment_ids: Vec<i64> =
+            unique(attachments.values().flatten().map(|a| a.attachment_id));
+        let contents = store::attachment_contents(&mut conn, &attachment_ids).await?;
+        drop(conn);
+
+        let mut ready = Vec::with_capacity(rows.len());
+        let mut newly_rendered = Vec::new();
+        for row in rows {
+            let board = boards.get(&row.board_id);
+            let (reply_to, return_path) = match board {
+                Some(b) => (
+                    verp::reply_address(&b.address, &row.reply_token),
+                    verp::bounce_address(&b.address, row.id),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let row_attachments = attachments.remove(&row.id).unwrap_or_default();
+            let rendered = match (&row.subject, &row.body_text, &row.body_html, board) {
+                (Some(subject), Some(text), Some(html), _) => Ok(Rendered {
+                    subject: subject.clone(),
+                    text: text.clone(),
+                    html: html.clone(),
+                }),
+                (_, _, _, None) => Err(format!("board {} not found", row.board_id)),
+                (_, _, _, Some(board)) => match MailKind::parse(&row.kind) {
+                    None => Err(format!("unknown kind {:?}", row.kind)),
+                    Some(kind) => {
+                        let context = template_context(&ContextParts {
+                            board,
+                            meeting: row.meeting_id.and_then(|id| meetings.get(&id)),
+                            member: row.member_id.and_then(|id| members.get(&id)),
+                            to_address: &row.to_address,
+                            to_name: row.to_name.as_deref(),
+                            reply_address: &reply_to,
+                            attachments: &row_attachments,
+                            extra: &row.context,
+                        });
+                        let rendered = self
+                            .templates
+                            .render(kind, &context)
+                            .map_err(|e| e.to_string());
+                        if let Ok(r) = &rendered {
+                            newly_rendered.push((
+                                row.id,
+                                r.subject.clone(),
+                                r.text.clone(),
+                                r.html.clone(),
+                            ));
+                        }
+                        rendered
+                    }
+                },
+            };
+            ready.push(Ready {
+                row,
+                rendered,
+                reply_to,
+                return_path,
+                attachments: row_attachments,
+            });
+        }
+        store::store_rendered(&self.pool, &self.owner, now, &newly_rendered)
+            .await
+            .context("failed to save rendered messages")?;
+        Ok((ready, contents))
+    }
+
+    async fn send_one(
+        &self,
+        ready: Ready,
+        contents: &HashMap<i64, Vec<u8>>,
+        lease_ends: DateTime<Utc>,
+    ) -> Step {
+        let row = &ready.row;
+        if self.stopping() || self.clock.now() + self.settings.send_limit > lease_ends {
+            return Step::Released(row.id);
+        }
+        let failed = |outcome: AttemptOutcome, error: String| AttemptResult {
+            id: row.id,
+            attempt: row.attempts,
+            outcome,
+            status: OutboxStatus::Failed,
+            next_attempt_at: None,
+            error: Some(error),
+            server_reply: None,
+        };
+        let rendered = match &ready.rendered {
+            Ok(r) => r,
+            Err(error) => {
+                return Step::Done(failed(
+                    AttemptOutcome::RenderFailed,
+                    format!("cannot render: {error}"),
+                ))
+            }
+        };
+        let mut files = Vec::with_capacity(ready.attachments.len());
+        for a in &ready.attachments {
+            match contents.get(&a.attachment_id) {
+                Some(content) => files.push(OutgoingAttachment {
+                    filename: &a.filename,
+                    content_type: &a.content_type,
+                    content,
+                }),
+                None => {
+                    return Step::Done(failed(
+                        AttemptOutcome::Permanent,
+                        format!("attachment {} is missing", a.attachment_id),
+                    ))
+                }
+            }
+        }
+        let composed = compose(&Outgoing {
+            from: &self.settings.from,
+            to_address: &row.to_address,
+            to_name: row.to_name.as_deref(),
+            reply_to: &ready.reply_to,
+            return_path: &ready.return_path,
+            message_id: &row.message_id,
+            in_reply_to: row.in_reply_to.as_deref(),
+            references: &row.references,
+            subject: &rendered.subject,
+            text: &rendered.text,
+            html: &rendered.html,
+            attachments: files,
+            date: self.clock.now(),
+        });
+        let (envelope, bytes) = match composed {
+            Ok(c) => c,
+            Err(err) => {
+                return Step::Done(failed(
+                    AttemptOutcome::Permanent,
+                    format!("cannot compose: {err}"),
+                ))
+            }
+        };
+        let limit = self
+            .settings
+            .send_limit
+            .to_std()
+            .unwrap_or(StdDuration::from_secs(180));
+        let result = match tokio::time::timeout(
+            limit,
+            self.transport.send(&envelope, &bytes, &row.message_id),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Unknown(format!(
+                "the send did not finish within {} s",
+                limit.as_secs()
+            ))),
+        };
+        let jitter: f64 = rand::thread_rng().gen();
+        Step::Done(decide(
+            row.id,
+            row.attempts,
+            result,
+            row.queued_at,
+            self.clock.now(),
+            self.settings.max_retry,
+            jitter,
+        ))
+    }
+
+    /// Steps until nothing is due (or the rate limit stops it) and returns the total:
+    /// `minuted send --once`.
+    pub async fn drain(&self) -> anyhow::Result<(SendSummary, bool)> {
+        let mut total = SendSummary::default();
+        loop {
+            match self.send_once().await? {
+                SendOutcome::Idle => break,
+                SendOutcome::RateLimited { .. } => {
+                    self.transport.close_idle().await;
+                    return Ok((total, true));
+                }
+                SendOutcome::Worked(summary) => {
+                    total.add(&summary);
+                    // Everything leased was handed back (shutdown): stop rather than
+                    // take the same rows again.
+                    if summary.leased > 0 && summary.released == summary.leased {
+                        break;
+                    }
+                }
+            }
+        }
+        self.transport.close_idle().await;
+        Ok((total, false))
+    }
+
+    /// The daemon's loop: a step whenever something may be due, a pause of a second when
+    /// nothing was, until `shutdown`. An error (the database restarting) is logged and
+    /// the loop carries on after a pause.
+    pub async fn run_until_stopped(self, mut shutdown: Shutdown) -> anyhow::Result<()> {
+        let worker = self.with_shutdown(shutdown.clone());
+        tracing::info!(owner = %worker.owner, "sender started");
+        loop {
+            if shutdown.is_stopping() {
+                break;
+            }
+            let pause = match worker.send_once().await {
+                Ok(SendOutcome::Worked(summary)) => {
+                    tracing::info!(summary = ?summary, "outbox step");
+                    if summary.leased == 0 || summary.released < summary.leased {
+                        continue;
+                    }
+                    StdDuration::from_secs(1)
+                }
+                Ok(SendOutcome::Idle) => {
+                    worker.transport.close_idle().await;
+                    StdDuration::from_secs(1)
+                }
+                Ok(SendOutcome::RateLimited { until }) => (until - worker.clock.now())
+                    .to_std()
+                    .unwrap_or(StdDuration::from_secs(1))
+                    .clamp(StdDuration::from_millis(100), StdDuration::from_secs(5)),
+                Err(err) => {
+                    tracing::error!(error = %format!("{err:#}"), "outbox step failed");
+                    StdDuration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                _ = shutdown.stopped() => break,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+        worker.transport.close_idle().await;
+        tracing::info!("sender stopped");
+        Ok(())
+    }
+}
+
+fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2023, 12, 1, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_two_hours() {
+        assert_eq!(retry_delay(1, 0.0), Duration::seconds(30));
+        assert_eq!(retry_delay(1, 1.0), Duration::seconds(60));
+        assert_eq!(retry_delay(2, 0.0), Duration::seconds(60));
+        assert_eq!(retry_delay(3, 0.5), Duration::seconds(180));
+        assert_eq!(retry_delay(20, 1.0), Duration::hours(2));
+        assert_eq!(retry_delay(20, 0.0), Duration::hours(1));
+        let mut previous = Duration::zero();
+        for attempt in 1..12 {
+            let d = retry_delay(attempt, 1.0);
+            assert!(d >= previous);
+            previous = d;
+        }
+    }
+
+    #[test]
+    fn outcomes_become_statuses() {
+        let max = Duration::hours(48);
+        let sent = decide(
+            1,
+            1,
+            Ok(Delivered {
+                reply: "250 ok".into(),
+            }),
+            at(0),
+            at(1),
+            max,
+            0.5,
+        );
+        assert_eq!(
+            (sent.status, sent.server_reply.as_deref()),
+            (OutboxStatus::Sent, Some("250 ok"))
+        );
+        let perm = decide(
+            1,
+            1,
+            Err(SendError::Permanent("550 no".into())),
+            at(0),
+            at(1),
+            max,
+            0.5,
+        );
+        assert_eq!(perm.status, OutboxStatus::Failed);
+        let temp = decide(
+            1,
+            1,
+            Err(SendError::Transient("451 later".into())),
+            at(0),
+            at(1),
+            max,
+            0.0,
+        );
+        assert_eq!(temp.status, OutboxStatus::Retrying);
+        assert_eq!(temp.next_attempt_at, Some(at(1) + Duration::seconds(30)));
+        let unknown = decide(
+            1,
+            2,
+            Err(SendError::Unknown("lost".into())),
+            at(0),
+            at(1),
+            max,
+            0.0,
+        );
+        assert_eq!(unknown.status, OutboxStatus::Unknown);
+        assert_eq!(unknown.outcome, AttemptOutcome::Unknown);
+    }
+
+    #[test]
+    fn a_transient_failure_past_the_retry_window_fails_the_row() {
+        let max = Duration::hours(48);
+        let late = at(0) + Duration::hours(47) + Duration::minutes(59);
+        let result = decide(
+            7,
+            30,
+            Err(SendError::Transient("451 later".into())),
+            at(0),
+            late,
+            max,
+            0.0,
+        );
+        assert_eq!(result.status, OutboxStatus::Failed);
+        let error = result.error.unwrap();
+        assert!(
+            error.starts_with("gave up after 30 attempts over 48 hours"),
+            "{error}"
+        );
+        assert!(error.ends_with("451 later"), "{error}");
+    }
+}
