@@ -42,7 +42,9 @@ fn free_port() -> u16 {
 }
 
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let start = base.find("://").map_or(0, |i| i + 3);
     let end = base[start..].find('/').map_or(base.len(), |i| start + i);
     match query {
@@ -253,8 +255,14 @@ async fn main() {
     println!(
         "send benchmark: {messages} personalised circulation emails of {size} bytes, concurrency {concurrency}, into smtp-sink on loopback"
     );
-    println!("  queueing (one transaction, enqueue_many): {enqueue_seconds:.2} s, {:.0} messages/s", rate(enqueue_seconds));
-    println!("  {:<44} {:>8} {:>12} {:>10}", "", "seconds", "messages/s", "peak RSS");
+    println!(
+        "  queueing (one transaction, enqueue_many): {enqueue_seconds:.2} s, {:.0} messages/s",
+        rate(enqueue_seconds)
+    );
+    println!(
+        "  {:<44} {:>8} {:>12} {:>10}",
+        "", "seconds", "messages/s", "peak RSS"
+    );
     println!(
         "  {:<44} {:>8.2} {:>12.0} {:>7.1} MB",
         "minuted send --once (render, send, record)",

@@ -393,7 +393,9 @@ impl Worker {
                         // Stop sending: outcomes that cannot be recorded would be sent
                         // again after the lease, so send no more of them.
                         recording_failed.store(true, Ordering::Relaxed);
-                        return Err(anyhow::Error::new(err).context("failed to record send outcomes"));
+                        return Err(
+                            anyhow::Error::new(err).context("failed to record send outcomes")
+                        );
                     }
                 };
                 for result in &results {
