@@ -13,7 +13,7 @@
 //! `cargo bench --bench send` (or `scripts/bench-send.sh`); `MINUTED_BENCH_MESSAGES` (default
 //! 10000) and `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
 use std::path::Path;
 use std::process::{Command, Stdio};
