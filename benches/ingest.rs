@@ -1,9 +1,9 @@
 //! Ingest benchmark: a Dovecot folder of 10,000 messages of mixed size (mostly 2–50 KB,
 //! 1 % with a 1–5 MB attachment, plus one of about 45 MB, under the 50 MB limit, and one
 //! of about 61 MB, over it) read by `mbsync` into a Maildir and by `minuted ingest --once`
-//! into PostgreSQL, in the same run, over IMAPS to the same server. Prints messages/s,
-//! MB/s and peak RSS side by side, then the IDLE latency of `minuted run` (append to
-//! stored).
+//! into PostgreSQL (which files each message too, against the example board), in the
+//! same run, over IMAPS to the same server. Prints messages/s, MB/s and peak RSS side by
+//! side, then the IDLE latency of `minuted run` (append to stored).
 //!
 //! Run it with `scripts/bench-ingest.sh` (services from the test command, release build).
 //! `MINUTED_BENCH_MESSAGES` changes the message count.
@@ -430,8 +430,15 @@ fn minuted_command(user: &str, url: &str, args: &[&str]) -> Command {
 }
 
 fn run_minuted(user: &str, url: &str) -> Measured {
-    // Schema first, so the measured run is ingestion only.
+    // Schema and the example board first, so the measured run is ingestion and filing
+    // (`ingest --once` files what it stores) and nothing else.
     let status = minuted_command(user, url, &["migrate"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let registry = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/examples/lcjb.toml");
+    let status = minuted_command(user, url, &["board", "import", registry])
         .stdout(Stdio::null())
         .status()
         .unwrap();

@@ -40,25 +40,77 @@ pub enum FilingOutcome {
     NoBoard,
 }
 
+/// Messages filed per transaction when there is a backlog.
+const BATCH: usize = 50;
+
 /// How long the loop sleeps when nothing told it of new mail: a safety net under the
 /// database's notifications, not the normal path.
 const POLL: Duration = Duration::from_secs(5);
 
 /// Files one waiting message, if any: claim it, decide, record the decision, its event
-/// and any acknowledgement owed, in one transaction.
+/// and the acknowledgement it earns, in one transaction.
 pub async fn file_once(
     pool: &PgPool,
     settings: &Settings,
     clock: &Clock,
 ) -> anyhow::Result<FilingOutcome> {
-    let now = clock.now();
     let mut tx = pool
         .begin()
         .await
         .context("failed to begin a transaction")?;
     filings::relax_commit(&mut tx).await?;
-    let Some(claimed) = filings::claim_received(&mut tx).await? else {
-        tx.commit().await?;
+    let outcome = file_in(&mut tx, settings, clock.now()).await?;
+    if outcome == FilingOutcome::NoBoard {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await.context("failed to commit the filing")?;
+    }
+    Ok(outcome)
+}
+
+/// Files up to `max` waiting messages in one transaction: what a backlog costs is then
+/// the decisions, not a commit per message. On any error nothing of the batch is kept;
+/// the caller goes on one message at a time, so one bad message cannot hold up the
+/// others' batch for long.
+pub async fn file_batch(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+    max: usize,
+) -> anyhow::Result<Vec<FilingOutcome>> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    filings::relax_commit(&mut tx).await?;
+    let mut outcomes = Vec::new();
+    while outcomes.len() < max {
+        let outcome = file_in(&mut tx, settings, clock.now()).await?;
+        let last = !matches!(outcome, FilingOutcome::Filed(_));
+        outcomes.push(outcome);
+        if last {
+            break;
+        }
+    }
+    if outcomes.last() == Some(&FilingOutcome::NoBoard) {
+        // Keep what was filed before: only the last claim is given back.
+        outcomes.pop();
+        if outcomes.is_empty() {
+            tx.rollback().await?;
+            return Ok(vec![FilingOutcome::NoBoard]);
+        }
+    }
+    tx.commit().await.context("failed to commit the filings")?;
+    Ok(outcomes)
+}
+
+/// Claims and files one message inside `conn`'s transaction.
+async fn file_in(
+    conn: &mut sqlx::PgConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<FilingOutcome> {
+    let Some(claimed) = filings::claim_received(conn).await? else {
         return Ok(FilingOutcome::Idle);
     };
     let message = to_filing(&claimed.parsed);
@@ -69,12 +121,11 @@ pub async fn file_once(
         .chain(&message.delivered_to)
         .cloned()
         .collect();
-    let Some(board_id) = filings::board_for(&mut tx, &recipients).await? else {
-        tx.rollback().await?;
+    let Some(board_id) = filings::board_for(conn, &recipients).await? else {
         return Ok(FilingOutcome::NoBoard);
     };
-    let snapshot = snapshot(&mut tx, board_id).await?;
-    let sent = filings::sent_for(&mut tx, &snapshot.registry.board_address, &message).await?;
+    let snapshot = snapshot(conn, board_id).await?;
+    let sent = filings::sent_for(conn, &snapshot.registry.board_address, &message).await?;
     let decision = filing::decide(
         &message,
         &snapshot.registry,
@@ -82,12 +133,12 @@ pub async fn file_once(
         judged_at(claimed.parsed.sent_at, claimed.received_at),
         settings.filing.threshold,
     );
-    let mut recorded = filings::record(&mut tx, claimed.id, &snapshot, &decision, "rule", now)
+    let mut recorded = filings::record(conn, claimed.id, &snapshot, &decision, "rule", now)
         .await
         .with_context(|| format!("failed to record the filing of message {}", claimed.id))?;
     if owes_acknowledgement(&decision) {
         recorded.acknowledgement = acknowledge(
-            &mut tx,
+            conn,
             &recorded,
             &snapshot,
             &decision,
@@ -98,7 +149,7 @@ pub async fn file_once(
         .await?;
     }
     if decision.kind == filing::Kind::Bounce {
-        record_bounce(&mut tx, &decision, &message, now).await?;
+        record_bounce(conn, &decision, &message, now).await?;
     }
     if let Some(correction) = &decision.correction {
         let from = message.from.clone().unwrap_or_else(|| "a sender".into());
@@ -108,14 +159,13 @@ pub async fn file_once(
         };
         let why = format!("re-filed at the sender's request (message {})", claimed.id);
         if let Err(err) =
-            filings::refile_in(&mut tx, correction.message, &manual, &from, Some(&why), now).await
+            filings::refile_in(conn, correction.message, &manual, &from, Some(&why), now).await
         {
             // A correction naming an item the agenda does not have changes nothing; the
             // reply itself stays filed with the reason.
             tracing::warn!(message = claimed.id, error = %err, "correction not applied");
         }
     }
-    tx.commit().await.context("failed to commit the filing")?;
     Ok(FilingOutcome::Filed(recorded))
 }
 
@@ -145,8 +195,7 @@ async fn acknowledge(
         message.subject.as_deref(),
         received_at,
     );
-    let owed = filings::owe_acknowledgement(conn, recorded, snapshot, decision, &to, &context, now)
-        .await?;
+
     let member = snapshot.member_at(address.as_str());
     // The registry's spelling of a member's name; else the sender's own, as they would
     // write it ("Vigurs, Kilvinder" is how an address book files it, not a greeting).
@@ -165,7 +214,7 @@ async fn acknowledge(
             name,
             member_id: member.map(|(_, id)| id),
         },
-        context,
+        context.clone(),
     );
     row.meeting_id = decision
         .meeting
@@ -186,7 +235,10 @@ async fn acknowledge(
     let outbox_id = outbox::enqueue(conn, row, now)
         .await
         .context("failed to queue the acknowledgement")?;
-    filings::acknowledgement_queued(conn, owed, outbox_id, now).await?;
+    filings::record_acknowledgement(
+        conn, recorded, snapshot, decision, &to, &context, outbox_id, now,
+    )
+    .await?;
     Ok(true)
 }
 
@@ -307,6 +359,60 @@ impl std::fmt::Display for FilingSummary {
     }
 }
 
+impl FilingSummary {
+    pub fn add(&mut self, other: &FilingSummary) {
+        self.filed += other.filed;
+        self.triage += other.triage;
+        self.quarantined += other.quarantined;
+        self.waiting_for_board |= other.waiting_for_board;
+    }
+
+    fn count(&mut self, outcome: &FilingOutcome) {
+        match outcome {
+            FilingOutcome::Filed(recorded) => match recorded.disposition {
+                filing::Disposition::Filed => self.filed += 1,
+                filing::Disposition::Triage => self.triage += 1,
+                filing::Disposition::Quarantined => self.quarantined += 1,
+            },
+            FilingOutcome::Idle => {}
+            FilingOutcome::NoBoard => self.waiting_for_board = true,
+        }
+    }
+}
+
+/// Files messages as another task stores them, until `shutdown`; for `ingest --once`,
+/// which then files what is left with [`drain`]. Looks for new messages every few
+/// milliseconds while idle: it only lives as long as one mailbox read.
+pub async fn drain_until_stopped(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+    mut shutdown: Shutdown,
+) -> FilingSummary {
+    let mut summary = FilingSummary::default();
+    while !shutdown.is_stopping() {
+        let outcomes = match file_batch(pool, settings, clock, BATCH).await {
+            Ok(outcomes) => outcomes,
+            Err(err) => {
+                // The final drain files what is left one batch at a time and reports.
+                tracing::warn!(error = %format!("{err:#}"), "filing beside ingestion stopped");
+                return summary;
+            }
+        };
+        let busy = matches!(outcomes.last(), Some(FilingOutcome::Filed(_)));
+        for outcome in &outcomes {
+            summary.count(outcome);
+        }
+        if !busy {
+            tokio::select! {
+                _ = shutdown.stopped() => {}
+                _ = tokio::time::sleep(Duration::from_millis(25)) => {}
+            }
+        }
+    }
+    summary
+}
+
 /// Files every waiting message and returns the counts.
 pub async fn drain(
     pool: &PgPool,
@@ -316,15 +422,14 @@ pub async fn drain(
     let mut summary = FilingSummary::default();
     queue_owed_acknowledgements(pool, clock).await?;
     loop {
-        match file_once(pool, settings, clock).await? {
-            FilingOutcome::Filed(recorded) => match recorded.disposition {
-                filing::Disposition::Filed => summary.filed += 1,
-                filing::Disposition::Triage => summary.triage += 1,
-                filing::Disposition::Quarantined => summary.quarantined += 1,
-            },
-            FilingOutcome::Idle => return Ok(summary),
-            FilingOutcome::NoBoard => {
-                summary.waiting_for_board = true;
+        let outcomes = match file_batch(pool, settings, clock, BATCH).await {
+            Ok(outcomes) => outcomes,
+            // One at a time, so the error names the message that caused it.
+            Err(_) => vec![file_once(pool, settings, clock).await?],
+        };
+        for outcome in &outcomes {
+            summary.count(outcome);
+            if !matches!(outcome, FilingOutcome::Filed(_)) {
                 return Ok(summary);
             }
         }
@@ -401,21 +506,39 @@ pub async fn run_until_stopped(
     }
     let mut failures: u32 = 0;
     while !shutdown.is_stopping() {
-        match file_once(&pool, &settings, &clock).await {
-            Ok(FilingOutcome::Filed(recorded)) => {
+        // After a failure, one message at a time until one goes through: the error then
+        // names the message that causes it, and the others are not held up behind it.
+        let step = if failures == 0 {
+            file_batch(&pool, &settings, &clock, BATCH).await
+        } else {
+            file_once(&pool, &settings, &clock).await.map(|o| vec![o])
+        };
+        match step {
+            Ok(outcomes) => {
                 failures = 0;
-                tracing::info!(
-                    message = recorded.message_id,
-                    kind = %recorded.kind,
-                    disposition = recorded.disposition.as_str(),
-                    confidence = %format!("{:.2}", recorded.confidence),
-                    "message filed"
-                );
-                continue;
-            }
-            Ok(FilingOutcome::Idle) => failures = 0,
-            Ok(FilingOutcome::NoBoard) => {
-                tracing::warn!("messages are waiting but no board is imported; run `minuted board import FILE`");
+                let mut more = false;
+                for outcome in outcomes {
+                    match outcome {
+                        FilingOutcome::Filed(recorded) => {
+                            more = true;
+                            tracing::info!(
+                                message = recorded.message_id,
+                                kind = %recorded.kind,
+                                disposition = recorded.disposition.as_str(),
+                                confidence = %format!("{:.2}", recorded.confidence),
+                                "message filed"
+                            );
+                        }
+                        FilingOutcome::Idle => more = false,
+                        FilingOutcome::NoBoard => {
+                            more = false;
+                            tracing::warn!("messages are waiting but no board is imported; run `minuted board import FILE`");
+                        }
+                    }
+                }
+                if more {
+                    continue;
+                }
             }
             Err(err) => {
                 failures = failures.saturating_add(1);

@@ -9,8 +9,7 @@ use std::io::{IsTerminal, Write};
 use super::{print_json, print_text, with_database};
 use crate::clock::Clock;
 use crate::config::Loaded;
-use crate::filer;
-use crate::ingest;
+use crate::{app, filer, ingest};
 
 /// Backlogs smaller than this finish too fast to need a progress line.
 const PROGRESS_FROM: usize = 200;
@@ -20,7 +19,12 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
     let show_progress = std::io::stderr().is_terminal();
     let mut shown = false;
     let (summary, filed) = with_database(loaded, async |pool| {
-        let summary = ingest::drain_once(&settings, pool, &Clock::System, |total, backlog| {
+        // Filing runs beside ingestion, as in the daemon, so a large mailbox is filed
+        // while it is still being read; whatever is left is filed before returning.
+        let (stop, stopped) = app::Shutdown::new();
+        let filing = filer::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
+        let ingesting = async {
+            let result = ingest::drain_once(&settings, pool, &Clock::System, |total, backlog| {
             if show_progress && (shown || backlog + total.fetched as usize >= PROGRESS_FROM) {
                 shown = true;
                 let mb = total.bytes as f64 / 1_048_576.0;
@@ -33,10 +37,15 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
                 let _ = err.flush();
             }
             true
-        })
-        .await?;
-        // What was stored is filed before the command returns, as the daemon would.
-        let filed = filer::drain(pool, &loaded.settings, &Clock::System).await?;
+            })
+            .await;
+            let _ = stop.send(true);
+            result
+        };
+        let (summary, during) = tokio::join!(ingesting, filing);
+        let summary = summary?;
+        let mut filed = during;
+        filed.add(&filer::drain(pool, &loaded.settings, &Clock::System).await?);
         Ok((summary, filed))
     })
     .await?;

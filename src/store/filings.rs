@@ -473,15 +473,17 @@ pub async fn record(
     })
 }
 
-/// Records that an acknowledgement is owed to `to_address` for the filing, in the
-/// caller's transaction, with an audit event.
-pub async fn owe_acknowledgement(
+/// Keeps the record of the acknowledgement of a filing, queued as outbox row
+/// `outbox_id` in the caller's transaction (the outbox's own event records the queueing).
+#[allow(clippy::too_many_arguments)] // one row's columns, each from a different source
+pub async fn record_acknowledgement(
     conn: &mut PgConnection,
     recorded: &Recorded,
     snapshot: &Snapshot,
     decision: &FilingDecision,
     to_address: &str,
     context: &Value,
+    outbox_id: i64,
     now: DateTime<Utc>,
 ) -> Result<i64> {
     let meeting_id = decision
@@ -494,8 +496,9 @@ pub async fn owe_acknowledgement(
         .and_then(|m| snapshot.members.get(m).copied());
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO pending_acknowledgements (filing_id, message_id, board_id, meeting_id,
-                                               member_id, to_address, context, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                                               member_id, to_address, context, created_at,
+                                               sent_to_outbox_at, outbox_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id",
     )
     .bind(recorded.filing_id)
     .bind(recorded.message_id)
@@ -505,30 +508,10 @@ pub async fn owe_acknowledgement(
     .bind(to_address.to_lowercase())
     .bind(context)
     .bind(now)
+    .bind(outbox_id)
     .fetch_one(&mut *conn)
     .await?;
-    events::record(
-        conn,
-        NewEvent {
-            board_id: Some(snapshot.board_id),
-            actor: "rule",
-            kind: "acknowledgement.owed",
-            subject: Some(("message", recorded.message_id)),
-            detail: json!({ "acknowledgement": id, "to": to_address.to_lowercase(), "context": context }),
-        },
-    )
-    .await?;
     Ok(id)
-}
-
-/// Notes that acknowledgement `id` is in the outbox as row `outbox_id`.
-pub async fn acknowledgement_queued(
-    conn: &mut PgConnection,
-    id: i64,
-    outbox_id: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    acknowledgement_queued_or_dropped(conn, id, Some(outbox_id), now).await
 }
 
 /// Notes that acknowledgement `id` left the owed list: queued as `outbox_id`, or (None)
