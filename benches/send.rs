@@ -14,6 +14,8 @@
 //! 10000) and `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A benchmark prints its figures to the terminal that runs it.
+#![allow(clippy::disallowed_macros)]
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -42,7 +44,9 @@ fn free_port() -> u16 {
 }
 
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let start = base.find("://").map_or(0, |i| i + 3);
     let end = base[start..].find('/').map_or(base.len(), |i| start + i);
     match query {
@@ -59,7 +63,7 @@ fn timed(command: Command) -> (f64, f64, String) {
     let mut wrapped = Command::new("/usr/bin/time");
     wrapped
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(rss_file.path())
         .arg(program)
@@ -78,12 +82,21 @@ fn timed(command: Command) -> (f64, f64, String) {
         "{command:?} failed: {}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let rss_kb: f64 = std::fs::read_to_string(rss_file.path())
-        .unwrap()
+    let measured = std::fs::read_to_string(rss_file.path()).unwrap();
+    let fields: Vec<f64> = measured
         .lines()
         .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0.0);
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let rss_kb = fields.first().copied().unwrap_or(0.0);
+    eprintln!(
+        "  ({}: {:.2} s user, {:.2} s system CPU)",
+        command.get_program().to_string_lossy(),
+        fields.get(1).copied().unwrap_or(0.0),
+        fields.get(2).copied().unwrap_or(0.0)
+    );
     (
         elapsed,
         rss_kb / 1024.0,
@@ -253,8 +266,14 @@ async fn main() {
     println!(
         "send benchmark: {messages} personalised circulation emails of {size} bytes, concurrency {concurrency}, into smtp-sink on loopback"
     );
-    println!("  queueing (one transaction, enqueue_many): {enqueue_seconds:.2} s, {:.0} messages/s", rate(enqueue_seconds));
-    println!("  {:<44} {:>8} {:>12} {:>10}", "", "seconds", "messages/s", "peak RSS");
+    println!(
+        "  queueing (one transaction, enqueue_many): {enqueue_seconds:.2} s, {:.0} messages/s",
+        rate(enqueue_seconds)
+    );
+    println!(
+        "  {:<44} {:>8} {:>12} {:>10}",
+        "", "seconds", "messages/s", "peak RSS"
+    );
     println!(
         "  {:<44} {:>8.2} {:>12.0} {:>7.1} MB",
         "minuted send --once (render, send, record)",

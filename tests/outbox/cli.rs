@@ -251,7 +251,9 @@ async fn assert_each_sent_once_or_resent_after_unknown(board: &Board, ids: &[i64
         assert!(times >= 1, "row {id} was never delivered");
         if times > 1 {
             assert!(
-                attempts.iter().any(|(_, o)| o.as_deref() == Some("unknown")),
+                attempts
+                    .iter()
+                    .any(|(_, o)| o.as_deref() == Some("unknown")),
                 "row {id} delivered {times} times without an unknown attempt: {attempts:?}"
             );
         }
@@ -288,7 +290,10 @@ async fn the_daemon_killed_mid_batch_and_restarted_sends_every_row() {
     let mut first = daemon(dir.path());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while sink.message_ids().len() < 3 {
-        assert!(std::time::Instant::now() < deadline, "the daemon sent nothing");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon sent nothing"
+        );
         assert!(first.try_wait().unwrap().is_none(), "the daemon exited");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
@@ -326,5 +331,8 @@ async fn the_daemon_killed_mid_batch_and_restarted_sends_every_row() {
     .fetch_one(&board.pool)
     .await
     .unwrap();
-    assert_eq!(recovered as usize, left_sending, "each abandoned row recovered once");
+    assert_eq!(
+        recovered as usize, left_sending,
+        "each abandoned row recovered once"
+    );
 }
