@@ -10,12 +10,11 @@
 //!    same sink, once reusing connections (`-d`) and once a connection per message.
 //!
 //! Prints messages/s and peak RSS of each side by side. Run with
-//! `cargo bench --bench send` (or `scripts/bench-send.sh`); `MINUTED_BENCH_MESSAGES` (default
-//! 10000) and `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
+//! `cargo bench --bench send`; `MINUTED_BENCH_MESSAGES` (default 10000) and
+//! `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 // A benchmark prints its figures to the terminal that runs it.
-#![allow(clippy::disallowed_macros)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
 use std::path::Path;
 use std::process::{Command, Stdio};

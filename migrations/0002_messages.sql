@@ -29,12 +29,18 @@ CREATE TABLE messages (
     delivered_to    TEXT[] NOT NULL DEFAULT '{}',
     subject         TEXT,
     sent_at         TIMESTAMPTZ,
-    -- Auto-Submitted, Precedence, X-Autoreply, Authentication-Results, List-Id, ...
+    -- Always an object. Keys, each present only when the header is: auto_submitted,
+    -- precedence, x_autoreply, x_autorespond, x_auto_response_suppress, list_id,
+    -- return_path, x_failed_recipients, x_mailer, user_agent (each the first occurrence,
+    -- unfolded); authentication_results (an array of every occurrence); content_type (the
+    -- top-level type/subtype, lower case) and report_type (for multipart/report).
     headers         JSONB NOT NULL DEFAULT '{}'::JSONB,
     -- the readable text: text/plain preferred, HTML converted to text
     body_text       TEXT,
     body_html       TEXT,
-    -- delivery-status notification parts (RFC 3464), when the message is one
+    -- delivery-status notification parts (RFC 3464), when the message is one:
+    -- {"message": {field: value}, "recipients": [{field: value}]}, field names lower case
+    -- with '-' written '_' (final_recipient, action, status, diagnostic_code, ...)
     dsn             JSONB,
     -- received: stored, waiting for filing; filed / triage / quarantined: filing's
     -- verdict; unparseable: kept raw with parse_error; oversized: headers only
@@ -75,3 +81,19 @@ CREATE TABLE mailbox_cursors (
     updated_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (mailbox, folder, uidvalidity)
 );
+
+-- Stored mail is compressed with lz4 where the server offers it (PostgreSQL 14 and later,
+-- built with lz4, as Debian's is): several times faster to write than the default pglz,
+-- which made large messages slow to store. Other servers keep pglz.
+DO $$
+BEGIN
+    IF current_setting('server_version_num')::INT >= 140000 THEN
+        BEGIN
+            EXECUTE 'ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4';
+            EXECUTE 'ALTER TABLE attachments ALTER COLUMN content SET COMPRESSION lz4';
+        EXCEPTION WHEN OTHERS THEN
+            RAISE NOTICE 'lz4 compression is not available here; stored mail uses pglz';
+        END;
+    END IF;
+END
+$$;

@@ -63,7 +63,8 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at)
     WHERE status IN ('pending', 'retrying', 'unknown', 'held', 'sending');
 CREATE INDEX outbox_expiring ON outbox (expires_at)
     WHERE expires_at IS NOT NULL AND status IN ('pending', 'retrying', 'unknown', 'held');
--- Few indexes on purpose: every status change rewrites the row and its index entries.
+CREATE INDEX outbox_status ON outbox (status, id);
+CREATE INDEX outbox_meeting ON outbox (meeting_id) WHERE meeting_id IS NOT NULL;
 -- Failures and bounces the secretariat has not been told of yet.
 CREATE INDEX outbox_unnotified ON outbox (board_id)
     WHERE status IN ('failed', 'bounced') AND notified_at IS NULL;

@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::database::Database;
 use crate::outbox::{transport, worker};
 use crate::templates::Templates;
-use crate::{registry, store};
+use crate::{filer, ingest, registry, store};
 
 /// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
 /// shutdown has begun.
@@ -113,8 +113,20 @@ async fn serve(
 
     let (stop, stop_signal) = Shutdown::new();
     let mut workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    workers.spawn(ingest::run_until_stopped(
+        settings.mailbox.clone(),
+        database.pool.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     let sender = sender(settings, &database.pool, templates)?;
     workers.spawn(sender.run_until_stopped(stop_signal.clone()));
+    workers.spawn(filer::run_until_stopped(
+        database.pool.clone(),
+        settings.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     tracing::info!(workers = workers.len(), "minuted is running");
 
     shutdown.await;

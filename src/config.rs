@@ -55,6 +55,8 @@ pub struct Settings {
     pub approval: ApprovalSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    #[serde(default)]
+    pub filing: FilingSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -119,6 +121,20 @@ pub struct MailboxSettings {
     /// Larger messages are recorded with their headers only.
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: u64,
+    /// PEM file of extra certificate authorities trusted for the IMAP server's certificate,
+    /// beside the built-in web PKI roots (a private CA, or a test server's).
+    pub tls_ca_file: Option<PathBuf>,
+    /// How often a mailbox without IDLE (and a Maildir) is checked for new mail.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+    /// Longest an IMAP IDLE lasts before it is ended and re-issued: also how soon a
+    /// connection that died silently is noticed (plus one command timeout).
+    #[serde(default = "default_idle_seconds")]
+    pub idle_seconds: u64,
+    /// Longest any single IMAP command (connect, login, select, fetch of one batch) may
+    /// take before the connection is dropped and re-opened.
+    #[serde(default = "default_command_timeout_seconds")]
+    pub command_timeout_seconds: u64,
 }
 
 impl Default for MailboxSettings {
@@ -134,7 +150,21 @@ impl Default for MailboxSettings {
             folders: default_folders(),
             after: default_after(),
             max_message_bytes: default_max_message_bytes(),
+            tls_ca_file: None,
+            poll_seconds: default_poll_seconds(),
+            idle_seconds: default_idle_seconds(),
+            command_timeout_seconds: default_command_timeout_seconds(),
         }
+    }
+}
+
+impl MailboxSettings {
+    /// The configured port, or the usual one for the security mode.
+    pub fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            Security::Tls => 993,
+            Security::Starttls | Security::Plain => 143,
+        })
     }
 }
 
@@ -220,11 +250,40 @@ pub struct TemplatesSettings {
     pub dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalSettings {
     /// HMAC key for reply tokens; at least 32 characters.
     pub secret: Option<Secret>,
+    /// Whether the chair must approve minutes too, besides the secretariat.
+    #[serde(default)]
+    pub require_chair: bool,
+    /// Whether an approval reply must be authenticated for its From domain (DKIM or
+    /// DMARC pass in our own server's Authentication-Results).
+    #[serde(default)]
+    pub require_dkim: bool,
+    /// The authserv-id our mail server writes in Authentication-Results (usually its
+    /// host name); only those fields are believed.
+    pub authserv_id: Option<String>,
+    /// How long an approval request's reply token stays valid.
+    #[serde(default = "default_token_days")]
+    pub token_days: u32,
+    /// How long circulation is held after an approval, for the approver to reply UNDO.
+    #[serde(default = "default_undo_minutes")]
+    pub undo_minutes: u32,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        ApprovalSettings {
+            secret: None,
+            require_chair: false,
+            require_dkim: false,
+            authserv_id: None,
+            token_days: default_token_days(),
+            undo_minutes: default_undo_minutes(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -241,6 +300,26 @@ impl Default for DaemonSettings {
             shutdown_grace_seconds: default_shutdown_grace_seconds(),
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilingSettings {
+    /// Messages decided with less confidence than this go to the triage queue.
+    #[serde(default = "default_threshold")]
+    pub threshold: f32,
+}
+
+impl Default for FilingSettings {
+    fn default() -> Self {
+        FilingSettings {
+            threshold: default_threshold(),
+        }
+    }
+}
+
+fn default_threshold() -> f32 {
+    crate::filing::DEFAULT_THRESHOLD
 }
 
 fn default_data_dir() -> PathBuf {
@@ -270,6 +349,15 @@ fn default_after() -> String {
 fn default_max_message_bytes() -> u64 {
     50 * 1024 * 1024
 }
+fn default_poll_seconds() -> u64 {
+    5
+}
+fn default_idle_seconds() -> u64 {
+    240
+}
+fn default_command_timeout_seconds() -> u64 {
+    60
+}
 fn default_transport() -> Transport {
     Transport::File
 }
@@ -278,6 +366,12 @@ fn default_outbox_path() -> PathBuf {
 }
 fn default_from() -> String {
     "LCJB Secretariat <lcjb@board.example>".to_owned()
+}
+fn default_token_days() -> u32 {
+    14
+}
+fn default_undo_minutes() -> u32 {
+    10
 }
 fn default_concurrency() -> u32 {
     4
@@ -542,6 +636,34 @@ impl Settings {
                 "must be at least 65536; the default is 52428800 (50 MB)".into(),
             );
         }
+        if mailbox.poll_seconds == 0 || mailbox.poll_seconds > 3600 {
+            problem(
+                "mailbox.poll_seconds",
+                "must be between 1 and 3600; the default is 5".into(),
+            );
+        }
+        // RFC 2177 asks for IDLE to be re-issued at least every 29 minutes; the issue
+        // asks for a dead connection to be noticed within 5 (IDLE plus one command).
+        if !(10..=1500).contains(&mailbox.idle_seconds) {
+            problem(
+                "mailbox.idle_seconds",
+                "must be between 10 and 1500 (25 minutes); the default is 240".into(),
+            );
+        }
+        if !(1..=600).contains(&mailbox.command_timeout_seconds) {
+            problem(
+                "mailbox.command_timeout_seconds",
+                "must be between 1 and 600; the default is 60".into(),
+            );
+        }
+        if let Some(path) = &mailbox.tls_ca_file {
+            if path.as_os_str().is_empty() {
+                problem(
+                    "mailbox.tls_ca_file",
+                    "must name a PEM file, or be left out".into(),
+                );
+            }
+        }
 
         let outgoing = &self.outgoing;
         if outgoing.transport == Transport::Smtp && outgoing.host.is_none() {
@@ -630,10 +752,44 @@ impl Settings {
                 );
             }
         }
+        let approval = &self.approval;
+        if approval.token_days == 0 || approval.token_days > 90 {
+            problem(
+                "approval.token_days",
+                "must be between 1 and 90; the default is 14".into(),
+            );
+        }
+        if approval.undo_minutes > 1440 {
+            problem(
+                "approval.undo_minutes",
+                "must be between 0 (no hold) and 1440; the default is 10".into(),
+            );
+        }
+        match approval.authserv_id.as_deref() {
+            Some(id) if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c == ';') => {
+                problem(
+                    "approval.authserv_id",
+                    format!("\"{id}\" is not an authserv-id; write the host name your mail server puts first in Authentication-Results, e.g. \"mx.board.example\""),
+                );
+            }
+            None if approval.require_dkim => problem(
+                "approval.authserv_id",
+                "required when approval.require_dkim = true: the authserv-id of your mail server's Authentication-Results, e.g. \"mx.board.example\"".into(),
+            ),
+            _ => {}
+        }
         if self.daemon.shutdown_grace_seconds == 0 || self.daemon.shutdown_grace_seconds > 300 {
             problem(
                 "daemon.shutdown_grace_seconds",
                 "must be between 1 and 300".into(),
+            );
+        }
+
+        let threshold = self.filing.threshold;
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            problem(
+                "filing.threshold",
+                format!("{threshold} is not between 0 (exclusive) and 1; the default is 0.7"),
             );
         }
 
@@ -787,6 +943,56 @@ mod tests {
     }
 
     #[test]
+    fn the_filing_threshold_defaults_to_seven_tenths_and_must_be_a_fraction() {
+        let loaded = load(None, Vec::new()).unwrap();
+        assert_eq!(loaded.settings.filing.threshold, 0.7);
+        for bad in ["0", "1.5", "-0.2", "nan"] {
+            let loaded = load_str(&format!("[filing]\nthreshold = {bad}\n"), &[]).unwrap();
+            let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(problems[0].key, "filing.threshold", "{bad}");
+        }
+        let loaded = load(
+            None,
+            [("MINUTED__FILING__THRESHOLD".to_string(), "0.85".to_string())],
+        )
+        .unwrap();
+        assert_eq!(loaded.settings.filing.threshold, 0.85);
+    }
+
+    #[test]
+    fn approval_keys_have_defaults_and_are_checked() {
+        let loaded = load(None, Vec::new()).unwrap();
+        let approval = &loaded.settings.approval;
+        assert!(!approval.require_chair && !approval.require_dkim);
+        assert_eq!((approval.token_days, approval.undo_minutes), (14, 10));
+        let loaded = load_str(
+            "[approval]\nrequire_dkim = true\ntoken_days = 0\nundo_minutes = 5000\n",
+            &[],
+        )
+        .unwrap();
+        let Err(ConfigError::Invalid(problems)) = loaded.settings.validate() else {
+            panic!("expected problems");
+        };
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "approval.token_days",
+                "approval.undo_minutes",
+                "approval.authserv_id"
+            ]
+        );
+        let loaded = load_str(
+            "[approval]\nrequire_dkim = true\nauthserv_id = \"mx.board.example\"\n",
+            &[],
+        )
+        .unwrap();
+        loaded.settings.validate().unwrap();
+    }
+
+    #[test]
     fn line_column_counts_from_one() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
@@ -830,6 +1036,10 @@ mod example_file {
             "folders",
             "after",
             "max_message_bytes",
+            "tls_ca_file",
+            "poll_seconds",
+            "idle_seconds",
+            "command_timeout_seconds",
             "[outgoing]",
             "transport",
             "from",
@@ -844,8 +1054,15 @@ mod example_file {
             "dir",
             "[approval]",
             "secret",
+            "require_chair",
+            "require_dkim",
+            "authserv_id",
+            "token_days",
+            "undo_minutes",
             "[daemon]",
             "shutdown_grace_seconds",
+            "[filing]",
+            "threshold",
         ];
         for key in keys {
             let documented = text.lines().any(|line| {

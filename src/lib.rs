@@ -8,24 +8,39 @@
 //! - [`cli`]: the command line (clap), its output as tables or `--json`.
 //! - [`clock`]: the injected clock; nothing else reads the system time.
 //! - [`config`]: settings from the TOML file, environment overrides, validation.
+//! - [`approval`]: approval by reply: signed reply tokens, reading replies from any mail
+//!   client, trusting only our own server's `Authentication-Results`.
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
+//! - [`filer`]: the filing worker: received messages decided and recorded.
+//! - [`html`]: HTML to plain text (minutes sent as HTML, HTML-only replies).
+//! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
+//!   structure parser (attendees, apologies, items, actions, next meeting).
+//! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
-//! Dependencies point inward: `domain` and `registry` know nothing of tokio or sqlx.
+//! Dependencies point inward: `domain`, `registry`, `html`, `minutes` and `approval` know
+//! nothing of tokio or sqlx.
 
 pub mod app;
+pub mod approval;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
+pub mod filer;
+pub mod filing;
+pub mod html;
+pub mod ingest;
 pub mod logging;
+pub mod minutes;
 pub mod outbox;
 pub mod registry;
 pub mod store;

@@ -14,8 +14,13 @@ use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
 mod board;
+mod ingest;
+mod meetings;
+mod messages;
+mod minutes;
 mod outbox;
 mod render;
+mod triage;
 
 #[derive(Debug, Parser)]
 #[command(name = "minuted", version, about = "Mail daemon for a board secretariat: files draft minutes and agencies' updates, approval by reply, circulation", long_about = None)]
@@ -48,6 +53,21 @@ pub enum Command {
     /// The board registry: organisations, members, meetings, agenda items.
     #[command(subcommand)]
     Board(BoardCommand),
+    /// Draft minutes: what minuted reads in them.
+    #[command(subcommand)]
+    Minutes(MinutesCommand),
+    /// Read the configured mailbox into the database.
+    Ingest {
+        /// Drain the mailbox once and exit (the daemon, `run`, ingests continuously).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inbound messages as stored.
+    #[command(subcommand)]
+    Messages(MessagesCommand),
     /// Send the outbox: with --once, everything due now, then print a summary and exit;
     /// without, keep sending until SIGINT or SIGTERM.
     Send {
@@ -62,6 +82,67 @@ pub enum Command {
     Outbox(OutboxCommand),
     /// Preview an email with real data from the database.
     Render(RenderArgs),
+    /// Messages filing could not file with confidence, and filing them by hand.
+    #[command(subcommand)]
+    Triage(TriageCommand),
+    /// Meetings: who has sent their update and who is outstanding.
+    #[command(subcommand)]
+    Meetings(MeetingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageCommand {
+    /// Messages waiting for a person, oldest first, each with its best guess and reasons.
+    List {
+        /// Include quarantined messages (from senders the registry does not know).
+        #[arg(long)]
+        all: bool,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// File (or re-file) message ID by hand. Fields not given keep the current filing's
+    /// value; the change is recorded in the audit log.
+    File {
+        /// The message's id, as `messages list` and `triage list` show it.
+        id: i64,
+        /// draft_minutes, written_update, approval_reply, action_update, bounce,
+        /// auto_reply or unrelated.
+        #[arg(long, value_name = "K")]
+        kind: Option<String>,
+        /// Meeting reference, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// Agenda item number as on the agenda (2.b, 2b and "Item 2b" are the same).
+        #[arg(long, value_name = "N")]
+        item: Option<String>,
+        /// Action reference, e.g. LCJB-A17.
+        #[arg(long, value_name = "REF")]
+        action: Option<String>,
+        /// Organisation short name, e.g. "CPS South".
+        #[arg(long, value_name = "SHORT")]
+        organisation: Option<String>,
+        /// Who is filing it, for the audit log (default `cli`).
+        #[arg(long, value_name = "WHO", default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingsCommand {
+    /// For one meeting: the organisations expected to report (those leading an item or
+    /// owning an open action), the updates received, who is outstanding, draft minutes
+    /// received, and the triage count.
+    Status {
+        /// Meeting reference, e.g. LCJB-2023-12-13.
+        reference: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +195,53 @@ pub struct RenderArgs {
     pub member: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: RenderFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MinutesCommand {
+    /// Extract and parse a document on disk (.txt, .md, .html, .docx, .pdf) as minuted
+    /// would read draft minutes, without touching the database: attendees, apologies,
+    /// items, actions, next meeting, and names not in the registry.
+    Parse {
+        /// The document.
+        file: PathBuf,
+        /// Registry file to match names against (default: board.file from the config).
+        #[arg(long, value_name = "FILE")]
+        board: Option<PathBuf>,
+        /// Date of the meeting the minutes are of; resolves dates written without a year.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        meeting_date: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessagesCommand {
+    /// List stored messages, oldest first.
+    List {
+        /// Only messages with this status: received, filed, triage, quarantined,
+        /// unparseable, oversized.
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+        /// Only messages filed against this meeting, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show one message: its fields, body text and attachments, or its raw bytes.
+    Show {
+        id: i64,
+        /// Write the raw RFC 822 bytes as stored to stdout, nothing else.
+        #[arg(long, conflicts_with = "json")]
+        raw: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +299,18 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let loaded = settings(cli.config.as_deref())?;
             board::run(command, &loaded).await
         }
+        Command::Minutes(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            minutes::run(command, &loaded)
+        }
+        Command::Ingest { once: _, json } => {
+            let loaded = settings(cli.config.as_deref())?;
+            ingest::run_once(&loaded, json).await
+        }
+        Command::Messages(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            messages::run(command, &loaded).await
+        }
         Command::Send { once, output } => {
             let loaded = settings(cli.config.as_deref())?;
             outbox::send(&loaded, once, output).await
@@ -182,6 +322,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => {
             let loaded = settings(cli.config.as_deref())?;
             render::run(args, &loaded).await
+        }
+        Command::Triage(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            triage::run(command, &loaded).await
+        }
+        Command::Meetings(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            meetings::run(command, &loaded).await
         }
     }
 }

@@ -5,6 +5,8 @@
 //! This module does not decide anything: rules live in the pure modules that call it.
 
 pub mod events;
+pub mod filings;
+pub mod messages;
 pub mod outbox;
 pub mod registry;
 

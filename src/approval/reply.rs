@@ -1,0 +1,495 @@
+//! Replies to approval requests: the approver's own words, and the command in them.
+//!
+//! Mail clients wrap a one-word answer in a great deal: the quoted request (`>` lines, or
+//! unmarked below Outlook's `From: / Sent:` block or an `-----Original Message-----`
+//! line), an attribution ("On 4 Dec 2023, at 10:02, X wrote:" in the languages UK
+//! boards' staff write in), signatures (`-- `), "Sent from my iPhone", protective
+//! markings (`OFFICIAL`), greetings and sign-offs, confidentiality disclaimers. HTML-only
+//! replies add Gmail's `gmail_quote`, Outlook's `divRplyFwdMsg` / `appendonsend`, Apple
+//! Mail's `<blockquote type="cite">` and others. [`own_text`] removes all of that and
+//! [`parse_command`] reads the first meaningful line: `APPROVE` (also "Approved",
+//! "Yes", "I approve"), `REJECT <reason>`, `UNDO`, and anything else is a comment for
+//! the secretariat. The rule is deliberately strict: "I don't approve yet" or
+//! "Yes, but item 2 is wrong" are comments, never approvals.
+//!
+//! This module does not verify who sent the reply or its token (see [`super::token`]
+//! and [`super::authresults`]).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+/// What a reply asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "lowercase")]
+pub enum Command {
+    Approve,
+    Reject { reason: String },
+    Undo,
+    Comment { text: String },
+}
+
+/// A reply read: the approver's own text and the command in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reply {
+    pub text: String,
+    pub command: Command,
+}
+
+/// Reads a reply from its plain-text and HTML bodies (either may be absent). The plain
+/// text is preferred; an HTML-only reply, or one whose plain part is empty once
+/// trimmed, is read from its HTML.
+pub fn read(plain: Option<&str>, html: Option<&str>) -> Reply {
+    let from_plain = plain.map(own_text).filter(|t| !t.trim().is_empty());
+    let text = from_plain
+        .or_else(|| html.map(own_text_html))
+        .unwrap_or_default();
+    let command = parse_command(&text);
+    Reply { text, command }
+}
+
+fn regex(pattern: &str) -> Regex {
+    #[allow(clippy::expect_used)] // constant patterns, compiled by the tests
+    Regex::new(pattern).expect("constant pattern compiles")
+}
+
+/// The first line of an attribution in English, French, German, Spanish, Dutch, Italian,
+/// Portuguese (and the Nordic languages), which may wrap over up to three lines.
+static ATTRIBUTION_START: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)^(?:on|le|am|el|op|il(?:\s+giorno)?|em|den|p\u{e5}|d\u{e8}s|w\s+dniu)\s+\S")
+});
+static ATTRIBUTION_END: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)(?:wrote|a\s+\u{e9}crit|schrieb|escribi\u{f3}|schreef|ha\s+scritto|escreveu|skrev|kirjoitti|napisa\u{142}(?:a)?)\s*:?\s*$",
+    )
+});
+/// "Jane Doe <jane@x> wrote:" with no date.
+static BARE_ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^.{0,120}(?:<[^>]+@[^>]+>|@\S+)\s*(?:\([^)]*\)\s*)?(?:wrote|a\s+\u{e9}crit|schrieb|escribi\u{f3}|schreef|ha\s+scritto|escreveu)\s*:\s*$",
+    )
+});
+/// Lines after which everything is quoted or forwarded, unmarked.
+static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:-{2,}\s*(?:original\s+message|urspr\u{fc}ngliche\s+nachricht|message\s+d'origine|mensaje\s+original|oorspronkelijk\s+bericht|messaggio\s+originale|mensagem\s+original|forwarded\s+message|original\s+message)\s*-{2,}|_{10,}|-{8,}\s*(?:original\s+message|message\s+d'origine|urspr\u{fc}ngliche\s+nachricht)\s*-{8,}|begin\s+forwarded\s+message:?|-{5,}\s*forwarded\s+message\s*-{5,})\s*$",
+    )
+});
+/// The first line of Outlook's header block: `From: X` (in several languages), possibly
+/// bold (`*From:*`).
+static HEADER_FROM: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)^\*?(?:from|de|von|van|da|fr\u{e5}n|fra|od)\s*:\*?\s*\S"));
+static HEADER_OTHER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^\*?(?:sent|date|to|subject|cc|envoy\u{e9}|gesendet|datum|an|betreff|enviado|para|asunto|verzonden|aan|onderwerp|inviato|data|oggetto|a|objet|\u{e0})\s*:\*?\s*",
+    )
+});
+/// "Sent from my iPhone" and its relatives in several languages.
+static MOBILE_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:sent\s+(?:from|via|with)\s+(?:my\s+)?\S.*|get\s+outlook\s+for\s+\S+|envoy\u{e9}\s+de\s+mon\s+\S+.*|von\s+meinem\s+\S+.*gesendet|enviado\s+(?:desde\s+mi|do\s+meu|de\s+meu)\s+\S+.*|verstuurd\s+vanaf\s+mijn\s+\S+.*|inviato\s+da\s+\S+.*|download\s+outlook\s+for\s+\S+)$",
+    )
+});
+/// Confidentiality and environmental disclaimers.
+static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:this\s+(?:e-?mail|message|communication)\b.{0,80}\b(?:confidential|intended|privileged|monitored|recorded|scanned)|the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message)|confidentiality\s+(?:notice|statement)|disclaimer\b|please\s+consider\s+the\s+environment|if\s+you\s+(?:are\s+not\s+the\s+intended|have\s+received\s+this)|caution:\s+this\s+(?:e-?mail|message)\s+originated|external\s+(?:e-?mail|sender)\b|\[?external\]?\s*$|communications\s+via\s+the\s+gsi|all\s+e-?mails?\s+(?:sent|received)\s+(?:to|from|by)|this\s+email\s+has\s+been\s+scanned)",
+    )
+});
+/// Government protective markings at the top or bottom of a message.
+static MARKING: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^\[?(?:official(?:[\s-]+sensitive)?(?:\s*[-:\u{2013}]\s*[a-z ]+)?|unclassified|not\s+protectively\s+marked|protect|restricted|classification:\s*\S.*|sensitivity:\s*\S.*)\]?$",
+    )
+});
+static GREETING: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:hi|hello|hiya|dear|good\s+(?:morning|afternoon|evening)|morning|afternoon|bonjour|hallo|hola|ciao|greetings)\b[^.!?]{0,40}[,!.:]?$",
+    )
+});
+static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:(?:many\s+|with\s+)?thanks(?:\s+again)?|thank\s+you|(?:kind|best|warm|warmest)\s+(?:regards|wishes)|regards|best|cheers|yours\s+(?:sincerely|faithfully)|all\s+the\s+best|bw|kr|rgds|thx|ta)[,.!]?$",
+    )
+});
+
+/// The approver's own text of a plain-text reply.
+pub fn own_text(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim();
+        if line == "--" || line == "-- " || lines[i] == "-- " || line == "\u{2014}" {
+            break;
+        }
+        if SEPARATOR.is_match(line) || MOBILE_FOOTER.is_match(line) || DISCLAIMER.is_match(line) {
+            break;
+        }
+        if HEADER_FROM.is_match(line) && outlook_header_follows(&lines[i + 1..]) {
+            break;
+        }
+        if let Some(span) = attribution_span(&lines[i..]) {
+            // Quoted text follows; what the approver wrote may come after it
+            // (bottom-posting), so skip the attribution and keep reading.
+            i += span;
+            continue;
+        }
+        if line.starts_with('>') {
+            i += 1;
+            continue;
+        }
+        kept.push(lines[i].trim_end());
+        i += 1;
+    }
+    let mut lines: Vec<&str> = kept
+        .into_iter()
+        .filter(|l| !MARKING.is_match(l.trim()))
+        .collect();
+    // Blank lines at either end mean nothing.
+    while lines.first().is_some_and(|l| l.trim().is_empty()) {
+        lines.remove(0);
+    }
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    lines.join("\n")
+}
+
+/// The number of lines an attribution at the top of `lines` spans, if one is there.
+fn attribution_span(lines: &[&str]) -> Option<usize> {
+    let first = lines.first()?.trim();
+    if first.is_empty() || first.len() > 300 {
+        return None;
+    }
+    if BARE_ATTRIBUTION.is_match(first) {
+        return Some(1);
+    }
+    if !ATTRIBUTION_START.is_match(first) {
+        return None;
+    }
+    let mut joined = String::new();
+    for (n, line) in lines.iter().take(4).enumerate() {
+        if n > 0 && line.trim().is_empty() {
+            break;
+        }
+        joined.push_str(line.trim());
+        joined.push(' ');
+        if ATTRIBUTION_END.is_match(joined.trim_end()) {
+            return Some(n + 1);
+        }
+    }
+    None
+}
+
+/// Whether the lines after a `From:` line are the rest of a header block (`Sent:`,
+/// `To:`, `Subject:` ...) rather than, say, "From: the point of view of ...".
+fn outlook_header_follows(lines: &[&str]) -> bool {
+    lines
+        .iter()
+        .take(4)
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .take(2)
+        .any(|l| HEADER_OTHER.is_match(l))
+}
+
+/// Where an HTML reply's quoted part starts: the markers the common clients put there.
+const HTML_QUOTE_MARKERS: &[&str] = &[
+    "class=\"gmail_quote",
+    "class=\"gmail_attr",
+    "id=\"appendonsend\"",
+    "id=\"divrplyfwdmsg\"",
+    "id=\"mail-editor-reference-message-container\"",
+    "class=\"outlookmessageheader",
+    "class=\"moz-cite-prefix",
+    "class=\"yahoo_quoted",
+    "class=\"protonmail_quote",
+    "data-marker=\"__quoted_text__\"",
+    "id=\"stopspelling\"",
+    "<div style=\"border:none;border-top:solid #e1e1e1",
+    "<div style=\"border:none; border-top:solid #e1e1e1",
+    "<div style=\"border:none;border-top:solid #b5c4df",
+    "name=\"_mailendcompose\"",
+];
+
+/// The approver's own text of an HTML reply.
+pub fn own_text_html(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let cut = HTML_QUOTE_MARKERS
+        .iter()
+        .filter_map(|marker| lower.find(marker))
+        .min()
+        .map(|at| lower[..at].rfind('<').unwrap_or(at))
+        .unwrap_or(html.len());
+    own_text(&crate::html::to_text(&html[..cut]))
+}
+
+static APPROVE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:(?:yes|ok|okay)[\s,.!\-\u{2013}]*)?(?:i\s+)?(?:approve|approved|approval\s+given)(?:[\s,.!\-\u{2013}]+(?:thanks|thank\s+you|many\s+thanks|cheers|thx|ta))?[\s.!]*$|^yes[\s.!]*$|^yes,?\s+(?:i\s+)?approve[\s.!]*$",
+    )
+});
+static REJECT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)^(?:i\s+)?(?:reject|rejected)\b[\s:,.\-\u{2013}]*(.*)$"));
+static UNDO: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:undo|undo\s+(?:approval|circulation|that)|cancel\s+circulation|stop\s+circulation)[\s.!]*$",
+    )
+});
+
+/// Reads the command in a reply's own text: its first meaningful line (greetings and
+/// markings skipped).
+pub fn parse_command(own: &str) -> Command {
+    let lines: Vec<&str> = own.lines().map(str::trim).collect();
+    let Some(start) = lines
+        .iter()
+        .position(|l| !l.is_empty() && !GREETING.is_match(l) && !MARKING.is_match(l))
+    else {
+        return Command::Comment {
+            text: own.trim().to_owned(),
+        };
+    };
+    let first = lines[start].trim_matches(|c: char| c == '*' || c == '_' || c.is_whitespace());
+    if APPROVE.is_match(first) {
+        return Command::Approve;
+    }
+    if UNDO.is_match(first) {
+        return Command::Undo;
+    }
+    if let Some(c) = REJECT.captures(first) {
+        let mut reason = c.get(1).map_or("", |m| m.as_str()).trim().to_owned();
+        // "REJECT" alone: the reason is the paragraph that follows.
+        let following: Vec<&str> = lines[start + 1..]
+            .iter()
+            .skip_while(|l| l.is_empty())
+            .take_while(|l| !l.is_empty() && !SIGN_OFF.is_match(l))
+            .copied()
+            .collect();
+        if reason.is_empty() {
+            reason = following.join(" ");
+        } else if !following.is_empty() && lines.get(start + 1).is_some_and(|l| !l.is_empty()) {
+            reason = format!("{reason} {}", following.join(" "));
+        }
+        return Command::Reject {
+            reason: reason.trim().to_owned(),
+        };
+    }
+    let text: Vec<&str> = lines[start..]
+        .iter()
+        .copied()
+        .take_while(|l| !SIGN_OFF.is_match(l))
+        .collect();
+    Command::Comment {
+        text: text.join("\n").trim().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUEST: &str = "Draft minutes of LCJB 2023-12-13, revision 2.\nReply APPROVE to approve, or REJECT and your reason.\n";
+
+    fn quoted(prefix: &str) -> String {
+        REQUEST.lines().map(|l| format!("{prefix}{l}\n")).collect()
+    }
+
+    /// (client, plain body, expected command)
+    fn plain_cases() -> Vec<(&'static str, String, Command)> {
+        vec![
+            ("bare", "APPROVE\n".into(), Command::Approve),
+            (
+                "gmail top-post",
+                format!("Approved\n\nOn Mon, 4 Dec 2023 at 10:02, LCJB Secretariat <\nlcjb+abc@board.example> wrote:\n\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "outlook desktop",
+                format!("Yes\r\n\r\nTamara Barnett\r\nHead of Partnerships | MOPAC\r\n\r\nFrom: LCJB Secretariat <lcjb@board.example>\r\nSent: 04 December 2023 10:02\r\nTo: Tamara Barnett <tamara.barnett@mopac.example>\r\nSubject: Approve: draft minutes\r\n\r\n{REQUEST}"),
+                Command::Approve,
+            ),
+            (
+                "outlook original message",
+                format!("I approve.\n\n-----Original Message-----\nFrom: LCJB Secretariat\n{REQUEST}"),
+                Command::Approve,
+            ),
+            (
+                "outlook web underscores",
+                format!("approve\n\n________________________________\nFrom: LCJB Secretariat <lcjb@board.example>\nSent: Monday, December 4, 2023 10:02 AM\n{REQUEST}"),
+                Command::Approve,
+            ),
+            (
+                "apple mail",
+                format!("Approved, thanks\n\nSent from my iPhone\n\n> On 4 Dec 2023, at 10:02, LCJB Secretariat <lcjb@board.example> wrote:\n>\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "apple mail iPad french",
+                format!("Yes.\n\nEnvoyé de mon iPad\n\nLe 4 déc. 2023 à 10:02, LCJB Secretariat <lcjb@board.example> a écrit :\n\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "german thunderbird",
+                format!("APPROVE\n\nAm 04.12.2023 um 10:02 schrieb LCJB Secretariat:\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "spanish",
+                format!("Aprobado? no: REJECT\n\nEl lun, 4 dic 2023 a las 10:02, LCJB <lcjb@board.example> escribió:\n{}", quoted("> ")),
+                Command::Comment { text: "Aprobado? no: REJECT".into() },
+            ),
+            (
+                "dutch",
+                format!("Approved\n\nOp ma 4 dec. 2023 om 10:02 schreef LCJB Secretariat <lcjb@board.example>:\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "italian",
+                format!("yes\n\nIl giorno lun 4 dic 2023 alle ore 10:02 LCJB <lcjb@board.example> ha scritto:\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "portuguese",
+                format!("Approve\n\nEm seg., 4 de dez. de 2023 às 10:02, LCJB <lcjb@board.example> escreveu:\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "bottom-post",
+                format!("On 4 Dec 2023, at 10:02, LCJB Secretariat wrote:\n{}\nApproved\n", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "greeting and marking",
+                format!("OFFICIAL\n\nHi Tamara,\n\nApproved.\n\nKind regards,\nJane\n\nOFFICIAL\n\nThis email and any attachments are confidential and intended solely for the addressee.\n\n{}", quoted("> ")),
+                Command::Approve,
+            ),
+            (
+                "reject with reason",
+                format!("REJECT Item 2.b is missing the HMIP recommendations.\n\nThanks\n-- \nKris\n\n{}", quoted("> ")),
+                Command::Reject { reason: "Item 2.b is missing the HMIP recommendations.".into() },
+            ),
+            (
+                "reject with reason below",
+                format!("Reject\n\nThe apologies list is wrong: Lionel Idan attended.\n\nThanks\n{}", quoted("> ")),
+                Command::Reject { reason: "The apologies list is wrong: Lionel Idan attended.".into() },
+            ),
+            (
+                "not yet",
+                format!("I don't approve yet - waiting for CPS comments.\n\n{}", quoted("> ")),
+                Command::Comment { text: "I don't approve yet - waiting for CPS comments.".into() },
+            ),
+            (
+                "yes but",
+                "Yes, but item 3 needs the date.\n".into(),
+                Command::Comment { text: "Yes, but item 3 needs the date.".into() },
+            ),
+            (
+                "not approved",
+                "Not approved\n".into(),
+                Command::Comment { text: "Not approved".into() },
+            ),
+            ("undo", "UNDO\n\nSent from Outlook for Android\n".into(), Command::Undo),
+            (
+                "quoted approve only",
+                "On Mon, 4 Dec 2023 at 10:02, X <x@y.example> wrote:\n> APPROVE\n".into(),
+                Command::Comment { text: String::new() },
+            ),
+        ]
+    }
+
+    #[test]
+    fn replies_from_common_clients_give_the_right_command() {
+        for (client, body, expected) in plain_cases() {
+            let reply = read(Some(&body), None);
+            assert_eq!(
+                reply.command, expected,
+                "{client}: own text {:?}",
+                reply.text
+            );
+            assert!(
+                !reply.text.contains("Reply APPROVE"),
+                "{client}: quote kept: {:?}",
+                reply.text
+            );
+        }
+    }
+
+    #[test]
+    fn html_only_replies_are_trimmed_like_plain_ones() {
+        let cases = [
+            (
+                "gmail",
+                r#"<div dir="ltr">Approved</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, 4 Dec 2023 at 10:02, LCJB &lt;lcjb@board.example&gt; wrote:<br></div><blockquote class="gmail_quote">Reply APPROVE to approve</blockquote></div>"#,
+                Command::Approve,
+            ),
+            (
+                "outlook web",
+                r#"<html><head><style>p{margin:0}</style></head><body><div style="font-family:Calibri">Yes</div><div id="appendonsend"></div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><b>From:</b> LCJB<br><b>Sent:</b> 04 December 2023<br></div><div>Reply APPROVE to approve</div></body></html>"#,
+                Command::Approve,
+            ),
+            (
+                "outlook desktop",
+                r#"<div class=WordSection1><p class=MsoNormal>REJECT attendees wrong<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p class=MsoNormal><b>From:</b> LCJB</p></div><p>Reply APPROVE to approve</p></div>"#,
+                Command::Reject {
+                    reason: "attendees wrong".into(),
+                },
+            ),
+            (
+                "apple mail",
+                r#"<html><body><div>I approve</div><div><br><blockquote type="cite"><div>On 4 Dec 2023, at 10:02, LCJB &lt;lcjb@board.example&gt; wrote:</div><div>Reply APPROVE to approve</div></blockquote></div></body></html>"#,
+                Command::Approve,
+            ),
+            (
+                "iphone",
+                r#"<html><body dir="auto">Approve<br><br><div dir="ltr">Sent from my iPhone</div><div dir="ltr"><br><blockquote type="cite">On 4 Dec 2023, at 10:02, LCJB wrote:<br></blockquote></div><blockquote type="cite"><div dir="ltr">Reply APPROVE to approve</div></blockquote></body></html>"#,
+                Command::Approve,
+            ),
+            (
+                "thunderbird",
+                r#"<p>I don't approve yet</p><div class="moz-cite-prefix">On 04/12/2023 10:02, LCJB wrote:<br></div><blockquote type="cite">Reply APPROVE</blockquote>"#,
+                Command::Comment {
+                    text: "I don't approve yet".into(),
+                },
+            ),
+        ];
+        for (client, html, expected) in cases {
+            let reply = read(None, Some(html));
+            assert_eq!(
+                reply.command, expected,
+                "{client}: own text {:?}",
+                reply.text
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_plain_part_falls_back_to_the_html_one() {
+        let reply = read(Some("\n> quoted\n"), Some("<p>Approved</p>"));
+        assert_eq!(reply.command, Command::Approve);
+    }
+
+    #[test]
+    fn every_reply_pattern_compiles() {
+        for re in [
+            &*ATTRIBUTION_START,
+            &*ATTRIBUTION_END,
+            &*BARE_ATTRIBUTION,
+            &*SEPARATOR,
+            &*HEADER_FROM,
+            &*HEADER_OTHER,
+            &*MOBILE_FOOTER,
+            &*DISCLAIMER,
+            &*MARKING,
+            &*GREETING,
+            &*SIGN_OFF,
+            &*APPROVE,
+            &*REJECT,
+            &*UNDO,
+        ] {
+            assert!(!re.as_str().is_empty());
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! `minuted meetings status REF`: the secretariat's first question every morning before
+//! a meeting — who has sent their update, who is still outstanding.
+
+use super::{print_json, print_text, with_database, MeetingsCommand};
+use crate::config::Loaded;
+use crate::store::filings::{self, MeetingStatusView, UpdateReceived};
+
+pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()> {
+    match command {
+        MeetingsCommand::Status { reference, output } => {
+            let view = with_database(loaded, async |pool| {
+                Ok(filings::meeting_status(pool, &reference).await?)
+            })
+            .await?;
+            if output.json {
+                print_json(&view)
+            } else {
+                print_text(&render(&view))
+            }
+        }
+    }
+}
+
+fn update_line(update: &UpdateReceived) -> String {
+    let about = match (&update.item, &update.action) {
+        (Some(item), Some(action)) => format!("item {item}, {action}"),
+        (Some(item), None) => format!("item {item}"),
+        (None, Some(action)) => action.clone(),
+        (None, None) => "no item".to_owned(),
+    };
+    format!(
+        "#{} {} {} ({}, {})",
+        update.message,
+        update.received_at.format("%Y-%m-%d %H:%M"),
+        update.from.as_deref().unwrap_or("(no sender)"),
+        about,
+        update.kind
+    )
+}
+
+fn render(view: &MeetingStatusView) -> String {
+    let mut out = format!(
+        "{}  {}  {}  [{}{}]\n\n",
+        view.meeting_ref,
+        view.date,
+        view.title,
+        view.status,
+        view.papers_deadline
+            .map(|d| format!(", papers by {d}"))
+            .unwrap_or_default()
+    );
+    out.push_str(&format!(
+        "Expected to report: {}; outstanding: {}{}\n",
+        view.expected.len(),
+        view.outstanding.len(),
+        if view.outstanding.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", view.outstanding.join(", "))
+        }
+    ));
+    let width = view
+        .expected
+        .iter()
+        .map(|e| e.organisation.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("ORGANISATION".len());
+    let leads_width = view
+        .expected
+        .iter()
+        .map(|e| e.leads.join(", ").chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("LEADS".len());
+    out.push_str(&format!(
+        "{:<width$}  {:<leads_width$}  UPDATES\n",
+        "ORGANISATION", "LEADS"
+    ));
+    for expected in &view.expected {
+        let leads = expected.leads.join(", ");
+        let mut updates = expected.updates.iter().map(update_line);
+        let first = updates.next().unwrap_or_else(|| "OUTSTANDING".to_owned());
+        out.push_str(&format!(
+            "{:<width$}  {:<leads_width$}  {first}\n",
+            expected.organisation, leads
+        ));
+        for more in updates {
+            out.push_str(&format!("{:<width$}  {:<leads_width$}  {more}\n", "", ""));
+        }
+    }
+    if !view.other_updates.is_empty() {
+        out.push_str("\nOther updates:\n");
+        for update in &view.other_updates {
+            out.push_str(&format!(
+                "  {} {}\n",
+                update
+                    .organisation
+                    .as_deref()
+                    .unwrap_or("(no organisation)"),
+                update_line(update)
+            ));
+        }
+    }
+    out.push_str("\nDraft minutes: ");
+    if view.draft_minutes.is_empty() {
+        out.push_str("none received\n");
+    } else {
+        out.push('\n');
+        for minutes in &view.draft_minutes {
+            out.push_str(&format!(
+                "  #{} {} {} {}{}\n",
+                minutes.message,
+                minutes.received_at.format("%Y-%m-%d %H:%M"),
+                minutes.from.as_deref().unwrap_or("(no sender)"),
+                minutes.subject.as_deref().unwrap_or("(no subject)"),
+                if minutes.attachments.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", minutes.attachments.join(", "))
+                }
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "Triage: {} for this meeting, {} in all; quarantined: {}; acknowledgements not yet sent: {}\n",
+        view.triage_for_meeting,
+        view.triage_total,
+        view.quarantined_total,
+        view.acknowledgements_unsent
+    ));
+    out
+}

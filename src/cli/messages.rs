@@ -1,0 +1,169 @@
+//! `minuted messages list` and `minuted messages show`.
+
+use std::io::Write;
+
+use anyhow::{bail, Context};
+
+use super::{print_json, print_text, with_database, MessagesCommand};
+use crate::config::Loaded;
+use crate::store::messages::{self as store_messages, ListFilter, MessageDetail, MessageRow};
+
+pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()> {
+    match command {
+        MessagesCommand::List {
+            status,
+            meeting,
+            limit,
+            output,
+        } => {
+            if let Some(status) = &status {
+                if !store_messages::STATUSES.contains(&status.as_str()) {
+                    bail!(
+                        "--status {status:?} is not one of {}",
+                        store_messages::STATUSES.join(", ")
+                    );
+                }
+            }
+            if limit.is_some_and(|n| n < 0) {
+                bail!("--limit must not be negative");
+            }
+            let filter = ListFilter {
+                status,
+                meeting,
+                limit,
+            };
+            let rows = with_database(loaded, async |pool| {
+                Ok(store_messages::list(pool, &filter).await?)
+            })
+            .await?;
+            if output.json {
+                print_json(&rows)
+            } else {
+                print_text(&render_list(&rows))
+            }
+        }
+        MessagesCommand::Show { id, raw, json } => {
+            if raw {
+                let bytes =
+                    with_database(
+                        loaded,
+                        async |pool| Ok(store_messages::raw(pool, id).await?),
+                    )
+                    .await?;
+                let mut out = std::io::stdout().lock();
+                return match out.write_all(&bytes).and_then(|()| out.flush()) {
+                    Ok(()) => Ok(()),
+                    // A closed pipe (`... --raw | head`) is the reader's choice.
+                    Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                    Err(err) => Err(err).context("failed to write to stdout"),
+                };
+            }
+            let detail = with_database(loaded, async |pool| {
+                Ok(store_messages::show(pool, id).await?)
+            })
+            .await?;
+            if json {
+                print_json(&detail)
+            } else {
+                print_text(&render_detail(&detail))
+            }
+        }
+    }
+}
+
+fn render_list(rows: &[MessageRow]) -> String {
+    if rows.is_empty() {
+        return "no messages\n".to_owned();
+    }
+    let mut out = format!(
+        "{:>6}  {:<16}  {:<11}  {:<30}  {}\n",
+        "ID", "RECEIVED", "STATUS", "FROM", "SUBJECT"
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "{:>6}  {:<16}  {:<11}  {:<30}  {}\n",
+            row.id,
+            row.received_at.format("%Y-%m-%d %H:%M"),
+            row.status,
+            truncate(row.from.as_deref().unwrap_or("-"), 30),
+            truncate(row.subject.as_deref().unwrap_or("(no subject)"), 60),
+        ));
+    }
+    out
+}
+
+fn render_detail(d: &MessageDetail) -> String {
+    let mut out = String::new();
+    let mut line = |name: &str, value: &str| out.push_str(&format!("{name:<14}{value}\n"));
+    line("id", &d.id.to_string());
+    line("status", &d.status);
+    if let Some(reason) = &d.parse_error {
+        line("reason", reason);
+    }
+    line("received", &d.received_at.to_rfc3339());
+    line(
+        "source",
+        &format!("{} {}", d.source, d.source_ref.as_deref().unwrap_or("")),
+    );
+    line(
+        "size",
+        &format!(
+            "{} bytes{}",
+            d.raw_size,
+            if d.raw_truncated {
+                " (header block kept)"
+            } else {
+                ""
+            }
+        ),
+    );
+    line("message-id", d.message_id.as_deref().unwrap_or("-"));
+    let from = match (&d.from_name, &d.from) {
+        (Some(name), Some(address)) => format!("{name} <{address}>"),
+        (None, Some(address)) => address.clone(),
+        _ => "-".to_owned(),
+    };
+    line("from", &from);
+    line("to", &d.to.join(", "));
+    if !d.cc.is_empty() {
+        line("cc", &d.cc.join(", "));
+    }
+    line("subject", d.subject.as_deref().unwrap_or("(no subject)"));
+    if let Some(sent) = d.sent_at {
+        line("date", &sent.to_rfc3339());
+    }
+    if let Some(parent) = &d.in_reply_to {
+        line("in-reply-to", parent);
+    }
+    for a in &d.attachments {
+        line(
+            "attachment",
+            &format!(
+                "{} ({}, {} bytes)",
+                a.filename.as_deref().unwrap_or("(unnamed)"),
+                a.content_type,
+                a.size
+            ),
+        );
+    }
+    if let Some(body) = &d.body_text {
+        out.push('\n');
+        out.push_str(body.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() <= width {
+        text
+    } else {
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}

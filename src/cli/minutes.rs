@@ -1,0 +1,74 @@
+//! `minuted minutes parse FILE`: what minuted reads in a document, without a database.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::{print_json, print_text, MinutesCommand};
+use crate::config::Loaded;
+use crate::minutes::extract;
+use crate::minutes::report::MinutesReport;
+use crate::minutes::structure::{self, ParseContext, RegistryMember};
+use crate::registry;
+
+pub fn run(command: MinutesCommand, loaded: &Loaded) -> anyhow::Result<()> {
+    match command {
+        MinutesCommand::Parse {
+            file,
+            board,
+            meeting_date,
+            output,
+        } => {
+            let board_file = board.or_else(|| loaded.settings.board.file.clone());
+            let report = parse_file(&file, board_file.as_deref(), meeting_date)?;
+            if output.json {
+                print_json(&report)
+            } else {
+                print_text(&report.render_text())
+            }
+        }
+    }
+}
+
+/// Extracts, parses and (with a registry) matches the names of one document.
+pub fn parse_file(
+    file: &Path,
+    board_file: Option<&Path>,
+    meeting_date: Option<chrono::NaiveDate>,
+) -> anyhow::Result<MinutesReport> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let extracted = extract::extract(&bytes, name.as_deref(), None)
+        .with_context(|| format!("cannot read the minutes in {}", file.display()))?;
+    let registry = board_file
+        .map(|path| {
+            registry::load(path)
+                .with_context(|| format!("{} is not a valid registry", path.display()))
+        })
+        .transpose()?;
+    let mut context = ParseContext {
+        meeting_date,
+        ..ParseContext::default()
+    };
+    if let Some(registry) = &registry {
+        for organisation in &registry.organisations {
+            context.organisations.push(organisation.short.clone());
+            context.organisations.push(organisation.name.clone());
+        }
+        context.initials = registry
+            .members
+            .iter()
+            .filter_map(|m| m.initials.clone())
+            .collect();
+    }
+    let parsed = structure::parse(&extracted.text, &context);
+    let matches = registry.as_ref().map(|registry| {
+        let members: Vec<RegistryMember> =
+            registry.members.iter().map(RegistryMember::from).collect();
+        structure::match_names(&parsed, &members)
+    });
+    let mut report = MinutesReport::new(&parsed, matches.as_ref());
+    report.file = Some(file.display().to_string());
+    report.format = Some(extracted.format.as_str().to_owned());
+    Ok(report)
+}

@@ -1,0 +1,630 @@
+//! The filing worker: takes each stored message with status `received`, decides what it
+//! is with [`filing::decide`], and records the decision, the message's new status
+//! (`filed`, `triage` or `quarantined`), the audit event and any acknowledgement owed —
+//! all in one transaction, so a message is filed exactly once however many processes
+//! run.
+//!
+//! This module owns the loop and the conversion of a stored message into filing's input.
+//! The rules are in `filing` (pure); the SQL is in `store::filings`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::Value;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use crate::app::Shutdown;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::address::EmailAddress;
+use crate::domain::outbound::MailKind;
+use crate::filing::{self, Attachment, Dsn, Headers};
+use crate::ingest::parse::ParsedMessage;
+use crate::store;
+use crate::store::filings::{self, Recorded};
+use crate::store::outbox::{self, BounceTarget, NewOutboxMessage, Recipient};
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilingOutcome {
+    /// One message was decided and recorded.
+    Filed(Recorded),
+    /// No message was waiting.
+    Idle,
+    /// Messages are waiting but no board is in the registry to file them against; they
+    /// stay `received` until one is imported.
+    NoBoard,
+}
+
+/// How long the loop sleeps when nothing told it of new mail: a safety net under the
+/// database's notifications, not the normal path.
+const POLL: Duration = Duration::from_secs(5);
+
+/// Files one waiting message, if any: claim it, decide, record the decision, its event
+/// and any acknowledgement owed, in one transaction.
+pub async fn file_once(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<FilingOutcome> {
+    let now = clock.now();
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    filings::relax_commit(&mut tx).await?;
+    let Some(claimed) = filings::claim_received(&mut tx).await? else {
+        tx.commit().await?;
+        return Ok(FilingOutcome::Idle);
+    };
+    let message = to_filing(&claimed.parsed);
+    let recipients: Vec<String> = message
+        .to
+        .iter()
+        .chain(&message.cc)
+        .chain(&message.delivered_to)
+        .cloned()
+        .collect();
+    let Some(board_id) = filings::board_for(&mut tx, &recipients).await? else {
+        tx.rollback().await?;
+        return Ok(FilingOutcome::NoBoard);
+    };
+    let snapshot = snapshot(&mut tx, board_id).await?;
+    let sent = filings::sent_for(&mut tx, &snapshot.registry.board_address, &message).await?;
+    let decision = filing::decide(
+        &message,
+        &snapshot.registry,
+        &sent,
+        judged_at(claimed.parsed.sent_at, claimed.received_at),
+        settings.filing.threshold,
+    );
+    let mut recorded = filings::record(&mut tx, claimed.id, &snapshot, &decision, "rule", now)
+        .await
+        .with_context(|| format!("failed to record the filing of message {}", claimed.id))?;
+    if owes_acknowledgement(&decision) {
+        recorded.acknowledgement = acknowledge(
+            &mut tx,
+            &recorded,
+            &snapshot,
+            &decision,
+            &message,
+            claimed.received_at,
+            now,
+        )
+        .await?;
+    }
+    if decision.kind == filing::Kind::Bounce {
+        record_bounce(&mut tx, &decision, &message, now).await?;
+    }
+    if let Some(correction) = &decision.correction {
+        let from = message.from.clone().unwrap_or_else(|| "a sender".into());
+        let manual = filings::ManualFiling {
+            item: Some(correction.item.clone()),
+            ..filings::ManualFiling::default()
+        };
+        let why = format!("re-filed at the sender's request (message {})", claimed.id);
+        if let Err(err) =
+            filings::refile_in(&mut tx, correction.message, &manual, &from, Some(&why), now).await
+        {
+            // A correction naming an item the agenda does not have changes nothing; the
+            // reply itself stays filed with the reason.
+            tracing::warn!(message = claimed.id, error = %err, "correction not applied");
+        }
+    }
+    tx.commit().await.context("failed to commit the filing")?;
+    Ok(FilingOutcome::Filed(recorded))
+}
+
+/// Queues the acknowledgement of a filed update to its sender, in the filing's
+/// transaction, and keeps the durable record of it. Returns whether one was queued: not
+/// when the sender's address cannot take mail.
+async fn acknowledge(
+    conn: &mut sqlx::PgConnection,
+    recorded: &filings::Recorded,
+    snapshot: &filings::Snapshot,
+    decision: &filing::FilingDecision,
+    message: &filing::Message,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(to) = filings::acknowledgement_address(message) else {
+        return Ok(false);
+    };
+    let Ok(address) = EmailAddress::parse(&to) else {
+        tracing::warn!(message = recorded.message_id, to = %to, "no acknowledgement: the sender's address cannot take mail");
+        return Ok(false);
+    };
+    let context = acknowledgement_context(
+        recorded.message_id,
+        decision,
+        &snapshot.registry,
+        message.subject.as_deref(),
+        received_at,
+    );
+    let owed = filings::owe_acknowledgement(conn, recorded, snapshot, decision, &to, &context, now)
+        .await?;
+    let member = snapshot.member_at(address.as_str());
+    let name = message
+        .from_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| member.map(|(name, _)| name.to_owned()));
+    let mut row = NewOutboxMessage::new(
+        MailKind::Acknowledgement,
+        snapshot.board_id,
+        Recipient {
+            address,
+            name,
+            member_id: member.map(|(_, id)| id),
+        },
+        context,
+    );
+    row.meeting_id = decision
+        .meeting
+        .as_deref()
+        .and_then(|m| snapshot.meeting_id(m));
+    // Threaded under the message it acknowledges, when its Message-ID can go in a header.
+    if let Some(id) = message.message_id.as_deref().filter(|id| header_safe(id)) {
+        row.in_reply_to = Some(id.to_owned());
+        row.references = message
+            .references
+            .iter()
+            .filter(|r| header_safe(r))
+            .take(20)
+            .cloned()
+            .chain(std::iter::once(id.to_owned()))
+            .collect();
+    }
+    let outbox_id = outbox::enqueue(conn, row, now)
+        .await
+        .context("failed to queue the acknowledgement")?;
+    filings::acknowledgement_queued(conn, owed, outbox_id, now).await?;
+    Ok(true)
+}
+
+/// Whether a Message-ID can be written into a header as it is.
+fn header_safe(id: &str) -> bool {
+    let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
+    !bare.is_empty()
+        && bare.len() <= 250
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
+}
+
+/// Marks the outbox row a bounce is about as bounced (a hard bounce also flags the
+/// address and tells the secretariat). A bounce about mail this database never sent
+/// changes nothing.
+async fn record_bounce(
+    conn: &mut sqlx::PgConnection,
+    decision: &filing::FilingDecision,
+    message: &filing::Message,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Some(outbox_id) = decision.outbox_id else {
+        return Ok(());
+    };
+    let recipients = message
+        .dsn
+        .as_ref()
+        .map(|d| d.recipients.as_slice())
+        .unwrap_or(&[]);
+    // Permanent only on the report's word (a 5.x.x status or `failed`): a bounce without
+    // a report may be a delay notice.
+    let hard = recipients.iter().any(|r| {
+        r.status
+            .as_deref()
+            .is_some_and(|s| s.trim().starts_with('5'))
+            || r.action.as_deref() == Some("failed")
+    }) || message.headers.x_failed_recipients.is_some();
+    let reason = recipients
+        .iter()
+        .find_map(|r| r.diagnostic.clone().or_else(|| r.status.clone()))
+        .or_else(|| message.subject.clone())
+        .unwrap_or_else(|| "bounced".to_owned());
+    match outbox::mark_bounced(conn, BounceTarget::Row(outbox_id), hard, &reason, now).await {
+        Ok(_) => Ok(()),
+        Err(store::Error::NotFound(what)) => {
+            tracing::info!(outbox = outbox_id, %what, "a bounce about mail this database did not send");
+            Ok(())
+        }
+        Err(err) => Err(err).context("failed to record the bounce against its outbox row"),
+    }
+}
+
+/// Queues the acknowledgements still owed from before the outbox could take them.
+pub async fn queue_owed_acknowledgements(pool: &PgPool, clock: &Clock) -> anyhow::Result<u64> {
+    let mut queued = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let Some(owed) = filings::next_owed_acknowledgement(&mut tx).await? else {
+            tx.commit().await?;
+            return Ok(queued);
+        };
+        let now = clock.now();
+        let outbox_id = match EmailAddress::parse(&owed.to_address) {
+            Ok(address) => {
+                let mut row = NewOutboxMessage::new(
+                    MailKind::Acknowledgement,
+                    owed.board_id,
+                    Recipient {
+                        address,
+                        name: None,
+                        member_id: owed.member_id,
+                    },
+                    owed.context.clone(),
+                );
+                row.meeting_id = owed.meeting_id;
+                row.in_reply_to = owed.message_id.clone().filter(|id| header_safe(id));
+                Some(outbox::enqueue(&mut tx, row, now).await?)
+            }
+            Err(_) => None,
+        };
+        filings::acknowledgement_queued_or_dropped(&mut tx, owed.id, outbox_id, now).await?;
+        tx.commit().await?;
+        queued += u64::from(outbox_id.is_some());
+    }
+}
+
+/// The moment a message is judged at — which meeting was "next", whether papers were
+/// late: when it was sent, so that a backlog filed days later, or mail re-read after a
+/// restore, is filed as it would have been on arrival. A Date header more than a day
+/// after its arrival is not believed; the arrival time stands in.
+pub fn judged_at(sent_at: Option<DateTime<Utc>>, received_at: DateTime<Utc>) -> DateTime<Utc> {
+    match sent_at {
+        Some(sent) if sent <= received_at + chrono::Duration::days(1) && sent.year() >= 1990 => {
+            sent
+        }
+        _ => received_at,
+    }
+}
+
+/// What [`drain`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FilingSummary {
+    pub filed: u64,
+    pub triage: u64,
+    pub quarantined: u64,
+    /// Messages are waiting for a board to be imported.
+    pub waiting_for_board: bool,
+}
+
+impl std::fmt::Display for FilingSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "filed {}, triage {}, quarantined {}",
+            self.filed, self.triage, self.quarantined
+        )
+    }
+}
+
+/// Files every waiting message and returns the counts.
+pub async fn drain(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<FilingSummary> {
+    let mut summary = FilingSummary::default();
+    queue_owed_acknowledgements(pool, clock).await?;
+    loop {
+        match file_once(pool, settings, clock).await? {
+            FilingOutcome::Filed(recorded) => match recorded.disposition {
+                filing::Disposition::Filed => summary.filed += 1,
+                filing::Disposition::Triage => summary.triage += 1,
+                filing::Disposition::Quarantined => summary.quarantined += 1,
+            },
+            FilingOutcome::Idle => return Ok(summary),
+            FilingOutcome::NoBoard => {
+                summary.waiting_for_board = true;
+                return Ok(summary);
+            }
+        }
+    }
+}
+
+/// Snapshots of the registry by (database instance, board), with the registry version
+/// they were read at. Shared by every worker of the process.
+type SnapshotCache = HashMap<(i64, i64), (i64, Arc<filings::Snapshot>)>;
+
+static SNAPSHOTS: Mutex<Option<SnapshotCache>> = Mutex::new(None);
+
+/// The registry of `board_id`, read again only when it has changed since last read.
+async fn snapshot(
+    conn: &mut sqlx::PgConnection,
+    board_id: i64,
+) -> anyhow::Result<Arc<filings::Snapshot>> {
+    let (instance, version) = filings::registry_version(conn).await?;
+    let cached = SNAPSHOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .and_then(|cache| cache.get(&(instance, board_id)).cloned());
+    if let Some((at, snapshot)) = cached {
+        if at == version {
+            return Ok(snapshot);
+        }
+    }
+    let snapshot = Arc::new(filings::snapshot(conn, board_id).await?);
+    SNAPSHOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert((instance, board_id), (version, snapshot.clone()));
+    Ok(snapshot)
+}
+
+/// Written updates and action updates filed with confidence are acknowledged.
+fn owes_acknowledgement(decision: &filing::FilingDecision) -> bool {
+    decision.disposition == filing::Disposition::Filed
+        && matches!(
+            decision.kind,
+            filing::Kind::WrittenUpdate | filing::Kind::ActionUpdate
+        )
+}
+
+/// Files messages as they arrive until `shutdown`. Woken by the notification the
+/// messages table sends on every insert, and every few seconds regardless.
+pub async fn run_until_stopped(
+    pool: PgPool,
+    settings: Settings,
+    clock: Clock,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let mut listener = match PgListener::connect_with(&pool).await {
+        Ok(mut listener) => match listener.listen(filings::RECEIVED_CHANNEL).await {
+            Ok(()) => Some(listener),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for new messages; polling instead");
+                None
+            }
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for new messages; polling instead");
+            None
+        }
+    };
+    match queue_owed_acknowledgements(&pool, &clock).await {
+        Ok(0) => {}
+        Ok(queued) => tracing::info!(queued, "owed acknowledgements queued"),
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "cannot queue owed acknowledgements")
+        }
+    }
+    let mut failures: u32 = 0;
+    while !shutdown.is_stopping() {
+        match file_once(&pool, &settings, &clock).await {
+            Ok(FilingOutcome::Filed(recorded)) => {
+                failures = 0;
+                tracing::info!(
+                    message = recorded.message_id,
+                    kind = %recorded.kind,
+                    disposition = recorded.disposition.as_str(),
+                    confidence = recorded.confidence,
+                    "message filed"
+                );
+                continue;
+            }
+            Ok(FilingOutcome::Idle) => failures = 0,
+            Ok(FilingOutcome::NoBoard) => {
+                tracing::warn!("messages are waiting but no board is imported; run `minuted board import FILE`");
+            }
+            Err(err) => {
+                failures = failures.saturating_add(1);
+                tracing::error!(error = %format!("{err:#}"), "filing failed; retrying");
+            }
+        }
+        let wait = if failures > 0 {
+            Duration::from_secs(u64::from(failures.min(6)).pow(2))
+        } else {
+            POLL
+        };
+        tokio::select! {
+            _ = shutdown.stopped() => break,
+            _ = tokio::time::sleep(wait) => {}
+            notified = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Err(err) = notified {
+                    tracing::warn!(error = %err, "lost the notification connection; it reconnects");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Filing's view of a stored (or freshly parsed) message. Attachment contents may be
+/// only their first bytes: filing reads the first lines of text attachments and the
+/// Message-ID in a bounce's copy of the original headers.
+pub fn to_filing(parsed: &ParsedMessage) -> filing::Message {
+    let mut original_message_id = None;
+    let mut attachments = Vec::new();
+    for attachment in &parsed.attachments {
+        let content_type = attachment.content_type.to_lowercase();
+        if content_type == "text/rfc822-headers" || content_type == "message/rfc822" {
+            original_message_id =
+                original_message_id.or_else(|| message_id_in(&attachment.content));
+            continue;
+        }
+        if content_type.starts_with("message/") {
+            continue;
+        }
+        let first_lines = first_lines(attachment, &content_type);
+        attachments.push(Attachment {
+            filename: attachment.filename.clone(),
+            content_type,
+            first_lines,
+        });
+    }
+    let dsn = parsed.dsn.as_ref().map(|value| {
+        let mut dsn = Dsn::from_json(value);
+        if dsn.original_message_id.is_none() {
+            dsn.original_message_id = original_message_id.clone();
+        }
+        dsn
+    });
+    filing::Message {
+        from: parsed.from_address.clone(),
+        from_name: parsed.from_name.clone(),
+        sender: parsed.sender_address.clone(),
+        to: parsed.to_addresses.clone(),
+        cc: parsed.cc_addresses.clone(),
+        delivered_to: parsed.delivered_to.clone(),
+        subject: parsed.subject.clone(),
+        body_text: parsed.body_text.clone(),
+        headers: Headers::from_json(&parsed.headers),
+        dsn,
+        message_id: parsed.message_id.clone(),
+        in_reply_to: parsed.in_reply_to.clone(),
+        references: parsed.references.clone(),
+        attachments,
+    }
+}
+
+/// The first lines of an attachment's text: plain text as it is, documents (.docx, .pdf,
+/// HTML) through the minutes extractor. `None` when there is no text to read (an image,
+/// a document cut short by the store, a scanned PDF).
+fn first_lines(
+    attachment: &crate::ingest::parse::Attachment,
+    content_type: &str,
+) -> Option<String> {
+    const LINES: usize = 20;
+    let name = attachment
+        .filename
+        .as_deref()
+        .unwrap_or_default()
+        .to_lowercase();
+    let text = if content_type.starts_with("text/plain") {
+        String::from_utf8_lossy(&attachment.content[..attachment.content.len().min(4096)])
+            .into_owned()
+    } else if name.ends_with(".docx")
+        || name.ends_with(".pdf")
+        || content_type == "application/pdf"
+        || content_type.ends_with("wordprocessingml.document")
+    {
+        crate::minutes::extract::extract(
+            &attachment.content,
+            attachment.filename.as_deref(),
+            Some(content_type),
+        )
+        .ok()?
+        .text
+    } else {
+        return None;
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(LINES)
+        .collect();
+    (!lines.is_empty()).then(|| crate::filing::truncate_text(&lines.join("\n"), 2000))
+}
+
+/// The Message-ID header in a block of headers, without angle brackets.
+fn message_id_in(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(16 * 1024)]);
+    text.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("message-id")
+            .then(|| {
+                value
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+            .filter(|id| !id.is_empty())
+    })
+}
+
+/// The template context of an acknowledgement: what the message was filed as and
+/// against, for `templates/acknowledgement.*.hbs`, and what a reply to it needs to find
+/// the message again (`message`, `item`, `action`).
+pub fn acknowledgement_context(
+    message: i64,
+    decision: &filing::FilingDecision,
+    registry: &filing::Registry,
+    subject: Option<&str>,
+    received_at: DateTime<Utc>,
+) -> Value {
+    let meeting = decision
+        .meeting
+        .as_deref()
+        .and_then(|r| registry.meetings.iter().find(|m| m.reference == r));
+    let mut filed_against = Vec::new();
+    if let Some(meeting) = meeting {
+        filed_against.push(format!(
+            "Meeting {} ({})",
+            meeting.reference,
+            meeting.date.format("%A %-d %B %Y")
+        ));
+        if let Some(item) = decision
+            .item
+            .as_deref()
+            .and_then(|n| meeting.items.iter().find(|i| i.number == n))
+        {
+            filed_against.push(format!("Item {}: {}", item.number, item.title));
+        }
+    }
+    if let Some(action) = &decision.action {
+        filed_against.push(format!("Action {action}"));
+    }
+    if let Some(organisation) = &decision.organisation {
+        filed_against.push(format!("From {organisation}"));
+    }
+    serde_json::json!({
+        "message": message,
+        "kind": decision.kind.as_str(),
+        "item": decision.item,
+        "action": decision.action,
+        "original_subject": subject.filter(|s| !s.trim().is_empty()).unwrap_or("(no subject)"),
+        "received_text": received_at.format("%A %-d %B %Y at %H:%M").to_string(),
+        "filed_as": decision.kind.description(),
+        "filed_against": filed_against,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_message_is_judged_when_it_was_sent_unless_its_date_is_implausible() {
+        let received = at("2026-11-23T10:00:00Z");
+        let cases = [
+            (Some("2023-12-01T09:00:00Z"), "2023-12-01T09:00:00Z"),
+            (Some("2026-11-24T09:00:00Z"), "2026-11-24T09:00:00Z"),
+            (Some("2026-11-25T10:00:01Z"), "2026-11-23T10:00:00Z"),
+            (Some("1970-01-01T00:00:00Z"), "2026-11-23T10:00:00Z"),
+            (None, "2026-11-23T10:00:00Z"),
+        ];
+        for (sent, expected) in cases {
+            assert_eq!(judged_at(sent.map(at), received), at(expected), "{sent:?}");
+        }
+    }
+
+    #[test]
+    fn a_bounce_quoting_the_original_headers_names_its_message_id() {
+        assert_eq!(
+            message_id_in(b"From: a@b.example\r\nMessage-ID: <x.1@board.example>\r\n"),
+            Some("x.1@board.example".into())
+        );
+        assert_eq!(message_id_in(b"Subject: none\r\n"), None);
+    }
+}

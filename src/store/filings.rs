@@ -1,0 +1,1055 @@
+//! Filings: claiming received messages, the registry snapshot and the record of our own
+//! mail that filing decides against, recording decisions (by rule or by hand) with their
+//! audit events, the acknowledgements owed, the triage queue and a meeting's status.
+//!
+//! Nothing here decides what a message is: `filing::decide` does, called by `filer`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::events::{self, NewEvent};
+use super::{Error, Result};
+use crate::filing::{
+    self, Disposition, FilingDecision, Kind, MeetingStatus, Sent, SentKind, SentMessage,
+};
+use crate::ingest::parse::{Attachment, ParsedMessage};
+use crate::registry::MemberRole;
+
+/// The channel the messages table notifies on every insert of a received message.
+pub const RECEIVED_CHANNEL: &str = "minuted_messages_received";
+
+/// A received message taken for filing, locked until the transaction ends.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    /// When ingestion stored it.
+    pub received_at: DateTime<Utc>,
+    pub parsed: ParsedMessage,
+}
+
+/// Lets the filing transaction commit without waiting for its WAL flush. Safe because a
+/// filing lost in a crash leaves its message `received`, and filing it again gives the
+/// same decision and the same rows; nothing outside the database acts on it before a
+/// later synchronous commit (the sender's) has flushed the log past it.
+pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes the oldest message waiting for filing, skipping any another process holds.
+/// Attachment contents are only their first 16 KB (enough for a text attachment's first
+/// lines and the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf),
+/// whose text needs the whole file: a 50 MB attachment is never read for filing.
+pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> {
+    let Some(row) = sqlx::query(
+        "SELECT id, received_at, message_id, in_reply_to, \"references\", from_address, from_name,
+                sender_address, to_addresses, cc_addresses, reply_to, delivered_to, subject,
+                sent_at, headers, body_text, dsn
+         FROM messages WHERE status = 'received'
+         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get("id")?;
+    let attachments = sqlx::query(
+        "SELECT ma.filename, ma.content_type, a.sha256,
+                CASE WHEN a.size <= 2097152
+                          AND (lower(COALESCE(ma.filename, '')) ~ '\\.(docx|pdf)$'
+                               OR ma.content_type IN ('application/pdf',
+                                  'application/vnd.openxmlformats-officedocument.wordprocessingml.document'))
+                     THEN a.content
+                     ELSE substring(a.content FROM 1 FOR 16384) END AS head
+         FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
+         WHERE ma.message_id = $1 ORDER BY ma.position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|a| -> std::result::Result<Attachment, sqlx::Error> {
+        let sha: Vec<u8> = a.try_get("sha256")?;
+        let mut sha256 = [0u8; 32];
+        if sha.len() == 32 {
+            sha256.copy_from_slice(&sha);
+        }
+        Ok(Attachment {
+            filename: a.try_get("filename")?,
+            content_type: a.try_get("content_type")?,
+            content: a.try_get("head")?,
+            sha256,
+        })
+    })
+    .collect::<std::result::Result<Vec<_>, _>>()?;
+    let parsed = ParsedMessage {
+        message_id: row.try_get("message_id")?,
+        in_reply_to: row.try_get("in_reply_to")?,
+        references: row.try_get("references")?,
+        from_address: row.try_get("from_address")?,
+        from_name: row.try_get("from_name")?,
+        sender_address: row.try_get("sender_address")?,
+        to_addresses: row.try_get("to_addresses")?,
+        cc_addresses: row.try_get("cc_addresses")?,
+        reply_to: row.try_get("reply_to")?,
+        delivered_to: row.try_get("delivered_to")?,
+        subject: row.try_get("subject")?,
+        sent_at: row.try_get("sent_at")?,
+        headers: row.try_get("headers")?,
+        body_text: row.try_get("body_text")?,
+        body_html: None,
+        dsn: row.try_get("dsn")?,
+        attachments,
+    };
+    Ok(Some(Claimed {
+        id,
+        received_at: row.try_get("received_at")?,
+        parsed,
+    }))
+}
+
+/// The registry as filing sees it, with the database ids its natural keys stand for.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub board_id: i64,
+    pub registry: filing::Registry,
+    meetings: HashMap<String, i64>,
+    items: HashMap<(String, String), i64>,
+    organisations: HashMap<String, i64>,
+    members: HashMap<String, i64>,
+}
+
+/// The board a message was sent to: the one whose address (or a `+token` form of it) is
+/// among `recipients`, else the only board, else the first; `None` when there is none.
+pub async fn board_for(conn: &mut PgConnection, recipients: &[String]) -> Result<Option<i64>> {
+    let boards: Vec<(i64, String)> = sqlx::query_as("SELECT id, address FROM boards ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let addressed = boards.iter().find(|(_, address)| {
+        let Some((local, domain)) = address
+            .to_lowercase()
+            .split_once('@')
+            .map(|(l, d)| (l.to_owned(), d.to_owned()))
+        else {
+            return false;
+        };
+        recipients.iter().any(|r| {
+            let r = r.to_lowercase();
+            r.rsplit_once('@').is_some_and(|(l, d)| {
+                d == domain && (l == local || l.starts_with(&format!("{local}+")))
+            })
+        })
+    });
+    Ok(addressed.or(boards.first()).map(|(id, _)| *id))
+}
+
+impl Snapshot {
+    /// The id of meeting `reference`.
+    pub fn meeting_id(&self, reference: &str) -> Option<i64> {
+        self.meetings.get(reference).copied()
+    }
+
+    /// The member whose address `address` is: (name, id).
+    pub fn member_at(&self, address: &str) -> Option<(&str, i64)> {
+        let address = address.to_lowercase();
+        self.registry
+            .members
+            .iter()
+            .filter(|m| m.addresses.contains(&address))
+            .max_by_key(|m| m.active)
+            .and_then(|m| Some((m.name.as_str(), *self.members.get(&m.name)?)))
+    }
+}
+
+/// The registry's version: (database instance, counter). It changes whenever anything in
+/// the registry does, so a snapshot read at one version is good until it changes.
+pub async fn registry_version(conn: &mut PgConnection) -> Result<(i64, i64)> {
+    Ok(
+        sqlx::query_as("SELECT instance, version FROM registry_version")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Reads the registry of `board_id`: active organisations, members, meetings and items.
+pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot> {
+    let (slug, address): (String, String) =
+        sqlx::query_as("SELECT slug, address FROM boards WHERE id = $1")
+            .bind(board_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("board {board_id}")))?;
+    let mut snapshot = Snapshot {
+        board_id,
+        ..Snapshot::default()
+    };
+    snapshot.registry.board_slug = slug;
+    snapshot.registry.board_address = address.to_lowercase();
+
+    let organisations = sqlx::query(
+        "SELECT o.id, o.short, o.active,
+                COALESCE(array_agg(d.domain ORDER BY d.domain) FILTER (WHERE d.domain IS NOT NULL), '{}') AS domains
+         FROM organisations o LEFT JOIN organisation_domains d ON d.organisation_id = o.id
+         WHERE o.board_id = $1 GROUP BY o.id ORDER BY o.id",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut organisation_names: HashMap<i64, String> = HashMap::new();
+    for row in &organisations {
+        let id: i64 = row.try_get("id")?;
+        let short: String = row.try_get("short")?;
+        organisation_names.insert(id, short.clone());
+        snapshot.organisations.insert(short.clone(), id);
+        snapshot.registry.organisations.push(filing::Organisation {
+            short,
+            domains: row.try_get("domains")?,
+            active: row.try_get("active")?,
+        });
+    }
+
+    let members = sqlx::query(
+        "SELECT m.id, m.name, m.organisation_id, m.roles, m.active,
+                COALESCE(array_agg(a.address ORDER BY a.is_primary DESC, a.address)
+                         FILTER (WHERE a.address IS NOT NULL), '{}') AS addresses
+         FROM members m LEFT JOIN member_addresses a ON a.member_id = m.id
+         WHERE m.board_id = $1 GROUP BY m.id ORDER BY m.id",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &members {
+        let id: i64 = row.try_get("id")?;
+        let name: String = row.try_get("name")?;
+        let organisation: Option<i64> = row.try_get("organisation_id")?;
+        let roles: Vec<String> = row.try_get("roles")?;
+        snapshot.members.insert(name.clone(), id);
+        snapshot.registry.members.push(filing::Member {
+            name,
+            organisation: organisation.and_then(|o| organisation_names.get(&o).cloned()),
+            addresses: row.try_get("addresses")?,
+            roles: roles.iter().filter_map(|r| MemberRole::parse(r)).collect(),
+            active: row.try_get("active")?,
+        });
+    }
+
+    let meetings = sqlx::query(
+        "SELECT id, ref, date, papers_deadline, status FROM meetings
+         WHERE board_id = $1 ORDER BY date",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = sqlx::query(
+        "SELECT i.id, i.meeting_id, i.number, i.title, i.lead_organisation_id
+         FROM agenda_items i JOIN meetings m ON m.id = i.meeting_id
+         WHERE m.board_id = $1 AND i.active ORDER BY i.meeting_id, i.position",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &meetings {
+        let id: i64 = row.try_get("id")?;
+        let reference: String = row.try_get("ref")?;
+        let status: String = row.try_get("status")?;
+        let mut meeting = filing::Meeting {
+            reference: reference.clone(),
+            date: row.try_get("date")?,
+            papers_deadline: row.try_get("papers_deadline")?,
+            status: MeetingStatus::parse(&status),
+            items: Vec::new(),
+        };
+        for item in items.iter() {
+            if item.try_get::<i64, _>("meeting_id")? != id {
+                continue;
+            }
+            let number: String = item.try_get("number")?;
+            let lead: Option<i64> = item.try_get("lead_organisation_id")?;
+            snapshot
+                .items
+                .insert((reference.clone(), number.clone()), item.try_get("id")?);
+            meeting.items.push(filing::Item {
+                number,
+                title: item.try_get("title")?,
+                lead: lead.and_then(|o| organisation_names.get(&o).cloned()),
+            });
+        }
+        snapshot.meetings.insert(reference, id);
+        snapshot.registry.meetings.push(meeting);
+    }
+    Ok(snapshot)
+}
+
+/// What minuted sent that `message` refers to: by Message-ID, reply token or VERP bounce
+/// address.
+pub async fn sent_for(
+    conn: &mut PgConnection,
+    board_address: &str,
+    message: &filing::Message,
+) -> Result<Sent> {
+    let mut sent = Sent::default();
+    let ids = message.thread_ids();
+    let mut ids_with_dsn = ids.clone();
+    if let Some(original) = message
+        .dsn
+        .as_ref()
+        .and_then(|d| d.original_message_id.clone())
+    {
+        ids_with_dsn.push(original.trim_matches(['<', '>']).to_owned());
+    }
+    let tokens = message.reply_tokens(board_address);
+    let lower_tokens: Vec<String> = tokens.iter().map(|t| t.to_lowercase()).collect();
+    let bounce_rows: Vec<i64> = tokens
+        .iter()
+        .filter_map(|t| {
+            t.to_lowercase()
+                .strip_prefix("bounce-")
+                .and_then(|d| d.parse().ok())
+        })
+        .collect();
+    if ids_with_dsn.is_empty() && tokens.is_empty() {
+        return Ok(sent);
+    }
+    let rows = sqlx::query(
+        "SELECT o.id, o.kind, o.message_id, o.reply_token, o.to_address, o.context,
+                mt.ref AS meeting, mb.name AS member
+         FROM outbox o
+         LEFT JOIN meetings mt ON mt.id = o.meeting_id
+         LEFT JOIN members mb ON mb.id = o.member_id
+         WHERE o.message_id = ANY($1) OR lower(o.reply_token) = ANY($2) OR o.id = ANY($3)",
+    )
+    .bind(&ids_with_dsn)
+    .bind(&lower_tokens)
+    .bind(&bounce_rows)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let kind: String = row.try_get("kind")?;
+        let context: Value = row.try_get("context")?;
+        let text = |key: &str| context.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let entry = SentMessage {
+            kind: SentKind::parse(&kind),
+            outbox_id: Some(id),
+            meeting: row.try_get("meeting")?,
+            item: text("item"),
+            action: text("action"),
+            member: row.try_get("member")?,
+            recipient: row.try_get("to_address")?,
+            about_message: context.get("message").and_then(Value::as_i64),
+        };
+        let message_id: String = row.try_get("message_id")?;
+        let token: String = row.try_get("reply_token")?;
+        if bounce_rows.contains(&id) {
+            sent.bounce_tokens
+                .insert(format!("bounce-{id}"), entry.clone());
+        }
+        if lower_tokens.contains(&token.to_lowercase()) {
+            sent.reply_tokens.insert(token, entry.clone());
+        }
+        sent.message_ids.insert(message_id, entry);
+    }
+    Ok(sent)
+}
+
+/// What was recorded for one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recorded {
+    pub filing_id: i64,
+    pub message_id: i64,
+    pub kind: Kind,
+    pub disposition: Disposition,
+    pub confidence: f32,
+    /// Whether an acknowledgement is now owed to the sender.
+    pub acknowledgement: bool,
+}
+
+/// Records `decision` as the current filing of `message_id`, sets the message's status
+/// and writes the audit event; `actor` is `rule`, `cli` or a person's address. A previous
+/// filing stays, no longer current.
+pub async fn record(
+    conn: &mut PgConnection,
+    message_id: i64,
+    snapshot: &Snapshot,
+    decision: &FilingDecision,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Recorded> {
+    let meeting_id = decision
+        .meeting
+        .as_ref()
+        .and_then(|m| snapshot.meetings.get(m).copied());
+    let item_id = match (&decision.meeting, &decision.item) {
+        (Some(m), Some(i)) => snapshot.items.get(&(m.clone(), i.clone())).copied(),
+        _ => None,
+    };
+    let organisation_id = decision
+        .organisation
+        .as_ref()
+        .and_then(|o| snapshot.organisations.get(o).copied());
+    let member_id = decision
+        .member
+        .as_ref()
+        .and_then(|m| snapshot.members.get(m).copied());
+    let previous: Option<(i64, String, String)> = sqlx::query_as(
+        "UPDATE filings SET current = FALSE WHERE message_id = $1 AND current
+         RETURNING id, kind, disposition",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let reasons = json!(decision.reasons);
+    let filing_id: i64 = sqlx::query_scalar(
+        "INSERT INTO filings (message_id, board_id, kind, disposition, meeting_id, item_id,
+                              action_ref, organisation_id, member_id, confidence, reasons,
+                              decided_by, decided_at, outbox_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(message_id)
+    .bind(snapshot.board_id)
+    .bind(decision.kind.as_str())
+    .bind(decision.disposition.as_str())
+    .bind(meeting_id)
+    .bind(item_id)
+    .bind(&decision.action)
+    .bind(organisation_id)
+    .bind(member_id)
+    .bind(decision.confidence)
+    .bind(&reasons)
+    .bind(actor)
+    .bind(now)
+    .bind(decision.outbox_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE messages SET status = $2 WHERE id = $1")
+        .bind(message_id)
+        .bind(decision.disposition.as_str())
+        .execute(&mut *conn)
+        .await?;
+    let mut detail = json!({
+        "filing": filing_id,
+        "kind": decision.kind.as_str(),
+        "disposition": decision.disposition.as_str(),
+        "meeting": decision.meeting,
+        "item": decision.item,
+        "action": decision.action,
+        "organisation": decision.organisation,
+        "member": decision.member,
+        "confidence": decision.confidence,
+        "reasons": reasons,
+    });
+    if let Some((id, kind, disposition)) = &previous {
+        detail["previous"] = json!({ "filing": id, "kind": kind, "disposition": disposition });
+    }
+    events::record(
+        conn,
+        NewEvent {
+            board_id: Some(snapshot.board_id),
+            actor,
+            kind: if previous.is_some() {
+                "filing.refiled"
+            } else {
+                "filing.decided"
+            },
+            subject: Some(("message", message_id)),
+            detail,
+        },
+    )
+    .await?;
+    Ok(Recorded {
+        filing_id,
+        message_id,
+        kind: decision.kind,
+        disposition: decision.disposition,
+        confidence: decision.confidence,
+        acknowledgement: false,
+    })
+}
+
+/// Records that an acknowledgement is owed to `to_address` for the filing, in the
+/// caller's transaction, with an audit event.
+pub async fn owe_acknowledgement(
+    conn: &mut PgConnection,
+    recorded: &Recorded,
+    snapshot: &Snapshot,
+    decision: &FilingDecision,
+    to_address: &str,
+    context: &Value,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let meeting_id = decision
+        .meeting
+        .as_ref()
+        .and_then(|m| snapshot.meetings.get(m).copied());
+    let member_id = decision
+        .member
+        .as_ref()
+        .and_then(|m| snapshot.members.get(m).copied());
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO pending_acknowledgements (filing_id, message_id, board_id, meeting_id,
+                                               member_id, to_address, context, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(recorded.filing_id)
+    .bind(recorded.message_id)
+    .bind(snapshot.board_id)
+    .bind(meeting_id)
+    .bind(member_id)
+    .bind(to_address.to_lowercase())
+    .bind(context)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    events::record(
+        conn,
+        NewEvent {
+            board_id: Some(snapshot.board_id),
+            actor: "rule",
+            kind: "acknowledgement.owed",
+            subject: Some(("message", recorded.message_id)),
+            detail: json!({ "acknowledgement": id, "to": to_address.to_lowercase(), "context": context }),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Notes that acknowledgement `id` is in the outbox as row `outbox_id`.
+pub async fn acknowledgement_queued(
+    conn: &mut PgConnection,
+    id: i64,
+    outbox_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    acknowledgement_queued_or_dropped(conn, id, Some(outbox_id), now).await
+}
+
+/// Notes that acknowledgement `id` left the owed list: queued as `outbox_id`, or (None)
+/// dropped because its address cannot take mail.
+pub async fn acknowledgement_queued_or_dropped(
+    conn: &mut PgConnection,
+    id: i64,
+    outbox_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE pending_acknowledgements SET sent_to_outbox_at = $2, outbox_id = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(outbox_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An acknowledgement recorded as owed but not yet in the outbox.
+#[derive(Debug, Clone)]
+pub struct OwedAcknowledgement {
+    pub id: i64,
+    pub board_id: i64,
+    pub meeting_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub to_address: String,
+    pub context: Value,
+    /// The Message-ID of the message acknowledged, for threading.
+    pub message_id: Option<String>,
+}
+
+/// Takes the oldest acknowledgement still owed, skipping any another process holds.
+pub async fn next_owed_acknowledgement(
+    conn: &mut PgConnection,
+) -> Result<Option<OwedAcknowledgement>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.board_id, p.meeting_id, p.member_id, p.to_address, p.context,
+                m.message_id
+         FROM pending_acknowledgements p JOIN messages m ON m.id = p.message_id
+         WHERE p.sent_to_outbox_at IS NULL
+         ORDER BY p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(OwedAcknowledgement {
+        id: row.try_get("id")?,
+        board_id: row.try_get("board_id")?,
+        meeting_id: row.try_get("meeting_id")?,
+        member_id: row.try_get("member_id")?,
+        to_address: row.try_get("to_address")?,
+        context: row.try_get("context")?,
+        message_id: row.try_get("message_id")?,
+    }))
+}
+
+/// A filing made by a person: what they said the message is.
+#[derive(Debug, Clone, Default)]
+pub struct ManualFiling {
+    pub kind: Option<Kind>,
+    pub meeting: Option<String>,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+}
+
+/// Re-files message `message_id` by hand. Unspecified fields keep the current filing's
+/// value (the kind must be given when there is no filing yet); the meeting, item and
+/// organisation must exist. The decision is `filed` with confidence 1 and the reason who
+/// filed it; the previous filing stays in the history.
+pub async fn refile(
+    pool: &PgPool,
+    message_id: i64,
+    manual: &ManualFiling,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Recorded> {
+    let mut tx = pool.begin().await?;
+    let recorded = refile_in(&mut tx, message_id, manual, actor, None, now).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// [`refile`] inside the caller's transaction; `why` is added to the reasons.
+pub async fn refile_in(
+    conn: &mut PgConnection,
+    message_id: i64,
+    manual: &ManualFiling,
+    actor: &str,
+    why: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Recorded> {
+    let exists = sqlx::query(
+        "SELECT status, to_addresses || cc_addresses || delivered_to AS recipients
+         FROM messages WHERE id = $1 FOR UPDATE",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(exists) = exists else {
+        return Err(Error::NotFound(format!("message {message_id}")));
+    };
+    let status: String = exists.try_get("status")?;
+    let recipients: Vec<String> = exists.try_get("recipients")?;
+    if status == "unparseable" || status == "oversized" {
+        return Err(Error::Conflict(format!(
+            "message {message_id} is {status}: there is nothing parsed to file"
+        )));
+    }
+    let current = sqlx::query(
+        "SELECT f.board_id, f.kind, mt.ref AS meeting, i.number AS item, f.action_ref,
+                o.short AS organisation, mb.name AS member, f.outbox_id
+         FROM filings f
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE f.message_id = $1 AND f.current",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let board_id = match &current {
+        Some(row) => row.try_get::<i64, _>("board_id")?,
+        None => board_for(conn, &recipients)
+            .await?
+            .ok_or_else(|| Error::NotFound("a board: import the registry first".into()))?,
+    };
+    let snapshot = snapshot(conn, board_id).await?;
+    let get = |key: &str| -> Option<String> {
+        current
+            .as_ref()
+            .and_then(|row| row.try_get::<Option<String>, _>(key).ok().flatten())
+    };
+    let kind = match manual.kind {
+        Some(kind) => kind,
+        None => get("kind").and_then(|k| Kind::parse(&k)).ok_or_else(|| {
+            Error::Conflict(format!(
+                "message {message_id} has no filing yet: give --kind"
+            ))
+        })?,
+    };
+    let meeting = manual.meeting.clone().or_else(|| get("meeting"));
+    let meeting = match meeting {
+        Some(reference) => Some(
+            snapshot
+                .registry
+                .meetings
+                .iter()
+                .find(|m| m.reference.eq_ignore_ascii_case(&reference))
+                .map(|m| m.reference.clone())
+                .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?,
+        ),
+        None => None,
+    };
+    // A new meeting without a new item drops the old item: it belonged to the old agenda.
+    let item = match (&manual.item, &manual.meeting) {
+        (Some(item), _) => Some(item.clone()),
+        (None, Some(_)) => None,
+        (None, None) => get("item"),
+    };
+    let item = match (item, &meeting) {
+        (Some(item), Some(reference)) => {
+            let key = item_key(&item);
+            let found = snapshot
+                .registry
+                .meetings
+                .iter()
+                .find(|m| &m.reference == reference)
+                .and_then(|m| m.items.iter().find(|i| item_key(&i.number) == key))
+                .map(|i| i.number.clone());
+            Some(found.ok_or_else(|| {
+                Error::NotFound(format!("item {item} on the agenda of {reference}"))
+            })?)
+        }
+        (Some(item), None) => {
+            return Err(Error::Conflict(format!(
+                "item {item} needs a meeting: give --meeting"
+            )))
+        }
+        (None, _) => None,
+    };
+    let organisation = match manual.organisation.clone().or_else(|| get("organisation")) {
+        Some(short) => Some(
+            snapshot
+                .registry
+                .organisations
+                .iter()
+                .find(|o| o.short.eq_ignore_ascii_case(&short))
+                .map(|o| o.short.clone())
+                .ok_or_else(|| Error::NotFound(format!("organisation {short}")))?,
+        ),
+        None => None,
+    };
+    let member = get("member").filter(|name| {
+        // The member stays only while they belong to the organisation filed.
+        snapshot
+            .registry
+            .members
+            .iter()
+            .find(|m| &m.name == name)
+            .is_some_and(|m| m.organisation == organisation)
+    });
+    let action = manual
+        .action
+        .clone()
+        .map(|a| a.to_uppercase())
+        .or_else(|| get("action_ref"));
+    let mut reasons = vec![format!("filed by hand by {actor}")];
+    if let Some(why) = why {
+        reasons.push(why.to_owned());
+    }
+    let decision = FilingDecision {
+        kind,
+        meeting,
+        item,
+        action,
+        organisation,
+        member,
+        confidence: 1.0,
+        disposition: Disposition::Filed,
+        reasons,
+        outbox_id: current
+            .as_ref()
+            .and_then(|row| row.try_get::<Option<i64>, _>("outbox_id").ok().flatten()),
+        correction: None,
+    };
+    record(conn, message_id, &snapshot, &decision, actor, now).await
+}
+
+fn item_key(number: &str) -> String {
+    number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// One message in the triage queue (or quarantine) with the best guess made for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageRow {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub status: String,
+    pub kind: String,
+    pub meeting: Option<String>,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+    pub member: Option<String>,
+    pub confidence: f32,
+    pub reasons: Vec<String>,
+}
+
+/// Messages waiting for a person, oldest first: `triage`, and `quarantined` too when
+/// `include_quarantined`.
+pub async fn triage(
+    pool: &PgPool,
+    include_quarantined: bool,
+    limit: Option<i64>,
+) -> Result<Vec<TriageRow>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.received_at, m.from_address, m.subject, m.status, f.kind,
+                mt.ref AS meeting, i.number AS item, f.action_ref, o.short AS organisation,
+                mb.name AS member, f.confidence, f.reasons
+         FROM messages m
+         JOIN filings f ON f.message_id = m.id AND f.current
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE m.status = 'triage' OR ($1 AND m.status = 'quarantined')
+         ORDER BY m.id
+         LIMIT $2",
+    )
+    .bind(include_quarantined)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let reasons: Value = row.try_get("reasons")?;
+            Ok(TriageRow {
+                id: row.try_get("id")?,
+                received_at: row.try_get("received_at")?,
+                from: row.try_get("from_address")?,
+                subject: row.try_get("subject")?,
+                status: row.try_get("status")?,
+                kind: row.try_get("kind")?,
+                meeting: row.try_get("meeting")?,
+                item: row.try_get("item")?,
+                action: row.try_get("action_ref")?,
+                organisation: row.try_get("organisation")?,
+                member: row.try_get("member")?,
+                confidence: row.try_get("confidence")?,
+                reasons: strings(&reasons),
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Error::from)
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The secretariat's morning question about one meeting.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingStatusView {
+    #[serde(rename = "ref")]
+    pub meeting_ref: String,
+    pub date: NaiveDate,
+    pub title: String,
+    pub status: String,
+    pub papers_deadline: Option<NaiveDate>,
+    /// Organisations expected to report, in agenda order of the first item they lead.
+    pub expected: Vec<ExpectedReport>,
+    /// Updates filed for the meeting from organisations not expected to report.
+    pub other_updates: Vec<UpdateReceived>,
+    /// Short names of the expected organisations with no update yet.
+    pub outstanding: Vec<String>,
+    /// Draft minutes filed against the meeting, newest last.
+    pub draft_minutes: Vec<MinutesReceived>,
+    /// Messages in triage whose best guess is this meeting, and in all.
+    pub triage_for_meeting: i64,
+    pub triage_total: i64,
+    pub quarantined_total: i64,
+    /// Acknowledgements of this meeting's updates not yet accepted by the mail server.
+    pub acknowledgements_unsent: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedReport {
+    pub organisation: String,
+    /// Item numbers the organisation leads.
+    pub leads: Vec<String>,
+    /// Open actions it owns (empty until the action register exists).
+    pub actions: Vec<String>,
+    pub updates: Vec<UpdateReceived>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReceived {
+    /// `messages.id`.
+    pub message: i64,
+    pub message_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub kind: String,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+    pub decided_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MinutesReceived {
+    pub message: i64,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub attachments: Vec<String>,
+}
+
+/// Who is expected to report for meeting `reference`, what has come in, what is missing.
+pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingStatusView> {
+    let meeting = sqlx::query(
+        "SELECT id, board_id, ref, date, title, status, papers_deadline FROM meetings
+         WHERE upper(ref) = upper($1)",
+    )
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?;
+    let meeting_id: i64 = meeting.try_get("id")?;
+    let leads = sqlx::query(
+        "SELECT o.short, i.number FROM agenda_items i
+         JOIN organisations o ON o.id = i.lead_organisation_id
+         WHERE i.meeting_id = $1 AND i.active ORDER BY i.position",
+    )
+    .bind(meeting_id)
+    .fetch_all(pool)
+    .await?;
+    let mut expected: Vec<ExpectedReport> = Vec::new();
+    for row in &leads {
+        let short: String = row.try_get("short")?;
+        let number: String = row.try_get("number")?;
+        match expected.iter_mut().find(|e| e.organisation == short) {
+            Some(e) => e.leads.push(number),
+            None => expected.push(ExpectedReport {
+                organisation: short,
+                leads: vec![number],
+                actions: Vec::new(),
+                updates: Vec::new(),
+            }),
+        }
+    }
+    let updates = sqlx::query(
+        "SELECT m.id, m.message_id, m.received_at, m.from_address, f.kind, i.number AS item,
+                f.action_ref, o.short AS organisation, f.decided_by
+         FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         WHERE f.current AND f.meeting_id = $1 AND f.disposition = 'filed'
+           AND f.kind IN ('written_update', 'action_update')
+         ORDER BY m.received_at, m.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(pool)
+    .await?;
+    let mut other_updates = Vec::new();
+    for row in &updates {
+        let update = UpdateReceived {
+            message: row.try_get("id")?,
+            message_id: row.try_get("message_id")?,
+            received_at: row.try_get("received_at")?,
+            from: row.try_get("from_address")?,
+            kind: row.try_get("kind")?,
+            item: row.try_get("item")?,
+            action: row.try_get("action_ref")?,
+            organisation: row.try_get("organisation")?,
+            decided_by: row.try_get("decided_by")?,
+        };
+        match expected
+            .iter_mut()
+            .find(|e| Some(&e.organisation) == update.organisation.as_ref())
+        {
+            Some(e) => e.updates.push(update),
+            None => other_updates.push(update),
+        }
+    }
+    let outstanding = expected
+        .iter()
+        .filter(|e| e.updates.is_empty())
+        .map(|e| e.organisation.clone())
+        .collect();
+    let minutes = sqlx::query(
+        "SELECT m.id, m.received_at, m.from_address, m.subject,
+                COALESCE(array_agg(ma.filename ORDER BY ma.position)
+                         FILTER (WHERE ma.filename IS NOT NULL), '{}') AS attachments
+         FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN message_attachments ma ON ma.message_id = m.id
+         WHERE f.current AND f.meeting_id = $1 AND f.kind = 'draft_minutes'
+           AND f.disposition = 'filed'
+         GROUP BY m.id ORDER BY m.received_at, m.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(pool)
+    .await?;
+    let draft_minutes = minutes
+        .iter()
+        .map(|row| {
+            Ok(MinutesReceived {
+                message: row.try_get("id")?,
+                received_at: row.try_get("received_at")?,
+                from: row.try_get("from_address")?,
+                subject: row.try_get("subject")?,
+                attachments: row.try_get("attachments")?,
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
+    let board_id: i64 = meeting.try_get("board_id")?;
+    let counts = sqlx::query(
+        "SELECT
+            count(*) FILTER (WHERE m.status = 'triage' AND f.meeting_id = $1) AS for_meeting,
+            count(*) FILTER (WHERE m.status = 'triage') AS triage,
+            count(*) FILTER (WHERE m.status = 'quarantined') AS quarantined
+         FROM messages m JOIN filings f ON f.message_id = m.id AND f.current
+         WHERE f.board_id = $2",
+    )
+    .bind(meeting_id)
+    .bind(board_id)
+    .fetch_one(pool)
+    .await?;
+    let owed: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM pending_acknowledgements
+                 WHERE meeting_id = $1 AND sent_to_outbox_at IS NULL)
+              + (SELECT count(*) FROM outbox
+                 WHERE meeting_id = $1 AND kind = 'acknowledgement' AND status <> 'sent')",
+    )
+    .bind(meeting_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(MeetingStatusView {
+        meeting_ref: meeting.try_get("ref")?,
+        date: meeting.try_get("date")?,
+        title: meeting.try_get("title")?,
+        status: meeting.try_get("status")?,
+        papers_deadline: meeting.try_get("papers_deadline")?,
+        expected,
+        other_updates,
+        outstanding,
+        draft_minutes,
+        triage_for_meeting: counts.try_get("for_meeting")?,
+        triage_total: counts.try_get("triage")?,
+        quarantined_total: counts.try_get("quarantined")?,
+        acknowledgements_unsent: owed,
+    })
+}
+
+/// The address the acknowledgement of a filed message goes to: its sender.
+pub fn acknowledgement_address(message: &filing::Message) -> Option<String> {
+    message
+        .from
+        .as_deref()
+        .map(|a| a.trim().to_lowercase())
+        .filter(|a| a.contains('@'))
+}
