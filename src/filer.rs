@@ -148,11 +148,15 @@ async fn acknowledge(
     let owed = filings::owe_acknowledgement(conn, recorded, snapshot, decision, &to, &context, now)
         .await?;
     let member = snapshot.member_at(address.as_str());
-    let name = message
-        .from_name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .or_else(|| member.map(|(name, _)| name.to_owned()));
+    // The registry's spelling of a member's name; else the sender's own, as they would
+    // write it ("Vigurs, Kilvinder" is how an address book files it, not a greeting).
+    let name = member.map(|(name, _)| name.to_owned()).or_else(|| {
+        message
+            .from_name
+            .as_deref()
+            .map(filing::natural_name)
+            .filter(|n| !n.trim().is_empty())
+    });
     let mut row = NewOutboxMessage::new(
         MailKind::Acknowledgement,
         snapshot.board_id,
@@ -404,7 +408,7 @@ pub async fn run_until_stopped(
                     message = recorded.message_id,
                     kind = %recorded.kind,
                     disposition = recorded.disposition.as_str(),
-                    confidence = recorded.confidence,
+                    confidence = %format!("{:.2}", recorded.confidence),
                     "message filed"
                 );
                 continue;

@@ -2799,6 +2799,12 @@ fn significant_words(title: &str) -> Vec<String> {
     words
 }
 
+/// A display name as a person writes it: `Vigurs, Kilvinder (HMPPS)` becomes
+/// `Kilvinder Vigurs`.
+pub fn natural_name(display: &str) -> String {
+    text::name_and_address(display).0.unwrap_or_default()
+}
+
 /// At most `max` characters of `text`, cut on a character boundary.
 pub fn truncate_text(text: &str, max: usize) -> String {
     text::truncate(text, max).to_owned()

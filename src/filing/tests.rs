@@ -1293,3 +1293,11 @@ fn delivery_reports_are_read_from_ingestion_json() {
     }));
     assert!(h.authentication_results.unwrap().contains("dmarc=fail"));
 }
+
+#[test]
+fn display_names_are_written_as_people_write_them() {
+    assert_eq!(natural_name("Vigurs, Kilvinder"), "Kilvinder Vigurs");
+    assert_eq!(natural_name("Kilvinder Vigurs (HMPPS)"), "Kilvinder Vigurs");
+    assert_eq!(natural_name("\"Jo Towens\""), "Jo Towens");
+    assert_eq!(natural_name("jo@x.example"), "");
+}
