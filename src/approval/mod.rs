@@ -12,6 +12,7 @@
 //! store.
 
 pub mod authresults;
+pub mod key;
 pub mod reply;
 pub mod token;
 

@@ -7,6 +7,7 @@
 pub mod events;
 pub mod filings;
 pub mod messages;
+pub mod minutes;
 pub mod outbox;
 pub mod registry;
 
