@@ -11,6 +11,7 @@
 //! time, the key and the stored request. Recording decisions and single use live in the
 //! store.
 
+pub mod apply;
 pub mod authresults;
 pub mod key;
 pub mod reply;

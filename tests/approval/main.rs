@@ -9,3 +9,4 @@ mod support;
 
 mod flow;
 mod helpers;
+mod replies;
