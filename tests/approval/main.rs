@@ -9,4 +9,5 @@ mod support;
 
 mod flow;
 mod helpers;
+mod mail;
 mod replies;

@@ -419,3 +419,105 @@ async fn two_daemons_apply_one_approval_once() {
         1
     );
 }
+
+fn dkim_settings() -> minuted::config::Settings {
+    let mut settings = settings();
+    settings.approval.require_dkim = true;
+    settings.approval.authserv_id = Some("mx.board.example".into());
+    settings
+}
+
+/// `raw` as our server would receive it: its `Received` hop from outside, and above it
+/// (added by our server) `ours`; below it (already in the message) `theirs`.
+fn through_our_server(raw: Vec<u8>, ours: Option<&str>, theirs: Option<&str>) -> Vec<u8> {
+    let mut out = String::new();
+    if let Some(ours) = ours {
+        out.push_str(&format!("Authentication-Results: {ours}\r\n"));
+    }
+    out.push_str("Received: from mail.mopac.example (mail.mopac.example [192.0.2.10])\r\n\tby mx.board.example (Postfix) with ESMTPS id 4Sx; Mon, 27 Nov 2023 15:30:01 +0000\r\n");
+    if let Some(theirs) = theirs {
+        out.push_str(&format!("Authentication-Results: {theirs}\r\n"));
+    }
+    let mut bytes = out.into_bytes();
+    bytes.extend(raw);
+    bytes
+}
+
+#[tokio::test]
+async fn with_dkim_required_a_reply_without_our_servers_pass_is_refused() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    let settings = dkim_settings();
+    // No results at all, then a forged pass added before our server, then a failure.
+    let cases = [
+        (None, None),
+        (None, Some("mx.board.example; dkim=pass header.d=mopac.example; dmarc=pass header.from=mopac.example")),
+        (Some("mx.board.example; dkim=fail header.d=mopac.example; dmarc=fail header.from=mopac.example"), None),
+    ];
+    for (i, (ours, theirs)) in cases.into_iter().enumerate() {
+        let raw = reply(
+            &approver,
+            &token,
+            &request_id,
+            &format!("k{i}@x"),
+            "APPROVE",
+        );
+        deliver(&pool, &clock, &[through_our_server(raw, ours, theirs)]).await;
+        let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap();
+        let refused = matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("not authenticated"));
+        // Filing already quarantines a sender whose authentication our server failed, so
+        // the message never reaches the approval step: nothing to handle.
+        let not_filed = i == 2 && outcome == ReplyOutcome::Idle;
+        assert!(refused || not_filed, "case {i}: {outcome:?}");
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+
+    let raw = reply(&approver, &token, &request_id, "k9@x", "APPROVE");
+    let pass =
+        "mx.board.example; dkim=pass header.d=mopac.example; dmarc=pass header.from=mopac.example";
+    deliver(&pool, &clock, &[through_our_server(raw, Some(pass), None)]).await;
+    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ReplyOutcome::Approved { .. }),
+        "{outcome:?}"
+    );
+    let evidence: String = sqlx::query_scalar(
+        "SELECT detail->'evidence'->'authentication'->>'verdict' FROM events WHERE kind = 'approval.approved'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(evidence, "pass");
+}
+
+#[tokio::test]
+async fn html_replies_from_outlook_and_gmail_approve() {
+    for (n, html) in [
+        "<html><body><div>Approved</div><div id=\"appendonsend\"></div><hr><div id=\"divRplyFwdMsg\"><b>From:</b> LCJB<br><b>Sent:</b> 27 November 2023<br>Please review</div></body></html>",
+        "<div dir=\"ltr\">I approve</div><br><div class=\"gmail_quote\"><div class=\"gmail_attr\">On Mon, 27 Nov 2023 at 15:00, LCJB &lt;lcjb@board.example&gt; wrote:<br></div><blockquote class=\"gmail_quote\">Please review</blockquote></div>",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (_url, pool, clock) = with_request().await;
+        let (token, approver, request_id) = requests(&pool).await.remove(0);
+        let raw = format!(
+            "From: {approver}\r\nTo: lcjb+{token}@board.example\r\nSubject: RE: Approval needed\r\n\
+Date: Mon, 27 Nov 2023 15:30:00 +0000\r\nMessage-ID: <h{n}@x>\r\nIn-Reply-To: <{request_id}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+        );
+        let outcome = answer(&pool, &clock, raw.into_bytes()).await;
+        assert!(matches!(outcome, ReplyOutcome::Approved { .. }), "reply {n}: {outcome:?}");
+    }
+}
