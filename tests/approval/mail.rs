@@ -74,12 +74,7 @@ async fn send_all(pool: &PgPool, settings: &Settings, clock: &Clock) {
         Arc::new(Templates::embedded().unwrap()),
         WorkerSettings::from_outgoing(&settings.outgoing).unwrap(),
     );
-    loop {
-        match worker.send_once().await.unwrap() {
-            SendOutcome::Worked(_) => {}
-            _ => break,
-        }
-    }
+    while let SendOutcome::Worked(_) = worker.send_once().await.unwrap() {}
 }
 
 fn subjects(messages: &[Vec<u8>]) -> Vec<String> {
