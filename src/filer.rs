@@ -20,9 +20,13 @@ use sqlx::PgPool;
 use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::address::EmailAddress;
+use crate::domain::outbound::MailKind;
 use crate::filing::{self, Attachment, Dsn, Headers};
 use crate::ingest::parse::ParsedMessage;
+use crate::store;
 use crate::store::filings::{self, Recorded};
+use crate::store::outbox::{self, BounceTarget, NewOutboxMessage, Recipient};
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,15 +86,19 @@ pub async fn file_once(
         .await
         .with_context(|| format!("failed to record the filing of message {}", claimed.id))?;
     if owes_acknowledgement(&decision) {
-        if let Some(to) = filings::acknowledgement_address(&message) {
-            let context =
-                acknowledgement_context(claimed.id, &decision, message.subject.as_deref());
-            filings::owe_acknowledgement(
-                &mut tx, &recorded, &snapshot, &decision, &to, &context, now,
-            )
-            .await?;
-            recorded.acknowledgement = true;
-        }
+        recorded.acknowledgement = acknowledge(
+            &mut tx,
+            &recorded,
+            &snapshot,
+            &decision,
+            &message,
+            claimed.received_at,
+            now,
+        )
+        .await?;
+    }
+    if decision.kind == filing::Kind::Bounce {
+        record_bounce(&mut tx, &decision, &message, now).await?;
     }
     if let Some(correction) = &decision.correction {
         let from = message.from.clone().unwrap_or_else(|| "a sender".into());
@@ -109,6 +117,157 @@ pub async fn file_once(
     }
     tx.commit().await.context("failed to commit the filing")?;
     Ok(FilingOutcome::Filed(recorded))
+}
+
+/// Queues the acknowledgement of a filed update to its sender, in the filing's
+/// transaction, and keeps the durable record of it. Returns whether one was queued: not
+/// when the sender's address cannot take mail.
+async fn acknowledge(
+    conn: &mut sqlx::PgConnection,
+    recorded: &filings::Recorded,
+    snapshot: &filings::Snapshot,
+    decision: &filing::FilingDecision,
+    message: &filing::Message,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(to) = filings::acknowledgement_address(message) else {
+        return Ok(false);
+    };
+    let Ok(address) = EmailAddress::parse(&to) else {
+        tracing::warn!(message = recorded.message_id, to = %to, "no acknowledgement: the sender's address cannot take mail");
+        return Ok(false);
+    };
+    let context = acknowledgement_context(
+        recorded.message_id,
+        decision,
+        &snapshot.registry,
+        message.subject.as_deref(),
+        received_at,
+    );
+    let owed = filings::owe_acknowledgement(conn, recorded, snapshot, decision, &to, &context, now)
+        .await?;
+    let member = snapshot.member_at(address.as_str());
+    let name = message
+        .from_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| member.map(|(name, _)| name.to_owned()));
+    let mut row = NewOutboxMessage::new(
+        MailKind::Acknowledgement,
+        snapshot.board_id,
+        Recipient {
+            address,
+            name,
+            member_id: member.map(|(_, id)| id),
+        },
+        context,
+    );
+    row.meeting_id = decision
+        .meeting
+        .as_deref()
+        .and_then(|m| snapshot.meeting_id(m));
+    // Threaded under the message it acknowledges, when its Message-ID can go in a header.
+    if let Some(id) = message.message_id.as_deref().filter(|id| header_safe(id)) {
+        row.in_reply_to = Some(id.to_owned());
+        row.references = message
+            .references
+            .iter()
+            .filter(|r| header_safe(r))
+            .take(20)
+            .cloned()
+            .chain(std::iter::once(id.to_owned()))
+            .collect();
+    }
+    let outbox_id = outbox::enqueue(conn, row, now)
+        .await
+        .context("failed to queue the acknowledgement")?;
+    filings::acknowledgement_queued(conn, owed, outbox_id, now).await?;
+    Ok(true)
+}
+
+/// Whether a Message-ID can be written into a header as it is.
+fn header_safe(id: &str) -> bool {
+    let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
+    !bare.is_empty()
+        && bare.len() <= 250
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
+}
+
+/// Marks the outbox row a bounce is about as bounced (a hard bounce also flags the
+/// address and tells the secretariat). A bounce about mail this database never sent
+/// changes nothing.
+async fn record_bounce(
+    conn: &mut sqlx::PgConnection,
+    decision: &filing::FilingDecision,
+    message: &filing::Message,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Some(outbox_id) = decision.outbox_id else {
+        return Ok(());
+    };
+    let recipients = message
+        .dsn
+        .as_ref()
+        .map(|d| d.recipients.as_slice())
+        .unwrap_or(&[]);
+    // Permanent only on the report's word (a 5.x.x status or `failed`): a bounce without
+    // a report may be a delay notice.
+    let hard = recipients.iter().any(|r| {
+        r.status
+            .as_deref()
+            .is_some_and(|s| s.trim().starts_with('5'))
+            || r.action.as_deref() == Some("failed")
+    }) || message.headers.x_failed_recipients.is_some();
+    let reason = recipients
+        .iter()
+        .find_map(|r| r.diagnostic.clone().or_else(|| r.status.clone()))
+        .or_else(|| message.subject.clone())
+        .unwrap_or_else(|| "bounced".to_owned());
+    match outbox::mark_bounced(conn, BounceTarget::Row(outbox_id), hard, &reason, now).await {
+        Ok(_) => Ok(()),
+        Err(store::Error::NotFound(what)) => {
+            tracing::info!(outbox = outbox_id, %what, "a bounce about mail this database did not send");
+            Ok(())
+        }
+        Err(err) => Err(err).context("failed to record the bounce against its outbox row"),
+    }
+}
+
+/// Queues the acknowledgements still owed from before the outbox could take them.
+pub async fn queue_owed_acknowledgements(pool: &PgPool, clock: &Clock) -> anyhow::Result<u64> {
+    let mut queued = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let Some(owed) = filings::next_owed_acknowledgement(&mut tx).await? else {
+            tx.commit().await?;
+            return Ok(queued);
+        };
+        let now = clock.now();
+        let outbox_id = match EmailAddress::parse(&owed.to_address) {
+            Ok(address) => {
+                let mut row = NewOutboxMessage::new(
+                    MailKind::Acknowledgement,
+                    owed.board_id,
+                    Recipient {
+                        address,
+                        name: None,
+                        member_id: owed.member_id,
+                    },
+                    owed.context.clone(),
+                );
+                row.meeting_id = owed.meeting_id;
+                row.in_reply_to = owed.message_id.clone().filter(|id| header_safe(id));
+                Some(outbox::enqueue(&mut tx, row, now).await?)
+            }
+            Err(_) => None,
+        };
+        filings::acknowledgement_queued_or_dropped(&mut tx, owed.id, outbox_id, now).await?;
+        tx.commit().await?;
+        queued += u64::from(outbox_id.is_some());
+    }
 }
 
 /// The moment a message is judged at — which meeting was "next", whether papers were
@@ -151,6 +310,7 @@ pub async fn drain(
     clock: &Clock,
 ) -> anyhow::Result<FilingSummary> {
     let mut summary = FilingSummary::default();
+    queue_owed_acknowledgements(pool, clock).await?;
     loop {
         match file_once(pool, settings, clock).await? {
             FilingOutcome::Filed(recorded) => match recorded.disposition {
@@ -228,6 +388,13 @@ pub async fn run_until_stopped(
             None
         }
     };
+    match queue_owed_acknowledgements(&pool, &clock).await {
+        Ok(0) => {}
+        Ok(queued) => tracing::info!(queued, "owed acknowledgements queued"),
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "cannot queue owed acknowledgements")
+        }
+    }
     let mut failures: u32 = 0;
     while !shutdown.is_stopping() {
         match file_once(&pool, &settings, &clock).await {
@@ -380,26 +547,50 @@ fn message_id_in(bytes: &[u8]) -> Option<String> {
     })
 }
 
-/// The acknowledgement context recorded for a filed update: what it was filed against
-/// and how to correct it.
+/// The template context of an acknowledgement: what the message was filed as and
+/// against, for `templates/acknowledgement.*.hbs`, and what a reply to it needs to find
+/// the message again (`message`, `item`, `action`).
 pub fn acknowledgement_context(
     message: i64,
     decision: &filing::FilingDecision,
+    registry: &filing::Registry,
     subject: Option<&str>,
+    received_at: DateTime<Utc>,
 ) -> Value {
-    let correct = match &decision.item {
-        Some(_) => "reply WRONG ITEM <number> (for example WRONG ITEM 2c) if this is the wrong agenda item, or ask the secretariat to re-file it".to_owned(),
-        None => "reply WRONG ITEM <number> to file it against an agenda item, or ask the secretariat to re-file it".to_owned(),
-    };
+    let meeting = decision
+        .meeting
+        .as_deref()
+        .and_then(|r| registry.meetings.iter().find(|m| m.reference == r));
+    let mut filed_against = Vec::new();
+    if let Some(meeting) = meeting {
+        filed_against.push(format!(
+            "Meeting {} ({})",
+            meeting.reference,
+            meeting.date.format("%A %-d %B %Y")
+        ));
+        if let Some(item) = decision
+            .item
+            .as_deref()
+            .and_then(|n| meeting.items.iter().find(|i| i.number == n))
+        {
+            filed_against.push(format!("Item {}: {}", item.number, item.title));
+        }
+    }
+    if let Some(action) = &decision.action {
+        filed_against.push(format!("Action {action}"));
+    }
+    if let Some(organisation) = &decision.organisation {
+        filed_against.push(format!("From {organisation}"));
+    }
     serde_json::json!({
         "message": message,
         "kind": decision.kind.as_str(),
-        "subject": subject,
-        "meeting": decision.meeting,
         "item": decision.item,
         "action": decision.action,
-        "organisation": decision.organisation,
-        "how_to_correct": correct,
+        "original_subject": subject.filter(|s| !s.trim().is_empty()).unwrap_or("(no subject)"),
+        "received_text": received_at.format("%A %-d %B %Y at %H:%M").to_string(),
+        "filed_as": decision.kind.description(),
+        "filed_against": filed_against,
     })
 }
 

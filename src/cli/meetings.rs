@@ -123,11 +123,11 @@ fn render(view: &MeetingStatusView) -> String {
         }
     }
     out.push_str(&format!(
-        "Triage: {} for this meeting, {} in all; quarantined: {}; acknowledgements owed: {}\n",
+        "Triage: {} for this meeting, {} in all; quarantined: {}; acknowledgements not yet sent: {}\n",
         view.triage_for_meeting,
         view.triage_total,
         view.quarantined_total,
-        view.acknowledgements_owed
+        view.acknowledgements_unsent
     ));
     out
 }

@@ -606,6 +606,11 @@ impl Kind {
         )
     }
 
+    /// In words, with its article: "a written update".
+    pub fn description(self) -> &'static str {
+        self.describe()
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Kind::DraftMinutes => "draft minutes",
@@ -815,6 +820,9 @@ struct Sender<'r> {
     board_itself: bool,
     /// A display name that matches a member whose address this is not.
     named_like: Option<&'r Member>,
+    /// The secretariat forwarded a known agency's message: the identity is the original
+    /// sender's.
+    forwarded_by_secretariat: bool,
 }
 
 /// The texts a message offers, strongest place first.
@@ -1168,6 +1176,7 @@ impl<'a> Decider<'a> {
                 approver: member.is_approver(),
                 board_itself: false,
                 named_like: None,
+                forwarded_by_secretariat: false,
             };
         }
         let domain = address.rsplit('@').next().unwrap_or_default();
@@ -1248,6 +1257,7 @@ impl<'a> Decider<'a> {
                         approver: original.is_some_and(Member::is_approver),
                         board_itself: false,
                         named_like: None,
+                        forwarded_by_secretariat: true,
                     }
                 }
                 None => {
@@ -1840,6 +1850,13 @@ impl<'a> Decider<'a> {
         } else {
             1.0
         };
+        if sender.forwarded_by_secretariat {
+            tally.add(
+                Kind::WrittenUpdate,
+                0.55,
+                "the secretariat forwards an agency's message to the board",
+            );
+        }
         self.update_evidence(tally, &subjects, &content, &opening, factor);
     }
 
@@ -1852,7 +1869,7 @@ impl<'a> Decider<'a> {
         factor: f32,
     ) {
         let slug = self.registry.board_slug.clone();
-        const UPDATE_WORDS: [&str; 9] = [
+        const UPDATE_WORDS: [&str; 11] = [
             "update",
             "report",
             "briefing",
@@ -1862,6 +1879,8 @@ impl<'a> Decider<'a> {
             "return",
             "highlight",
             "position statement",
+            "figures",
+            "note for",
         ];
         for s in subjects {
             let lower = s.to_lowercase();
@@ -1877,8 +1896,24 @@ impl<'a> Decider<'a> {
             } else if let Some(word) = UPDATE_WORDS.iter().find(|w| lower.contains(*w)) {
                 tally.add(
                     Kind::WrittenUpdate,
-                    0.6 * factor,
+                    0.7 * factor,
                     format!("the subject \"{s}\" says {word}"),
+                );
+            }
+            if let Some(meeting) = signals::dates(s, &slug)
+                .iter()
+                .filter(|d| !d.tagged)
+                .find_map(|d| self.upcoming_meeting_on(d))
+            {
+                let echo = if self.texts.subject_is_reply {
+                    0.6
+                } else {
+                    1.0
+                };
+                tally.add(
+                    Kind::WrittenUpdate,
+                    0.45 * factor * echo,
+                    format!("the subject \"{s}\" names the date of {meeting}"),
                 );
             }
             if signals::dates(s, &slug).iter().any(|d| d.tagged) {
@@ -1990,6 +2025,15 @@ impl<'a> Decider<'a> {
                 "the text names an agenda item",
             );
         }
+    }
+
+    /// The meeting still to come on the date `mention` names.
+    fn upcoming_meeting_on(&self, mention: &signals::DateMention) -> Option<String> {
+        self.registry
+            .meetings
+            .iter()
+            .find(|m| m.date >= self.today && mention.matches(m.date))
+            .map(|m| m.reference.clone())
     }
 
     /// An item of a meeting still to come whose title the text matches, when exactly one
@@ -2746,11 +2790,12 @@ fn significant_words(title: &str) -> Vec<String> {
         "against",
         "progress",
     ];
-    let mut words: Vec<String> = text::words(title)
-        .into_iter()
-        .filter(|w| w.chars().count() >= 4 && !COMMON.contains(&w.as_str()))
-        .collect();
-    words.dedup();
+    let mut words: Vec<String> = Vec::new();
+    for word in text::words(title) {
+        if word.chars().count() >= 4 && !COMMON.contains(&word.as_str()) && !words.contains(&word) {
+            words.push(word);
+        }
+    }
     words
 }
 

@@ -49,6 +49,8 @@ const MONTH_NAME: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may
 static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"));
 static NUMERIC_DATE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"));
+static SHORT_DATE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?:^|[^\d/.])((\d{1,2})/(\d{1,2}))(?:$|[^\d/])"));
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     pattern(&format!(
         r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?[\s\-]+{MONTH_NAME}\b\.?(?:,?[\s\-]+(\d{{4}})\b)?"
@@ -127,6 +129,17 @@ pub(crate) fn dates(text: &str, slug: &str) -> Vec<DateMention> {
         }
         let (day, month) = if b > 12 && a <= 12 { (b, a) } else { (a, b) };
         push(&mut found, whole.range(), Some(y), month, day);
+    }
+    // `13/12` with the year left out; a fraction or a ratio that happens to be a valid
+    // date only counts if it is a meeting's date, which the caller checks.
+    for c in SHORT_DATE.captures_iter(text) {
+        let (Some(whole), Some(a), Some(b)) = (c.get(1), c.get(2), c.get(3)) else {
+            continue;
+        };
+        let (Ok(day), Ok(month)) = (a.as_str().parse::<u32>(), b.as_str().parse::<u32>()) else {
+            continue;
+        };
+        push(&mut found, whole.range(), None, month, day);
     }
     for c in DAY_MONTH.captures_iter(text) {
         let (Some(whole), Some(d), Some(m)) = (c.get(0), c.get(1), c.get(2)) else {
@@ -345,14 +358,27 @@ const OUT_OF_OFFICE_BODY: [&str; 24] = [
 ];
 
 /// The out-of-office phrase the sender's own words carry, if any.
-pub(crate) fn out_of_office_body(own: &str) -> Option<&'static str> {
-    let lower = own.to_lowercase().replace('’', "'");
+pub(crate) fn out_of_office_body(own: &str) -> Option<String> {
+    // Only the opening: an update may well say, deep in its text, that someone "will be
+    // on leave", but an automatic reply says so at once.
+    let opening = super::text::truncate(own, 600);
+    let lower = opening.to_lowercase().replace('’', "'");
     let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    OUT_OF_OFFICE_BODY
-        .iter()
-        .find(|p| lower.contains(*p))
-        .copied()
+    if let Some(phrase) = OUT_OF_OFFICE_BODY.iter().find(|p| lower.contains(*p)) {
+        return Some((*phrase).to_owned());
+    }
+    OUT_OF_OFFICE_SENTENCE
+        .find(&lower)
+        .map(|m| m.as_str().trim().to_owned())
 }
+
+/// "I'm currently on parental leave", "I will be out of the office until ...": the
+/// sentence auto-responders open with, in its common variations.
+static OUT_OF_OFFICE_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"\b(?:i am|i'm|i will be|i'll be|i shall be)\s+(?:currently\s+|now\s+)?(?:out of (?:the )?office|on (?:annual |parental |maternity |paternity |sick |study )?leave|away from (?:the |my )?(?:office|desk)|on holiday|on vacation|travelling|not in the office|working away)\b",
+    )
+});
 
 const BOUNCE_SUBJECTS: [&str; 16] = [
     "undeliverable",
@@ -390,7 +416,7 @@ pub(crate) fn is_daemon_address(address: &str) -> bool {
 }
 
 /// Wording that no board correspondence uses.
-const SPAM_PHRASES: [&str; 30] = [
+const SPAM_PHRASES: [&str; 40] = [
     "unsubscribe",
     "click here",
     "limited time offer",
@@ -421,6 +447,16 @@ const SPAM_PHRASES: [&str; 30] = [
     "risk-free",
     "special promotion",
     "exclusive deal",
+    "update your password",
+    "reset your password",
+    "confirm your password",
+    "account has been suspended",
+    "account will be suspended",
+    "unusual sign-in activity",
+    "shared a document with you",
+    "you have a new voicemail",
+    "gift card",
+    "dear customer",
 ];
 
 /// The spam phrases found in `text`.
@@ -428,9 +464,19 @@ pub(crate) fn spam_phrases(text: &str) -> Vec<&'static str> {
     let lower = text.to_lowercase();
     SPAM_PHRASES
         .iter()
-        .filter(|p| lower.contains(*p))
+        .filter(|p| contains_phrase(&lower, p))
         .copied()
         .collect()
+}
+
+/// Whether `phrase` occurs in `text` as whole words: "specialist" does not contain
+/// "cialis".
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    text.match_indices(phrase).any(|(at, found)| {
+        boundary(text[..at].chars().next_back())
+            && boundary(text[at + found.len()..].chars().next())
+    })
 }
 
 /// What a short reply says to an approval request.
@@ -533,6 +579,11 @@ mod tests {
                 vec![(None, 9, 20, false), (None, 12, 13, false)],
             ),
             ("[lcjb 13/12/2023]", vec![(Some(2023), 12, 13, true)]),
+            ("Harrow update for 13/12", vec![(None, 12, 13, false)]),
+            (
+                "24/7 cover, 1/2 of cases, 13/12/",
+                vec![(None, 7, 24, false), (None, 2, 1, false)],
+            ),
             ("xlcjb 2023-12-13", vec![(Some(2023), 12, 13, false)]),
         ];
         for (text, expected) in cases {
@@ -573,6 +624,12 @@ mod tests {
     }
 
     #[test]
+    fn spam_phrases_match_whole_words_only() {
+        assert_eq!(spam_phrases("the specialist DA court"), Vec::<&str>::new());
+        assert_eq!(spam_phrases("Cheap Cialis!"), vec!["cialis"]);
+    }
+
+    #[test]
     fn out_of_office_wording_is_recognised_in_several_languages() {
         for subject in [
             "Out of Office: [LCJB 2023-12-13] Written update request",
@@ -594,6 +651,18 @@ mod tests {
         )
         .is_some());
         assert!(out_of_office_body("Our written update is attached.").is_none());
+        for text in [
+            "Hello, I'm currently on parental leave until March.",
+            "I will be out of office until Monday 4th December.",
+            "Thanks for your message - I am away from my desk today.",
+        ] {
+            assert!(out_of_office_body(text).is_some(), "{text}");
+        }
+        let late = format!(
+            "{}I will be on leave in January.",
+            "Our update. ".repeat(80)
+        );
+        assert!(out_of_office_body(&late).is_none());
     }
 
     #[test]

@@ -367,6 +367,7 @@ impl ImapSource {
         query: &str,
     ) -> Result<Vec<FetchedParts>, SourceError> {
         let timeout = self.command_timeout;
+        let started = std::time::Instant::now();
         let session = self.session()?;
         let collect = async {
             let mut stream = session.uid_fetch(set, query).await?;
@@ -384,7 +385,15 @@ impl ImapSource {
             Ok::<_, async_imap::error::Error>(out)
         };
         match tokio::time::timeout(timeout, collect).await {
-            Ok(Ok(out)) => Ok(out),
+            Ok(Ok(out)) => {
+                tracing::trace!(
+                    query,
+                    answers = out.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "UID FETCH"
+                );
+                Ok(out)
+            }
             Ok(Err(err)) => Err(SourceError::Connection(format!("UID FETCH {query}: {err}"))),
             Err(_) => Err(SourceError::Timeout(format!("UID FETCH {query}"))),
         }
@@ -398,7 +407,12 @@ impl ImapSource {
 
     /// Starts reading `folder`: select it, find what is after the cursor.
     async fn scan_folder(&mut self, folder: String) -> Result<FolderScan, SourceError> {
+        let started = std::time::Instant::now();
+        // Selected afresh every round, even when it is selected already: a folder deleted
+        // and created again under an open selection is not always announced, and the
+        // server's STATUS may answer from the stale selection.
         let (uidvalidity, exists) = self.select(&folder).await?;
+        let selected = started.elapsed();
         let mut conn = self
             .pool
             .acquire()
@@ -429,9 +443,12 @@ impl ImapSource {
                 .filter(|&uid| uid > last)
                 .collect()
         };
-        if !pending.is_empty() {
-            tracing::debug!(mailbox = %self.name, %folder, uidvalidity, after = last, new = pending.len(), "new messages");
-        }
+        tracing::debug!(
+            mailbox = %self.name, %folder, uidvalidity, after = last, new = pending.len(),
+            select_ms = selected.as_millis() as u64,
+            scan_ms = started.elapsed().as_millis() as u64,
+            "folder scanned"
+        );
         Ok(FolderScan {
             folder,
             uidvalidity,
@@ -668,6 +685,7 @@ impl ImapSource {
             }
         };
         let woke = woke?;
+        tracing::debug!(?woke, "IDLE ended");
         match tokio::time::timeout(timeout, idle.done()).await {
             Ok(Ok(session)) => {
                 self.session = Some(session);

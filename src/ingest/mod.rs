@@ -261,7 +261,8 @@ pub async fn ingest_once<S: MailboxSource>(
 }
 
 /// Parses a batch (off the async threads) and stores it in one transaction with its
-/// cursor. Returns what the mailbox must be told now that it is committed.
+/// cursor, in mailbox order (so ids follow arrival). Returns what the mailbox must be told
+/// now that it is committed.
 async fn parse_and_store(
     pool: &PgPool,
     clock: &Clock,

@@ -359,6 +359,21 @@ impl SmtpTransport {
         }
     }
 
+    /// A TCP connection with Nagle's algorithm off: lettre writes the message and its
+    /// final `.` separately, and with Nagle on the `.` waits for the server's delayed
+    /// acknowledgement of the message (40 ms on Linux), for every message.
+    async fn open_tcp(&self) -> Result<tokio::net::TcpStream, StepError> {
+        let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
+        let tcp = match tokio::time::timeout(self.timeout, connect).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(err)) => return Err(StepError::Io("connect".into(), err)),
+            Err(_) => return Err(StepError::Timeout("connect".into(), self.timeout)),
+        };
+        tcp.set_nodelay(true)
+            .map_err(|err| StepError::Io("connect".into(), err))?;
+        Ok(tcp)
+    }
+
     async fn connect(&self) -> Result<Session, SendError> {
         let setup = |err: StepError| {
             SendError::Transient(format!(
@@ -368,23 +383,31 @@ impl SmtpTransport {
                 err.describe()
             ))
         };
-        let implicit = match self.security {
-            Security::Tls => self.tls.clone(),
-            _ => None,
+        let mut connection = match self.security {
+            // lettre's own connect does the TLS handshake before the greeting.
+            Security::Tls => self
+                .step(
+                    "connect",
+                    AsyncSmtpConnection::connect_tokio1(
+                        (self.host.as_str(), self.port),
+                        Some(self.timeout),
+                        &self.hello,
+                        self.tls.clone(),
+                        None,
+                    ),
+                )
+                .await
+                .map_err(setup)?,
+            Security::Starttls | Security::Plain => {
+                let tcp = self.open_tcp().await.map_err(setup)?;
+                self.step(
+                    "greeting",
+                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello),
+                )
+                .await
+                .map_err(setup)?
+            }
         };
-        let mut connection = self
-            .step(
-                "connect",
-                AsyncSmtpConnection::connect_tokio1(
-                    (self.host.as_str(), self.port),
-                    Some(self.timeout),
-                    &self.hello,
-                    implicit,
-                    None,
-                ),
-            )
-            .await
-            .map_err(setup)?;
         if self.security == Security::Starttls {
             let Some(tls) = self.tls.clone() else {
                 return Err(SendError::Transient(
@@ -531,6 +554,7 @@ enum Phase {
 
 enum StepError {
     Smtp(String, lettre::transport::smtp::Error),
+    Io(String, std::io::Error),
     Timeout(String, Duration),
 }
 
@@ -541,6 +565,7 @@ impl StepError {
                 (Some(code), Some(text)) => format!("{what}: {code} {text}"),
                 _ => format!("{what}: {}", error_chain(err)),
             },
+            StepError::Io(what, err) => format!("{what}: {err}"),
             StepError::Timeout(what, limit) => {
                 format!("{what}: no reply within {} s", limit.as_secs())
             }

@@ -23,6 +23,7 @@
 //! step. [`Worker::run_until_stopped`] loops over the step until shutdown.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -71,7 +72,7 @@ impl WorkerSettings {
         Ok(WorkerSettings {
             from,
             concurrency,
-            batch_size: i64::try_from((concurrency * 16).clamp(16, 256)).unwrap_or(16),
+            batch_size: i64::try_from((concurrency * 32).clamp(64, 512)).unwrap_or(64),
             lease: Duration::seconds(i64::from(outgoing.lease_seconds)),
             // Validation keeps this well inside the lease; the clamp keeps an unvalidated
             // configuration from releasing every row it leases.
@@ -215,6 +216,21 @@ pub fn decide(
     }
 }
 
+/// Outcomes are recorded in groups of at most this many...
+const RECORD_GROUP: usize = 256;
+/// ...or whatever arrived within this long after the first: a crash loses (and later
+/// resends, as `unknown`) at most this much.
+const RECORD_AFTER: StdDuration = StdDuration::from_millis(50);
+
+fn log_result(result: &AttemptResult) {
+    let error = result.error.as_deref().unwrap_or("");
+    match result.status {
+        OutboxStatus::Sent => {}
+        OutboxStatus::Failed => tracing::warn!(id = result.id, error, "outbox message failed"),
+        status => tracing::info!(id = result.id, %status, error, "outbox message will be retried"),
+    }
+}
+
 /// A leased row made ready to send: its text, and where it goes.
 struct Ready {
     row: LeasedMessage,
@@ -328,50 +344,77 @@ impl Worker {
 
         let (ready, contents) = self.prepare(rows, now).await?;
         let contents = Arc::new(contents);
-        let mut released = Vec::new();
-        let mut steps = futures::stream::iter(ready)
+        // Sending and recording run side by side: outcomes are written in groups (one
+        // transaction per group rather than per message) while the next messages go out.
+        let (outcomes, mut received) = tokio::sync::mpsc::unbounded_channel::<Step>();
+        let recording_failed = AtomicBool::new(false);
+        let sending = futures::stream::iter(ready)
             .map(|ready| {
                 let contents = Arc::clone(&contents);
-                async move { self.send_one(ready, &contents, lease_ends).await }
+                let recording_failed = &recording_failed;
+                async move {
+                    if recording_failed.load(Ordering::Relaxed) {
+                        return Step::Released(ready.row.id);
+                    }
+                    self.send_one(ready, &contents, lease_ends).await
+                }
             })
             .buffer_unordered(self.settings.concurrency)
-            .ready_chunks(64);
-        while let Some(chunk) = steps.next().await {
-            let mut results = Vec::with_capacity(chunk.len());
-            for step in chunk {
-                match step {
-                    Step::Done(result) => results.push(result),
-                    Step::Released(id) => released.push(id),
-                }
-            }
-            let recorded =
-                store::record_results(&self.pool, &self.owner, self.clock.now(), &results)
-                    .await
-                    .context("failed to record send outcomes")?;
-            let recorded: HashSet<i64> = recorded.into_iter().collect();
-            for result in &results {
-                if recorded.contains(&result.id) {
-                    summary.count(result.status);
-                } else {
-                    tracing::warn!(
-                        id = result.id,
-                        "outbox row's lease was taken over before its outcome was recorded"
-                    );
-                }
-                match result.status {
-                    OutboxStatus::Sent => {}
-                    OutboxStatus::Failed => tracing::warn!(
-                        id = result.id,
-                        error = result.error.as_deref().unwrap_or(""),
-                        "outbox message failed"
-                    ),
-                    _ => {
-                        tracing::info!(id = result.id, status = %result.status, error = result.error.as_deref().unwrap_or(""), "outbox message will be retried")
+            // Owning the sender, so the channel closes when the last message is done.
+            .for_each(move |step| {
+                let _ = outcomes.send(step);
+                futures::future::ready(())
+            });
+        let recording = async {
+            let mut released = Vec::new();
+            let mut counted = SendSummary::default();
+            while let Some(first) = received.recv().await {
+                let mut group = vec![first];
+                let flush_at = tokio::time::Instant::now() + RECORD_AFTER;
+                while group.len() < RECORD_GROUP {
+                    match tokio::time::timeout_at(flush_at, received.recv()).await {
+                        Ok(Some(step)) => group.push(step),
+                        Ok(None) | Err(_) => break,
                     }
                 }
+                let mut results = Vec::with_capacity(group.len());
+                for step in group {
+                    match step {
+                        Step::Done(result) => results.push(result),
+                        Step::Released(id) => released.push(id),
+                    }
+                }
+                let recorded =
+                    store::record_results(&self.pool, &self.owner, self.clock.now(), &results)
+                        .await;
+                let recorded: HashSet<i64> = match recorded {
+                    Ok(ids) => ids.into_iter().collect(),
+                    Err(err) => {
+                        // Stop sending: outcomes that cannot be recorded would be sent
+                        // again after the lease, so send no more of them.
+                        recording_failed.store(true, Ordering::Relaxed);
+                        return Err(
+                            anyhow::Error::new(err).context("failed to record send outcomes")
+                        );
+                    }
+                };
+                for result in &results {
+                    if recorded.contains(&result.id) {
+                        counted.count(result.status);
+                    } else {
+                        tracing::warn!(
+                            id = result.id,
+                            "outbox row's lease was taken over before its outcome was recorded"
+                        );
+                    }
+                    log_result(result);
+                }
             }
-        }
-        drop(steps);
+            Ok((counted, released))
+        };
+        let ((), recorded) = futures::join!(sending, recording);
+        let (counted, released) = recorded?;
+        summary.add(&counted);
         if !released.is_empty() {
             summary.released = released.len() as u64;
             store::release(&self.pool, &self.owner, self.clock.now(), &released)

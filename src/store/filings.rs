@@ -150,6 +150,24 @@ pub async fn board_for(conn: &mut PgConnection, recipients: &[String]) -> Result
     Ok(addressed.or(boards.first()).map(|(id, _)| *id))
 }
 
+impl Snapshot {
+    /// The id of meeting `reference`.
+    pub fn meeting_id(&self, reference: &str) -> Option<i64> {
+        self.meetings.get(reference).copied()
+    }
+
+    /// The member whose address `address` is: (name, id).
+    pub fn member_at(&self, address: &str) -> Option<(&str, i64)> {
+        let address = address.to_lowercase();
+        self.registry
+            .members
+            .iter()
+            .filter(|m| m.addresses.contains(&address))
+            .max_by_key(|m| m.active)
+            .and_then(|m| Some((m.name.as_str(), *self.members.get(&m.name)?)))
+    }
+}
+
 /// The registry's version: (database instance, counter). It changes whenever anything in
 /// the registry does, so a snapshot read at one version is good until it changes.
 pub async fn registry_version(conn: &mut PgConnection) -> Result<(i64, i64)> {
@@ -270,19 +288,13 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
 }
 
 /// What minuted sent that `message` refers to: by Message-ID, reply token or VERP bounce
-/// address. Empty while the outbox table does not exist.
+/// address.
 pub async fn sent_for(
     conn: &mut PgConnection,
     board_address: &str,
     message: &filing::Message,
 ) -> Result<Sent> {
-    let outbox_exists: bool = sqlx::query_scalar("SELECT to_regclass('outbox') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
     let mut sent = Sent::default();
-    if !outbox_exists {
-        return Ok(sent);
-    }
     let ids = message.thread_ids();
     let mut ids_with_dsn = ids.clone();
     if let Some(original) = message
@@ -507,6 +519,75 @@ pub async fn owe_acknowledgement(
     )
     .await?;
     Ok(id)
+}
+
+/// Notes that acknowledgement `id` is in the outbox as row `outbox_id`.
+pub async fn acknowledgement_queued(
+    conn: &mut PgConnection,
+    id: i64,
+    outbox_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    acknowledgement_queued_or_dropped(conn, id, Some(outbox_id), now).await
+}
+
+/// Notes that acknowledgement `id` left the owed list: queued as `outbox_id`, or (None)
+/// dropped because its address cannot take mail.
+pub async fn acknowledgement_queued_or_dropped(
+    conn: &mut PgConnection,
+    id: i64,
+    outbox_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE pending_acknowledgements SET sent_to_outbox_at = $2, outbox_id = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(outbox_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An acknowledgement recorded as owed but not yet in the outbox.
+#[derive(Debug, Clone)]
+pub struct OwedAcknowledgement {
+    pub id: i64,
+    pub board_id: i64,
+    pub meeting_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub to_address: String,
+    pub context: Value,
+    /// The Message-ID of the message acknowledged, for threading.
+    pub message_id: Option<String>,
+}
+
+/// Takes the oldest acknowledgement still owed, skipping any another process holds.
+pub async fn next_owed_acknowledgement(
+    conn: &mut PgConnection,
+) -> Result<Option<OwedAcknowledgement>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.board_id, p.meeting_id, p.member_id, p.to_address, p.context,
+                m.message_id
+         FROM pending_acknowledgements p JOIN messages m ON m.id = p.message_id
+         WHERE p.sent_to_outbox_at IS NULL
+         ORDER BY p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(OwedAcknowledgement {
+        id: row.try_get("id")?,
+        board_id: row.try_get("board_id")?,
+        meeting_id: row.try_get("meeting_id")?,
+        member_id: row.try_get("member_id")?,
+        to_address: row.try_get("to_address")?,
+        context: row.try_get("context")?,
+        message_id: row.try_get("message_id")?,
+    }))
 }
 
 /// A filing made by a person: what they said the message is.
@@ -789,7 +870,8 @@ pub struct MeetingStatusView {
     pub triage_for_meeting: i64,
     pub triage_total: i64,
     pub quarantined_total: i64,
-    pub acknowledgements_owed: i64,
+    /// Acknowledgements of this meeting's updates not yet accepted by the mail server.
+    pub acknowledgements_unsent: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -938,8 +1020,10 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
     .fetch_one(pool)
     .await?;
     let owed: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pending_acknowledgements
-         WHERE meeting_id = $1 AND sent_to_outbox_at IS NULL",
+        "SELECT (SELECT count(*) FROM pending_acknowledgements
+                 WHERE meeting_id = $1 AND sent_to_outbox_at IS NULL)
+              + (SELECT count(*) FROM outbox
+                 WHERE meeting_id = $1 AND kind = 'acknowledgement' AND status <> 'sent')",
     )
     .bind(meeting_id)
     .fetch_one(pool)
@@ -957,7 +1041,7 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
         triage_for_meeting: counts.try_get("for_meeting")?,
         triage_total: counts.try_get("triage")?,
         quarantined_total: counts.try_get("quarantined")?,
-        acknowledgements_owed: owed,
+        acknowledgements_unsent: owed,
     })
 }
 

@@ -172,22 +172,38 @@ async fn received_messages_are_filed_once_with_an_event_and_an_owed_acknowledgem
         .all(|(k, d)| k == "filing.decided"
             && d["reasons"].as_array().is_some_and(|r| !r.is_empty())));
 
-    // Only the update filed with confidence is owed an acknowledgement, to its sender,
-    // naming what it was filed against and how to correct it.
-    let owed: Vec<(String, Value)> = sqlx::query_as(
-        "SELECT to_address, context FROM pending_acknowledgements WHERE sent_to_outbox_at IS NULL",
+    // Only the update filed with confidence is acknowledged, to its sender, through the
+    // outbox, naming what it was filed against; the record of it says it was queued.
+    let queued: Vec<(String, String, Value, Option<String>)> =
+        sqlx::query_as("SELECT kind, to_address, context, in_reply_to FROM outbox ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let (kind, to, context, in_reply_to) = &queued[0];
+    assert_eq!(kind, "acknowledgement");
+    assert_eq!(to, "kilvinder.vigurs@probation.justice.example");
+    assert_eq!(context["filed_as"], "a written update");
+    assert_eq!(context["item"], "2.b");
+    assert_eq!(
+        context["filed_against"],
+        serde_json::json!([
+            "Meeting LCJB-2023-12-13 (Wednesday 13 December 2023)",
+            "Item 2.b: Probation: written update on action taken against the 10 HMIP recommendations",
+            "From HMPPS Probation"
+        ])
+    );
+    assert_eq!(
+        in_reply_to.as_deref(),
+        Some("LO2P265MB5031A2E6C7D9@LO2P265MB5031.GBRP265.PROD.OUTLOOK.COM")
+    );
+    let owed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pending_acknowledgements WHERE sent_to_outbox_at IS NULL",
     )
-    .fetch_all(&pool)
+    .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!(owed.len(), 1, "{owed:?}");
-    assert_eq!(owed[0].0, "kilvinder.vigurs@probation.justice.example");
-    assert_eq!(owed[0].1["meeting"], "LCJB-2023-12-13");
-    assert_eq!(owed[0].1["item"], "2.b");
-    assert!(owed[0].1["how_to_correct"]
-        .as_str()
-        .unwrap()
-        .contains("WRONG ITEM"));
+    assert_eq!(owed, 0);
 
     // Nothing is left: a second pass files nothing again.
     assert_eq!(
@@ -562,5 +578,166 @@ async fn a_registry_change_is_seen_by_the_next_message_filed() {
                 Some("HMPPS Probation".into())
             ),
         ]
+    );
+}
+
+/// The acknowledgement of `message_id` in the outbox: (row id, reply token, Message-ID).
+async fn acknowledgement_of(pool: &PgPool, message_id: &str) -> (i64, String, String) {
+    sqlx::query_as(
+        "SELECT o.id, o.reply_token, o.message_id FROM outbox o
+         WHERE o.kind = 'acknowledgement' AND o.in_reply_to = $1",
+    )
+    .bind(message_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+const OUTLOOK_UPDATE_ID: &str = "LO2P265MB5031A2E6C7D9@LO2P265MB5031.GBRP265.PROD.OUTLOOK.COM";
+
+#[tokio::test]
+async fn a_wrong_item_reply_to_an_acknowledgement_refiles_the_update() {
+    let (_url, pool) = database().await;
+    ingest_all(&pool, &[fixture("outlook_html_update.eml")]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+    let (_, token, ack_id) = acknowledgement_of(&pool, OUTLOOK_UPDATE_ID).await;
+
+    let reply = format!(
+        "From: Kilvinder Vigurs <kilvinder.vigurs@probation.justice.example>\r\n\
+         To: LCJB <lcjb+{token}@board.example>\r\n\
+         Subject: RE: Received: LCJB 13 December - Written update: Probation (Item 2b)\r\n\
+         Message-ID: <wrong-item@probation.justice.example>\r\n\
+         In-Reply-To: <{ack_id}>\r\n\
+         Date: Fri, 1 Dec 2023 17:00:00 +0000\r\n\
+         \r\n\
+         WRONG ITEM 4\r\n\r\nKilvinder\r\n"
+    );
+    ingest_all(&pool, &[reply.into_bytes()]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+
+    let (item, decided_by): (Option<String>, String) = sqlx::query_as(
+        "SELECT i.number, f.decided_by FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         WHERE m.message_id = $1 AND f.current",
+    )
+    .bind(OUTLOOK_UPDATE_ID)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(item.as_deref(), Some("4"));
+    assert_eq!(decided_by, "kilvinder.vigurs@probation.justice.example");
+    let refiled: Value = sqlx::query_scalar(
+        "SELECT detail FROM events WHERE kind = 'filing.refiled' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        refiled["reasons"]
+            .to_string()
+            .contains("at the sender's request"),
+        "{refiled}"
+    );
+    let (kind, status): (String, String) = sqlx::query_as(
+        "SELECT f.kind, m.status FROM filings f JOIN messages m ON m.id = f.message_id
+         WHERE m.message_id = 'wrong-item@probation.justice.example' AND f.current",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((kind.as_str(), status.as_str()), ("unrelated", "filed"));
+}
+
+#[tokio::test]
+async fn a_bounce_of_our_mail_marks_its_outbox_row_and_the_address() {
+    let (_url, pool) = database().await;
+    ingest_all(&pool, &[fixture("outlook_html_update.eml")]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+    let (outbox_id, _, ack_id) = acknowledgement_of(&pool, OUTLOOK_UPDATE_ID).await;
+
+    let bounce = format!(
+        "From: MAILER-DAEMON@mx.board.example (Mail Delivery System)\r\n\
+         To: lcjb+bounce-{outbox_id}@board.example\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <bounce-{outbox_id}@mx.board.example>\r\n\
+         Date: Fri, 1 Dec 2023 17:00:00 +0000\r\n\
+         Auto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
+         \r\n\
+         --b\r\n\
+         Content-Type: text/plain\r\n\
+         \r\n\
+         Your message could not be delivered.\r\n\
+         --b\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; mx.board.example\r\n\
+         \r\n\
+         Final-Recipient: rfc822; kilvinder.vigurs@probation.justice.example\r\n\
+         Action: failed\r\n\
+         Status: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\
+         --b\r\n\
+         Content-Type: text/rfc822-headers\r\n\
+         \r\n\
+         Message-ID: <{ack_id}>\r\n\
+         --b--\r\n"
+    );
+    ingest_all(&pool, &[bounce.into_bytes()]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+
+    let (kind, filed_outbox): (String, Option<i64>) = sqlx::query_as(
+        "SELECT f.kind, f.outbox_id FROM filings f JOIN messages m ON m.id = f.message_id
+         WHERE m.message_id = $1 AND f.current",
+    )
+    .bind(format!("bounce-{outbox_id}@mx.board.example"))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((kind.as_str(), filed_outbox), ("bounce", Some(outbox_id)));
+    let status: String = sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1")
+        .bind(outbox_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "bounced");
+    let address: String = sqlx::query_scalar(
+        "SELECT status FROM member_addresses WHERE address = 'kilvinder.vigurs@probation.justice.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(address, "bouncing");
+}
+
+#[tokio::test]
+async fn acknowledgements_owed_from_before_the_outbox_are_queued() {
+    let (_url, pool) = database().await;
+    ingest_all(&pool, &[fixture("outlook_html_update.eml")]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+    // As a database filed before the outbox existed has it: owed, not queued.
+    sqlx::query("UPDATE pending_acknowledgements SET sent_to_outbox_at = NULL, outbox_id = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let queued = filer::queue_owed_acknowledgements(&pool, &clock())
+        .await
+        .unwrap();
+    assert_eq!(queued, 1);
+    let (rows, owed): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM outbox WHERE kind = 'acknowledgement'),
+                (SELECT count(*) FROM pending_acknowledgements WHERE sent_to_outbox_at IS NULL)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((rows, owed), (2, 0));
+    assert_eq!(
+        filer::queue_owed_acknowledgements(&pool, &clock())
+            .await
+            .unwrap(),
+        0
     );
 }

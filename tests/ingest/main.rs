@@ -651,3 +651,38 @@ async fn the_messages_commands_list_and_show_what_was_stored() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_folder_recreated_under_an_open_connection_is_read_again_without_duplicates() {
+    let (_, pool) = database().await;
+    let user = user();
+    let a = message("open-a@x.example", "A", "a");
+    append_all(&user, "Kept", std::slice::from_ref(&a)).await;
+    let mut settings = imap_settings(&user, Security::Plain);
+    settings.folders = vec!["Kept".into()];
+    // One source, one connection, kept open across the change as the daemon keeps it.
+    let mut source = ImapSource::new(&settings, pool.clone()).unwrap();
+    assert_eq!(drain(&mut source, &pool, &settings).await.stored, 1);
+
+    let mut session = support::imap_session(&user).await;
+    session.delete("Kept").await.unwrap();
+    session.create("Kept").await.unwrap();
+    session.logout().await.ok();
+    append_all(&user, "Kept", &[a, message("open-b@x.example", "B", "b")]).await;
+
+    // The server may end the connection that had the folder selected; the worker then
+    // reconnects. Retry as it does.
+    let mut total = ingest::Summary::default();
+    for _ in 0..3 {
+        match ingest::drain(&mut source, &pool, &Clock::System, &settings, |_, _| true).await {
+            Ok(summary) => {
+                total.add(&summary);
+                break;
+            }
+            Err(_) => source.disconnect().await,
+        }
+    }
+    assert_eq!((total.stored, total.duplicates), (1, 1), "{total:?}");
+    assert_eq!(count(&pool).await, 2);
+    source.disconnect().await;
+}

@@ -239,3 +239,100 @@ fn check_config_refuses_a_broken_template_override_naming_the_file() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("chaser.subject.hbs"), "{stderr}");
 }
+
+/// Every row `sent`; each delivered once, or twice only when an attempt ended `unknown`.
+async fn assert_each_sent_once_or_resent_after_unknown(board: &Board, ids: &[i64], sink: &Sink) {
+    let delivered = sink.message_ids();
+    for id in ids {
+        assert_eq!(board.status(*id).await, "sent", "row {id}");
+        let mid = message_id(board, *id).await;
+        let times = delivered.iter().filter(|d| **d == mid).count();
+        let attempts = board.attempts(*id).await;
+        assert!(times >= 1, "row {id} was never delivered");
+        if times > 1 {
+            assert!(
+                attempts
+                    .iter()
+                    .any(|(_, o)| o.as_deref() == Some("unknown")),
+                "row {id} delivered {times} times without an unknown attempt: {attempts:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_daemon_killed_mid_batch_and_restarted_sends_every_row() {
+    let board = board().await;
+    let clock = Clock::manual(start());
+    let rows = (0..16)
+        .map(|i| {
+            let mut row = board.circulation(&board.chair);
+            row.to.name = Some(format!("Member {i}"));
+            row
+        })
+        .collect();
+    let ids = board.enqueue(rows, &clock).await;
+    // A second per message (the DATA reply is slow), two at a time.
+    let sink = Sink::start(&["-w", "1"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = |dir: &Path| {
+        let mut command = minuted(&board, dir);
+        smtp_env(&mut command, sink.port)
+            .env("MINUTED__OUTGOING__CONCURRENCY", "2")
+            .env("MINUTED__OUTGOING__TIMEOUT_SECONDS", "2")
+            .env("MINUTED__OUTGOING__LEASE_SECONDS", "16")
+            .arg("run")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command.spawn().unwrap()
+    };
+
+    let mut first = daemon(dir.path());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sink.message_ids().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon sent nothing"
+        );
+        assert!(first.try_wait().unwrap().is_none(), "the daemon exited");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap(); // SIGKILL: no chance to record or release anything
+    first.wait().unwrap();
+    let left_sending = board
+        .statuses()
+        .await
+        .iter()
+        .filter(|(_, s)| s == "sending")
+        .count();
+    assert!(left_sending > 0, "the kill should leave leased rows behind");
+
+    let mut second = daemon(dir.path());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !board.statuses().await.iter().all(|(_, s)| s == "sent") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not everything was sent: {:?}",
+            board.statuses().await
+        );
+        assert!(second.try_wait().unwrap().is_none(), "the daemon exited");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(second.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(second.wait().unwrap().success(), "SIGTERM is a clean stop");
+    assert_each_sent_once_or_resent_after_unknown(&board, &ids, &sink).await;
+    let recovered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox_attempts WHERE detail LIKE 'lease expired%'",
+    )
+    .fetch_one(&board.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        recovered as usize, left_sending,
+        "each abandoned row recovered once"
+    );
+}

@@ -734,3 +734,85 @@ async fn enqueue_refuses_threading_ids_that_could_break_a_header() {
 }
 
 mod cli;
+
+#[tokio::test]
+async fn the_sendmail_transport_hands_mail_to_postfix_which_delivers_it_with_the_verp_return_path()
+{
+    let board = board().await;
+    let clock = Clock::manual(start());
+    let id = board
+        .enqueue(vec![board.circulation(&board.probation)], &clock)
+        .await[0];
+    let mut settings = outgoing(TransportKind::Sendmail);
+    settings.sendmail_command = format!(
+        "/usr/sbin/sendmail -C {}",
+        support::env("MINUTED_TEST_POSTFIX_CONF")
+    );
+    let worker = smtp_worker(&board, &clock, &settings);
+    assert_eq!(drain(&worker).await.sent, 1);
+    let delivered =
+        support::wait_for_messages(&board.probation.address, "INBOX", 1, DELIVERY_TIMEOUT).await;
+    let message = MessageParser::default().parse(&delivered[0]).unwrap();
+    assert_eq!(
+        message.message_id(),
+        Some(message_id(&board, id).await.as_str())
+    );
+    assert_eq!(
+        message.return_path().as_text(),
+        Some(format!("lcjb+bounce-{id}@{}", board.domain).as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_sendmail_that_refuses_the_recipient_fails_the_row_and_one_that_cannot_run_retries() {
+    let board = board().await;
+    let clock = Clock::manual(start());
+    let ids = board
+        .enqueue(vec![board.circulation(&board.chair)], &clock)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in sendmail that exits with EX_NOUSER, as a real one does for a bad address.
+    let script = dir.path().join("sendmail");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncat >/dev/null\necho 'no such user' >&2\nexit 67\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut settings = outgoing(TransportKind::Sendmail);
+    settings.sendmail_command = script.display().to_string();
+    worker_with(
+        &board,
+        &clock,
+        minuted::outbox::transport::from_settings(&settings).unwrap(),
+        &settings,
+    )
+    .send_once()
+    .await
+    .unwrap();
+    let row = board.row(ids[0]).await;
+    assert_eq!(row["status"], "failed");
+    assert!(
+        row["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("exited 67: no such user"),
+        "{row}"
+    );
+
+    let id = board
+        .enqueue(vec![board.circulation(&board.probation)], &clock)
+        .await[0];
+    settings.sendmail_command = dir.path().join("missing").display().to_string();
+    let worker = smtp_worker(&board, &clock, &settings);
+    worker.send_once().await.unwrap();
+    let row = board.row(id).await;
+    assert_eq!(row["status"], "retrying");
+    assert!(
+        row["last_error"].as_str().unwrap().contains("cannot run"),
+        "{row}"
+    );
+}
