@@ -521,3 +521,63 @@ MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
         assert!(matches!(outcome, ReplyOutcome::Approved { .. }), "reply {n}: {outcome:?}");
     }
 }
+
+#[tokio::test]
+async fn a_reply_without_the_token_is_refused_even_from_the_approver() {
+    let (_url, pool, clock) = with_request().await;
+    let (_token, approver, request_id) = requests(&pool).await.remove(0);
+    // To the board's plain address, threaded under the request: the token is missing.
+    let raw = format!(
+        "From: {approver}\r\nTo: LCJB <lcjb@board.example>\r\nSubject: Re: Approval needed\r\n\
+Date: Mon, 27 Nov 2023 15:30:00 +0000\r\nMessage-ID: <nt1@x>\r\nIn-Reply-To: <{request_id}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAPPROVE\r\n"
+    );
+    let outcome = answer(&pool, &clock, raw.into_bytes()).await;
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("token")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_token_issued_to_another_approver_is_refused() {
+    let (_url, pool) = database().await;
+    let clock = clock();
+    let mut settings = settings();
+    settings.approval.require_chair = true;
+    deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
+    assert!(matches!(
+        process_draft_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap(),
+        DraftOutcome::Revision { requests: 2.., .. }
+    ));
+    let open = requests(&pool).await;
+    let (theirs, _, request_id) = &open[0];
+    let (_, other, _) = &open[1];
+    let raw = reply(other, theirs, request_id, "x1@x", "APPROVE");
+    deliver(&pool, &clock, &[raw]).await;
+    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("not from")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
