@@ -456,9 +456,16 @@ async fn tell(
         .iter()
         .find(|m| m.id == request.approver_member_id)
         .map_or_else(|| actor.to_owned(), |m| m.name.clone());
+    let headline = match decision {
+        "approved" | "rejected" => None,
+        "withdrew the approval of" => Some("Approval withdrawn"),
+        "commented on" => Some("Comment"),
+        _ => Some("Not accepted"),
+    };
     let context = json!({
         "what": what(revision),
         "approved": approved,
+        "headline": headline,
         "decision": decision,
         "decided_by": decided_by,
         "decided_text": long_datetime(now),
@@ -575,6 +582,7 @@ async fn refuse(
             let context = json!({
                 "what": format!("a reply ({})", message.subject.as_deref().unwrap_or("no subject")),
                 "approved": false,
+                "headline": "Not accepted",
                 "decision": "refused",
                 "decided_by": "minuted",
                 "decided_text": long_datetime(now),
@@ -626,6 +634,7 @@ async fn unchanged(
     let context = json!({
         "what": what(revision),
         "approved": request.status == "approved",
+        "headline": "No change",
         "decision": "received your reply about",
         "decided_by": "minuted",
         "decided_text": long_datetime(now),

@@ -299,6 +299,7 @@ pub async fn process_draft_once(
             let context = json!({
                 "what": format!("the draft minutes received for {} (version {}), which could not be read", meeting.meeting_ref, revision.n),
                 "approved": false,
+                "headline": "Could not read",
                 "decision": "could not read",
                 "decided_by": "minuted",
                 "decided_text": long_datetime(now),
