@@ -37,6 +37,8 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         .await?;
         // What was stored is filed before the command returns, as the daemon would.
         let filed = filer::drain(pool, &loaded.settings, &Clock::System).await?;
+        // Then filed draft minutes and approval replies, as the daemon would.
+        crate::approval::worker::drain(pool, &loaded.settings, &Clock::System).await?;
         Ok((summary, filed))
     })
     .await?;

@@ -59,6 +59,9 @@ pub struct NewOutboxMessage {
     pub not_after: Option<DateTime<Utc>>,
     /// Not sent before this moment; the row is `held` until then.
     pub hold_until: Option<DateTime<Utc>>,
+    /// The reply token for the Reply-To address, when the caller must choose it (a
+    /// signed approval token); otherwise a random one is chosen.
+    pub reply_token: Option<String>,
 }
 
 impl NewOutboxMessage {
@@ -75,6 +78,7 @@ impl NewOutboxMessage {
             attachments: Vec::new(),
             not_after: None,
             hold_until: None,
+            reply_token: None,
         }
     }
 }
@@ -156,6 +160,23 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
         }
     }
     let held = row.hold_until.is_some_and(|until| until > now);
+    let reply_token = match &row.reply_token {
+        Some(token)
+            if !token.is_empty()
+                && token.len() <= 60
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
+        {
+            token.clone()
+        }
+        Some(token) => {
+            return Err(Error::Invalid(format!(
+                "{token:?} cannot be a reply token (lower-case letters and digits only)"
+            )))
+        }
+        None => random_hex(12),
+    };
     Ok(Prepared {
         kind: row.kind.as_str(),
         board_id: row.board_id,
@@ -166,7 +187,7 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
         context: row.context.clone(),
         in_reply_to,
         references,
-        reply_token: random_hex(12),
+        reply_token,
         id_token: random_hex(8),
         status: if held { "held" } else { "pending" },
         next_attempt_at: if held {
