@@ -187,7 +187,8 @@ pub async fn decide_revision(
 }
 
 /// Reverses an approval within the undo window: the revision is a draft again, the
-/// request `undone`, its actions dropped and its held mail cancelled. Returns how many
+/// request `undone` (the other approvers' requests open again), its actions dropped and
+/// its held mail cancelled. Returns how many
 /// held emails were cancelled.
 pub async fn undo_approval(
     conn: &mut PgConnection,
@@ -210,6 +211,14 @@ pub async fn undo_approval(
         .bind(request_id)
         .execute(&mut *conn)
         .await?;
+    // The other approvers' requests, closed by the approval, may answer again.
+    sqlx::query(
+        "UPDATE approval_requests SET status = 'open'
+         WHERE revision_id = $1 AND status = 'superseded' AND used_at IS NULL",
+    )
+    .bind(revision_id)
+    .execute(&mut *conn)
+    .await?;
     let meeting: Option<i64> = sqlx::query_scalar(
         "UPDATE minutes_revisions SET status = 'draft', decided_at = NULL
          WHERE id = $1 AND status = 'approved' RETURNING meeting_id",

@@ -581,3 +581,70 @@ async fn a_token_issued_to_another_approver_is_refused() {
         0
     );
 }
+
+#[tokio::test]
+async fn after_an_undo_another_approver_can_still_approve() {
+    let (_url, pool) = database().await;
+    let clock = clock();
+    let mut settings = settings();
+    settings.approval.require_chair = true;
+    deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
+    process_draft_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    let open = requests(&pool).await;
+    assert!(open.len() >= 2, "{open:?}");
+    let (first_token, first, first_request) = &open[0];
+    let (second_token, second, second_request) = &open[1];
+    deliver(
+        &pool,
+        &clock,
+        &[reply(first, first_token, first_request, "au1@x", "APPROVE")],
+    )
+    .await;
+    assert!(matches!(
+        handle_reply_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap(),
+        ReplyOutcome::Approved { .. }
+    ));
+    deliver(
+        &pool,
+        &clock,
+        &[reply(first, first_token, first_request, "au2@x", "UNDO")],
+    )
+    .await;
+    assert!(matches!(
+        handle_reply_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap(),
+        ReplyOutcome::Undone { .. }
+    ));
+    deliver(
+        &pool,
+        &clock,
+        &[reply(
+            second,
+            second_token,
+            second_request,
+            "au3@x",
+            "APPROVE",
+        )],
+    )
+    .await;
+    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ReplyOutcome::Approved { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM actions WHERE status = 'open'").await,
+        count(
+            &pool,
+            "SELECT count(*) FROM actions WHERE status = 'dropped'"
+        )
+        .await
+    );
+}
