@@ -10,9 +10,10 @@
 //!    same sink, once reusing connections (`-d`) and once a connection per message.
 //!
 //! Prints messages/s and peak RSS of each side by side. Run with
-//! `cargo bench --bench send` (or `scripts/bench-send.sh`); `MINUTED_BENCH_MESSAGES` (default
-//! 10000) and `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
+//! `cargo bench --bench send`; `MINUTED_BENCH_MESSAGES` (default 10000) and
+//! `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
 
+// A benchmark prints its figures to the terminal that runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
 use std::path::Path;
@@ -61,7 +62,7 @@ fn timed(command: Command) -> (f64, f64, String) {
     let mut wrapped = Command::new("/usr/bin/time");
     wrapped
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(rss_file.path())
         .arg(program)
@@ -80,12 +81,21 @@ fn timed(command: Command) -> (f64, f64, String) {
         "{command:?} failed: {}",
         String::from_utf8_lossy(&output.stdout)
     );
-    let rss_kb: f64 = std::fs::read_to_string(rss_file.path())
-        .unwrap()
+    let measured = std::fs::read_to_string(rss_file.path()).unwrap();
+    let fields: Vec<f64> = measured
         .lines()
         .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(0.0);
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let rss_kb = fields.first().copied().unwrap_or(0.0);
+    eprintln!(
+        "  ({}: {:.2} s user, {:.2} s system CPU)",
+        command.get_program().to_string_lossy(),
+        fields.get(1).copied().unwrap_or(0.0),
+        fields.get(2).copied().unwrap_or(0.0)
+    );
     (
         elapsed,
         rss_kb / 1024.0,

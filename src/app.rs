@@ -127,6 +127,14 @@ async fn serve(
         Clock::System,
         stop_signal.clone(),
     ));
+    // The approval key is made (or read) before anything depends on it.
+    crate::approval::key::load_or_create(settings)?;
+    workers.spawn(crate::approval::worker::run_until_stopped(
+        database.pool.clone(),
+        settings.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     tracing::info!(workers = workers.len(), "minuted is running");
 
     shutdown.await;

@@ -7,13 +7,20 @@
 //! - [`authresults`]: which `Authentication-Results` fields our own server wrote, and
 //!   whether they authenticate the From domain.
 //!
-//! Nothing here touches the database, the clock or the network: the caller passes the
-//! time, the key and the stored request. Recording decisions and single use live in the
-//! store.
+//! - [`key`]: the signing key, configured or generated into `data_dir`.
+//! - [`apply`]: a filed reply verified and applied exactly once (the database step).
+//! - [`worker`]: the loop running draft processing and reply handling after filing.
+//!
+//! `token`, `reply` and `authresults` touch no database, clock or network: the caller
+//! passes the time, the key and the stored request. Recording decisions and single use
+//! live in the store, called from `apply`.
 
+pub mod apply;
 pub mod authresults;
+pub mod key;
 pub mod reply;
 pub mod token;
+pub mod worker;
 
 #[cfg(test)]
 mod tests {

@@ -1,17 +1,18 @@
-//! `minuted minutes parse FILE`: what minuted reads in a document, without a database.
+//! `minuted minutes parse FILE`: what minuted reads in a document, without a database;
+//! `minuted minutes show REF`: the latest stored revision of a meeting's minutes.
 
 use std::path::Path;
 
 use anyhow::Context;
 
-use super::{print_json, print_text, MinutesCommand};
+use super::{print_json, print_text, with_database, MinutesCommand};
 use crate::config::Loaded;
 use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
 use crate::minutes::structure::{self, ParseContext, RegistryMember};
 use crate::registry;
 
-pub fn run(command: MinutesCommand, loaded: &Loaded) -> anyhow::Result<()> {
+pub async fn run(command: MinutesCommand, loaded: &Loaded) -> anyhow::Result<()> {
     match command {
         MinutesCommand::Parse {
             file,
@@ -27,7 +28,35 @@ pub fn run(command: MinutesCommand, loaded: &Loaded) -> anyhow::Result<()> {
                 print_text(&report.render_text())
             }
         }
+        MinutesCommand::Show { meeting, output } => {
+            let report = with_database(loaded, async |pool| show(pool, &meeting).await).await?;
+            if output.json {
+                print_json(&report)
+            } else {
+                print_text(&report.render_text())
+            }
+        }
     }
+}
+
+/// The latest revision of `meeting`'s minutes as `minutes show` prints it.
+pub async fn show(pool: &sqlx::PgPool, meeting: &str) -> anyhow::Result<MinutesReport> {
+    let revision = crate::store::minutes::latest_by_ref(pool, meeting).await?;
+    let mut report: MinutesReport = if revision.status == "error" {
+        MinutesReport::new(&Default::default(), None)
+    } else {
+        serde_json::from_value(revision.structure.clone())
+            .context("the stored structure of this revision cannot be read")?
+    };
+    report.meeting = Some(revision.meeting_ref.clone());
+    report.revision = Some(revision.n);
+    report.status = Some(match &revision.error {
+        Some(error) => format!("error: {error}"),
+        None => revision.status.clone(),
+    });
+    report.file = revision.filename.clone();
+    report.format = Some(revision.format.clone());
+    Ok(report)
 }
 
 /// Extracts, parses and (with a registry) matches the names of one document.

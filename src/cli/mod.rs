@@ -214,6 +214,14 @@ pub enum MinutesCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// The latest stored revision of a meeting's minutes: its number and status,
+    /// attendees, apologies, items, candidate actions, next meeting and unmatched names.
+    Show {
+        /// The meeting reference, e.g. LCJB-2023-09-20.
+        meeting: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,7 +309,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Minutes(command) => {
             let loaded = settings(cli.config.as_deref())?;
-            minutes::run(command, &loaded)
+            minutes::run(command, &loaded).await
         }
         Command::Ingest { once: _, json } => {
             let loaded = settings(cli.config.as_deref())?;

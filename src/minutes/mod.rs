@@ -5,10 +5,16 @@
 //! - [`structure`]: plain text to [`structure::MinutesStructure`] (attendees, apologies,
 //!   items, actions, next meeting) and matching its names against the registry.
 //! - [`report`]: the structure as `minutes parse` / `minutes show` print it.
+//! - [`drafts`]: the worker step that turns a filed draft_minutes message into a stored
+//!   revision and queues its approval requests ([`process_draft_once`]).
 //!
-//! Both are pure: no database, no clock, no I/O beyond the bytes they are given. Storing
-//! revisions and asking for approval build on them elsewhere.
+//! `extract`, `structure` and `report` are pure: no database, no clock, no I/O beyond the
+//! bytes they are given. `drafts` is the one that reads and writes (through
+//! `store::minutes` and `store::outbox`).
 
+pub mod drafts;
 pub mod extract;
 pub mod report;
 pub mod structure;
+
+pub use drafts::{process_draft_once, DraftOutcome};

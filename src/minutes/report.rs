@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::structure::{MinutesStructure, NameMatches, Person};
 
 /// The structure of one set of minutes as the command line shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct MinutesReport {
     /// Meeting ref (`LCJB-2023-12-13`), when the minutes are a stored revision.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,13 +38,13 @@ pub struct MinutesReport {
     pub registry_checked: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ItemSummary {
     pub number: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ActionSummary {
     pub text: String,
     pub owner: Option<String>,

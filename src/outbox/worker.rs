@@ -2,25 +2,29 @@
 //! every outcome.
 //!
 //! One step, [`Worker::send_once`], does:
-//! 1. rows whose worker died mid-send (lease expired while `sending`) become `unknown`;
-//!    rows whose event has passed become `expired`; failures held back by the hourly
-//!    limit on notices are reported to the secretariat when it allows;
+//! 1. housekeeping: rows whose worker died mid-send (lease expired while `sending`)
+//!    become `unknown`; rows whose event has passed become `expired`; failures held back
+//!    by the hourly limit on notices are reported to the secretariat when it allows;
 //! 2. leases a batch of due rows (`FOR UPDATE SKIP LOCKED` in one statement that also
 //!    opens an attempt for each; no transaction stays open while sending), within the
 //!    rate limit;
-//! 3. renders the rows not yet rendered and saves the result, so a retry sends the same
-//!    text;
+//! 3. renders the rows not yet rendered;
 //! 4. composes and sends them, at most `outgoing.concurrency` at a time, and records the
-//!    outcomes as they arrive (in small groups, one transaction each): `sent`;
+//!    outcomes in groups as they arrive (one transaction per group; the rendered text is
+//!    saved with the first outcome, so every retry sends the same text): `sent`;
 //!    `retrying` after a transient failure, with exponential backoff and jitter until
 //!    `outgoing.max_retry_hours` after queueing, then `failed`; `failed` at once on a
 //!    permanent refusal; `unknown` (retried like a transient failure, same Message-ID)
 //!    when the connection was lost after the message was handed over.
 //!
+//! [`Worker::drain`] (`send --once`) and [`Worker::run_until_stopped`] (the daemon) run
+//! the same parts as a pipeline: the next batch is leased and rendered while the last is
+//! still being sent, so connections never wait for the database.
+//!
 //! A row is only sent while there is still time left on its lease for the send to
 //! finish, so another process taking over an expired lease never sends it at the same
 //! time; rows not started (shutdown, lease running short) are released for the next
-//! step. [`Worker::run_until_stopped`] loops over the step until shutdown.
+//! step.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -175,6 +179,7 @@ pub fn decide(
                     "gave up after {attempt} attempts over {hours} hours{note}: {error}"
                 )),
                 server_reply: None,
+                rendered: None,
             }
         } else {
             AttemptResult {
@@ -185,6 +190,7 @@ pub fn decide(
                 next_attempt_at: Some(next),
                 error: Some(error),
                 server_reply: None,
+                rendered: None,
             }
         }
     };
@@ -197,6 +203,7 @@ pub fn decide(
             next_attempt_at: None,
             error: None,
             server_reply: Some(delivered.reply),
+            rendered: None,
         },
         Err(SendError::Permanent(error)) => AttemptResult {
             id,
@@ -206,6 +213,7 @@ pub fn decide(
             next_attempt_at: None,
             error: Some(error),
             server_reply: None,
+            rendered: None,
         },
         Err(SendError::Transient(error)) => {
             retry(AttemptOutcome::Transient, OutboxStatus::Retrying, error)
@@ -231,13 +239,25 @@ fn log_result(result: &AttemptResult) {
     }
 }
 
-/// A leased row made ready to send: its text, and where it goes.
+/// A leased row made ready to send: its text, where it goes, its files.
 struct Ready {
     row: LeasedMessage,
     rendered: Result<Rendered, String>,
+    /// Rendered in this step: saved with the attempt's outcome.
+    newly_rendered: bool,
     reply_to: String,
     return_path: String,
     attachments: Vec<store::OutboxAttachment>,
+    /// The bytes of the batch's attachments, each stored file once.
+    contents: Arc<HashMap<i64, Vec<u8>>>,
+    /// When the lease taken with this row's batch runs out.
+    lease_ends: DateTime<Utc>,
+}
+
+/// How many rows the rate limit allows now.
+enum Budget {
+    Rows(i64),
+    Exhausted(DateTime<Utc>),
 }
 
 enum Step {
@@ -294,10 +314,16 @@ impl Worker {
         self.stop.as_ref().is_some_and(Shutdown::is_stopping)
     }
 
-    /// One step; see the module documentation.
+    /// One step: housekeeping, then one batch leased, rendered, sent and recorded. See
+    /// the module documentation.
     pub async fn send_once(&self) -> anyhow::Result<SendOutcome> {
-        let now = self.clock.now();
-        let mut summary = SendSummary {
+        self.run_batches(Some(1)).await
+    }
+
+    /// Rows abandoned by a dead worker, expired rows, and notices held back by the hourly
+    /// limit.
+    async fn housekeeping(&self, now: DateTime<Utc>) -> anyhow::Result<SendSummary> {
+        let summary = SendSummary {
             recovered: store::recover_expired_leases(&self.pool, now)
                 .await
                 .context("failed to recover expired leases")?,
@@ -313,58 +339,90 @@ impl Worker {
                 .context("failed to queue the secretariat's notice")?;
             tx.commit().await?;
         }
+        Ok(summary)
+    }
 
+    async fn budget(&self, now: DateTime<Utc>) -> anyhow::Result<Budget> {
         let mut limit = self.settings.batch_size;
         if self.settings.rate_per_minute > 0 {
             let used = store::attempts_in_last_minute(&self.pool, now).await?;
             let left = i64::from(self.settings.rate_per_minute) - used;
             if left <= 0 {
-                return Ok(SendOutcome::RateLimited {
-                    until: now + Duration::seconds(5),
-                });
+                return Ok(Budget::Exhausted(now + Duration::seconds(5)));
             }
             limit = limit.min(left);
         }
-        if self.stopping() {
-            return Ok(SendOutcome::Idle);
-        }
+        Ok(Budget::Rows(limit))
+    }
 
-        let rows = store::lease(&self.pool, &self.owner, now, self.settings.lease, limit)
-            .await
-            .context("failed to lease outbox rows")?;
-        if rows.is_empty() {
-            return Ok(if summary.recovered + summary.expired > 0 {
-                SendOutcome::Worked(summary)
-            } else {
-                SendOutcome::Idle
-            });
-        }
-        summary.leased = rows.len() as u64;
-        let lease_ends = now + self.settings.lease;
-
-        let (ready, contents) = self.prepare(rows, now).await?;
-        let contents = Arc::new(contents);
-        // Sending and recording run side by side: outcomes are written in groups (one
-        // transaction per group rather than per message) while the next messages go out.
+    /// Housekeeping, then batches (at most `max_batches`) until nothing is due, the rate
+    /// limit is reached or shutdown begins. Three parts run side by side: leasing and
+    /// rendering the next batch, sending (at most `concurrency` at once, across batch
+    /// boundaries), and recording outcomes in groups.
+    async fn run_batches(&self, max_batches: Option<usize>) -> anyhow::Result<SendOutcome> {
+        let now = self.clock.now();
+        let mut summary = self.housekeeping(now).await?;
+        let capacity = usize::try_from(self.settings.batch_size)
+            .unwrap_or(64)
+            .max(1);
+        let (to_send, ready_rows) = tokio::sync::mpsc::channel::<Ready>(capacity);
         let (outcomes, mut received) = tokio::sync::mpsc::unbounded_channel::<Step>();
-        let recording_failed = AtomicBool::new(false);
-        let sending = futures::stream::iter(ready)
-            .map(|ready| {
-                let contents = Arc::clone(&contents);
-                let recording_failed = &recording_failed;
-                async move {
-                    if recording_failed.load(Ordering::Relaxed) {
-                        return Step::Released(ready.row.id);
-                    }
-                    self.send_one(ready, &contents, lease_ends).await
+        let failed_flag = AtomicBool::new(false);
+        let recording_failed = &failed_flag;
+
+        let leasing = async move {
+            let mut leased = 0_u64;
+            let mut limited = None;
+            let mut batches = 0_usize;
+            'batches: loop {
+                if max_batches.is_some_and(|max| batches >= max)
+                    || self.stopping()
+                    || recording_failed.load(Ordering::Relaxed)
+                {
+                    break;
                 }
-            })
-            .buffer_unordered(self.settings.concurrency)
-            // Owning the sender, so the channel closes when the last message is done.
-            .for_each(move |step| {
-                let _ = outcomes.send(step);
-                futures::future::ready(())
-            });
+                let now = self.clock.now();
+                let limit = match self.budget(now).await? {
+                    Budget::Rows(limit) => limit,
+                    Budget::Exhausted(until) => {
+                        limited = Some(until);
+                        break;
+                    }
+                };
+                let rows = store::lease(&self.pool, &self.owner, now, self.settings.lease, limit)
+                    .await
+                    .context("failed to lease outbox rows")?;
+                if rows.is_empty() {
+                    break;
+                }
+                batches += 1;
+                leased += rows.len() as u64;
+                for ready in self.prepare(rows, now).await? {
+                    if to_send.send(ready).await.is_err() {
+                        break 'batches;
+                    }
+                }
+            }
+            // Dropping `to_send` here ends the sending once the last row is done.
+            anyhow::Ok((leased, limited))
+        };
+
+        let sending = futures::stream::unfold(ready_rows, |mut rows| async move {
+            rows.recv().await.map(|ready| (ready, rows))
+        })
+        .map(|ready| async move {
+            if recording_failed.load(Ordering::Relaxed) {
+                return Step::Released(ready.row.id);
+            }
+            self.send_one(ready).await
+        })
+        .buffer_unordered(self.settings.concurrency)
+        // Owning the sender, so the channel closes when the last message is done.
+        .for_each(move |step| {
+            let _ = outcomes.send(step);
+            futures::future::ready(())
+        });
+
         let recording = async {
             let mut released = Vec::new();
             let mut counted = SendSummary::default();
@@ -390,8 +448,8 @@ impl Worker {
                 let recorded: HashSet<i64> = match recorded {
                     Ok(ids) => ids.into_iter().collect(),
                     Err(err) => {
-                        // Stop sending: outcomes that cannot be recorded would be sent
-                        // again after the lease, so send no more of them.
+                        // Send no more: outcomes that cannot be recorded would be sent
+                        // again after the lease.
                         recording_failed.store(true, Ordering::Relaxed);
                         return Err(
                             anyhow::Error::new(err).context("failed to record send outcomes")
@@ -410,9 +468,10 @@ impl Worker {
                     log_result(result);
                 }
             }
-            Ok((counted, released))
+            anyhow::Ok((counted, released))
         };
-        let ((), recorded) = futures::join!(sending, recording);
+
+        let (leased, (), recorded) = futures::join!(leasing, sending, recording);
         let (counted, released) = recorded?;
         summary.add(&counted);
         if !released.is_empty() {
@@ -421,16 +480,22 @@ impl Worker {
                 .await
                 .context("failed to release outbox rows")?;
         }
-        Ok(SendOutcome::Worked(summary))
+        let (leased, limited) = leased?;
+        summary.leased = leased;
+        Ok(match limited {
+            Some(until) if leased == 0 => SendOutcome::RateLimited { until },
+            _ if leased == 0 && summary.recovered + summary.expired == 0 => SendOutcome::Idle,
+            _ => SendOutcome::Worked(summary),
+        })
     }
 
-    /// Renders what is not yet rendered (and saves it), works out the addresses, and
-    /// loads the attachments' bytes (each stored file once).
+    /// Renders what is not yet rendered, works out the addresses, and loads the
+    /// attachments' bytes (each stored file once).
     async fn prepare(
         &self,
         rows: Vec<LeasedMessage>,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<(Vec<Ready>, HashMap<i64, Vec<u8>>)> {
+    ) -> anyhow::Result<Vec<Ready>> {
         let mut conn = self.pool.acquire().await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let board_ids: Vec<i64> = unique(rows.iter().map(|r| r.board_id));
@@ -446,11 +511,11 @@ impl Worker {
         }
         let attachment_ids: Vec<i64> =
             unique(attachments.values().flatten().map(|a| a.attachment_id));
-        let contents = store::attachment_contents(&mut conn, &attachment_ids).await?;
+        let contents = Arc::new(store::attachment_contents(&mut conn, &attachment_ids).await?);
         drop(conn);
 
+        let lease_ends = now + self.settings.lease;
         let mut ready = Vec::with_capacity(rows.len());
-        let mut newly_rendered = Vec::new();
         for row in rows {
             let board = boards.get(&row.board_id);
             let (reply_to, return_path) = match board {
@@ -461,6 +526,7 @@ impl Worker {
                 None => (String::new(), String::new()),
             };
             let row_attachments = attachments.remove(&row.id).unwrap_or_default();
+            let newly_rendered = row.subject.is_none();
             let rendered = match (&row.subject, &row.body_text, &row.body_html, board) {
                 (Some(subject), Some(text), Some(html), _) => Ok(Rendered {
                     subject: subject.clone(),
@@ -481,44 +547,29 @@ impl Worker {
                             attachments: &row_attachments,
                             extra: &row.context,
                         });
-                        let rendered = self
-                            .templates
+                        self.templates
                             .render(kind, &context)
-                            .map_err(|e| e.to_string());
-                        if let Ok(r) = &rendered {
-                            newly_rendered.push((
-                                row.id,
-                                r.subject.clone(),
-                                r.text.clone(),
-                                r.html.clone(),
-                            ));
-                        }
-                        rendered
+                            .map_err(|e| e.to_string())
                     }
                 },
             };
             ready.push(Ready {
                 row,
                 rendered,
+                newly_rendered,
                 reply_to,
                 return_path,
                 attachments: row_attachments,
+                contents: Arc::clone(&contents),
+                lease_ends,
             });
         }
-        store::store_rendered(&self.pool, &self.owner, now, &newly_rendered)
-            .await
-            .context("failed to save rendered messages")?;
-        Ok((ready, contents))
+        Ok(ready)
     }
 
-    async fn send_one(
-        &self,
-        ready: Ready,
-        contents: &HashMap<i64, Vec<u8>>,
-        lease_ends: DateTime<Utc>,
-    ) -> Step {
+    async fn send_one(&self, ready: Ready) -> Step {
         let row = &ready.row;
-        if self.stopping() || self.clock.now() + self.settings.send_limit > lease_ends {
+        if self.stopping() || self.clock.now() + self.settings.send_limit > ready.lease_ends {
             return Step::Released(row.id);
         }
         let failed = |outcome: AttemptOutcome, error: String| AttemptResult {
@@ -529,6 +580,7 @@ impl Worker {
             next_attempt_at: None,
             error: Some(error),
             server_reply: None,
+            rendered: None,
         };
         let rendered = match &ready.rendered {
             Ok(r) => r,
@@ -541,7 +593,7 @@ impl Worker {
         };
         let mut files = Vec::with_capacity(ready.attachments.len());
         for a in &ready.attachments {
-            match contents.get(&a.attachment_id) {
+            match ready.contents.get(&a.attachment_id) {
                 Some(content) => files.push(OutgoingAttachment {
                     filename: &a.filename,
                     content_type: &a.content_type,
@@ -597,7 +649,7 @@ impl Worker {
             ))),
         };
         let jitter: f64 = rand::thread_rng().gen();
-        Step::Done(decide(
+        let mut result = decide(
             row.id,
             row.attempts,
             result,
@@ -605,15 +657,21 @@ impl Worker {
             self.clock.now(),
             self.settings.max_retry,
             jitter,
-        ))
+        );
+        // Saved with the outcome, so every later attempt sends exactly this text.
+        if ready.newly_rendered {
+            result.rendered = Some(rendered.clone());
+        }
+        Step::Done(result)
     }
 
-    /// Steps until nothing is due (or the rate limit stops it) and returns the total:
-    /// `minuted send --once`.
+    /// Sends until nothing is due (or the rate limit stops it) and returns the total:
+    /// `minuted send --once`. Batches follow one another without a pause: the next is
+    /// leased and rendered while the last is sent.
     pub async fn drain(&self) -> anyhow::Result<(SendSummary, bool)> {
         let mut total = SendSummary::default();
         loop {
-            match self.send_once().await? {
+            match self.run_batches(None).await? {
                 SendOutcome::Idle => break,
                 SendOutcome::RateLimited { .. } => {
                     self.transport.close_idle().await;
@@ -633,8 +691,8 @@ impl Worker {
         Ok((total, false))
     }
 
-    /// The daemon's loop: a step whenever something may be due, a pause of a second when
-    /// nothing was, until `shutdown`. An error (the database restarting) is logged and
+    /// The daemon's loop: batches for as long as anything is due, a pause of a second
+    /// when nothing was, until `shutdown`. An error (the database restarting) is logged and
     /// the loop carries on after a pause.
     pub async fn run_until_stopped(self, mut shutdown: Shutdown) -> anyhow::Result<()> {
         let worker = self.with_shutdown(shutdown.clone());
@@ -643,7 +701,7 @@ impl Worker {
             if shutdown.is_stopping() {
                 break;
             }
-            let pause = match worker.send_once().await {
+            let pause = match worker.run_batches(None).await {
                 Ok(SendOutcome::Worked(summary)) => {
                     tracing::info!(summary = ?summary, "outbox step");
                     if summary.leased == 0 || summary.released < summary.leased {

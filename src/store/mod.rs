@@ -4,9 +4,11 @@
 //!
 //! This module does not decide anything: rules live in the pure modules that call it.
 
+pub mod approvals;
 pub mod events;
 pub mod filings;
 pub mod messages;
+pub mod minutes;
 pub mod outbox;
 pub mod registry;
 

@@ -19,6 +19,7 @@ use super::events::{self, NewEvent};
 use super::{Error, Result};
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{self, MailKind, OutboxStatus};
+use crate::templates::Rendered;
 
 pub type OutboxId = i64;
 
@@ -58,6 +59,9 @@ pub struct NewOutboxMessage {
     pub not_after: Option<DateTime<Utc>>,
     /// Not sent before this moment; the row is `held` until then.
     pub hold_until: Option<DateTime<Utc>>,
+    /// The reply token for the Reply-To address, when the caller must choose it (a
+    /// signed approval token); otherwise a random one is chosen.
+    pub reply_token: Option<String>,
 }
 
 impl NewOutboxMessage {
@@ -74,6 +78,7 @@ impl NewOutboxMessage {
             attachments: Vec::new(),
             not_after: None,
             hold_until: None,
+            reply_token: None,
         }
     }
 }
@@ -155,6 +160,23 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
         }
     }
     let held = row.hold_until.is_some_and(|until| until > now);
+    let reply_token = match &row.reply_token {
+        Some(token)
+            if !token.is_empty()
+                && token.len() <= 60
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) =>
+        {
+            token.clone()
+        }
+        Some(token) => {
+            return Err(Error::Invalid(format!(
+                "{token:?} cannot be a reply token (lower-case letters and digits only)"
+            )))
+        }
+        None => random_hex(12),
+    };
     Ok(Prepared {
         kind: row.kind.as_str(),
         board_id: row.board_id,
@@ -165,7 +187,7 @@ fn prepare(row: &NewOutboxMessage, now: DateTime<Utc>) -> Result<Prepared> {
         context: row.context.clone(),
         in_reply_to,
         references,
-        reply_token: random_hex(12),
+        reply_token,
         id_token: random_hex(8),
         status: if held { "held" } else { "pending" },
         next_attempt_at: if held {
@@ -501,38 +523,6 @@ pub async fn lease(
     Ok(rows)
 }
 
-/// Saves what was rendered for leased rows so every later attempt sends exactly the same
-/// text. Only rows still leased by `owner` are touched.
-pub async fn store_rendered(
-    pool: &PgPool,
-    owner: &str,
-    now: DateTime<Utc>,
-    rendered: &[(i64, String, String, String)],
-) -> Result<()> {
-    if rendered.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = rendered.iter().map(|r| r.0).collect();
-    let subjects: Vec<&str> = rendered.iter().map(|r| r.1.as_str()).collect();
-    let texts: Vec<&str> = rendered.iter().map(|r| r.2.as_str()).collect();
-    let htmls: Vec<&str> = rendered.iter().map(|r| r.3.as_str()).collect();
-    sqlx::query(
-        "UPDATE outbox o SET subject = u.subject, body_text = u.text, body_html = u.html,
-                rendered_at = $5
-         FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[]) AS u(id, subject, text, html)
-         WHERE o.id = u.id AND o.lease_owner = $6 AND o.status = 'sending'",
-    )
-    .bind(&ids)
-    .bind(&subjects)
-    .bind(&texts)
-    .bind(&htmls)
-    .bind(now)
-    .bind(owner)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// How one attempt ended, as the attempts table records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -570,6 +560,9 @@ pub struct AttemptResult {
     pub error: Option<String>,
     /// The server's reply, when there was one.
     pub server_reply: Option<String>,
+    /// What was rendered for this attempt when the row had not been rendered before:
+    /// kept, so every later attempt sends exactly the same text.
+    pub rendered: Option<Rendered>,
 }
 
 /// Records attempts' outcomes in one transaction: each attempt row is closed and each
@@ -593,13 +586,28 @@ pub async fn record_results(
     let next_at: Vec<Option<DateTime<Utc>>> = results.iter().map(|r| r.next_attempt_at).collect();
     let errors: Vec<Option<&str>> = results.iter().map(|r| r.error.as_deref()).collect();
     let replies: Vec<Option<&str>> = results.iter().map(|r| r.server_reply.as_deref()).collect();
+    let rendered = |part: fn(&Rendered) -> &str| -> Vec<Option<&str>> {
+        results
+            .iter()
+            .map(|r| r.rendered.as_ref().map(part))
+            .collect()
+    };
+    let subjects = rendered(|r| &r.subject);
+    let texts = rendered(|r| &r.text);
+    let htmls = rendered(|r| &r.html);
 
     let mut tx = pool.begin().await?;
     let updated: Vec<(i64, i64, String)> = sqlx::query_as(
+        // The lease guard (still `sending`, still ours) travels in `u` rather than as
+        // constants: a constant `status = 'sending'` makes the planner prefer the partial
+        // due index and, with fresh statistics missing after a big enqueue, a nested
+        // loop over every due row; as a join condition it looks up each row by id.
         "WITH u AS (
-             SELECT * FROM unnest($1::BIGINT[], $2::INT[], $3::TEXT[], $4::TEXT[],
-                                  $5::TIMESTAMPTZ[], $6::TEXT[], $7::TEXT[])
-                 AS u(id, attempt, outcome, status, next_at, error, reply)),
+             SELECT u.*, $9::TEXT AS owner, 'sending'::TEXT AS leased
+             FROM unnest($1::BIGINT[], $2::INT[], $3::TEXT[], $4::TEXT[],
+                         $5::TIMESTAMPTZ[], $6::TEXT[], $7::TEXT[], $10::TEXT[],
+                         $11::TEXT[], $12::TEXT[])
+                 AS u(id, attempt, outcome, status, next_at, error, reply, subject, text, html)),
          closed AS (
              UPDATE outbox_attempts a
              SET outcome = u.outcome, finished_at = $8, detail = u.error, server_reply = u.reply
@@ -609,9 +617,14 @@ pub async fn record_results(
              next_attempt_at = COALESCE(u.next_at, o.next_attempt_at),
              lease_owner = NULL, lease_expires_at = NULL,
              last_error = u.error, server_reply = u.reply,
-             sent_at = CASE WHEN u.status = 'sent' THEN $8 ELSE o.sent_at END
+             sent_at = CASE WHEN u.status = 'sent' THEN $8 ELSE o.sent_at END,
+             subject = COALESCE(o.subject, u.subject),
+             body_text = COALESCE(o.body_text, u.text),
+             body_html = COALESCE(o.body_html, u.html),
+             rendered_at = CASE WHEN o.subject IS NULL AND u.subject IS NOT NULL
+                                THEN $8 ELSE o.rendered_at END
          FROM u
-         WHERE o.id = u.id AND o.status = 'sending' AND o.lease_owner = $9
+         WHERE o.id = u.id AND o.status = u.leased AND o.lease_owner = u.owner
            AND o.attempts = u.attempt
          RETURNING o.id, o.board_id, o.status",
     )
@@ -624,6 +637,9 @@ pub async fn record_results(
     .bind(&replies)
     .bind(now)
     .bind(owner)
+    .bind(&subjects)
+    .bind(&texts)
+    .bind(&htmls)
     .fetch_all(&mut *tx)
     .await?;
 

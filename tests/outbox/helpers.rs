@@ -335,6 +335,8 @@ pub async fn drain(worker: &Worker) -> SendSummary {
 pub struct Sink {
     pub port: u16,
     pub dir: tempfile::TempDir,
+    /// smtp-sink's own output (the conversation, with `-v`).
+    log: tempfile::NamedTempFile,
     child: tokio::process::Child,
 }
 
@@ -353,6 +355,7 @@ impl Sink {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         }
+        let log = tempfile::NamedTempFile::new().unwrap();
         let mut command = tokio::process::Command::new(support::env("MINUTED_TEST_SMTP_SINK"));
         // smtp-sink refuses to keep root's privileges once it has its socket.
         if nix::unistd::geteuid().is_root() {
@@ -364,13 +367,23 @@ impl Sink {
             .arg(dir.path().join("m"))
             .arg(format!("127.0.0.1:{port}"))
             .arg("64")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::from(log.reopen().unwrap()))
+            .stderr(Stdio::from(log.reopen().unwrap()))
             .kill_on_drop(true)
             .spawn()
             .expect("cannot start smtp-sink");
         support::wait_for_port(port, StdDuration::from_secs(10)).await;
-        Sink { port, dir, child }
+        Sink {
+            port,
+            dir,
+            log,
+            child,
+        }
+    }
+
+    /// What smtp-sink printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// Stops this sink and starts another on the same port with `flags`.

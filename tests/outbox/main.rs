@@ -816,3 +816,57 @@ async fn a_sendmail_that_refuses_the_recipient_fails_the_row_and_one_that_cannot
         "{row}"
     );
 }
+
+#[tokio::test]
+async fn a_message_refused_a_connection_is_retried_into_postfix_with_the_message_id_chosen_at_enqueue(
+) {
+    let board = board().await;
+    let clock = Clock::manual(start());
+    let id = board
+        .enqueue(vec![board.circulation(&board.chair)], &clock)
+        .await[0];
+    let chosen = message_id(&board, id).await;
+
+    // Nothing listens here: connection refused, a transient failure.
+    let nowhere = smtp_worker(&board, &clock, &smtp(support::free_port()));
+    assert_eq!(drain(&nowhere).await.retrying, 1);
+    let row = board.row(id).await;
+    assert!(
+        row["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open an SMTP session"),
+        "{row}"
+    );
+
+    clock.advance(Duration::minutes(5));
+    let postfix = smtp_worker(
+        &board,
+        &clock,
+        &smtp(support::env_port("MINUTED_TEST_SMTP_PORT")),
+    );
+    assert_eq!(drain(&postfix).await.sent, 1);
+    let delivered =
+        support::wait_for_messages(&board.chair.address, "INBOX", 1, DELIVERY_TIMEOUT).await;
+    assert_eq!(delivered.len(), 1);
+    let message = MessageParser::default().parse(&delivered[0]).unwrap();
+    assert_eq!(message.message_id(), Some(chosen.as_str()));
+    assert_eq!(board.row(id).await["attempts"], 2);
+}
+
+#[tokio::test]
+async fn smtp_auth_is_used_when_credentials_are_configured() {
+    let board = board().await;
+    let clock = Clock::manual(start());
+    let id = board
+        .enqueue(vec![board.circulation(&board.chair)], &clock)
+        .await[0];
+    let sink = Sink::start(&["-v"]).await;
+    let mut settings = smtp(sink.port);
+    settings.username = Some("lcjb@board.example".to_owned());
+    settings.password = Some(minuted::config::Secret::new("not-a-real-password"));
+    assert_eq!(drain(&smtp_worker(&board, &clock, &settings)).await.sent, 1);
+    assert_eq!(sink.message_ids(), vec![message_id(&board, id).await]);
+    let log = sink.log();
+    assert!(log.contains("AUTH PLAIN"), "{log}");
+}

@@ -1,0 +1,822 @@
+//! Handling a filed approval reply: verify it, then apply it exactly once.
+//!
+//! Verification: the reply's recipient address carries a token
+//! (`board+TOKEN@domain`) whose signature matches the request, revision hash and approver
+//! and which has not expired; the From address is that approver's; with
+//! `approval.require_dkim`, our own server's `Authentication-Results` pass the From
+//! domain. Any failure changes nothing but the audit log: the event records why, the
+//! approver (when known) gets an `approval_result` saying why, and the secretariat is
+//! told.
+//!
+//! Application, in one transaction with the request row locked (`FOR UPDATE`) and a
+//! unique index allowing one approval per revision: APPROVE approves the revision, moves
+//! the meeting to `minutes_approved`, enters the candidate actions in the register, queues
+//! circulation to every member who receives it and action packs to their owners — held
+//! for `approval.undo_minutes` — and a confirmation to the approver. REJECT records the
+//! reason. UNDO within the window cancels the held mail. A second decision, or one for a
+//! superseded revision, changes nothing and says so. Anything else is a comment passed to
+//! the secretariat.
+//!
+//! This module owns the decisions; SQL is in `store::approvals` and `store::minutes`.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+
+use crate::approval::authresults::{self, AuthVerdict};
+use crate::approval::reply::{self, Command};
+use crate::approval::token::{self, ApprovalToken, Binding};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::address::EmailAddress;
+use crate::domain::outbound::{long_datetime, MailKind};
+use crate::minutes::drafts::what;
+use crate::minutes::report::MinutesReport;
+use crate::store::approvals::{self as store, LockedRequest, NewAction, ReplyMessage};
+use crate::store::events::{self, NewEvent};
+use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
+use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
+
+/// What one step did with one reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyOutcome {
+    /// No reply was waiting.
+    Idle,
+    /// The revision was approved; circulation and action packs are held until the undo
+    /// window ends.
+    Approved {
+        revision_id: i64,
+        circulation: usize,
+        action_packs: usize,
+        actions: Vec<String>,
+    },
+    Rejected {
+        revision_id: i64,
+        reason: String,
+    },
+    /// An approval was undone within its window; this many held emails were cancelled.
+    Undone {
+        revision_id: i64,
+        cancelled: u64,
+    },
+    /// Passed to the secretariat as a comment.
+    Comment,
+    /// Genuine but too late or repeated (already decided, superseded): nothing changed.
+    Unchanged {
+        reason: String,
+    },
+    /// Not verified: nothing changed.
+    Refused {
+        reason: String,
+    },
+}
+
+/// Handles one waiting approval reply, in one transaction.
+pub async fn handle_reply_once(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+    key: &[u8],
+) -> anyhow::Result<ReplyOutcome> {
+    let now = clock.now();
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    let Some(message) = store::claim_reply(&mut tx).await? else {
+        tx.commit().await?;
+        return Ok(ReplyOutcome::Idle);
+    };
+    let members = minutes_store::board_members(&mut tx, message.board_id).await?;
+    let outcome = decide(&mut tx, settings, key, &message, &members, now).await?;
+    let (label, request, reason) = match &outcome.0 {
+        ReplyOutcome::Approved { .. } => ("approved", outcome.1, None),
+        ReplyOutcome::Rejected { reason, .. } => ("rejected", outcome.1, Some(reason.clone())),
+        ReplyOutcome::Undone { .. } => ("undone", outcome.1, None),
+        ReplyOutcome::Comment => ("comment", outcome.1, None),
+        ReplyOutcome::Unchanged { reason } => ("unchanged", outcome.1, Some(reason.clone())),
+        ReplyOutcome::Refused { reason } => ("refused", outcome.1, Some(reason.clone())),
+        ReplyOutcome::Idle => ("idle", outcome.1, None),
+    };
+    store::record_reply(
+        &mut tx,
+        message.message_id,
+        request,
+        label,
+        reason.as_deref(),
+        now,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("failed to commit the approval reply")?;
+    Ok(outcome.0)
+}
+
+/// The refusal or decision for one reply, with the request it concerned when known.
+async fn decide(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    key: &[u8],
+    message: &ReplyMessage,
+    members: &[BoardMember],
+    now: DateTime<Utc>,
+) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
+    let board: String = outbox::boards(tx, &[message.board_id])
+        .await?
+        .remove(&message.board_id)
+        .map(|b| b.address)
+        .context("the reply's board vanished")?;
+    let board = EmailAddress::parse(&board).context("the board's address is not valid")?;
+    let from = message
+        .from_address
+        .as_deref()
+        .and_then(|a| EmailAddress::parse(a).ok());
+    let parsed = reply::read(message.body_text.as_deref(), message.body_html.as_deref());
+    let mut evidence = json!({
+        "message_id": message.message_id,
+        "header_message_id": message.header_message_id,
+        "from": message.from_address,
+        "command": format!("{:?}", parsed.command),
+    });
+
+    // The token from the first recipient address that carries one of ours.
+    let token = message
+        .recipients
+        .iter()
+        .filter_map(|a| EmailAddress::parse(a).ok())
+        .find_map(|a| token::token_in_address(&a, &board).ok().map(str::to_owned));
+    let Some(token_text) = token else {
+        let reason = "the reply is not addressed to an approval token (was Reply-To changed, or is it a new message?)";
+        return refuse(tx, message, members, None, &evidence, reason, now).await;
+    };
+    let token = match ApprovalToken::parse(&token_text) {
+        Ok(token) => token,
+        Err(err) => {
+            return refuse(tx, message, members, None, &evidence, &err.to_string(), now).await
+        }
+    };
+    evidence["token_request_id"] = json!(token.request_id());
+    let Some(request) = store::lock_request(tx, token.request_id()).await? else {
+        return refuse(
+            tx,
+            message,
+            members,
+            None,
+            &evidence,
+            "the token names no approval request",
+            now,
+        )
+        .await;
+    };
+    let approver = EmailAddress::parse(&request.approver_address)
+        .context("a stored approver address is not valid")?;
+    if let Err(err) = token.verify(
+        key,
+        Binding {
+            revision_hash: &request.content_sha256,
+            approver: &approver,
+        },
+        now,
+    ) {
+        return refuse(
+            tx,
+            message,
+            members,
+            Some(&request),
+            &evidence,
+            &err.to_string(),
+            now,
+        )
+        .await;
+    }
+    if from.as_ref().map(EmailAddress::as_str) != Some(approver.as_str()) {
+        let reason = format!(
+            "the reply came from {}, not from {}, to whom the request was sent",
+            message.from_address.as_deref().unwrap_or("no address"),
+            approver.as_str()
+        );
+        return refuse(
+            tx,
+            message,
+            members,
+            Some(&request),
+            &evidence,
+            &reason,
+            now,
+        )
+        .await;
+    }
+    if settings.approval.require_dkim {
+        let authserv = settings.approval.authserv_id.clone().unwrap_or_default();
+        let fields = authresults::header_fields(&message.raw);
+        let trusted = authresults::trusted_results(
+            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &authserv,
+        );
+        let verdict = authresults::verdict(&trusted, approver.domain());
+        evidence["authentication"] = serde_json::to_value(&verdict).unwrap_or(Value::Null);
+        if let AuthVerdict::Fail { reason } = verdict {
+            let reason = format!(
+                "the reply is not authenticated for {}: {reason}",
+                approver.domain()
+            );
+            return refuse(
+                tx,
+                message,
+                members,
+                Some(&request),
+                &evidence,
+                &reason,
+                now,
+            )
+            .await;
+        }
+    }
+
+    let revision = minutes_store::revision(tx, request.revision_id).await?;
+    let actor = approver.as_str().to_owned();
+    match parsed.command {
+        Command::Approve | Command::Reject { .. } => {
+            if request.used_at.is_some() {
+                let reason = format!(
+                    "this request was already answered ({}): nothing changed",
+                    request.status
+                );
+                return unchanged(
+                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                )
+                .await;
+            }
+            if request.revision_status != "draft" || request.status != "open" {
+                let reason = match request.revision_status.as_str() {
+                    "superseded" => "a newer version of these minutes has been received since this request: nothing changed".to_owned(),
+                    "approved" => "these minutes are already approved: nothing changed".to_owned(),
+                    other => format!("these minutes are {other}: nothing changed"),
+                };
+                return unchanged(
+                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                )
+                .await;
+            }
+            if let Command::Reject { reason } = parsed.command {
+                store::decide_request(tx, request.id, "rejected", Some(&reason), &evidence, now)
+                    .await?;
+                store::decide_revision(tx, revision.id, "rejected", now).await?;
+                record(
+                    tx,
+                    &request,
+                    &actor,
+                    "approval.rejected",
+                    &revision,
+                    &evidence,
+                    Some(&reason),
+                )
+                .await?;
+                tell(
+                    tx,
+                    &request,
+                    &revision,
+                    members,
+                    false,
+                    "rejected",
+                    &actor,
+                    Some(&reason),
+                    None,
+                    true,
+                    now,
+                )
+                .await?;
+                return Ok((
+                    ReplyOutcome::Rejected {
+                        revision_id: revision.id,
+                        reason,
+                    },
+                    Some(request.id),
+                ));
+            }
+            store::decide_request(tx, request.id, "approved", None, &evidence, now).await?;
+            if !store::decide_revision(tx, revision.id, "approved", now).await? {
+                let reason = "these minutes were decided meanwhile: nothing changed".to_owned();
+                return unchanged(
+                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                )
+                .await;
+            }
+            let outcome = approve(tx, settings, &request, &revision, members, now).await?;
+            record(
+                tx,
+                &request,
+                &actor,
+                "approval.approved",
+                &revision,
+                &evidence,
+                None,
+            )
+            .await?;
+            Ok((outcome, Some(request.id)))
+        }
+        Command::Undo => {
+            let window = Duration::minutes(i64::from(settings.approval.undo_minutes));
+            let in_window = request.status == "approved"
+                && request.used_at.is_some_and(|at| now <= at + window);
+            if !in_window {
+                let reason = if request.status == "approved" {
+                    "the time to undo this approval has passed: the minutes have been circulated"
+                        .to_owned()
+                } else {
+                    "there is no approval of yours to undo".to_owned()
+                };
+                return unchanged(
+                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                )
+                .await;
+            }
+            let cancelled = store::undo_approval(tx, request.id, revision.id, now).await?;
+            record(
+                tx,
+                &request,
+                &actor,
+                "approval.undone",
+                &revision,
+                &evidence,
+                None,
+            )
+            .await?;
+            let next = format!(
+                "{cancelled} emails waiting to go were cancelled; the minutes are a draft again."
+            );
+            tell(
+                tx,
+                &request,
+                &revision,
+                members,
+                false,
+                "withdrew the approval of",
+                &actor,
+                None,
+                Some(&next),
+                true,
+                now,
+            )
+            .await?;
+            Ok((
+                ReplyOutcome::Undone {
+                    revision_id: revision.id,
+                    cancelled,
+                },
+                Some(request.id),
+            ))
+        }
+        Command::Comment { text } => {
+            record(
+                tx,
+                &request,
+                &actor,
+                "approval.comment",
+                &revision,
+                &evidence,
+                Some(&text),
+            )
+            .await?;
+            tell_secretariat(
+                tx,
+                &request,
+                &revision,
+                members,
+                "commented on",
+                &actor,
+                Some(&text),
+                None,
+                now,
+            )
+            .await?;
+            Ok((ReplyOutcome::Comment, Some(request.id)))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    tx: &mut PgConnection,
+    request: &LockedRequest,
+    actor: &str,
+    kind: &str,
+    revision: &Revision,
+    evidence: &Value,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    events::record(
+        tx,
+        NewEvent {
+            board_id: Some(request.board_id),
+            actor,
+            kind,
+            subject: Some(("approval_request", request.id)),
+            detail: json!({
+                "revision_id": revision.id,
+                "meeting": revision.meeting_ref,
+                "revision": revision.n,
+                "content_sha256": revision.content_sha256,
+                "evidence": evidence,
+                "reason": reason,
+            }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn recipient_of(member: &BoardMember) -> Option<Recipient> {
+    let address = EmailAddress::parse(member.address.as_deref()?).ok()?;
+    Some(Recipient {
+        address,
+        name: Some(member.name.clone()),
+        member_id: Some(member.id),
+    })
+}
+
+/// An `approval_result` to the approver (when `to_approver`) and to the secretariat.
+#[allow(clippy::too_many_arguments)]
+async fn tell(
+    tx: &mut PgConnection,
+    request: &LockedRequest,
+    revision: &Revision,
+    members: &[BoardMember],
+    approved: bool,
+    decision: &str,
+    actor: &str,
+    reason: Option<&str>,
+    next_step: Option<&str>,
+    to_approver: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let decided_by = members
+        .iter()
+        .find(|m| m.id == request.approver_member_id)
+        .map_or_else(|| actor.to_owned(), |m| m.name.clone());
+    let headline = match decision {
+        "approved" | "rejected" => None,
+        "withdrew the approval of" => Some("Approval withdrawn"),
+        "commented on" => Some("Comment"),
+        _ => Some("Not accepted"),
+    };
+    let context = json!({
+        "what": what(revision),
+        "approved": approved,
+        "headline": headline,
+        "decision": decision,
+        "decided_by": decided_by,
+        "decided_text": long_datetime(now),
+        "reason": reason,
+        "next_step": next_step,
+        "revision_id": revision.id,
+    });
+    let mut sent_to = Vec::new();
+    for member in members {
+        let is_approver = member.id == request.approver_member_id;
+        let is_secretariat = member.roles.iter().any(|r| r == "secretariat");
+        if !((to_approver && is_approver) || is_secretariat) {
+            continue;
+        }
+        let Some(to) = recipient_of(member) else {
+            continue;
+        };
+        if sent_to.contains(&member.id) {
+            continue;
+        }
+        sent_to.push(member.id);
+        let mut row = NewOutboxMessage::new(
+            MailKind::ApprovalResult,
+            request.board_id,
+            to,
+            context.clone(),
+        );
+        row.meeting_id = Some(revision.meeting_id);
+        row.in_reply_to = request.outbox_message_id.clone();
+        outbox::enqueue(tx, row, now).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn tell_secretariat(
+    tx: &mut PgConnection,
+    request: &LockedRequest,
+    revision: &Revision,
+    members: &[BoardMember],
+    decision: &str,
+    actor: &str,
+    reason: Option<&str>,
+    next_step: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    tell(
+        tx, request, revision, members, false, decision, actor, reason, next_step, false, now,
+    )
+    .await
+}
+
+/// Refuses a reply: an event with the reason, the approver (when the request is known) and
+/// the secretariat told. Nothing else changes.
+#[allow(clippy::too_many_arguments)]
+async fn refuse(
+    tx: &mut PgConnection,
+    message: &ReplyMessage,
+    members: &[BoardMember],
+    request: Option<&LockedRequest>,
+    evidence: &Value,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
+    let actor = message
+        .from_address
+        .clone()
+        .unwrap_or_else(|| "unknown".into());
+    events::record(
+        tx,
+        NewEvent {
+            board_id: Some(message.board_id),
+            actor: &actor,
+            kind: "approval.refused",
+            subject: Some(match request {
+                Some(r) => ("approval_request", r.id),
+                None => ("message", message.message_id),
+            }),
+            detail: json!({
+                "reason": reason,
+                "evidence": evidence,
+                "content_sha256": request.map(|r| r.content_sha256.clone()),
+            }),
+        },
+    )
+    .await?;
+    if let Some(request) = request {
+        let revision = minutes_store::revision(tx, request.revision_id).await?;
+        let next = "Nothing was changed. To approve, reply to the approval request from the address it was sent to.";
+        tell(
+            tx,
+            request,
+            &revision,
+            members,
+            false,
+            "could not accept a reply about",
+            &actor,
+            Some(reason),
+            Some(next),
+            true,
+            now,
+        )
+        .await?;
+    } else {
+        // No request to name: the secretariat hears of it through the audit log's event
+        // and a result about the message itself.
+        for member in members
+            .iter()
+            .filter(|m| m.roles.iter().any(|r| r == "secretariat"))
+        {
+            let Some(to) = recipient_of(member) else {
+                continue;
+            };
+            let context = json!({
+                "what": format!("a reply ({})", message.subject.as_deref().unwrap_or("no subject")),
+                "approved": false,
+                "headline": "Not accepted",
+                "decision": "refused",
+                "decided_by": "minuted",
+                "decided_text": long_datetime(now),
+                "reason": format!("from {actor}: {reason}"),
+                "next_step": null,
+            });
+            outbox::enqueue(
+                tx,
+                NewOutboxMessage::new(MailKind::ApprovalResult, message.board_id, to, context),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok((
+        ReplyOutcome::Refused {
+            reason: reason.to_owned(),
+        },
+        request.map(|r| r.id),
+    ))
+}
+
+/// A genuine reply that changes nothing: recorded, and the approver told why.
+#[allow(clippy::too_many_arguments)]
+async fn unchanged(
+    tx: &mut PgConnection,
+    message: &ReplyMessage,
+    members: &[BoardMember],
+    request: &LockedRequest,
+    revision: &Revision,
+    evidence: &Value,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
+    let actor = message
+        .from_address
+        .clone()
+        .unwrap_or_else(|| "unknown".into());
+    record(
+        tx,
+        request,
+        &actor,
+        "approval.unchanged",
+        revision,
+        evidence,
+        Some(reason),
+    )
+    .await?;
+    let context = json!({
+        "what": what(revision),
+        "approved": request.status == "approved",
+        "headline": "No change",
+        "decision": "received your reply about",
+        "decided_by": "minuted",
+        "decided_text": long_datetime(now),
+        "reason": reason,
+        "next_step": null,
+    });
+    if let Some(to) = members
+        .iter()
+        .find(|m| m.id == request.approver_member_id)
+        .and_then(recipient_of)
+    {
+        let mut row =
+            NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
+        row.meeting_id = Some(revision.meeting_id);
+        outbox::enqueue(tx, row, now).await?;
+    }
+    Ok((
+        ReplyOutcome::Unchanged {
+            reason: reason.to_owned(),
+        },
+        Some(request.id),
+    ))
+}
+
+/// The effects of an approval: actions, held circulation and action packs, confirmation.
+async fn approve(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    request: &LockedRequest,
+    revision: &Revision,
+    members: &[BoardMember],
+    now: DateTime<Utc>,
+) -> anyhow::Result<ReplyOutcome> {
+    let report: MinutesReport = serde_json::from_value(revision.structure.clone())
+        .context("the revision's stored structure cannot be read")?;
+    let organisations = minutes_store::organisations(tx, request.board_id).await?;
+    let hold_until = now + Duration::minutes(i64::from(settings.approval.undo_minutes));
+    let mut refs = Vec::new();
+    // owner member id -> the actions they receive
+    let mut packs: Vec<(i64, Vec<Value>)> = Vec::new();
+    for action in &report.actions {
+        let owner = action.owner.as_deref();
+        let organisation = owner.and_then(|o| {
+            organisations.iter().find(|(_, short, name)| {
+                short.eq_ignore_ascii_case(o) || name.eq_ignore_ascii_case(o)
+            })
+        });
+        let member = owner.and_then(|o| {
+            members.iter().find(|m| {
+                m.initials
+                    .as_deref()
+                    .is_some_and(|i| i.eq_ignore_ascii_case(o))
+                    || m.name.eq_ignore_ascii_case(o)
+            })
+        });
+        let reference = store::add_action(
+            tx,
+            &NewAction {
+                board_id: request.board_id,
+                text: &action.text,
+                owner_text: owner,
+                owner_organisation_id: organisation
+                    .map(|(id, _, _)| *id)
+                    .or(member.and_then(|m| m.organisation_id)),
+                owner_member_id: member.map(|m| m.id),
+                meeting_id: revision.meeting_id,
+                item_number: action.item.as_deref(),
+                revision_id: revision.id,
+                due_text: action.due.as_deref(),
+            },
+            now,
+        )
+        .await?;
+        let entry = json!({
+            "ref": reference,
+            "text": action.text,
+            "owner": owner.unwrap_or("not named"),
+            "due_text": action.due.clone().unwrap_or_else(|| "before the next meeting".into()),
+            "status": "open",
+            "raised_at": revision.meeting_ref,
+            "item": action.item,
+        });
+        refs.push(reference);
+        let owners: Vec<i64> = match (member, organisation) {
+            (Some(m), _) => vec![m.id],
+            (None, Some((org, _, _))) => members
+                .iter()
+                .filter(|m| m.organisation_id == Some(*org) && m.circulation && m.address.is_some())
+                .map(|m| m.id)
+                .collect(),
+            _ => Vec::new(),
+        };
+        for id in owners {
+            match packs.iter_mut().find(|(m, _)| *m == id) {
+                Some((_, list)) => list.push(entry.clone()),
+                None => packs.push((id, vec![entry.clone()])),
+            }
+        }
+    }
+
+    let next_meeting = outbox::next_meeting_after(tx, request.board_id, revision.meeting_date)
+        .await?
+        .map(|m| {
+            json!({
+                "ref": m.meeting_ref,
+                "date_text": crate::domain::outbound::long_date(m.date),
+                "time": m.time.map(|t| t.format("%H:%M").to_string()),
+            })
+        });
+    let mut rows = Vec::new();
+    for member in members.iter().filter(|m| m.circulation) {
+        let Some(to) = recipient_of(member) else {
+            continue;
+        };
+        let mut row = NewOutboxMessage::new(
+            MailKind::Circulation,
+            request.board_id,
+            to,
+            json!({
+                "approved_text": crate::domain::outbound::long_date(now.date_naive()),
+                "next_meeting": next_meeting,
+                "revision_id": revision.id,
+                "minutes_text": revision.extracted_text,
+            }),
+        );
+        row.meeting_id = Some(revision.meeting_id);
+        row.hold_until = Some(hold_until);
+        if let (Some(id), Some(ct)) = (revision.attachment_id, revision.content_type.as_ref()) {
+            row.attachments.push(NewAttachment {
+                attachment_id: id,
+                filename: revision
+                    .filename
+                    .clone()
+                    .unwrap_or_else(|| "minutes".into()),
+                content_type: ct.clone(),
+            });
+        }
+        rows.push(row);
+    }
+    let circulation = rows.len();
+    for (member_id, actions) in &packs {
+        let Some(to) = members
+            .iter()
+            .find(|m| m.id == *member_id)
+            .and_then(recipient_of)
+        else {
+            continue;
+        };
+        let mut row = NewOutboxMessage::new(
+            MailKind::ActionPack,
+            request.board_id,
+            to,
+            json!({"actions": actions, "revision_id": revision.id}),
+        );
+        row.meeting_id = Some(revision.meeting_id);
+        row.hold_until = Some(hold_until);
+        rows.push(row);
+    }
+    let action_packs = rows.len() - circulation;
+    outbox::enqueue_many(tx, &rows, now).await?;
+    let next = format!(
+        "The minutes will be circulated to {circulation} members, and {action_packs} action packs sent, at {}. Reply UNDO before then to stop them.",
+        long_datetime(hold_until)
+    );
+    tell(
+        tx,
+        request,
+        revision,
+        members,
+        true,
+        "approved",
+        &request.approver_address,
+        None,
+        Some(&next),
+        true,
+        now,
+    )
+    .await?;
+    Ok(ReplyOutcome::Approved {
+        revision_id: revision.id,
+        circulation,
+        action_packs,
+        actions: refs,
+    })
+}

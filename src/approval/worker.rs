@@ -1,0 +1,81 @@
+//! The approval worker: after filing, turns filed draft minutes into revisions with their
+//! approval requests ([`crate::minutes::process_draft_once`]) and applies filed approval
+//! replies ([`super::apply::handle_reply_once`]), each one message per transaction.
+//!
+//! This module owns the loop and the one-shot drain used by `ingest --once`; the steps
+//! themselves are elsewhere.
+
+use std::time::Duration;
+
+use crate::app::Shutdown;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::minutes::{process_draft_once, DraftOutcome};
+
+use super::apply::{handle_reply_once, ReplyOutcome};
+
+/// How often the loop looks for filed drafts and replies.
+const POLL: Duration = Duration::from_secs(2);
+
+/// What one drain did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApprovalSummary {
+    pub revisions: usize,
+    pub replies: usize,
+}
+
+/// Handles every filed draft and reply waiting now.
+pub async fn drain(
+    pool: &sqlx::PgPool,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<ApprovalSummary> {
+    let mut summary = ApprovalSummary::default();
+    if !crate::store::minutes::work_waiting(pool).await? {
+        return Ok(summary);
+    }
+    let key = super::key::load_or_create(settings)?;
+    loop {
+        let draft = process_draft_once(pool, settings, clock, &key).await?;
+        if draft != DraftOutcome::Idle {
+            tracing::info!(outcome = ?draft, "draft minutes processed");
+            summary.revisions += 1;
+            continue;
+        }
+        let reply = handle_reply_once(pool, settings, clock, &key).await?;
+        if reply == ReplyOutcome::Idle {
+            return Ok(summary);
+        }
+        tracing::info!(outcome = ?reply, "approval reply handled");
+        summary.replies += 1;
+    }
+}
+
+/// Drains every few seconds until `shutdown`.
+pub async fn run_until_stopped(
+    pool: sqlx::PgPool,
+    settings: Settings,
+    clock: Clock,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let mut failures: u32 = 0;
+    while !shutdown.is_stopping() {
+        match drain(&pool, &settings, &clock).await {
+            Ok(_) => failures = 0,
+            Err(err) => {
+                failures = failures.saturating_add(1);
+                tracing::error!(error = %format!("{err:#}"), "approval step failed; retrying");
+            }
+        }
+        let wait = if failures > 0 {
+            Duration::from_secs(u64::from(failures.min(6)).pow(2))
+        } else {
+            POLL
+        };
+        tokio::select! {
+            _ = shutdown.stopped() => break,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    Ok(())
+}

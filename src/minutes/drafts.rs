@@ -1,0 +1,471 @@
+//! Draft minutes become revisions: a step over filed `draft_minutes` messages that have
+//! not been looked at yet. It extracts the document's text (an attached .docx, .pdf,
+//! .txt, .md or .html, else the body), parses and matches it against the registry, stores
+//! it as the meeting's next revision (unless its content is identical to the last one)
+//! and, in the same transaction, queues an approval request with a signed reply token to
+//! every approver. A file that cannot be read is stored as a revision in `error` and the
+//! secretariat is told.
+//!
+//! The SQL is in `store::minutes`; tokens in `approval::token`; replies are handled by
+//! `approval::apply`.
+
+use anyhow::Context;
+use chrono::Duration;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::approval::token::{ApprovalToken, Binding};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::address::EmailAddress;
+use crate::domain::outbound::{long_date, long_datetime, MailKind};
+use crate::minutes::extract;
+use crate::minutes::report::MinutesReport;
+use crate::minutes::structure::{self, ParseContext, RegistryMember};
+use crate::store::minutes::{self as store, BoardMember, NewRevision, PendingDraft, Revision};
+use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftOutcome {
+    /// Nothing was waiting.
+    Idle,
+    /// A new revision, and the number of approval requests queued for it.
+    Revision {
+        meeting_ref: String,
+        n: i32,
+        requests: usize,
+    },
+    /// The same content as the meeting's last revision: nothing new.
+    Identical { meeting_ref: String, n: i32 },
+    /// The document could not be read: a revision in `error`, the secretariat told.
+    Unreadable { meeting_ref: String, error: String },
+    /// Filed without a meeting: nothing to attach it to (triage can file it again).
+    NoMeeting { message_id: i64 },
+}
+
+/// The document chosen from a draft: its text, or why it could not be read.
+struct Document {
+    attachment: Option<store::SourceAttachment>,
+    format: String,
+    text: Result<String, String>,
+}
+
+fn choose_document(draft: &PendingDraft, attachments: Vec<store::SourceAttachment>) -> Document {
+    for attachment in attachments {
+        let detected = extract::detect(
+            &attachment.content,
+            attachment.filename.as_deref(),
+            Some(&attachment.content_type),
+        );
+        let Ok(format) = detected else { continue };
+        // Images and the like are not minutes; a readable-looking document is taken
+        // even when it then fails, so the failure is reported rather than hidden.
+        let text = extract::extract(
+            &attachment.content,
+            attachment.filename.as_deref(),
+            Some(&attachment.content_type),
+        )
+        .map(|e| e.text)
+        .map_err(|err| {
+            format!(
+                "cannot read {}: {err}",
+                attachment.filename.as_deref().unwrap_or("the attachment")
+            )
+        });
+        return Document {
+            attachment: Some(attachment),
+            format: format.as_str().to_owned(),
+            text,
+        };
+    }
+    let body = match (&draft.body_text, &draft.body_html) {
+        (Some(text), _) if !text.trim().is_empty() => extract::normalise(text),
+        (_, Some(html)) => extract::normalise(&crate::html::to_text(html)),
+        _ => String::new(),
+    };
+    Document {
+        attachment: None,
+        format: "body".into(),
+        text: if body.trim().is_empty() {
+            Err("the message has no readable document and no text".into())
+        } else {
+            Ok(body)
+        },
+    }
+}
+
+/// Parses `text` and matches its names against the board's members.
+pub fn structure_report(
+    text: &str,
+    meeting_date: chrono::NaiveDate,
+    members: &[BoardMember],
+    organisations: &[(i64, String, String)],
+) -> MinutesReport {
+    let mut context = ParseContext {
+        meeting_date: Some(meeting_date),
+        ..ParseContext::default()
+    };
+    for (_, short, name) in organisations {
+        context.organisations.push(short.clone());
+        context.organisations.push(name.clone());
+    }
+    context.initials = members.iter().filter_map(|m| m.initials.clone()).collect();
+    let parsed = structure::parse(text, &context);
+    let registry: Vec<RegistryMember> = members
+        .iter()
+        .map(|m| RegistryMember {
+            name: m.name.clone(),
+            initials: m.initials.clone(),
+            organisation: m.organisation.clone(),
+        })
+        .collect();
+    let matches = structure::match_names(&parsed, &registry);
+    MinutesReport::new(&parsed, Some(&matches))
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Lines removed and added since the previous revision, in order, at most `limit` lines.
+pub fn line_diff(old: &str, new: &str, limit: usize) -> String {
+    let old_lines: Vec<&str> = old
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let new_lines: Vec<&str> = new
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let old_set: std::collections::HashSet<&str> = old_lines.iter().copied().collect();
+    let new_set: std::collections::HashSet<&str> = new_lines.iter().copied().collect();
+    let mut out: Vec<String> = Vec::new();
+    for line in &old_lines {
+        if !new_set.contains(line) {
+            out.push(format!("- {line}"));
+        }
+    }
+    for line in &new_lines {
+        if !old_set.contains(line) {
+            out.push(format!("+ {line}"));
+        }
+    }
+    let total = out.len();
+    out.truncate(limit);
+    if total > limit {
+        out.push(format!("... and {} more changed lines", total - limit));
+    }
+    out.join("\n")
+}
+
+/// Who approves: the secretariat, and the chair when `approval.require_chair`.
+pub fn approvers<'a>(members: &'a [BoardMember], settings: &Settings) -> Vec<&'a BoardMember> {
+    members
+        .iter()
+        .filter(|m| m.address.is_some())
+        .filter(|m| {
+            m.roles.iter().any(|r| r == "secretariat")
+                || (settings.approval.require_chair && m.roles.iter().any(|r| r == "chair"))
+        })
+        .collect()
+}
+
+fn recipient(member: &BoardMember) -> anyhow::Result<Recipient> {
+    let address = member.address.as_deref().unwrap_or_default();
+    Ok(Recipient {
+        address: EmailAddress::parse(address)
+            .with_context(|| format!("{}'s address {address:?} is not valid", member.name))?,
+        name: Some(member.name.clone()),
+        member_id: Some(member.id),
+    })
+}
+
+/// What the minutes are, as the emails say it.
+pub fn what(revision: &Revision) -> String {
+    format!(
+        "the draft minutes of the meeting on {} (version {})",
+        long_date(revision.meeting_date),
+        revision.n
+    )
+}
+
+/// Turns one waiting draft into a revision and its approval requests, in one transaction.
+pub async fn process_draft_once(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+    key: &[u8],
+) -> anyhow::Result<DraftOutcome> {
+    let now = clock.now();
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    let Some(draft) = store::claim_pending_draft(&mut tx).await? else {
+        tx.commit().await?;
+        return Ok(DraftOutcome::Idle);
+    };
+    let Some(meeting_id) = draft.meeting_id else {
+        store::record_source(&mut tx, draft.message_id, None, "error", now).await?;
+        tx.commit().await?;
+        return Ok(DraftOutcome::NoMeeting {
+            message_id: draft.message_id,
+        });
+    };
+    let attachments = store::attachments(&mut tx, draft.message_id).await?;
+    let document = choose_document(&draft, attachments);
+    let members = store::board_members(&mut tx, draft.board_id).await?;
+    let organisations = store::organisations(&mut tx, draft.board_id).await?;
+    let previous = store::latest_revision(&mut tx, meeting_id, true).await?;
+    let meeting = outbox::meetings(&mut tx, &[meeting_id])
+        .await?
+        .remove(&meeting_id)
+        .with_context(|| format!("meeting {meeting_id} vanished"))?;
+
+    let (text, error) = match &document.text {
+        Ok(text) => (text.clone(), None),
+        Err(err) => (String::new(), Some(err.clone())),
+    };
+    let sha = sha256_hex(&text);
+    if error.is_none() {
+        if let Some(previous) = &previous {
+            if previous.content_sha256 == sha {
+                store::record_source(
+                    &mut tx,
+                    draft.message_id,
+                    Some(previous.id),
+                    "identical",
+                    now,
+                )
+                .await?;
+                crate::store::events::record(
+                    &mut tx,
+                    crate::store::events::NewEvent {
+                        board_id: Some(draft.board_id),
+                        actor: "system",
+                        kind: "minutes.revision_identical",
+                        subject: Some(("minutes_revision", previous.id)),
+                        detail: json!({"message_id": draft.message_id, "content_sha256": sha}),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(DraftOutcome::Identical {
+                    meeting_ref: previous.meeting_ref.clone(),
+                    n: previous.n,
+                });
+            }
+        }
+    }
+    let report = error
+        .is_none()
+        .then(|| structure_report(&text, meeting.date, &members, &organisations));
+    let structure = match &report {
+        Some(r) => serde_json::to_value(r).context("failed to serialise the structure")?,
+        None => json!({}),
+    };
+    let new = NewRevision {
+        board_id: draft.board_id,
+        meeting_id,
+        message_id: draft.message_id,
+        attachment_id: document.attachment.as_ref().map(|a| a.attachment_id),
+        filename: document
+            .attachment
+            .as_ref()
+            .and_then(|a| a.filename.clone()),
+        content_type: document.attachment.as_ref().map(|a| a.content_type.clone()),
+        format: document.format.clone(),
+        extracted_text: text.clone(),
+        content_sha256: sha.clone(),
+        structure,
+        error: error.clone(),
+    };
+    let actor = draft
+        .from_address
+        .clone()
+        .unwrap_or_else(|| "system".into());
+    let revision = store::insert_revision(&mut tx, &new, &actor, now).await?;
+    let secretariat: Vec<&BoardMember> = members
+        .iter()
+        .filter(|m| m.address.is_some() && m.roles.iter().any(|r| r == "secretariat"))
+        .collect();
+
+    if let Some(error) = error {
+        for member in secretariat {
+            let context = json!({
+                "what": format!("the draft minutes received for {} (version {}), which could not be read", meeting.meeting_ref, revision.n),
+                "approved": false,
+                "headline": "Could not read",
+                "decision": "could not read",
+                "decided_by": "minuted",
+                "decided_text": long_datetime(now),
+                "reason": error,
+                "next_step": "Please send the minutes again as a .docx, .pdf, .txt, .md or .html file, or in the body of the email.",
+            });
+            let mut row = NewOutboxMessage::new(
+                MailKind::ApprovalResult,
+                draft.board_id,
+                recipient(member)?,
+                context,
+            );
+            row.meeting_id = Some(meeting_id);
+            outbox::enqueue(&mut tx, row, now).await?;
+        }
+        tx.commit().await?;
+        return Ok(DraftOutcome::Unreadable {
+            meeting_ref: meeting.meeting_ref,
+            error,
+        });
+    }
+    let report = report.unwrap_or_else(|| MinutesReport::new(&Default::default(), None));
+    let requests = request_approval(
+        &mut tx,
+        settings,
+        key,
+        &revision,
+        previous.as_ref(),
+        &report,
+        &members,
+        document.attachment.as_ref(),
+        now,
+    )
+    .await?;
+    tx.commit().await.context("failed to commit the revision")?;
+    Ok(DraftOutcome::Revision {
+        meeting_ref: revision.meeting_ref,
+        n: revision.n,
+        requests,
+    })
+}
+
+/// Queues an approval request to every approver, each with its own signed token.
+#[allow(clippy::too_many_arguments)]
+async fn request_approval(
+    tx: &mut sqlx::PgConnection,
+    settings: &Settings,
+    key: &[u8],
+    revision: &Revision,
+    previous: Option<&Revision>,
+    report: &MinutesReport,
+    members: &[BoardMember],
+    attachment: Option<&store::SourceAttachment>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<usize> {
+    let expires_at = now + Duration::days(i64::from(settings.approval.token_days));
+    let summary = vec![
+        format!(
+            "{} present, {} apologies",
+            report.attendees.len(),
+            report.apologies.len()
+        ),
+        format!("{} agenda items", report.items.len()),
+        format!("{} candidate actions", report.actions.len()),
+        format!(
+            "present: {}",
+            report
+                .attendees
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        format!(
+            "apologies: {}",
+            report
+                .apologies
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ];
+    let actions: Vec<Value> = report
+        .actions
+        .iter()
+        .map(|a| json!({"text": a.text, "owner": a.owner.clone().unwrap_or_else(|| "not named".into())}))
+        .collect();
+    let diff = previous.map(|p| line_diff(&p.extracted_text, &revision.extracted_text, 60));
+    let mut count = 0;
+    for approver in approvers(members, settings) {
+        let to = recipient(approver)?;
+        let request_id = store::insert_request(
+            tx,
+            revision.board_id,
+            revision.id,
+            approver.id,
+            to.address.as_str(),
+            expires_at,
+            now,
+        )
+        .await?;
+        let issued = ApprovalToken::issue(
+            key,
+            request_id,
+            Binding {
+                revision_hash: &revision.content_sha256,
+                approver: &to.address,
+            },
+            expires_at,
+        )
+        .context("failed to issue an approval token")?;
+        let context = json!({
+            "what": what(revision),
+            "summary": summary,
+            "unmatched_names": report.unmatched,
+            "candidate_actions": actions,
+            "diff": diff.clone().filter(|d| !d.is_empty()),
+            "expires_text": long_datetime(issued.expires_at()),
+            "revision_id": revision.id,
+            "approval_request_id": request_id,
+        });
+        let mut row =
+            NewOutboxMessage::new(MailKind::ApprovalRequest, revision.board_id, to, context);
+        row.meeting_id = Some(revision.meeting_id);
+        row.reply_token = Some(issued.encode());
+        if let Some(a) = attachment {
+            row.attachments.push(NewAttachment {
+                attachment_id: a.attachment_id,
+                filename: a.filename.clone().unwrap_or_else(|| "minutes".into()),
+                content_type: a.content_type.clone(),
+            });
+        }
+        let outbox_id = outbox::enqueue(tx, row, now).await?;
+        store::set_request_outbox(tx, request_id, outbox_id).await?;
+        crate::store::events::record(
+            tx,
+            crate::store::events::NewEvent {
+                board_id: Some(revision.board_id),
+                actor: "system",
+                kind: "approval.requested",
+                subject: Some(("approval_request", request_id)),
+                detail: json!({
+                    "revision_id": revision.id,
+                    "meeting": revision.meeting_ref,
+                    "revision": revision.n,
+                    "content_sha256": revision.content_sha256,
+                    "approver": approver.address,
+                    "expires_at": issued.expires_at(),
+                    "outbox_id": outbox_id,
+                }),
+            },
+        )
+        .await?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_diff_lists_removed_then_added_lines() {
+        let diff = super::line_diff("a\nb\nc\n", "a\nc\nd\n", 10);
+        assert_eq!(diff, "- b\n+ d");
+        let long = super::line_diff("", "1\n2\n3\n", 2);
+        assert_eq!(long, "+ 1\n+ 2\n... and 1 more changed lines");
+    }
+}

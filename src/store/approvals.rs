@@ -1,0 +1,295 @@
+//! Approval replies and their effects: taking a filed approval reply not yet handled,
+//! locking the request it answers (`FOR UPDATE`, so two daemons applying replies
+//! serialise on it), recording the decision, approving or rejecting the revision, the
+//! action register's counter and rows, and cancelling held circulation on UNDO.
+//!
+//! What a reply means and whether it is genuine is decided in `crate::approval::apply`;
+//! this file only reads and writes rows. Times are parameters from the injected clock.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, Row};
+
+use super::Result;
+
+/// A filed approval reply waiting to be handled.
+#[derive(Debug, Clone)]
+pub struct ReplyMessage {
+    pub message_id: i64,
+    pub board_id: i64,
+    pub header_message_id: Option<String>,
+    pub from_address: Option<String>,
+    pub recipients: Vec<String>,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+    pub raw: Vec<u8>,
+}
+
+/// Takes one filed approval reply with no `approval_replies` row yet, locking its filing
+/// so another worker skips it until this transaction ends.
+pub async fn claim_reply(conn: &mut PgConnection) -> Result<Option<ReplyMessage>> {
+    let row = sqlx::query(
+        "SELECT f.message_id, f.board_id, m.message_id AS header_message_id, m.from_address,
+                m.to_addresses || m.cc_addresses || m.delivered_to AS recipients, m.subject,
+                m.body_text, m.body_html, m.raw
+         FROM filings f JOIN messages m ON m.id = f.message_id
+         WHERE f.current AND f.kind = 'approval_reply' AND f.disposition = 'filed'
+           AND NOT EXISTS (SELECT 1 FROM approval_replies r WHERE r.message_id = f.message_id)
+         ORDER BY f.message_id
+         LIMIT 1
+         FOR UPDATE OF f SKIP LOCKED",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(ReplyMessage {
+            message_id: row.try_get("message_id")?,
+            board_id: row.try_get("board_id")?,
+            header_message_id: row.try_get("header_message_id")?,
+            from_address: row.try_get("from_address")?,
+            recipients: row.try_get("recipients")?,
+            subject: row.try_get("subject")?,
+            body_text: row.try_get("body_text")?,
+            body_html: row.try_get("body_html")?,
+            raw: row.try_get("raw")?,
+        })
+    })
+    .transpose()
+}
+
+/// An approval request with the revision it is for, as locked for a decision.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LockedRequest {
+    pub id: i64,
+    pub board_id: i64,
+    pub revision_id: i64,
+    pub approver_member_id: i64,
+    pub approver_address: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub outbox_message_id: Option<String>,
+    pub content_sha256: String,
+    pub revision_status: String,
+    pub revision_decided_at: Option<DateTime<Utc>>,
+}
+
+/// The request `id`, locked until the transaction ends.
+pub async fn lock_request(conn: &mut PgConnection, id: i64) -> Result<Option<LockedRequest>> {
+    Ok(sqlx::query_as(
+        "SELECT ar.id, ar.board_id, ar.revision_id, ar.approver_member_id, ar.approver_address,
+                ar.expires_at, ar.used_at, ar.status, o.message_id AS outbox_message_id,
+                r.content_sha256, r.status AS revision_status,
+                r.decided_at AS revision_decided_at
+         FROM approval_requests ar
+         JOIN minutes_revisions r ON r.id = ar.revision_id
+         LEFT JOIN outbox o ON o.id = ar.outbox_id
+         WHERE ar.id = $1 AND ar.what = 'revision'
+         FOR UPDATE OF ar",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records that a reply was handled, and how.
+pub async fn record_reply(
+    conn: &mut PgConnection,
+    message_id: i64,
+    request_id: Option<i64>,
+    outcome: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_replies (message_id, request_id, outcome, reason, at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(message_id)
+    .bind(request_id)
+    .bind(outcome)
+    .bind(reason)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a request decided (used once): `approved` or `rejected`.
+pub async fn decide_request(
+    conn: &mut PgConnection,
+    id: i64,
+    status: &str,
+    reason: Option<&str>,
+    evidence: &Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let decision = if status == "approved" {
+        "approve"
+    } else {
+        "reject"
+    };
+    sqlx::query(
+        "UPDATE approval_requests
+         SET status = $2, decision = $3, reason = $4, evidence = $5, used_at = $6
+         WHERE id = $1 AND used_at IS NULL",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(decision)
+    .bind(reason)
+    .bind(evidence)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves a draft revision to `status` (approved or rejected) and its meeting along.
+/// False when the revision was no longer a draft: nothing changed.
+pub async fn decide_revision(
+    conn: &mut PgConnection,
+    revision_id: i64,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let meeting: Option<i64> = sqlx::query_scalar(
+        "UPDATE minutes_revisions SET status = $2, decided_at = $3
+         WHERE id = $1 AND status = 'draft' RETURNING meeting_id",
+    )
+    .bind(revision_id)
+    .bind(status)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(meeting) = meeting else {
+        return Ok(false);
+    };
+    if status == "approved" {
+        sqlx::query(
+            "UPDATE meetings SET status = 'minutes_approved', updated_at = $2 WHERE id = $1",
+        )
+        .bind(meeting)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        // The other approvers' requests for it are answered.
+        sqlx::query(
+            "UPDATE approval_requests SET status = 'superseded'
+             WHERE revision_id = $1 AND status = 'open'",
+        )
+        .bind(revision_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Reverses an approval within the undo window: the revision is a draft again, the
+/// request `undone` (the other approvers' requests open again), its actions dropped and
+/// its held mail cancelled. Returns how many
+/// held emails were cancelled.
+pub async fn undo_approval(
+    conn: &mut PgConnection,
+    request_id: i64,
+    revision_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let cancelled = sqlx::query(
+        "UPDATE outbox SET status = 'expired', last_error = 'cancelled by UNDO',
+                status_at = $2, next_attempt_at = $2
+         WHERE kind IN ('circulation', 'action_pack') AND status = 'held'
+           AND context->>'revision_id' = $1::TEXT",
+    )
+    .bind(revision_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query("UPDATE approval_requests SET status = 'undone' WHERE id = $1")
+        .bind(request_id)
+        .execute(&mut *conn)
+        .await?;
+    // The other approvers' requests, closed by the approval, may answer again.
+    sqlx::query(
+        "UPDATE approval_requests SET status = 'open'
+         WHERE revision_id = $1 AND status = 'superseded' AND used_at IS NULL",
+    )
+    .bind(revision_id)
+    .execute(&mut *conn)
+    .await?;
+    let meeting: Option<i64> = sqlx::query_scalar(
+        "UPDATE minutes_revisions SET status = 'draft', decided_at = NULL
+         WHERE id = $1 AND status = 'approved' RETURNING meeting_id",
+    )
+    .bind(revision_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(meeting) = meeting {
+        sqlx::query("UPDATE meetings SET status = 'minutes_draft', updated_at = $2 WHERE id = $1")
+            .bind(meeting)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("UPDATE actions SET status = 'dropped' WHERE revision_id = $1")
+        .bind(revision_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(cancelled)
+}
+
+/// An action for the register.
+#[derive(Debug, Clone)]
+pub struct NewAction<'a> {
+    pub board_id: i64,
+    pub text: &'a str,
+    pub owner_text: Option<&'a str>,
+    pub owner_organisation_id: Option<i64>,
+    pub owner_member_id: Option<i64>,
+    pub meeting_id: i64,
+    pub item_number: Option<&'a str>,
+    pub revision_id: i64,
+    pub due_text: Option<&'a str>,
+}
+
+/// Adds an action with the board's next reference (`LCJB-A17`) and returns it.
+pub async fn add_action(
+    conn: &mut PgConnection,
+    action: &NewAction<'_>,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let n: i32 = sqlx::query_scalar(
+        "INSERT INTO board_counters (board_id, next_action) VALUES ($1, 2)
+         ON CONFLICT (board_id) DO UPDATE SET next_action = board_counters.next_action + 1
+         RETURNING next_action - 1",
+    )
+    .bind(action.board_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let slug: String = sqlx::query_scalar("SELECT slug FROM boards WHERE id = $1")
+        .bind(action.board_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let reference = format!("{}-A{n}", slug.to_uppercase());
+    sqlx::query(
+        "INSERT INTO actions (board_id, ref, text, owner_text, owner_organisation_id,
+             owner_member_id, meeting_id, item_number, revision_id, due_text, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(action.board_id)
+    .bind(&reference)
+    .bind(action.text)
+    .bind(action.owner_text)
+    .bind(action.owner_organisation_id)
+    .bind(action.owner_member_id)
+    .bind(action.meeting_id)
+    .bind(action.item_number)
+    .bind(action.revision_id)
+    .bind(action.due_text)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(reference)
+}

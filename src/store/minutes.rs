@@ -1,0 +1,414 @@
+//! Minutes revisions: which filed draft_minutes messages are waiting to become a
+//! revision, storing a revision (superseding the draft before it and its open approval
+//! requests), the approvers and the approval requests sent to them, and reading the
+//! latest revision back for `minutes show`.
+//!
+//! Extraction, parsing and deciding what to send live in `crate::minutes`; this file only
+//! reads and writes rows. Times are parameters from the injected clock.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::events::{self, NewEvent};
+use super::{Error, Result};
+
+/// A filed draft_minutes message no revision has been made from yet.
+#[derive(Debug, Clone)]
+pub struct PendingDraft {
+    pub message_id: i64,
+    pub board_id: i64,
+    pub meeting_id: Option<i64>,
+    pub subject: Option<String>,
+    pub from_address: Option<String>,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+}
+
+/// An attachment of the draft, with its bytes.
+#[derive(Debug, Clone)]
+pub struct SourceAttachment {
+    pub attachment_id: i64,
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// Takes one waiting draft, locking its filing so a second worker skips it until this
+/// transaction ends (by then `minutes_sources` holds it).
+pub async fn claim_pending_draft(conn: &mut PgConnection) -> Result<Option<PendingDraft>> {
+    let row = sqlx::query(
+        "SELECT f.message_id, f.board_id, f.meeting_id, m.subject, m.from_address,
+                m.body_text, m.body_html
+         FROM filings f JOIN messages m ON m.id = f.message_id
+         WHERE f.current AND f.kind = 'draft_minutes' AND f.disposition = 'filed'
+           AND NOT EXISTS (SELECT 1 FROM minutes_sources s WHERE s.message_id = f.message_id)
+         ORDER BY f.message_id
+         LIMIT 1
+         FOR UPDATE OF f SKIP LOCKED",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(PendingDraft {
+            message_id: row.try_get("message_id")?,
+            board_id: row.try_get("board_id")?,
+            meeting_id: row.try_get("meeting_id")?,
+            subject: row.try_get("subject")?,
+            from_address: row.try_get("from_address")?,
+            body_text: row.try_get("body_text")?,
+            body_html: row.try_get("body_html")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn attachments(
+    conn: &mut PgConnection,
+    message_id: i64,
+) -> Result<Vec<SourceAttachment>> {
+    let rows = sqlx::query(
+        "SELECT a.id, ma.filename, ma.content_type, a.content
+         FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
+         WHERE ma.message_id = $1 ORDER BY ma.position",
+    )
+    .bind(message_id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(SourceAttachment {
+                attachment_id: row.try_get("id")?,
+                filename: row.try_get("filename")?,
+                content_type: row.try_get("content_type")?,
+                content: row.try_get("content")?,
+            })
+        })
+        .collect()
+}
+
+/// A member of the board as minutes processing needs them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BoardMember {
+    pub id: i64,
+    pub name: String,
+    pub initials: Option<String>,
+    pub organisation_id: Option<i64>,
+    pub organisation: Option<String>,
+    pub organisation_name: Option<String>,
+    pub roles: Vec<String>,
+    pub circulation: bool,
+    /// The primary address, when the member has one.
+    pub address: Option<String>,
+}
+
+/// The board's active members, by name.
+pub async fn board_members(conn: &mut PgConnection, board_id: i64) -> Result<Vec<BoardMember>> {
+    let rows = sqlx::query_as(
+        "SELECT m.id, m.name, m.initials, m.organisation_id, o.short AS organisation,
+                o.name AS organisation_name, m.roles, m.circulation, a.address
+         FROM members m
+         LEFT JOIN organisations o ON o.id = m.organisation_id
+         LEFT JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
+         WHERE m.board_id = $1 AND m.active
+         ORDER BY m.name, m.id",
+    )
+    .bind(board_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// The board's organisations: (id, short, name).
+pub async fn organisations(
+    conn: &mut PgConnection,
+    board_id: i64,
+) -> Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query_as(
+        "SELECT id, short, name FROM organisations WHERE board_id = $1 ORDER BY short",
+    )
+    .bind(board_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// One stored revision.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Revision {
+    pub id: i64,
+    pub board_id: i64,
+    pub meeting_id: i64,
+    pub meeting_ref: String,
+    pub meeting_date: NaiveDate,
+    pub n: i32,
+    pub message_id: i64,
+    pub attachment_id: Option<i64>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub format: String,
+    pub extracted_text: String,
+    pub content_sha256: String,
+    pub structure: Value,
+    pub status: String,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const REVISION_COLUMNS: &str = "r.id, r.board_id, r.meeting_id, mt.ref AS meeting_ref,
+    mt.date AS meeting_date, r.n, r.message_id, r.attachment_id, r.filename, r.content_type,
+    r.format, r.extracted_text, r.content_sha256, r.structure, r.status, r.error,
+    r.created_at";
+
+/// The newest revision of a meeting; `readable` leaves out revisions whose file could
+/// not be read.
+pub async fn latest_revision(
+    conn: &mut PgConnection,
+    meeting_id: i64,
+    readable: bool,
+) -> Result<Option<Revision>> {
+    let sql = format!(
+        "SELECT {REVISION_COLUMNS} FROM minutes_revisions r JOIN meetings mt ON mt.id = r.meeting_id
+         WHERE r.meeting_id = $1 AND (NOT $2 OR r.status <> 'error')
+         ORDER BY r.n DESC LIMIT 1"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(meeting_id)
+        .bind(readable)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn revision(conn: &mut PgConnection, id: i64) -> Result<Revision> {
+    let sql = format!(
+        "SELECT {REVISION_COLUMNS} FROM minutes_revisions r JOIN meetings mt ON mt.id = r.meeting_id
+         WHERE r.id = $1"
+    );
+    sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("minutes revision {id}")))
+}
+
+/// The newest revision of the meeting with reference `meeting_ref`.
+pub async fn latest_by_ref(pool: &PgPool, meeting_ref: &str) -> Result<Revision> {
+    let mut conn = pool.acquire().await?;
+    let meeting_id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM meetings WHERE upper(ref) = upper($1)")
+            .bind(meeting_ref)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let meeting_id = meeting_id.ok_or_else(|| Error::NotFound(format!("meeting {meeting_ref}")))?;
+    latest_revision(&mut conn, meeting_id, false)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("minutes of {meeting_ref}")))
+}
+
+/// A revision to store.
+#[derive(Debug, Clone)]
+pub struct NewRevision {
+    pub board_id: i64,
+    pub meeting_id: i64,
+    pub message_id: i64,
+    pub attachment_id: Option<i64>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub format: String,
+    pub extracted_text: String,
+    pub content_sha256: String,
+    pub structure: Value,
+    /// Why the file could not be read; the revision is stored with status `error`.
+    pub error: Option<String>,
+}
+
+/// Stores a revision as the meeting's next, and records the message as looked at. A
+/// readable revision supersedes the draft before it and the approval requests still open
+/// for it, and moves the meeting to `minutes_draft`. Events record each change.
+pub async fn insert_revision(
+    conn: &mut PgConnection,
+    new: &NewRevision,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Revision> {
+    // Serialises revision numbers per meeting.
+    sqlx::query("SELECT id FROM meetings WHERE id = $1 FOR UPDATE")
+        .bind(new.meeting_id)
+        .execute(&mut *conn)
+        .await?;
+    let status = if new.error.is_some() {
+        "error"
+    } else {
+        "draft"
+    };
+    let mut superseded: Vec<i64> = Vec::new();
+    let mut requests: Vec<i64> = Vec::new();
+    if new.error.is_none() {
+        superseded = sqlx::query_scalar(
+            "UPDATE minutes_revisions SET status = 'superseded', decided_at = $2
+             WHERE meeting_id = $1 AND status = 'draft' RETURNING id",
+        )
+        .bind(new.meeting_id)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+        requests = sqlx::query_scalar(
+            "UPDATE approval_requests SET status = 'superseded'
+             WHERE revision_id = ANY($1) AND status = 'open' RETURNING id",
+        )
+        .bind(&superseded)
+        .fetch_all(&mut *conn)
+        .await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO minutes_revisions
+            (board_id, meeting_id, n, message_id, attachment_id, filename, content_type,
+             format, extracted_text, content_sha256, structure, status, error, created_at)
+         VALUES ($1, $2,
+            (SELECT coalesce(max(n), 0) + 1 FROM minutes_revisions WHERE meeting_id = $2),
+            $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING id",
+    )
+    .bind(new.board_id)
+    .bind(new.meeting_id)
+    .bind(new.message_id)
+    .bind(new.attachment_id)
+    .bind(&new.filename)
+    .bind(&new.content_type)
+    .bind(&new.format)
+    .bind(&new.extracted_text)
+    .bind(&new.content_sha256)
+    .bind(&new.structure)
+    .bind(status)
+    .bind(&new.error)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    record_source(
+        conn,
+        new.message_id,
+        Some(id),
+        if new.error.is_some() {
+            "error"
+        } else {
+            "revision"
+        },
+        now,
+    )
+    .await?;
+    if new.error.is_none() {
+        sqlx::query(
+            "UPDATE meetings SET status = 'minutes_draft', updated_at = $2
+             WHERE id = $1 AND status IN ('scheduled', 'held', 'minutes_draft')",
+        )
+        .bind(new.meeting_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let revision = revision(conn, id).await?;
+    events::record(
+        conn,
+        NewEvent {
+            board_id: Some(new.board_id),
+            actor,
+            kind: if new.error.is_some() {
+                "minutes.revision_unreadable"
+            } else {
+                "minutes.revision_stored"
+            },
+            subject: Some(("minutes_revision", id)),
+            detail: json!({
+                "meeting": revision.meeting_ref,
+                "revision": revision.n,
+                "message_id": new.message_id,
+                "content_sha256": new.content_sha256,
+                "format": new.format,
+                "filename": new.filename,
+                "error": new.error,
+                "superseded_revisions": superseded,
+                "superseded_requests": requests,
+            }),
+        },
+    )
+    .await?;
+    Ok(revision)
+}
+
+/// Records that a draft_minutes message was looked at and what came of it.
+pub async fn record_source(
+    conn: &mut PgConnection,
+    message_id: i64,
+    revision_id: Option<i64>,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO minutes_sources (message_id, revision_id, outcome, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(message_id)
+    .bind(revision_id)
+    .bind(outcome)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates an open approval request for `revision_id` and returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_request(
+    conn: &mut PgConnection,
+    board_id: i64,
+    revision_id: i64,
+    approver_member_id: i64,
+    approver_address: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO approval_requests
+            (board_id, what, revision_id, approver_member_id, approver_address, created_at,
+             expires_at)
+         VALUES ($1, 'revision', $2, $3, lower($4), $5, $6) RETURNING id",
+    )
+    .bind(board_id)
+    .bind(revision_id)
+    .bind(approver_member_id)
+    .bind(approver_address)
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_request_outbox(
+    conn: &mut PgConnection,
+    request_id: i64,
+    outbox_id: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE approval_requests SET outbox_id = $2 WHERE id = $1")
+        .bind(request_id)
+        .bind(outbox_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether any filed draft minutes or approval reply waits to be handled: lets a one-shot
+/// run skip reading (or making) the approval key when there is nothing to do.
+pub async fn work_waiting(pool: &PgPool) -> Result<bool> {
+    let waiting: bool = sqlx::query_scalar(
+        "SELECT EXISTS (
+            SELECT 1 FROM filings f
+            WHERE f.current AND f.disposition = 'filed'
+              AND ((f.kind = 'draft_minutes' AND NOT EXISTS
+                      (SELECT 1 FROM minutes_sources s WHERE s.message_id = f.message_id))
+                OR (f.kind = 'approval_reply' AND NOT EXISTS
+                      (SELECT 1 FROM approval_replies r WHERE r.message_id = f.message_id))))",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(waiting)
+}

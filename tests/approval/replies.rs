@@ -1,0 +1,650 @@
+//! Replies to approval requests: genuine ones applied exactly once, the rest refused.
+
+use chrono::Duration;
+use minuted::approval::apply::{handle_reply_once, ReplyOutcome};
+use minuted::clock::Clock;
+use minuted::minutes::{process_draft_once, DraftOutcome};
+use sqlx::PgPool;
+
+use crate::helpers::*;
+
+/// An open request: (token, approver address, request Message-ID).
+async fn requests(pool: &PgPool) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT o.reply_token, r.approver_address, o.message_id FROM approval_requests r
+         JOIN outbox o ON o.id = r.outbox_id WHERE r.status = 'open' ORDER BY r.id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+fn reply(from: &str, token: &str, in_reply_to: &str, id: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: LCJB <lcjb+{token}@board.example>\r\n\
+Subject: Re: Approval needed: the draft minutes\r\nDate: Mon, 27 Nov 2023 15:30:00 +0000\r\n\
+Message-ID: <{id}>\r\nIn-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n\r\n\
+On Mon, 27 Nov 2023 at 15:00, LCJB wrote:\r\n> Please review the draft minutes.\r\n"
+    )
+    .into_bytes()
+}
+
+async fn with_request() -> (String, PgPool, Clock) {
+    let (url, pool) = database().await;
+    let clock = clock();
+    deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
+    assert!(matches!(
+        process_draft_once(&pool, &settings(), &clock, KEY)
+            .await
+            .unwrap(),
+        DraftOutcome::Revision { .. }
+    ));
+    (url, pool, clock)
+}
+
+async fn answer(pool: &PgPool, clock: &Clock, raw: Vec<u8>) -> ReplyOutcome {
+    deliver(pool, clock, &[raw]).await;
+    handle_reply_once(pool, &settings(), clock, KEY)
+        .await
+        .unwrap()
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_approval_is_applied_once_and_a_replay_changes_nothing() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "a1@x", "Approved, thanks"),
+    )
+    .await;
+    let ReplyOutcome::Approved {
+        circulation,
+        actions,
+        ..
+    } = outcome
+    else {
+        panic!("expected an approval, got {outcome:?}");
+    };
+    let members = count(&pool, "SELECT count(*) FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary WHERE m.active AND m.circulation").await;
+    assert_eq!(circulation as i64, members);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation' AND status = 'held'"
+        )
+        .await,
+        members
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM actions").await as usize,
+        actions.len()
+    );
+    if let Some(first) = actions.first() {
+        assert_eq!(first, "LCJB-A1");
+    }
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM meetings WHERE ref = 'LCJB-2023-09-20' AND status = 'minutes_approved'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM events WHERE kind = 'approval.approved'"
+        )
+        .await,
+        1
+    );
+
+    // The same token again, in another message: nothing changes.
+    let again = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "a2@x", "APPROVE"),
+    )
+    .await;
+    assert!(matches!(again, ReplyOutcome::Unchanged { .. }), "{again:?}");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        members
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM actions").await as usize,
+        actions.len()
+    );
+}
+
+#[tokio::test]
+async fn undo_within_the_window_cancels_the_held_circulation() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    assert!(matches!(
+        answer(
+            &pool,
+            &clock,
+            reply(&approver, &token, &request_id, "u1@x", "APPROVE")
+        )
+        .await,
+        ReplyOutcome::Approved { .. }
+    ));
+    clock.advance(Duration::minutes(5));
+    let undone = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "u2@x", "UNDO"),
+    )
+    .await;
+    assert!(
+        matches!(undone, ReplyOutcome::Undone { cancelled, .. } if cancelled > 0),
+        "{undone:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation' AND status = 'held'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn undo_after_the_window_changes_nothing() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "w1@x", "APPROVE"),
+    )
+    .await;
+    clock.advance(Duration::minutes(11));
+    let late = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "w2@x", "UNDO"),
+    )
+    .await;
+    assert!(matches!(late, ReplyOutcome::Unchanged { .. }), "{late:?}");
+    assert!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation' AND status = 'held'"
+        )
+        .await
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    clock.advance(Duration::days(15));
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "e1@x", "APPROVE"),
+    )
+    .await;
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("expired")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM events WHERE kind = 'approval.refused'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_approval_from_another_member_with_the_token_is_refused() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, _approver, request_id) = requests(&pool).await.remove(0);
+    let other = "sophie.linden@mopac.example";
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(other, &token, &request_id, "o1@x", "APPROVE"),
+    )
+    .await;
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("not from")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_forged_or_altered_token_is_refused() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    let mut forged = token.into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'a' { b'b' } else { b'a' };
+    let forged = String::from_utf8(forged).unwrap();
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(&approver, &forged, &request_id, "f1@x", "APPROVE"),
+    )
+    .await;
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("signature")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn reject_with_a_reason_and_a_comment_change_nothing_else() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    let comment = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver,
+            &token,
+            &request_id,
+            "c1@x",
+            "I don't approve yet, checking item 3",
+        ),
+    )
+    .await;
+    assert_eq!(comment, ReplyOutcome::Comment);
+    let rejected = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver,
+            &token,
+            &request_id,
+            "r1@x",
+            "REJECT the attendance list is wrong",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(&rejected, ReplyOutcome::Rejected { reason, .. } if reason.contains("attendance")),
+        "{rejected:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM minutes_revisions WHERE status = 'rejected'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_approval_for_a_superseded_revision_changes_nothing() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    deliver(
+        &pool,
+        &clock,
+        &[draft_with_text(
+            "v2@mopac.example",
+            "Present:\nSophie Linden\n\n1. Welcome\nNew text.\n",
+        )],
+    )
+    .await;
+    assert!(matches!(
+        process_draft_once(&pool, &settings(), &clock, KEY)
+            .await
+            .unwrap(),
+        DraftOutcome::Revision { n: 2, .. }
+    ));
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "s1@x", "APPROVE"),
+    )
+    .await;
+    assert!(
+        matches!(outcome, ReplyOutcome::Unchanged { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn two_daemons_apply_one_approval_once() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    deliver(
+        &pool,
+        &clock,
+        &[
+            reply(&approver, &token, &request_id, "t1@x", "APPROVE"),
+            reply(&approver, &token, &request_id, "t2@x", "Yes"),
+        ],
+    )
+    .await;
+    let settings = settings();
+    let (a, b) = tokio::join!(
+        async {
+            let mut out = Vec::new();
+            loop {
+                match handle_reply_once(&pool, &settings, &clock, KEY)
+                    .await
+                    .unwrap()
+                {
+                    ReplyOutcome::Idle => break out,
+                    o => out.push(o),
+                }
+            }
+        },
+        async {
+            let mut out = Vec::new();
+            loop {
+                match handle_reply_once(&pool, &settings, &clock, KEY)
+                    .await
+                    .unwrap()
+                {
+                    ReplyOutcome::Idle => break out,
+                    o => out.push(o),
+                }
+            }
+        }
+    );
+    let all: Vec<ReplyOutcome> = a.into_iter().chain(b).collect();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(
+        all.iter()
+            .filter(|o| matches!(o, ReplyOutcome::Approved { .. }))
+            .count(),
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM events WHERE kind = 'approval.approved'"
+        )
+        .await,
+        1
+    );
+}
+
+fn dkim_settings() -> minuted::config::Settings {
+    let mut settings = settings();
+    settings.approval.require_dkim = true;
+    settings.approval.authserv_id = Some("mx.board.example".into());
+    settings
+}
+
+/// `raw` as our server would receive it: its `Received` hop from outside, and above it
+/// (added by our server) `ours`; below it (already in the message) `theirs`.
+fn through_our_server(raw: Vec<u8>, ours: Option<&str>, theirs: Option<&str>) -> Vec<u8> {
+    let mut out = String::new();
+    if let Some(ours) = ours {
+        out.push_str(&format!("Authentication-Results: {ours}\r\n"));
+    }
+    out.push_str("Received: from mail.mopac.example (mail.mopac.example [192.0.2.10])\r\n\tby mx.board.example (Postfix) with ESMTPS id 4Sx; Mon, 27 Nov 2023 15:30:01 +0000\r\n");
+    if let Some(theirs) = theirs {
+        out.push_str(&format!("Authentication-Results: {theirs}\r\n"));
+    }
+    let mut bytes = out.into_bytes();
+    bytes.extend(raw);
+    bytes
+}
+
+#[tokio::test]
+async fn with_dkim_required_a_reply_without_our_servers_pass_is_refused() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    let settings = dkim_settings();
+    // No results at all, then a forged pass added before our server, then a failure.
+    let cases = [
+        (None, None),
+        (None, Some("mx.board.example; dkim=pass header.d=mopac.example; dmarc=pass header.from=mopac.example")),
+        (Some("mx.board.example; dkim=fail header.d=mopac.example; dmarc=fail header.from=mopac.example"), None),
+    ];
+    for (i, (ours, theirs)) in cases.into_iter().enumerate() {
+        let raw = reply(
+            &approver,
+            &token,
+            &request_id,
+            &format!("k{i}@x"),
+            "APPROVE",
+        );
+        deliver(&pool, &clock, &[through_our_server(raw, ours, theirs)]).await;
+        let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap();
+        let refused = matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("not authenticated"));
+        // Filing already quarantines a sender whose authentication our server failed, so
+        // the message never reaches the approval step: nothing to handle.
+        let not_filed = i == 2 && outcome == ReplyOutcome::Idle;
+        assert!(refused || not_filed, "case {i}: {outcome:?}");
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+
+    let raw = reply(&approver, &token, &request_id, "k9@x", "APPROVE");
+    let pass =
+        "mx.board.example; dkim=pass header.d=mopac.example; dmarc=pass header.from=mopac.example";
+    deliver(&pool, &clock, &[through_our_server(raw, Some(pass), None)]).await;
+    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ReplyOutcome::Approved { .. }),
+        "{outcome:?}"
+    );
+    let evidence: String = sqlx::query_scalar(
+        "SELECT detail->'evidence'->'authentication'->>'verdict' FROM events WHERE kind = 'approval.approved'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(evidence, "pass");
+}
+
+#[tokio::test]
+async fn html_replies_from_outlook_and_gmail_approve() {
+    for (n, html) in [
+        "<html><body><div>Approved</div><div id=\"appendonsend\"></div><hr><div id=\"divRplyFwdMsg\"><b>From:</b> LCJB<br><b>Sent:</b> 27 November 2023<br>Please review</div></body></html>",
+        "<div dir=\"ltr\">I approve</div><br><div class=\"gmail_quote\"><div class=\"gmail_attr\">On Mon, 27 Nov 2023 at 15:00, LCJB &lt;lcjb@board.example&gt; wrote:<br></div><blockquote class=\"gmail_quote\">Please review</blockquote></div>",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (_url, pool, clock) = with_request().await;
+        let (token, approver, request_id) = requests(&pool).await.remove(0);
+        let raw = format!(
+            "From: {approver}\r\nTo: lcjb+{token}@board.example\r\nSubject: RE: Approval needed\r\n\
+Date: Mon, 27 Nov 2023 15:30:00 +0000\r\nMessage-ID: <h{n}@x>\r\nIn-Reply-To: <{request_id}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
+        );
+        let outcome = answer(&pool, &clock, raw.into_bytes()).await;
+        assert!(matches!(outcome, ReplyOutcome::Approved { .. }), "reply {n}: {outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_reply_without_the_token_is_refused_even_from_the_approver() {
+    let (_url, pool, clock) = with_request().await;
+    let (_token, approver, request_id) = requests(&pool).await.remove(0);
+    // To the board's plain address, threaded under the request: the token is missing.
+    let raw = format!(
+        "From: {approver}\r\nTo: LCJB <lcjb@board.example>\r\nSubject: Re: Approval needed\r\n\
+Date: Mon, 27 Nov 2023 15:30:00 +0000\r\nMessage-ID: <nt1@x>\r\nIn-Reply-To: <{request_id}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAPPROVE\r\n"
+    );
+    let outcome = answer(&pool, &clock, raw.into_bytes()).await;
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("token")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_token_issued_to_another_approver_is_refused() {
+    let (_url, pool) = database().await;
+    let clock = clock();
+    let mut settings = settings();
+    settings.approval.require_chair = true;
+    deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
+    assert!(matches!(
+        process_draft_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap(),
+        DraftOutcome::Revision { requests: 2.., .. }
+    ));
+    let open = requests(&pool).await;
+    let (theirs, _, request_id) = &open[0];
+    let (_, other, _) = &open[1];
+    let raw = reply(other, theirs, request_id, "x1@x", "APPROVE");
+    deliver(&pool, &clock, &[raw]).await;
+    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("not from")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn after_an_undo_another_approver_can_still_approve() {
+    let (_url, pool) = database().await;
+    let clock = clock();
+    let mut settings = settings();
+    settings.approval.require_chair = true;
+    deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
+    process_draft_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    let open = requests(&pool).await;
+    assert!(open.len() >= 2, "{open:?}");
+    let (first_token, first, first_request) = &open[0];
+    let (second_token, second, second_request) = &open[1];
+    deliver(
+        &pool,
+        &clock,
+        &[reply(first, first_token, first_request, "au1@x", "APPROVE")],
+    )
+    .await;
+    assert!(matches!(
+        handle_reply_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap(),
+        ReplyOutcome::Approved { .. }
+    ));
+    deliver(
+        &pool,
+        &clock,
+        &[reply(first, first_token, first_request, "au2@x", "UNDO")],
+    )
+    .await;
+    assert!(matches!(
+        handle_reply_once(&pool, &settings, &clock, KEY)
+            .await
+            .unwrap(),
+        ReplyOutcome::Undone { .. }
+    ));
+    deliver(
+        &pool,
+        &clock,
+        &[reply(
+            second,
+            second_token,
+            second_request,
+            "au3@x",
+            "APPROVE",
+        )],
+    )
+    .await;
+    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ReplyOutcome::Approved { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM actions WHERE status = 'open'").await,
+        count(
+            &pool,
+            "SELECT count(*) FROM actions WHERE status = 'dropped'"
+        )
+        .await
+    );
+}
