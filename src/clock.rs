@@ -1,14 +1,71 @@
 //! The one source of the current time. Everything that schedules, expires or retries
 //! takes a [`Clock`] so tests can move time forward instead of sleeping. `clippy.toml`
 //! forbids reading the system time anywhere else.
+//!
+//! The process clock ([`Clock::System`]) is the machine's, unless a rehearsal clock was
+//! set at start-up ([`start_rehearsal`], the `--clock-start`/`--clock-rate` options): then
+//! the process's time begins at a chosen moment and runs a chosen number of times faster
+//! than real time, so a whole meeting cycle can be rehearsed against real mail servers
+//! in minutes. It is set once per process, before any worker starts.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
+/// A simulated process clock: `start` at `began`, then `rate` seconds per real second.
+#[derive(Debug)]
+struct Rehearsal {
+    start: DateTime<Utc>,
+    began: Instant,
+    rate: f64,
+}
+
+static REHEARSAL: OnceLock<Rehearsal> = OnceLock::new();
+
+/// The largest `--clock-rate`: a year passes in about half a minute of real time.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// Why a rehearsal clock could not be set.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RehearsalError {
+    #[error("the clock rate must be a number from 0.001 to {MAX_RATE}, not {0}")]
+    Rate(f64),
+    #[error("the process clock was already set")]
+    AlreadySet,
+}
+
+/// Makes the process clock start at `start` now and run `rate` times faster than real
+/// time. Once per process, before anything reads the clock.
+pub fn start_rehearsal(start: DateTime<Utc>, rate: f64) -> Result<(), RehearsalError> {
+    if !(0.001..=MAX_RATE).contains(&rate) {
+        return Err(RehearsalError::Rate(rate));
+    }
+    REHEARSAL
+        .set(Rehearsal {
+            start,
+            began: Instant::now(),
+            rate,
+        })
+        .map_err(|_| RehearsalError::AlreadySet)
+}
+
+/// Whether the process clock is a rehearsal clock (for logging at start-up).
+pub fn is_rehearsal() -> bool {
+    REHEARSAL.get().is_some()
+}
+
+impl Rehearsal {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = self.began.elapsed().as_secs_f64() * self.rate;
+        // Whole microseconds: far beyond any run's length before it could overflow.
+        self.start + Duration::microseconds((elapsed * 1e6) as i64)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Clock {
-    /// The machine's clock.
+    /// The process clock: the machine's, or the rehearsal clock set at start-up.
     System,
     /// A clock that only moves when told to; shared between clones.
     Manual(Arc<Mutex<DateTime<Utc>>>),
@@ -22,7 +79,10 @@ impl Clock {
     #[allow(clippy::disallowed_methods)] // the one permitted reading of the system clock
     pub fn now(&self) -> DateTime<Utc> {
         match self {
-            Clock::System => Utc::now(),
+            Clock::System => match REHEARSAL.get() {
+                Some(rehearsal) => rehearsal.now(),
+                None => Utc::now(),
+            },
             Clock::Manual(at) => *at.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
         }
     }
@@ -57,5 +117,32 @@ mod tests {
         assert_eq!(clock.now(), start);
         other.advance(Duration::days(1));
         assert_eq!(clock.now(), start + Duration::days(1));
+    }
+
+    #[test]
+    fn a_rehearsal_clock_starts_where_told_and_runs_at_its_rate() {
+        let start = DateTime::parse_from_rfc3339("2023-12-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let rehearsal = Rehearsal {
+            start,
+            began: Instant::now() - std::time::Duration::from_secs(2),
+            rate: 3600.0,
+        };
+        let now = rehearsal.now();
+        // Two real seconds at an hour a second: two hours on, give or take the test's
+        // own running time.
+        assert!(now >= start + Duration::hours(2), "{now}");
+        assert!(now < start + Duration::hours(3), "{now}");
+    }
+
+    #[test]
+    fn a_rehearsal_rate_out_of_range_is_refused() {
+        let start = DateTime::parse_from_rfc3339("2023-12-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(start_rehearsal(start, 0.0), Err(RehearsalError::Rate(0.0)));
+        assert_eq!(start_rehearsal(start, 1e9), Err(RehearsalError::Rate(1e9)));
+        assert!(!is_rehearsal());
     }
 }

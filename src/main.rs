@@ -8,6 +8,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = minuted::cli::Cli::parse();
     minuted::logging::init(cli.log_format, cli.log_level.as_deref());
+    if let Err(err) = cli.start_clock() {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
