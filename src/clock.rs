@@ -55,6 +55,18 @@ pub fn is_rehearsal() -> bool {
     REHEARSAL.get().is_some()
 }
 
+/// How long to wait in real time for `span` of the process clock to pass: `span` itself,
+/// or less under a rehearsal clock that runs faster (never under 50 ms, so a fast
+/// rehearsal does not spin).
+pub fn real_wait(span: std::time::Duration) -> std::time::Duration {
+    match REHEARSAL.get() {
+        Some(rehearsal) if rehearsal.rate > 1.0 => span
+            .div_f64(rehearsal.rate)
+            .max(std::time::Duration::from_millis(50)),
+        _ => span,
+    }
+}
+
 impl Rehearsal {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = self.began.elapsed().as_secs_f64() * self.rate;

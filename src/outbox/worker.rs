@@ -713,10 +713,12 @@ impl Worker {
                     worker.transport.close_idle().await;
                     StdDuration::from_secs(1)
                 }
-                Ok(SendOutcome::RateLimited { until }) => (until - worker.clock.now())
-                    .to_std()
-                    .unwrap_or(StdDuration::from_secs(1))
-                    .clamp(StdDuration::from_millis(100), StdDuration::from_secs(5)),
+                Ok(SendOutcome::RateLimited { until }) => crate::clock::real_wait(
+                    (until - worker.clock.now())
+                        .to_std()
+                        .unwrap_or(StdDuration::from_secs(1)),
+                )
+                .clamp(StdDuration::from_millis(50), StdDuration::from_secs(5)),
                 Err(err) => {
                     tracing::error!(error = %format!("{err:#}"), "outbox step failed");
                     StdDuration::from_secs(5)
