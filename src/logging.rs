@@ -35,4 +35,20 @@ pub fn init(format: LogFormat, level: Option<&str>) {
             .with_target(false)
             .init(),
     }
+    // A panic is logged as one event in the chosen format rather than printed raw over
+    // the log: the mail parser's panics on hostile MIME are caught and the message is
+    // kept as unparseable, so they are not crashes, and a real one still says where.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%location, panic = %payload, "panicked");
+    }));
 }
