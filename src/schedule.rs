@@ -29,9 +29,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::app::Shutdown;
+use crate::approval::apply::recipient_of;
 use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
-use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{long_date, MailKind};
 use crate::minutes::drafts::{approvers, issue_request, RequestDraft};
 use crate::store::events::{self, NewEvent};
@@ -327,14 +327,6 @@ fn askees(members: &[BoardMember], organisation_id: i64) -> Vec<Recipient> {
         .filter(|m| m.organisation_id == Some(organisation_id) && m.circulation)
         .filter_map(recipient_of)
         .collect()
-}
-
-fn recipient_of(member: &BoardMember) -> Option<Recipient> {
-    Some(Recipient {
-        address: EmailAddress::parse(member.address.as_deref()?).ok()?,
-        name: Some(member.name.clone()),
-        member_id: Some(member.id),
-    })
 }
 
 /// An update request, or (`chase`) a chaser when the organisation is still outstanding.

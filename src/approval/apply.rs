@@ -17,6 +17,11 @@
 //! superseded revision, changes nothing and says so. Anything else is a comment passed to
 //! the secretariat.
 //!
+//! A meeting pack's request is verified the same way (its token is bound to the pack's
+//! hash); APPROVE sends the pack to every member who receives circulation with the
+//! updates' files attached, REJECT records the reason and tells the secretariat, and
+//! there is nothing to UNDO (a pack is not held).
+//!
 //! This module owns the decisions; SQL is in `store::approvals` and `store::minutes`.
 
 use anyhow::Context;
@@ -480,7 +485,8 @@ async fn record(
     Ok(())
 }
 
-fn recipient_of(member: &BoardMember) -> Option<Recipient> {
+/// Where mail to `member` goes: their primary address, when valid.
+pub(crate) fn recipient_of(member: &BoardMember) -> Option<Recipient> {
     let address = EmailAddress::parse(member.address.as_deref()?).ok()?;
     Some(Recipient {
         address,
@@ -979,7 +985,7 @@ async fn approve_pack(
     let rows: Vec<NewOutboxMessage> = members
         .iter()
         .filter(|m| m.circulation)
-        .filter_map(|m| recipient_of(m))
+        .filter_map(recipient_of)
         .map(|to| {
             let mut row =
                 NewOutboxMessage::new(MailKind::MeetingPack, request.board_id, to, context.clone());
