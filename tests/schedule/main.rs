@@ -549,3 +549,70 @@ async fn schedule_run_once_and_list_work_through_the_binary() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_organisation_expected_later_is_asked_at_the_next_tick_until_the_deadline() {
+    let (_url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-03T09:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    // The agenda gains an item led by the VRU after the requests went out.
+    sqlx::query(
+        "INSERT INTO agenda_items (meeting_id, number, position, title, lead_organisation_id)
+         SELECT m.id, '7', 99, 'Violence reduction: summer plan', o.id
+         FROM meetings m, organisations o WHERE m.ref = $1 AND o.short = 'VRU'",
+    )
+    .bind(MEETING)
+    .execute(&pool)
+    .await
+    .unwrap();
+    clock.set(at("2023-12-05T10:00:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    assert_eq!(summary.planned, 2, "{summary:?}");
+    let vru: Vec<&FireOutcome> = summary
+        .fired
+        .iter()
+        .filter(|f| matches!(f, FireOutcome::Fired { organisation: Some(o), kind: schedule::JobKind::UpdateRequest, .. } if o == "VRU"))
+        .collect();
+    assert_eq!(vru.len(), 1, "{summary:?}");
+    assert_eq!(
+        sent_to(&pool, "update_request")
+            .await
+            .iter()
+            .filter(|a| a.ends_with("vru.london.example"))
+            .count(),
+        members_of(&pool, &["VRU".to_owned()]).await.len()
+    );
+}
+
+#[tokio::test]
+async fn a_pack_approval_from_another_address_is_refused_and_changes_nothing() {
+    let (_url, pool, clock) = with_probation_update().await;
+    clock.set(at("2023-12-06T17:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    let (token, _approver, request_id) = pack_requests(&pool).await.remove(0);
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(
+            "sophie.linden@mopac.example",
+            &token,
+            &request_id,
+            "forged@mopac.example",
+            "APPROVE",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(outcome, ReplyOutcome::Refused { .. }),
+        "{outcome:?}"
+    );
+    assert!(sent_to(&pool, "meeting_pack").await.is_empty());
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM meeting_packs WHERE status = 'draft'"
+        )
+        .await,
+        1
+    );
+}
