@@ -135,6 +135,15 @@ async fn serve(
         Clock::System,
         stop_signal.clone(),
     ));
+    if settings.schedule.enabled {
+        workers.spawn(crate::schedule::run_until_stopped(
+            database.pool.clone(),
+            settings.clone(),
+            Clock::System,
+            format!("run:{}", std::process::id()),
+            stop_signal.clone(),
+        ));
+    }
     tracing::info!(workers = workers.len(), "minuted is running");
 
     shutdown.await;

@@ -57,6 +57,8 @@ pub struct Settings {
     pub daemon: DaemonSettings,
     #[serde(default)]
     pub filing: FilingSettings,
+    #[serde(default)]
+    pub schedule: ScheduleSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -316,6 +318,87 @@ impl Default for FilingSettings {
             threshold: default_threshold(),
         }
     }
+}
+
+/// When the persistent schedule asks for updates, chases and compiles the meeting pack.
+/// Times of day are UTC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    /// Whether the daemon runs the schedule at all (`schedule run --once` always does).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Update requests go this many days before the meeting.
+    #[serde(default = "default_update_request_days")]
+    pub update_request_days: u32,
+    /// Chasers go this many days before the papers deadline.
+    #[serde(default = "default_chaser_days")]
+    pub chaser_days: u32,
+    /// Time of day (HH:MM, UTC) update requests and chasers go.
+    #[serde(default = "default_send_time")]
+    pub send_time: String,
+    /// Time of day (HH:MM, UTC) on the papers-deadline day the meeting pack is compiled;
+    /// updates are accepted until then.
+    #[serde(default = "default_pack_time")]
+    pub pack_time: String,
+    /// The papers deadline of a meeting that names none: this many days before it.
+    #[serde(default = "default_papers_deadline_days")]
+    pub papers_deadline_days: u32,
+    /// How often the daemon plans and fires what is due.
+    #[serde(default = "default_tick_seconds")]
+    pub tick_seconds: u64,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings {
+            enabled: true,
+            update_request_days: default_update_request_days(),
+            chaser_days: default_chaser_days(),
+            send_time: default_send_time(),
+            pack_time: default_pack_time(),
+            papers_deadline_days: default_papers_deadline_days(),
+            tick_seconds: default_tick_seconds(),
+        }
+    }
+}
+
+impl ScheduleSettings {
+    /// `send_time` as a time of day (midnight if invalid: `validate` refuses that).
+    pub fn send_time(&self) -> chrono::NaiveTime {
+        parse_time_of_day(&self.send_time).unwrap_or_default()
+    }
+
+    /// `pack_time` as a time of day (midnight if invalid: `validate` refuses that).
+    pub fn pack_time(&self) -> chrono::NaiveTime {
+        parse_time_of_day(&self.pack_time).unwrap_or_default()
+    }
+}
+
+fn parse_time_of_day(text: &str) -> Option<chrono::NaiveTime> {
+    chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_update_request_days() -> u32 {
+    10
+}
+fn default_chaser_days() -> u32 {
+    2
+}
+fn default_send_time() -> String {
+    "09:00".to_owned()
+}
+fn default_pack_time() -> String {
+    "17:00".to_owned()
+}
+fn default_papers_deadline_days() -> u32 {
+    7
+}
+fn default_tick_seconds() -> u64 {
+    60
 }
 
 fn default_threshold() -> f32 {
@@ -793,6 +876,37 @@ impl Settings {
             );
         }
 
+        let schedule = &self.schedule;
+        for (key, text) in [
+            ("schedule.send_time", &schedule.send_time),
+            ("schedule.pack_time", &schedule.pack_time),
+        ] {
+            if parse_time_of_day(text).is_none() {
+                problem(
+                    key,
+                    format!("\"{text}\" is not a time of day; write HH:MM (UTC), e.g. \"09:00\""),
+                );
+            }
+        }
+        for (key, days) in [
+            ("schedule.update_request_days", schedule.update_request_days),
+            ("schedule.chaser_days", schedule.chaser_days),
+            (
+                "schedule.papers_deadline_days",
+                schedule.papers_deadline_days,
+            ),
+        ] {
+            if days > 365 {
+                problem(key, format!("{days} is more than a year; use 0 to 365"));
+            }
+        }
+        if schedule.tick_seconds == 0 || schedule.tick_seconds > 3600 {
+            problem(
+                "schedule.tick_seconds",
+                "must be between 1 and 3600; the default is 60".into(),
+            );
+        }
+
         if problems.is_empty() {
             Ok(())
         } else {
@@ -990,6 +1104,34 @@ mod tests {
         )
         .unwrap();
         loaded.settings.validate().unwrap();
+    }
+
+    #[test]
+    fn schedule_keys_have_defaults_and_are_checked() {
+        let settings = load_str("", &[]).unwrap().settings;
+        assert!(settings.schedule.enabled);
+        assert_eq!(settings.schedule.update_request_days, 10);
+        assert_eq!(settings.schedule.chaser_days, 2);
+        assert_eq!(settings.schedule.papers_deadline_days, 7);
+        assert_eq!(settings.schedule.tick_seconds, 60);
+        assert_eq!(settings.schedule.send_time().to_string(), "09:00:00");
+        assert_eq!(settings.schedule.pack_time().to_string(), "17:00:00");
+        let bad = load_str(
+            "[schedule]\nsend_time = \"9am\"\ntick_seconds = 0\nchaser_days = 400\n",
+            &[],
+        )
+        .unwrap()
+        .settings
+        .validate()
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "schedule.send_time",
+            "schedule.tick_seconds",
+            "schedule.chaser_days",
+        ] {
+            assert!(bad.contains(key), "{key} in {bad}");
+        }
     }
 
     #[test]

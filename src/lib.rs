@@ -21,6 +21,7 @@
 //! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
+//! - [`schedule`]: the persistent schedule: update requests, chasers, meeting packs.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
@@ -43,5 +44,6 @@ pub mod logging;
 pub mod minutes;
 pub mod outbox;
 pub mod registry;
+pub mod schedule;
 pub mod store;
 pub mod templates;

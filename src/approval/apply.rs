@@ -17,6 +17,11 @@
 //! superseded revision, changes nothing and says so. Anything else is a comment passed to
 //! the secretariat.
 //!
+//! A meeting pack's request is verified the same way (its token is bound to the pack's
+//! hash); APPROVE sends the pack to every member who receives circulation with the
+//! updates' files attached, REJECT records the reason and tells the secretariat, and
+//! there is nothing to UNDO (a pack is not held).
+//!
 //! This module owns the decisions; SQL is in `store::approvals` and `store::minutes`.
 
 use anyhow::Context;
@@ -37,6 +42,7 @@ use crate::store::approvals::{self as store, LockedRequest, NewAction, ReplyMess
 use crate::store::events::{self, NewEvent};
 use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
+use crate::store::schedule::{self as pack_store, Pack};
 
 /// What one step did with one reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +59,15 @@ pub enum ReplyOutcome {
     },
     Rejected {
         revision_id: i64,
+        reason: String,
+    },
+    /// A meeting pack was approved; it is queued to this many members.
+    PackApproved {
+        meeting_pack_id: i64,
+        circulation: usize,
+    },
+    PackRejected {
+        meeting_pack_id: i64,
         reason: String,
     },
     /// An approval was undone within its window; this many held emails were cancelled.
@@ -91,8 +106,12 @@ pub async fn handle_reply_once(
     let members = minutes_store::board_members(&mut tx, message.board_id).await?;
     let outcome = decide(&mut tx, settings, key, &message, &members, now).await?;
     let (label, request, reason) = match &outcome.0 {
-        ReplyOutcome::Approved { .. } => ("approved", outcome.1, None),
-        ReplyOutcome::Rejected { reason, .. } => ("rejected", outcome.1, Some(reason.clone())),
+        ReplyOutcome::Approved { .. } | ReplyOutcome::PackApproved { .. } => {
+            ("approved", outcome.1, None)
+        }
+        ReplyOutcome::Rejected { reason, .. } | ReplyOutcome::PackRejected { reason, .. } => {
+            ("rejected", outcome.1, Some(reason.clone()))
+        }
         ReplyOutcome::Undone { .. } => ("undone", outcome.1, None),
         ReplyOutcome::Comment => ("comment", outcome.1, None),
         ReplyOutcome::Unchanged { reason } => ("unchanged", outcome.1, Some(reason.clone())),
@@ -235,7 +254,7 @@ async fn decide(
         }
     }
 
-    let revision = minutes_store::revision(tx, request.revision_id).await?;
+    let subject = subject_of(tx, &request).await?;
     let actor = approver.as_str().to_owned();
     match parsed.command {
         Command::Approve | Command::Reject { .. } => {
@@ -245,31 +264,39 @@ async fn decide(
                     request.status
                 );
                 return unchanged(
-                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                    tx, message, members, &request, &subject, &evidence, &reason, now,
                 )
                 .await;
             }
-            if request.revision_status != "draft" || request.status != "open" {
-                let reason = match request.revision_status.as_str() {
-                    "superseded" => "a newer version of these minutes has been received since this request: nothing changed".to_owned(),
-                    "approved" => "these minutes are already approved: nothing changed".to_owned(),
-                    other => format!("these minutes are {other}: nothing changed"),
+            if request.subject_status != "draft" || request.status != "open" {
+                let noun = subject.noun();
+                let reason = match request.subject_status.as_str() {
+                    "superseded" => format!("a newer version of {noun} has been received since this request: nothing changed"),
+                    "approved" => format!("{noun} {} already approved: nothing changed", subject.verb()),
+                    other => format!("{noun} {} {other}: nothing changed", subject.verb()),
                 };
                 return unchanged(
-                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                    tx, message, members, &request, &subject, &evidence, &reason, now,
                 )
                 .await;
             }
             if let Command::Reject { reason } = parsed.command {
                 store::decide_request(tx, request.id, "rejected", Some(&reason), &evidence, now)
                     .await?;
-                store::decide_revision(tx, revision.id, "rejected", now).await?;
+                match &subject.pack {
+                    Some(pack) => {
+                        pack_store::decide_pack(tx, pack.id, "rejected", now).await?;
+                    }
+                    None => {
+                        store::decide_revision(tx, subject.id(), "rejected", now).await?;
+                    }
+                }
                 record(
                     tx,
                     &request,
                     &actor,
                     "approval.rejected",
-                    &revision,
+                    &subject,
                     &evidence,
                     Some(&reason),
                 )
@@ -277,7 +304,7 @@ async fn decide(
                 tell(
                     tx,
                     &request,
-                    &revision,
+                    &subject,
                     members,
                     false,
                     "rejected",
@@ -288,29 +315,53 @@ async fn decide(
                     now,
                 )
                 .await?;
-                return Ok((
-                    ReplyOutcome::Rejected {
-                        revision_id: revision.id,
+                let outcome = match &subject.pack {
+                    Some(pack) => ReplyOutcome::PackRejected {
+                        meeting_pack_id: pack.id,
                         reason,
                     },
-                    Some(request.id),
-                ));
+                    None => ReplyOutcome::Rejected {
+                        revision_id: subject.id(),
+                        reason,
+                    },
+                };
+                return Ok((outcome, Some(request.id)));
             }
             store::decide_request(tx, request.id, "approved", None, &evidence, now).await?;
-            if !store::decide_revision(tx, revision.id, "approved", now).await? {
-                let reason = "these minutes were decided meanwhile: nothing changed".to_owned();
+            let decided = match &subject.pack {
+                Some(pack) => pack_store::decide_pack(tx, pack.id, "approved", now).await?,
+                None => store::decide_revision(tx, subject.id(), "approved", now).await?,
+            };
+            if !decided {
+                let reason = format!(
+                    "{} {} decided meanwhile: nothing changed",
+                    subject.noun(),
+                    if subject.pack.is_some() {
+                        "was"
+                    } else {
+                        "were"
+                    }
+                );
                 return unchanged(
-                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                    tx, message, members, &request, &subject, &evidence, &reason, now,
                 )
                 .await;
             }
-            let outcome = approve(tx, settings, &request, &revision, members, now).await?;
+            let outcome = match (&subject.revision, &subject.pack) {
+                (Some(revision), _) => {
+                    approve(tx, settings, &request, revision, &subject, members, now).await?
+                }
+                (None, Some(pack)) => {
+                    approve_pack(tx, &request, pack, &subject, members, now).await?
+                }
+                (None, None) => anyhow::bail!("approval request {} is for nothing", request.id),
+            };
             record(
                 tx,
                 &request,
                 &actor,
                 "approval.approved",
-                &revision,
+                &subject,
                 &evidence,
                 None,
             )
@@ -321,25 +372,33 @@ async fn decide(
             let window = Duration::minutes(i64::from(settings.approval.undo_minutes));
             let in_window = request.status == "approved"
                 && request.used_at.is_some_and(|at| now <= at + window);
-            if !in_window {
-                let reason = if request.status == "approved" {
+            let Some(revision_id) = subject
+                .revision
+                .as_ref()
+                .map(|r| r.id)
+                .filter(|_| in_window)
+            else {
+                let reason = if subject.pack.is_some() {
+                    "a meeting pack is circulated as soon as it is approved: there is nothing to undo"
+                        .to_owned()
+                } else if request.status == "approved" {
                     "the time to undo this approval has passed: the minutes have been circulated"
                         .to_owned()
                 } else {
                     "there is no approval of yours to undo".to_owned()
                 };
                 return unchanged(
-                    tx, message, members, &request, &revision, &evidence, &reason, now,
+                    tx, message, members, &request, &subject, &evidence, &reason, now,
                 )
                 .await;
-            }
-            let cancelled = store::undo_approval(tx, request.id, revision.id, now).await?;
+            };
+            let cancelled = store::undo_approval(tx, request.id, revision_id, now).await?;
             record(
                 tx,
                 &request,
                 &actor,
                 "approval.undone",
-                &revision,
+                &subject,
                 &evidence,
                 None,
             )
@@ -350,7 +409,7 @@ async fn decide(
             tell(
                 tx,
                 &request,
-                &revision,
+                &subject,
                 members,
                 false,
                 "withdrew the approval of",
@@ -363,7 +422,7 @@ async fn decide(
             .await?;
             Ok((
                 ReplyOutcome::Undone {
-                    revision_id: revision.id,
+                    revision_id,
                     cancelled,
                 },
                 Some(request.id),
@@ -375,7 +434,7 @@ async fn decide(
                 &request,
                 &actor,
                 "approval.comment",
-                &revision,
+                &subject,
                 &evidence,
                 Some(&text),
             )
@@ -383,7 +442,7 @@ async fn decide(
             tell_secretariat(
                 tx,
                 &request,
-                &revision,
+                &subject,
                 members,
                 "commented on",
                 &actor,
@@ -403,10 +462,15 @@ async fn record(
     request: &LockedRequest,
     actor: &str,
     kind: &str,
-    revision: &Revision,
+    subject: &Subject,
     evidence: &Value,
     reason: Option<&str>,
 ) -> anyhow::Result<()> {
+    let mut detail = subject.ids();
+    detail["meeting"] = json!(subject.meeting_ref);
+    detail["content_sha256"] = json!(subject.content_sha256);
+    detail["evidence"] = evidence.clone();
+    detail["reason"] = json!(reason);
     events::record(
         tx,
         NewEvent {
@@ -414,21 +478,15 @@ async fn record(
             actor,
             kind,
             subject: Some(("approval_request", request.id)),
-            detail: json!({
-                "revision_id": revision.id,
-                "meeting": revision.meeting_ref,
-                "revision": revision.n,
-                "content_sha256": revision.content_sha256,
-                "evidence": evidence,
-                "reason": reason,
-            }),
+            detail,
         },
     )
     .await?;
     Ok(())
 }
 
-fn recipient_of(member: &BoardMember) -> Option<Recipient> {
+/// Where mail to `member` goes: their primary address, when valid.
+pub(crate) fn recipient_of(member: &BoardMember) -> Option<Recipient> {
     let address = EmailAddress::parse(member.address.as_deref()?).ok()?;
     Some(Recipient {
         address,
@@ -442,7 +500,7 @@ fn recipient_of(member: &BoardMember) -> Option<Recipient> {
 async fn tell(
     tx: &mut PgConnection,
     request: &LockedRequest,
-    revision: &Revision,
+    subject: &Subject,
     members: &[BoardMember],
     approved: bool,
     decision: &str,
@@ -462,17 +520,15 @@ async fn tell(
         "commented on" => Some("Comment"),
         _ => Some("Not accepted"),
     };
-    let context = json!({
-        "what": what(revision),
-        "approved": approved,
-        "headline": headline,
-        "decision": decision,
-        "decided_by": decided_by,
-        "decided_text": long_datetime(now),
-        "reason": reason,
-        "next_step": next_step,
-        "revision_id": revision.id,
-    });
+    let mut context = subject.ids();
+    context["what"] = json!(subject.what);
+    context["approved"] = json!(approved);
+    context["headline"] = json!(headline);
+    context["decision"] = json!(decision);
+    context["decided_by"] = json!(decided_by);
+    context["decided_text"] = json!(long_datetime(now));
+    context["reason"] = json!(reason);
+    context["next_step"] = json!(next_step);
     let mut sent_to = Vec::new();
     for member in members {
         let is_approver = member.id == request.approver_member_id;
@@ -493,7 +549,7 @@ async fn tell(
             to,
             context.clone(),
         );
-        row.meeting_id = Some(revision.meeting_id);
+        row.meeting_id = Some(subject.meeting_id);
         row.in_reply_to = request.outbox_message_id.clone();
         outbox::enqueue(tx, row, now).await?;
     }
@@ -504,7 +560,7 @@ async fn tell(
 async fn tell_secretariat(
     tx: &mut PgConnection,
     request: &LockedRequest,
-    revision: &Revision,
+    subject: &Subject,
     members: &[BoardMember],
     decision: &str,
     actor: &str,
@@ -513,7 +569,7 @@ async fn tell_secretariat(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     tell(
-        tx, request, revision, members, false, decision, actor, reason, next_step, false, now,
+        tx, request, subject, members, false, decision, actor, reason, next_step, false, now,
     )
     .await
 }
@@ -553,12 +609,12 @@ async fn refuse(
     )
     .await?;
     if let Some(request) = request {
-        let revision = minutes_store::revision(tx, request.revision_id).await?;
+        let subject = subject_of(tx, request).await?;
         let next = "Nothing was changed. To approve, reply to the approval request from the address it was sent to.";
         tell(
             tx,
             request,
-            &revision,
+            &subject,
             members,
             false,
             "could not accept a reply about",
@@ -612,7 +668,7 @@ async fn unchanged(
     message: &ReplyMessage,
     members: &[BoardMember],
     request: &LockedRequest,
-    revision: &Revision,
+    subject: &Subject,
     evidence: &Value,
     reason: &str,
     now: DateTime<Utc>,
@@ -626,13 +682,13 @@ async fn unchanged(
         request,
         &actor,
         "approval.unchanged",
-        revision,
+        subject,
         evidence,
         Some(reason),
     )
     .await?;
     let context = json!({
-        "what": what(revision),
+        "what": subject.what,
         "approved": request.status == "approved",
         "headline": "No change",
         "decision": "received your reply about",
@@ -648,7 +704,7 @@ async fn unchanged(
     {
         let mut row =
             NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
-        row.meeting_id = Some(revision.meeting_id);
+        row.meeting_id = Some(subject.meeting_id);
         outbox::enqueue(tx, row, now).await?;
     }
     Ok((
@@ -665,6 +721,7 @@ async fn approve(
     settings: &Settings,
     request: &LockedRequest,
     revision: &Revision,
+    subject: &Subject,
     members: &[BoardMember],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReplyOutcome> {
@@ -802,7 +859,7 @@ async fn approve(
     tell(
         tx,
         request,
-        revision,
+        subject,
         members,
         true,
         "approved",
@@ -818,5 +875,144 @@ async fn approve(
         circulation,
         action_packs,
         actions: refs,
+    })
+}
+
+/// What an approval request is for, as its emails and audit events name it.
+struct Subject {
+    what: String,
+    meeting_id: i64,
+    meeting_ref: String,
+    content_sha256: String,
+    revision: Option<Revision>,
+    pack: Option<Pack>,
+    /// The revision's or pack's id and number.
+    id: i64,
+    n: i32,
+}
+
+impl Subject {
+    /// The keys naming it in events and result emails: `revision_id` and `revision`, or
+    /// `meeting_pack_id` and `pack`.
+    fn ids(&self) -> Value {
+        if self.pack.is_some() {
+            json!({"meeting_pack_id": self.id, "pack": self.n})
+        } else {
+            json!({"revision_id": self.id, "revision": self.n})
+        }
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn noun(&self) -> &'static str {
+        if self.pack.is_some() {
+            "this meeting pack"
+        } else {
+            "these minutes"
+        }
+    }
+
+    fn verb(&self) -> &'static str {
+        if self.pack.is_some() {
+            "is"
+        } else {
+            "are"
+        }
+    }
+}
+
+async fn subject_of(tx: &mut PgConnection, request: &LockedRequest) -> anyhow::Result<Subject> {
+    if let Some(id) = request.meeting_pack_id {
+        let pack = pack_store::pack(tx, id).await?;
+        return Ok(Subject {
+            what: crate::schedule::pack_what(pack.meeting_date, pack.n),
+            meeting_id: pack.meeting_id,
+            meeting_ref: pack.meeting_ref.clone(),
+            content_sha256: pack.content_sha256.clone(),
+            id: pack.id,
+            n: pack.n,
+            revision: None,
+            pack: Some(pack),
+        });
+    }
+    let id = request
+        .revision_id
+        .with_context(|| format!("approval request {} names nothing to approve", request.id))?;
+    let revision = minutes_store::revision(tx, id).await?;
+    Ok(Subject {
+        what: what(&revision),
+        meeting_id: revision.meeting_id,
+        meeting_ref: revision.meeting_ref.clone(),
+        content_sha256: revision.content_sha256.clone(),
+        id: revision.id,
+        n: revision.n,
+        revision: Some(revision),
+        pack: None,
+    })
+}
+
+/// The effects of a pack's approval: the pack to every member who receives circulation,
+/// with the updates' attachments, not sent after the meeting starts; the approver and
+/// the secretariat told.
+async fn approve_pack(
+    tx: &mut PgConnection,
+    request: &LockedRequest,
+    pack: &Pack,
+    subject: &Subject,
+    members: &[BoardMember],
+    now: DateTime<Utc>,
+) -> anyhow::Result<ReplyOutcome> {
+    let mut context = pack.content.clone();
+    context["meeting_pack_id"] = json!(pack.id);
+    let files = pack.content["updates_received"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["message"].as_i64())
+        .collect::<Vec<_>>();
+    let attachments: Vec<NewAttachment> = pack_store::received_attachments(tx, &files)
+        .await?
+        .into_iter()
+        .map(|a| NewAttachment {
+            attachment_id: a.attachment_id,
+            filename: a.filename.unwrap_or_else(|| "update".into()),
+            content_type: a.content_type,
+        })
+        .collect();
+    let not_after = crate::schedule::pack_expiry(pack.meeting_date, pack.meeting_time);
+    let rows: Vec<NewOutboxMessage> = members
+        .iter()
+        .filter(|m| m.circulation)
+        .filter_map(recipient_of)
+        .map(|to| {
+            let mut row =
+                NewOutboxMessage::new(MailKind::MeetingPack, request.board_id, to, context.clone());
+            row.meeting_id = Some(pack.meeting_id);
+            row.not_after = Some(not_after);
+            row.attachments = attachments.clone();
+            row
+        })
+        .collect();
+    let circulation = outbox::enqueue_many(tx, &rows, now).await?.len();
+    let next = format!("The pack is on its way to {circulation} members.");
+    tell(
+        tx,
+        request,
+        subject,
+        members,
+        true,
+        "approved",
+        &request.approver_address,
+        None,
+        Some(&next),
+        true,
+        now,
+    )
+    .await?;
+    Ok(ReplyOutcome::PackApproved {
+        meeting_pack_id: pack.id,
+        circulation,
     })
 }

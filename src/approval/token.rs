@@ -57,7 +57,7 @@ pub struct ApprovalToken {
 /// What a token is bound to besides what it carries.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding<'a> {
-    /// Content hash of the revision to be approved.
+    /// Content hash of what is to be approved (a minutes revision or a meeting pack).
     pub revision_hash: &'a str,
     /// The approver the request was sent to.
     pub approver: &'a EmailAddress,

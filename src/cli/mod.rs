@@ -20,6 +20,7 @@ mod messages;
 mod minutes;
 mod outbox;
 mod render;
+mod schedule;
 mod triage;
 
 #[derive(Debug, Parser)]
@@ -128,6 +129,38 @@ pub enum Command {
     /// Meetings: who has sent their update and who is outstanding.
     #[command(subcommand)]
     Meetings(MeetingsCommand),
+    /// The persistent schedule: update requests, chasers and meeting packs.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Every job, by due time: kind, meeting, organisation, when it is due and expires,
+    /// its status and what it did (when it fired, how many emails, or why not).
+    List {
+        /// Only the jobs of this meeting, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Plan the jobs of upcoming meetings and fire everything due, then print what
+    /// fired, was skipped or expired, and exit.
+    Run {
+        /// Do one pass and exit (the daemon, `run`, keeps the schedule itself).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Act as if it were this moment (RFC 3339, e.g. 2023-12-03T09:00:00Z) instead of
+        /// now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<chrono::DateTime<chrono::FixedOffset>>,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -378,6 +411,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Meetings(command) => {
             let loaded = settings(cli.config.as_deref())?;
             meetings::run(command, &loaded).await
+        }
+        Command::Schedule(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            schedule::run(command, &loaded).await
         }
     }
 }

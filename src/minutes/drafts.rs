@@ -342,6 +342,77 @@ pub async fn process_draft_once(
     })
 }
 
+/// An approval request to send to each approver: what it is for, the hash its token is
+/// bound to, and the email's context (`expires_text` and `approval_request_id` are added
+/// per approver), attachments and audit detail.
+pub struct RequestDraft<'a> {
+    pub board_id: i64,
+    pub meeting_id: i64,
+    pub subject: store::RequestSubject,
+    pub content_sha256: &'a str,
+    pub context: Value,
+    pub attachments: Vec<NewAttachment>,
+    pub event: Value,
+}
+
+/// Creates one approver's request with its signed token, queues the email carrying it
+/// and records the event; returns the request's id.
+pub async fn issue_request(
+    tx: &mut sqlx::PgConnection,
+    key: &[u8],
+    request: &RequestDraft<'_>,
+    approver: &BoardMember,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<i64> {
+    let to = recipient(approver)?;
+    let request_id = store::insert_request(
+        tx,
+        request.board_id,
+        request.subject,
+        approver.id,
+        to.address.as_str(),
+        expires_at,
+        now,
+    )
+    .await?;
+    let issued = ApprovalToken::issue(
+        key,
+        request_id,
+        Binding {
+            revision_hash: request.content_sha256,
+            approver: &to.address,
+        },
+        expires_at,
+    )
+    .context("failed to issue an approval token")?;
+    let mut context = request.context.clone();
+    context["expires_text"] = json!(long_datetime(issued.expires_at()));
+    context["approval_request_id"] = json!(request_id);
+    let mut row = NewOutboxMessage::new(MailKind::ApprovalRequest, request.board_id, to, context);
+    row.meeting_id = Some(request.meeting_id);
+    row.reply_token = Some(issued.encode());
+    row.attachments = request.attachments.clone();
+    let outbox_id = outbox::enqueue(tx, row, now).await?;
+    store::set_request_outbox(tx, request_id, outbox_id).await?;
+    let mut detail = request.event.clone();
+    detail["approver"] = json!(approver.address);
+    detail["expires_at"] = json!(issued.expires_at());
+    detail["outbox_id"] = json!(outbox_id);
+    crate::store::events::record(
+        tx,
+        crate::store::events::NewEvent {
+            board_id: Some(request.board_id),
+            actor: "system",
+            kind: "approval.requested",
+            subject: Some(("approval_request", request_id)),
+            detail,
+        },
+    )
+    .await?;
+    Ok(request_id)
+}
+
 /// Queues an approval request to every approver, each with its own signed token.
 #[allow(clippy::too_many_arguments)]
 async fn request_approval(
@@ -389,71 +460,37 @@ async fn request_approval(
         .map(|a| json!({"text": a.text, "owner": a.owner.clone().unwrap_or_else(|| "not named".into())}))
         .collect();
     let diff = previous.map(|p| line_diff(&p.extracted_text, &revision.extracted_text, 60));
-    let mut count = 0;
-    for approver in approvers(members, settings) {
-        let to = recipient(approver)?;
-        let request_id = store::insert_request(
-            tx,
-            revision.board_id,
-            revision.id,
-            approver.id,
-            to.address.as_str(),
-            expires_at,
-            now,
-        )
-        .await?;
-        let issued = ApprovalToken::issue(
-            key,
-            request_id,
-            Binding {
-                revision_hash: &revision.content_sha256,
-                approver: &to.address,
-            },
-            expires_at,
-        )
-        .context("failed to issue an approval token")?;
-        let context = json!({
+    let request = RequestDraft {
+        board_id: revision.board_id,
+        meeting_id: revision.meeting_id,
+        subject: store::RequestSubject::Revision(revision.id),
+        content_sha256: &revision.content_sha256,
+        context: json!({
             "what": what(revision),
             "summary": summary,
             "unmatched_names": report.unmatched,
             "candidate_actions": actions,
             "diff": diff.clone().filter(|d| !d.is_empty()),
-            "expires_text": long_datetime(issued.expires_at()),
             "revision_id": revision.id,
-            "approval_request_id": request_id,
-        });
-        let mut row =
-            NewOutboxMessage::new(MailKind::ApprovalRequest, revision.board_id, to, context);
-        row.meeting_id = Some(revision.meeting_id);
-        row.reply_token = Some(issued.encode());
-        if let Some(a) = attachment {
-            row.attachments.push(NewAttachment {
+        }),
+        attachments: attachment
+            .map(|a| NewAttachment {
                 attachment_id: a.attachment_id,
                 filename: a.filename.clone().unwrap_or_else(|| "minutes".into()),
                 content_type: a.content_type.clone(),
-            });
-        }
-        let outbox_id = outbox::enqueue(tx, row, now).await?;
-        store::set_request_outbox(tx, request_id, outbox_id).await?;
-        crate::store::events::record(
-            tx,
-            crate::store::events::NewEvent {
-                board_id: Some(revision.board_id),
-                actor: "system",
-                kind: "approval.requested",
-                subject: Some(("approval_request", request_id)),
-                detail: json!({
-                    "revision_id": revision.id,
-                    "meeting": revision.meeting_ref,
-                    "revision": revision.n,
-                    "content_sha256": revision.content_sha256,
-                    "approver": approver.address,
-                    "expires_at": issued.expires_at(),
-                    "outbox_id": outbox_id,
-                }),
-            },
-        )
-        .await?;
+            })
+            .into_iter()
+            .collect(),
+        event: json!({
+            "revision_id": revision.id,
+            "meeting": revision.meeting_ref,
+            "revision": revision.n,
+            "content_sha256": revision.content_sha256,
+        }),
+    };
+    let mut count = 0;
+    for approver in approvers(members, settings) {
+        issue_request(tx, key, &request, approver, expires_at, now).await?;
         count += 1;
     }
     Ok(count)

@@ -58,34 +58,39 @@ pub async fn claim_reply(conn: &mut PgConnection) -> Result<Option<ReplyMessage>
     .transpose()
 }
 
-/// An approval request with the revision it is for, as locked for a decision.
+/// An approval request with what it is for (a minutes revision or a meeting pack), as
+/// locked for a decision.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockedRequest {
     pub id: i64,
     pub board_id: i64,
-    pub revision_id: i64,
+    pub revision_id: Option<i64>,
+    pub meeting_pack_id: Option<i64>,
     pub approver_member_id: i64,
     pub approver_address: String,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub status: String,
     pub outbox_message_id: Option<String>,
+    /// The hash of what is approved: the token is bound to it.
     pub content_sha256: String,
-    pub revision_status: String,
-    pub revision_decided_at: Option<DateTime<Utc>>,
+    /// The revision's or pack's status (draft, approved, rejected, superseded).
+    pub subject_status: String,
 }
 
 /// The request `id`, locked until the transaction ends.
 pub async fn lock_request(conn: &mut PgConnection, id: i64) -> Result<Option<LockedRequest>> {
     Ok(sqlx::query_as(
-        "SELECT ar.id, ar.board_id, ar.revision_id, ar.approver_member_id, ar.approver_address,
-                ar.expires_at, ar.used_at, ar.status, o.message_id AS outbox_message_id,
-                r.content_sha256, r.status AS revision_status,
-                r.decided_at AS revision_decided_at
+        "SELECT ar.id, ar.board_id, ar.revision_id, ar.meeting_pack_id, ar.approver_member_id,
+                ar.approver_address, ar.expires_at, ar.used_at, ar.status,
+                o.message_id AS outbox_message_id,
+                COALESCE(r.content_sha256, p.content_sha256) AS content_sha256,
+                COALESCE(r.status, p.status) AS subject_status
          FROM approval_requests ar
-         JOIN minutes_revisions r ON r.id = ar.revision_id
+         LEFT JOIN minutes_revisions r ON r.id = ar.revision_id
+         LEFT JOIN meeting_packs p ON p.id = ar.meeting_pack_id
          LEFT JOIN outbox o ON o.id = ar.outbox_id
-         WHERE ar.id = $1 AND ar.what = 'revision'
+         WHERE ar.id = $1
          FOR UPDATE OF ar",
     )
     .bind(id)

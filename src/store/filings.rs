@@ -892,12 +892,22 @@ pub struct MinutesReceived {
 
 /// Who is expected to report for meeting `reference`, what has come in, what is missing.
 pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingStatusView> {
+    let mut conn = pool.acquire().await?;
+    meeting_status_on(&mut conn, reference).await
+}
+
+/// [`meeting_status`] on one connection, so a transaction (the schedule deciding whether
+/// to chase) sees the same answer as the command.
+pub async fn meeting_status_on(
+    conn: &mut PgConnection,
+    reference: &str,
+) -> Result<MeetingStatusView> {
     let meeting = sqlx::query(
         "SELECT id, board_id, ref, date, title, status, papers_deadline FROM meetings
          WHERE upper(ref) = upper($1)",
     )
     .bind(reference)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?;
     let meeting_id: i64 = meeting.try_get("id")?;
@@ -907,7 +917,7 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
          WHERE i.meeting_id = $1 AND i.active ORDER BY i.position",
     )
     .bind(meeting_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut expected: Vec<ExpectedReport> = Vec::new();
     for row in &leads {
@@ -935,7 +945,7 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
          ORDER BY m.received_at, m.id",
     )
     .bind(meeting_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut other_updates = Vec::new();
     for row in &updates {
@@ -975,7 +985,7 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
          GROUP BY m.id ORDER BY m.received_at, m.id",
     )
     .bind(meeting_id)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let draft_minutes = minutes
         .iter()
@@ -1000,7 +1010,7 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
     )
     .bind(meeting_id)
     .bind(board_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     let owed: i64 = sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM pending_acknowledgements
@@ -1009,7 +1019,7 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
                  WHERE meeting_id = $1 AND kind = 'acknowledgement' AND status <> 'sent')",
     )
     .bind(meeting_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(MeetingStatusView {
         meeting_ref: meeting.try_get("ref")?,

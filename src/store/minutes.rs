@@ -355,25 +355,31 @@ pub async fn record_source(
     Ok(())
 }
 
-/// Creates an open approval request for `revision_id` and returns its id.
+/// Creates an open approval request for `subject` and returns its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_request(
     conn: &mut PgConnection,
     board_id: i64,
-    revision_id: i64,
+    subject: RequestSubject,
     approver_member_id: i64,
     approver_address: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let (what, revision_id, meeting_pack_id) = match subject {
+        RequestSubject::Revision(id) => ("revision", Some(id), None),
+        RequestSubject::MeetingPack(id) => ("meeting_pack", None, Some(id)),
+    };
     let id = sqlx::query_scalar(
         "INSERT INTO approval_requests
-            (board_id, what, revision_id, approver_member_id, approver_address, created_at,
-             expires_at)
-         VALUES ($1, 'revision', $2, $3, lower($4), $5, $6) RETURNING id",
+            (board_id, what, revision_id, meeting_pack_id, approver_member_id,
+             approver_address, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, lower($6), $7, $8) RETURNING id",
     )
     .bind(board_id)
+    .bind(what)
     .bind(revision_id)
+    .bind(meeting_pack_id)
     .bind(approver_member_id)
     .bind(approver_address)
     .bind(now)
@@ -381,6 +387,15 @@ pub async fn insert_request(
     .fetch_one(conn)
     .await?;
     Ok(id)
+}
+
+/// What an approval request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestSubject {
+    /// A minutes revision (`minutes_revisions.id`).
+    Revision(i64),
+    /// A meeting pack (`meeting_packs.id`).
+    MeetingPack(i64),
 }
 
 pub async fn set_request_outbox(

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod minutes;
 pub mod outbox;
 pub mod registry;
+pub mod schedule;
 
 use std::time::Duration;
 

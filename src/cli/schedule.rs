@@ -1,0 +1,156 @@
+//! `minuted schedule list` (what will fire when, and what fired) and
+//! `minuted schedule run --once [--now RFC3339]` (one pass by hand).
+
+use chrono::Utc;
+
+use super::{print_json, print_text, with_database, ScheduleCommand};
+use crate::clock::Clock;
+use crate::config::Loaded;
+use crate::schedule::{self, FireOutcome, RunSummary};
+use crate::store::schedule::{self as store, JobRow};
+
+pub async fn run(command: ScheduleCommand, loaded: &Loaded) -> anyhow::Result<()> {
+    match command {
+        ScheduleCommand::List {
+            meeting,
+            limit,
+            output,
+        } => {
+            if limit.is_some_and(|n| n < 0) {
+                anyhow::bail!("--limit must be 0 or more");
+            }
+            let rows = with_database(loaded, async |pool| {
+                Ok(store::list(pool, meeting.as_deref(), limit).await?)
+            })
+            .await?;
+            if output.json {
+                print_json(&rows)
+            } else {
+                print_text(&table(&rows))
+            }
+        }
+        ScheduleCommand::Run {
+            once: _,
+            now,
+            output,
+        } => {
+            let clock = match now {
+                Some(at) => Clock::manual(at.with_timezone(&Utc)),
+                None => Clock::System,
+            };
+            let worker = format!("cli:{}", std::process::id());
+            let summary = with_database(loaded, async |pool| {
+                schedule::run_once(pool, &loaded.settings, &clock, &worker).await
+            })
+            .await?;
+            if output.json {
+                print_json(&summary)
+            } else {
+                print_text(&report(&summary))
+            }
+        }
+    }
+}
+
+/// What a job did, in a few words.
+fn did(row: &JobRow) -> String {
+    let outcome = &row.outcome;
+    let at = row
+        .done_at
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    match row.status.as_str() {
+        "fired" => {
+            let emails = outcome["outbox_ids"]
+                .as_array()
+                .or_else(|| outcome["approval_requests"].as_array())
+                .map_or(0, Vec::len);
+            format!("{at}: {emails} emails")
+        }
+        "skipped" | "expired" => {
+            format!("{at}: {}", outcome["reason"].as_str().unwrap_or_default())
+        }
+        _ => String::new(),
+    }
+}
+
+fn table(rows: &[JobRow]) -> String {
+    if rows.is_empty() {
+        return "no scheduled jobs\n".to_owned();
+    }
+    let mut out = format!(
+        "{:>5}  {:<14}  {:<16}  {:<20}  {:<16}  {:<16}  {:<8}  {}\n",
+        "ID", "KIND", "MEETING", "ORGANISATION", "DUE", "EXPIRES", "STATUS", "DID"
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "{:>5}  {:<14}  {:<16}  {:<20}  {:<16}  {:<16}  {:<8}  {}\n",
+            row.id,
+            row.kind,
+            row.meeting,
+            row.organisation.as_deref().unwrap_or("-"),
+            row.due_at.format("%Y-%m-%d %H:%M"),
+            row.expires_at.format("%Y-%m-%d %H:%M"),
+            row.status,
+            did(row)
+        ));
+    }
+    out
+}
+
+fn line(outcome: &FireOutcome) -> String {
+    match outcome {
+        FireOutcome::Idle => String::new(),
+        FireOutcome::Fired {
+            job,
+            kind,
+            meeting,
+            organisation,
+            outbox,
+        } => format!(
+            "  fired   #{job} {} {meeting} {}: {outbox} emails\n",
+            kind.as_str(),
+            organisation.as_deref().unwrap_or("")
+        ),
+        FireOutcome::Skipped {
+            job,
+            kind,
+            meeting,
+            organisation,
+            reason,
+        } => format!(
+            "  skipped #{job} {} {meeting} {}: {reason}\n",
+            kind.as_str(),
+            organisation.as_deref().unwrap_or("")
+        ),
+        FireOutcome::Expired {
+            job,
+            kind,
+            meeting,
+            organisation,
+        } => format!(
+            "  expired #{job} {} {meeting} {}\n",
+            kind.as_str(),
+            organisation.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn report(summary: &RunSummary) -> String {
+    let mut out = format!(
+        "planned {}, fired {}, skipped {}, expired {}\n",
+        summary.planned,
+        summary.fired.len(),
+        summary.skipped.len(),
+        summary.expired.len()
+    );
+    for outcome in summary
+        .fired
+        .iter()
+        .chain(&summary.skipped)
+        .chain(&summary.expired)
+    {
+        out.push_str(&line(outcome));
+    }
+    out
+}

@@ -1,0 +1,397 @@
+//! The persistent schedule's rows: planning jobs (idempotently, on the unique index),
+//! taking the next one due (`FOR UPDATE SKIP LOCKED`, so two daemons never take the same
+//! row), recording what it did, and the reads a fired job needs: the items an
+//! organisation leads, open actions with their latest update, the updates received with
+//! their text and attachments, and meeting packs with their approval.
+//!
+//! When a job is due and what it sends is decided in `crate::schedule`.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+
+use super::Result;
+
+/// A meeting the planner looks at.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanMeeting {
+    pub id: i64,
+    pub board_id: i64,
+    pub meeting_ref: String,
+    pub date: NaiveDate,
+    pub time: Option<NaiveTime>,
+    pub papers_deadline: Option<NaiveDate>,
+}
+
+/// Meetings on or after `today`, soonest first.
+pub async fn upcoming_meetings(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> Result<Vec<PlanMeeting>> {
+    Ok(sqlx::query_as(
+        "SELECT id, board_id, ref AS meeting_ref, date, time, papers_deadline FROM meetings
+         WHERE date >= $1 ORDER BY date, id",
+    )
+    .bind(today)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The ids of the board's organisations named `shorts`: (id, short).
+pub async fn organisation_ids(
+    conn: &mut PgConnection,
+    board_id: i64,
+    shorts: &[String],
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, short FROM organisations WHERE board_id = $1 AND short = ANY($2) ORDER BY id",
+    )
+    .bind(board_id)
+    .bind(shorts)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A job to plan.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub board_id: i64,
+    pub kind: &'a str,
+    pub meeting_id: i64,
+    pub organisation_id: Option<i64>,
+    pub due_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Plans `job` unless the same (kind, meeting, organisation) is already planned, in any
+/// status; true when a row was added.
+pub async fn plan_job(
+    conn: &mut PgConnection,
+    job: &NewJob<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let added = sqlx::query(
+        "INSERT INTO schedule_jobs (board_id, kind, meeting_id, organisation_id, due_at,
+             expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(job.board_id)
+    .bind(job.kind)
+    .bind(job.meeting_id)
+    .bind(job.organisation_id)
+    .bind(job.due_at)
+    .bind(job.expires_at)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(added > 0)
+}
+
+/// A job taken to fire, locked until the transaction ends.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueJob {
+    pub id: i64,
+    pub board_id: i64,
+    pub kind: String,
+    pub meeting_id: i64,
+    pub meeting_ref: String,
+    pub meeting_date: NaiveDate,
+    pub meeting_time: Option<NaiveTime>,
+    pub papers_deadline: Option<NaiveDate>,
+    pub organisation_id: Option<i64>,
+    pub organisation: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The pending job due soonest at `now`, skipping any another process holds.
+pub async fn claim_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Option<DueJob>> {
+    Ok(sqlx::query_as(
+        "SELECT j.id, j.board_id, j.kind, j.meeting_id, m.ref AS meeting_ref,
+                m.date AS meeting_date, m.time AS meeting_time, m.papers_deadline,
+                j.organisation_id, o.short AS organisation, j.due_at, j.expires_at
+         FROM schedule_jobs j
+         JOIN meetings m ON m.id = j.meeting_id
+         LEFT JOIN organisations o ON o.id = j.organisation_id
+         WHERE j.status = 'pending' AND j.due_at <= $1
+         ORDER BY j.due_at, j.id
+         LIMIT 1
+         FOR UPDATE OF j SKIP LOCKED",
+    )
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records how a job ended: `fired`, `skipped` or `expired`, with what it did.
+pub async fn finish_job(
+    conn: &mut PgConnection,
+    id: i64,
+    status: &str,
+    outcome: &Value,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE schedule_jobs SET status = $2, outcome = $3, fired_by = $4, done_at = $5
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(outcome)
+    .bind(worker)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One job as `schedule list` shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub meeting: String,
+    pub organisation: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub status: String,
+    pub outcome: Value,
+    pub fired_by: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Every job (of meeting `meeting` when given), by due time.
+pub async fn list(pool: &PgPool, meeting: Option<&str>, limit: Option<i64>) -> Result<Vec<JobRow>> {
+    Ok(sqlx::query_as(
+        "SELECT j.id, j.kind, m.ref AS meeting, o.short AS organisation, j.due_at,
+                j.expires_at, j.status, j.outcome, j.fired_by, j.done_at
+         FROM schedule_jobs j
+         JOIN meetings m ON m.id = j.meeting_id
+         LEFT JOIN organisations o ON o.id = j.organisation_id
+         WHERE $1::TEXT IS NULL OR upper(m.ref) = upper($1)
+         ORDER BY j.due_at, j.id
+         LIMIT $2",
+    )
+    .bind(meeting)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// An agenda item as the emails show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LedItem {
+    pub number: String,
+    pub title: String,
+    pub lead: Option<String>,
+}
+
+/// The active items of meeting `meeting_id` that organisation `organisation_id` leads.
+pub async fn items_led(
+    conn: &mut PgConnection,
+    meeting_id: i64,
+    organisation_id: i64,
+) -> Result<Vec<LedItem>> {
+    Ok(sqlx::query_as(
+        "SELECT i.number, i.title, o.short AS lead FROM agenda_items i
+         JOIN organisations o ON o.id = i.lead_organisation_id
+         WHERE i.meeting_id = $1 AND i.lead_organisation_id = $2 AND i.active
+         ORDER BY i.position",
+    )
+    .bind(meeting_id)
+    .bind(organisation_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An action as the update request and the pack's action log show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LoggedAction {
+    #[serde(rename = "ref")]
+    pub action_ref: String,
+    pub text: String,
+    pub owner: String,
+    pub due_text: String,
+    pub status: String,
+    pub raised_at: Option<String>,
+    pub item: Option<String>,
+    /// The text of its latest update, when it has one.
+    pub latest_update: Option<String>,
+    pub latest_update_at: Option<DateTime<Utc>>,
+}
+
+/// The board's actions, owned by `organisation_id` when given: every open one, and those
+/// closed since `closed_since` when given.
+pub async fn actions(
+    conn: &mut PgConnection,
+    board_id: i64,
+    organisation_id: Option<i64>,
+    closed_since: Option<DateTime<Utc>>,
+) -> Result<Vec<LoggedAction>> {
+    Ok(sqlx::query_as(
+        "SELECT a.ref AS action_ref, a.text,
+                COALESCE(o.short, mb.name, a.owner_text, 'not named') AS owner,
+                COALESCE(a.due_text, a.due::TEXT, 'before the next meeting') AS due_text,
+                a.status, mt.ref AS raised_at, a.item_number AS item,
+                u.text AS latest_update, u.created_at AS latest_update_at
+         FROM actions a
+         LEFT JOIN organisations o ON o.id = a.owner_organisation_id
+         LEFT JOIN members mb ON mb.id = a.owner_member_id
+         LEFT JOIN meetings mt ON mt.id = a.meeting_id
+         LEFT JOIN LATERAL (SELECT text, created_at FROM action_updates
+                            WHERE action_id = a.id ORDER BY created_at DESC, id DESC
+                            LIMIT 1) u ON TRUE
+         WHERE a.board_id = $1
+           AND ($2::BIGINT IS NULL OR a.owner_organisation_id = $2)
+           AND (a.status = 'open'
+                OR ($3::TIMESTAMPTZ IS NOT NULL AND a.closed_at >= $3))
+         ORDER BY a.id",
+    )
+    .bind(board_id)
+    .bind(organisation_id)
+    .bind(closed_since)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The date of the board's last meeting before `date`.
+pub async fn previous_meeting_date(
+    conn: &mut PgConnection,
+    board_id: i64,
+    date: NaiveDate,
+) -> Result<Option<NaiveDate>> {
+    Ok(
+        sqlx::query_scalar("SELECT max(date) FROM meetings WHERE board_id = $1 AND date < $2")
+            .bind(board_id)
+            .bind(date)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// A received message as the pack shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReceivedText {
+    pub id: i64,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+}
+
+/// Subject and text of messages `ids`.
+pub async fn received_texts(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<ReceivedText>> {
+    Ok(
+        sqlx::query_as(
+            "SELECT id, subject, body_text FROM messages WHERE id = ANY($1) ORDER BY id",
+        )
+        .bind(ids)
+        .fetch_all(conn)
+        .await?,
+    )
+}
+
+/// A file attached to a received message.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReceivedAttachment {
+    pub message_id: i64,
+    pub attachment_id: i64,
+    pub filename: Option<String>,
+    pub content_type: String,
+}
+
+/// The attachments of messages `ids`, in message and position order.
+pub async fn received_attachments(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<Vec<ReceivedAttachment>> {
+    Ok(sqlx::query_as(
+        "SELECT message_id, attachment_id, filename, content_type FROM message_attachments
+         WHERE message_id = ANY($1) ORDER BY message_id, position",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Stores a compiled pack as the meeting's next version; returns (id, n).
+pub async fn insert_pack(
+    conn: &mut PgConnection,
+    board_id: i64,
+    meeting_id: i64,
+    content: &Value,
+    content_sha256: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, i32)> {
+    Ok(sqlx::query_as(
+        "INSERT INTO meeting_packs (board_id, meeting_id, n, content, content_sha256, created_at)
+         VALUES ($1, $2,
+                 (SELECT COALESCE(max(n), 0) + 1 FROM meeting_packs WHERE meeting_id = $2),
+                 $3, $4, $5)
+         RETURNING id, n",
+    )
+    .bind(board_id)
+    .bind(meeting_id)
+    .bind(content)
+    .bind(content_sha256)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A meeting pack as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Pack {
+    pub id: i64,
+    pub board_id: i64,
+    pub meeting_id: i64,
+    pub meeting_ref: String,
+    pub meeting_date: NaiveDate,
+    pub meeting_time: Option<NaiveTime>,
+    pub n: i32,
+    pub content: Value,
+    pub content_sha256: String,
+    pub status: String,
+}
+
+pub async fn pack(conn: &mut PgConnection, id: i64) -> Result<Pack> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.board_id, p.meeting_id, m.ref AS meeting_ref, m.date AS meeting_date,
+                m.time AS meeting_time, p.n, p.content, p.content_sha256, p.status
+         FROM meeting_packs p JOIN meetings m ON m.id = p.meeting_id WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Moves a draft pack to `status` (approved or rejected); on approval the other
+/// approvers' requests for it are answered. False when it was no longer a draft.
+pub async fn decide_pack(
+    conn: &mut PgConnection,
+    id: i64,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE meeting_packs SET status = $2, decided_at = $3 WHERE id = $1 AND status = 'draft'",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed > 0 && status == "approved" {
+        sqlx::query(
+            "UPDATE approval_requests SET status = 'superseded'
+             WHERE meeting_pack_id = $1 AND status = 'open'",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(changed > 0)
+}

@@ -1,0 +1,618 @@
+//! The persistent schedule against a real PostgreSQL and the example board, whose next
+//! meeting is LCJB-2023-12-13 (papers deadline 6 December): update requests at T-10 to
+//! exactly the organisations expected to report, once, however many callers fire;
+//! chasers only to the silent ones; jobs whose moment passed during downtime expire; the
+//! meeting pack compiled at the deadline, approved by reply and circulated.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[allow(dead_code)]
+#[path = "../approval/helpers.rs"]
+mod helpers;
+
+use std::collections::BTreeSet;
+
+use minuted::approval::apply::{handle_reply_once, ReplyOutcome};
+use minuted::clock::Clock;
+use minuted::config::{Secret, Settings};
+use minuted::schedule::{self, FireOutcome, RunSummary};
+use minuted::store::filings;
+use serde_json::Value;
+use sqlx::PgPool;
+
+use helpers::{at, database, deliver, minuted_ok, KEY};
+
+const MEETING: &str = "LCJB-2023-12-13";
+
+fn settings() -> Settings {
+    let mut settings = helpers::settings();
+    settings.approval.secret = Some(Secret::new(std::str::from_utf8(KEY).unwrap()));
+    settings
+}
+
+async fn pass(pool: &PgPool, clock: &Clock, worker: &str) -> RunSummary {
+    schedule::run_once(pool, &settings(), clock, worker)
+        .await
+        .unwrap()
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Recipients of outbox rows of `kind`, in order, duplicates kept.
+async fn sent_to(pool: &PgPool, kind: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT to_address FROM outbox WHERE kind = $1 ORDER BY to_address")
+        .bind(kind)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// The addresses of circulation members of `organisations`.
+async fn members_of(pool: &PgPool, organisations: &[String]) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT a.address FROM members m
+         JOIN organisations o ON o.id = m.organisation_id
+         JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
+         WHERE o.short = ANY($1) AND m.circulation AND m.active ORDER BY a.address",
+    )
+    .bind(organisations)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn expected_organisations(pool: &PgPool) -> Vec<String> {
+    filings::meeting_status(pool, MEETING)
+        .await
+        .unwrap()
+        .expected
+        .into_iter()
+        .map(|e| e.organisation)
+        .collect()
+}
+
+/// A written update from Probation replying to its update request, with a file.
+fn probation_update(in_reply_to: &str) -> Vec<u8> {
+    format!(
+        "From: Kilvinder Vigurs <kilvinder.vigurs@probation.justice.example>\r\n\
+To: LCJB <lcjb@board.example>\r\n\
+Subject: Re: [LCJB 2023-12-13] Item 2.b written update\r\n\
+Date: Mon, 04 Dec 2023 11:00:00 +0000\r\n\
+Message-ID: <probation-update@probation.justice.example>\r\n\
+In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Our written update for item 2.b: seven of the ten HMIP recommendations are complete.\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Disposition: attachment; filename=\"Probation HMIP update.txt\"\r\n\
+\r\n\
+Recommendation 1: complete. Recommendation 2: complete.\r\n\
+--b1--\r\n"
+    )
+    .into_bytes()
+}
+
+/// Update requests sent at T-10 and Probation's update filed on 4 December at 08:00.
+async fn with_probation_update() -> (String, PgPool, Clock) {
+    let (url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-03T09:00:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    assert_eq!(
+        summary.fired.len(),
+        expected_organisations(&pool).await.len()
+    );
+    let request: String = sqlx::query_scalar(
+        "SELECT message_id FROM outbox WHERE kind = 'update_request'
+           AND to_address = 'kilvinder.vigurs@probation.justice.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    clock.set(at("2023-12-04T08:00:00Z"));
+    deliver(&pool, &clock, &[probation_update(&request)]).await;
+    let status = filings::meeting_status(&pool, MEETING).await.unwrap();
+    assert!(
+        !status.outstanding.contains(&"HMPPS Probation".to_owned()),
+        "{:?}",
+        status.outstanding
+    );
+    (url, pool, clock)
+}
+
+#[tokio::test]
+async fn update_requests_go_once_at_t_minus_10_to_exactly_the_expected_organisations() {
+    let (_url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-03T08:59:00Z"));
+    let early = pass(&pool, &clock, "a").await;
+    let expected = expected_organisations(&pool).await;
+    assert_eq!(early.planned, 1 + 2 * expected.len());
+    assert!(early.fired.is_empty(), "{early:?}");
+
+    clock.set(at("2023-12-03T09:00:00Z"));
+    // Two daemons at the same moment: each job fires in exactly one of them.
+    let (a, b) = tokio::join!(pass(&pool, &clock, "a"), pass(&pool, &clock, "b"));
+    assert_eq!(a.planned + b.planned, 0);
+    assert_eq!(a.fired.len() + b.fired.len(), expected.len());
+    let organisations: BTreeSet<String> = a
+        .fired
+        .iter()
+        .chain(&b.fired)
+        .filter_map(|f| match f {
+            FireOutcome::Fired { organisation, .. } => organisation.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(organisations, expected.iter().cloned().collect());
+
+    let sent = sent_to(&pool, "update_request").await;
+    assert_eq!(sent, members_of(&pool, &expected).await);
+    let again = pass(&pool, &clock, "a").await;
+    assert!(again.fired.is_empty() && again.planned == 0, "{again:?}");
+    assert_eq!(sent_to(&pool, "update_request").await, sent);
+
+    // What the email says and where a reply files.
+    let (context, expires): (Value, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
+        "SELECT o.context, o.expires_at FROM outbox o
+         JOIN meetings m ON m.id = o.meeting_id AND m.ref = $1
+         WHERE o.kind = 'update_request'
+           AND o.to_address = 'kilvinder.vigurs@probation.justice.example'",
+    )
+    .bind(MEETING)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(context["item"], "2.b");
+    assert_eq!(context["deadline_text"], "Wednesday 6 December 2023");
+    assert_eq!(context["items"][0]["number"], "2.b");
+    assert_eq!(expires, Some(at("2023-12-06T17:00:00Z")));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM events WHERE kind = 'schedule.fired'"
+        )
+        .await,
+        expected.len() as i64
+    );
+}
+
+#[tokio::test]
+async fn a_chaser_goes_only_to_the_organisations_that_have_sent_nothing() {
+    let (_url, pool, clock) = with_probation_update().await;
+    clock.set(at("2023-12-04T09:00:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    let expected = expected_organisations(&pool).await;
+    let silent: Vec<String> = expected
+        .iter()
+        .filter(|o| o.as_str() != "HMPPS Probation")
+        .cloned()
+        .collect();
+    assert_eq!(summary.fired.len(), silent.len(), "{summary:?}");
+    assert!(matches!(
+        summary.skipped.as_slice(),
+        [FireOutcome::Skipped { organisation: Some(o), reason, .. }]
+            if o == "HMPPS Probation" && reason.contains("has sent 1 update")
+    ));
+    assert_eq!(
+        sent_to(&pool, "chaser").await,
+        members_of(&pool, &silent).await
+    );
+    let overdue: Vec<Value> =
+        sqlx::query_scalar("SELECT context->'overdue' FROM outbox WHERE kind = 'chaser'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(overdue.iter().all(|o| o == &Value::Bool(false)));
+    assert!(pass(&pool, &clock, "b").await.fired.is_empty());
+}
+
+#[tokio::test]
+async fn a_job_whose_moment_passed_during_downtime_expires_and_a_late_chaser_says_overdue() {
+    let (_url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-01T09:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    // Down from 1 December until after the papers deadline.
+    clock.set(at("2023-12-07T09:00:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    let expected = expected_organisations(&pool).await;
+    assert_eq!(summary.expired.len(), expected.len(), "{summary:?}");
+    assert!(summary.expired.iter().all(|e| matches!(
+        e,
+        FireOutcome::Expired {
+            kind: schedule::JobKind::UpdateRequest,
+            ..
+        }
+    )));
+    assert!(sent_to(&pool, "update_request").await.is_empty());
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM schedule_jobs WHERE kind = 'update_request' AND status = 'expired'"
+        )
+        .await,
+        expected.len() as i64
+    );
+    // The chasers still help before the meeting; they say the update is overdue.
+    let overdue: Vec<Value> =
+        sqlx::query_scalar("SELECT context->'overdue' FROM outbox WHERE kind = 'chaser'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(!overdue.is_empty());
+    assert!(overdue.iter().all(|o| o == &Value::Bool(true)));
+
+    // After the meeting has started, whatever is left expires.
+    let (_url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-01T09:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    clock.set(at("2023-12-13T10:30:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    assert!(summary.fired.is_empty(), "{summary:?}");
+    assert_eq!(summary.expired.len(), 1 + 2 * expected.len());
+    assert_eq!(count(&pool, "SELECT count(*) FROM outbox").await, 0);
+    assert_eq!(count(&pool, "SELECT count(*) FROM meeting_packs").await, 0);
+}
+
+/// The open pack approval requests: (token, approver, request Message-ID).
+async fn pack_requests(pool: &PgPool) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT o.reply_token, r.approver_address, o.message_id FROM approval_requests r
+         JOIN outbox o ON o.id = r.outbox_id
+         WHERE r.what = 'meeting_pack' AND r.status = 'open' ORDER BY r.id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+fn reply(from: &str, token: &str, in_reply_to: &str, id: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: LCJB <lcjb+{token}@board.example>\r\n\
+Subject: Re: Approval needed: the meeting pack\r\nDate: Wed, 06 Dec 2023 17:30:00 +0000\r\n\
+Message-ID: <{id}>\r\nIn-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n\r\n\
+On Wed, 6 Dec 2023 at 17:00, LCJB wrote:\r\n> Please review the meeting pack.\r\n"
+    )
+    .into_bytes()
+}
+
+async fn answer(pool: &PgPool, clock: &Clock, raw: Vec<u8>) -> ReplyOutcome {
+    deliver(pool, clock, &[raw]).await;
+    handle_reply_once(pool, &settings(), clock, KEY)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_pack_is_compiled_at_the_deadline_approved_by_reply_and_circulated_with_the_update() {
+    let (_url, pool, clock) = with_probation_update().await;
+    clock.set(at("2023-12-06T17:00:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    let packs: Vec<&FireOutcome> = summary
+        .fired
+        .iter()
+        .filter(|f| {
+            matches!(
+                f,
+                FireOutcome::Fired {
+                    kind: schedule::JobKind::MeetingPack,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert_eq!(packs.len(), 1, "{summary:?}");
+
+    let content: Value = sqlx::query_scalar("SELECT content FROM meeting_packs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let updates = content["updates_received"].as_array().unwrap();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0]["organisation"], "HMPPS Probation");
+    assert!(updates[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("seven of the ten HMIP recommendations"));
+    assert_eq!(
+        updates[0]["files"][0]["filename"],
+        "Probation HMIP update.txt"
+    );
+    let outstanding: Vec<String> = serde_json::from_value(content["outstanding"].clone()).unwrap();
+    assert!(!outstanding.contains(&"HMPPS Probation".to_owned()));
+    assert_eq!(
+        outstanding.len(),
+        expected_organisations(&pool).await.len() - 1
+    );
+    assert_eq!(content["items"].as_array().unwrap().len(), 9);
+
+    let requests = pack_requests(&pool).await;
+    assert!(!requests.is_empty());
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox_attachments a JOIN outbox o ON o.id = a.outbox_id
+             WHERE o.kind = 'approval_request'"
+        )
+        .await,
+        requests.len() as i64
+    );
+
+    let (token, approver, request_id) = requests
+        .iter()
+        .find(|(_, a, _)| a == "lcjb-secretariat@mopac.example")
+        .cloned()
+        .unwrap();
+    clock.set(at("2023-12-06T17:30:00Z"));
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver,
+            &token,
+            &request_id,
+            "ok1@mopac.example",
+            "APPROVE",
+        ),
+    )
+    .await;
+    let ReplyOutcome::PackApproved { circulation, .. } = outcome else {
+        panic!("expected the pack approved, got {outcome:?}");
+    };
+    let circulating = count(
+        &pool,
+        "SELECT count(*) FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
+         WHERE m.circulation AND m.active",
+    )
+    .await;
+    assert_eq!(circulation as i64, circulating);
+    let sent = sent_to(&pool, "meeting_pack").await;
+    assert_eq!(sent.len() as i64, circulating);
+    assert_eq!(sent.iter().collect::<BTreeSet<_>>().len(), sent.len());
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox_attachments a JOIN outbox o ON o.id = a.outbox_id
+             WHERE o.kind = 'meeting_pack' AND a.filename = 'Probation HMIP update.txt'"
+        )
+        .await,
+        circulating
+    );
+    let expires: Vec<Option<chrono::DateTime<chrono::Utc>>> =
+        sqlx::query_scalar("SELECT DISTINCT expires_at FROM outbox WHERE kind = 'meeting_pack'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(expires, vec![Some(at("2023-12-13T10:00:00Z"))]);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM meeting_packs WHERE status = 'approved'"
+        )
+        .await,
+        1
+    );
+
+    // A second decision, from the same approver or another, changes nothing.
+    let again = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver,
+            &token,
+            &request_id,
+            "ok2@mopac.example",
+            "APPROVE",
+        ),
+    )
+    .await;
+    assert!(matches!(again, ReplyOutcome::Unchanged { .. }), "{again:?}");
+    let (token2, approver2, request2) = requests
+        .iter()
+        .find(|(_, a, _)| a != "lcjb-secretariat@mopac.example")
+        .cloned()
+        .unwrap();
+    let other = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver2,
+            &token2,
+            &request2,
+            "no1@mopac.example",
+            "REJECT too late",
+        ),
+    )
+    .await;
+    assert!(matches!(other, ReplyOutcome::Unchanged { .. }), "{other:?}");
+    assert_eq!(
+        sent_to(&pool, "meeting_pack").await.len() as i64,
+        circulating
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_pack_is_not_circulated_and_the_secretariat_hears_why() {
+    let (_url, pool, clock) = with_probation_update().await;
+    clock.set(at("2023-12-06T17:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    let (token, approver, request_id) = pack_requests(&pool).await.remove(0);
+    let results_before = count(
+        &pool,
+        "SELECT count(*) FROM outbox WHERE kind = 'approval_result'",
+    )
+    .await;
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver,
+            &token,
+            &request_id,
+            "no@mopac.example",
+            "REJECT the MPS update is missing",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(&outcome, ReplyOutcome::PackRejected { reason, .. } if reason.contains("MPS update is missing")),
+        "{outcome:?}"
+    );
+    assert!(sent_to(&pool, "meeting_pack").await.is_empty());
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM meeting_packs WHERE status = 'rejected'"
+        )
+        .await,
+        1
+    );
+    let secretariat_told = count(
+        &pool,
+        "SELECT count(*) FROM outbox o JOIN members m ON m.id = o.member_id
+         WHERE o.kind = 'approval_result' AND 'secretariat' = ANY(m.roles)
+           AND o.context->>'reason' LIKE '%MPS update is missing%'",
+    )
+    .await;
+    assert!(secretariat_told >= 1);
+    assert!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'approval_result'"
+        )
+        .await
+            > results_before
+    );
+}
+
+#[tokio::test]
+async fn schedule_run_once_and_list_work_through_the_binary() {
+    let (url, pool) = database().await;
+    let ran: Value = serde_json::from_slice(&minuted_ok(
+        &url,
+        &[
+            "schedule",
+            "run",
+            "--once",
+            "--now",
+            "2023-12-03T09:00:00Z",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let expected = expected_organisations(&pool).await;
+    assert_eq!(ran["planned"], 1 + 2 * expected.len());
+    assert_eq!(ran["fired"].as_array().unwrap().len(), expected.len());
+    assert!(ran["expired"].as_array().unwrap().is_empty());
+
+    let listed: Value = serde_json::from_slice(&minuted_ok(
+        &url,
+        &["schedule", "list", "--json", "--meeting", MEETING],
+    ))
+    .unwrap();
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 1 + 2 * expected.len());
+    for row in rows {
+        let fired = row["status"] == "fired";
+        assert_eq!(fired, row["kind"] == "update_request", "{row}");
+        for key in [
+            "id",
+            "kind",
+            "meeting",
+            "organisation",
+            "due_at",
+            "expires_at",
+            "outcome",
+        ] {
+            assert!(row.get(key).is_some(), "{key} in {row}");
+        }
+    }
+    let limited: Value = serde_json::from_slice(&minuted_ok(
+        &url,
+        &["schedule", "list", "--json", "--limit", "2"],
+    ))
+    .unwrap();
+    assert_eq!(limited.as_array().unwrap().len(), 2);
+    let text = String::from_utf8(minuted_ok(&url, &["schedule", "list"])).unwrap();
+    assert!(
+        text.contains("update_request") && text.contains("fired"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_organisation_expected_later_is_asked_at_the_next_tick_until_the_deadline() {
+    let (_url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-03T09:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    // The agenda gains an item led by the VRU after the requests went out.
+    sqlx::query(
+        "INSERT INTO agenda_items (meeting_id, number, position, title, lead_organisation_id)
+         SELECT m.id, '7', 99, 'Violence reduction: summer plan', o.id
+         FROM meetings m, organisations o WHERE m.ref = $1 AND o.short = 'VRU'",
+    )
+    .bind(MEETING)
+    .execute(&pool)
+    .await
+    .unwrap();
+    clock.set(at("2023-12-05T10:00:00Z"));
+    let summary = pass(&pool, &clock, "a").await;
+    assert_eq!(summary.planned, 2, "{summary:?}");
+    let vru: Vec<&FireOutcome> = summary
+        .fired
+        .iter()
+        .filter(|f| matches!(f, FireOutcome::Fired { organisation: Some(o), kind: schedule::JobKind::UpdateRequest, .. } if o == "VRU"))
+        .collect();
+    assert_eq!(vru.len(), 1, "{summary:?}");
+    assert_eq!(
+        sent_to(&pool, "update_request")
+            .await
+            .iter()
+            .filter(|a| a.ends_with("vru.london.example"))
+            .count(),
+        members_of(&pool, &["VRU".to_owned()]).await.len()
+    );
+}
+
+#[tokio::test]
+async fn a_pack_approval_from_another_address_is_refused_and_changes_nothing() {
+    let (_url, pool, clock) = with_probation_update().await;
+    clock.set(at("2023-12-06T17:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    let (token, _approver, request_id) = pack_requests(&pool).await.remove(0);
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(
+            "sophie.linden@mopac.example",
+            &token,
+            &request_id,
+            "forged@mopac.example",
+            "APPROVE",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(outcome, ReplyOutcome::Refused { .. }),
+        "{outcome:?}"
+    );
+    assert!(sent_to(&pool, "meeting_pack").await.is_empty());
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM meeting_packs WHERE status = 'draft'"
+        )
+        .await,
+        1
+    );
+}
