@@ -627,10 +627,12 @@ pub async fn run_until_stopped(
                 tracing::error!(error = %format!("{err:#}"), "schedule pass failed; retrying");
             }
         }
+        // A tick is measured on the process clock: under a faster rehearsal clock the
+        // passes come as often in its time as they would in real time.
         let wait = if failures > 0 {
             tick.min(StdDuration::from_secs(u64::from(failures.min(6)).pow(2)))
         } else {
-            tick
+            crate::clock::real_wait(tick)
         };
         tokio::select! {
             _ = shutdown.stopped() => break,
