@@ -135,6 +135,12 @@ async fn serve(
         Clock::System,
         stop_signal.clone(),
     ));
+    workers.spawn(crate::actions::run_until_stopped(
+        database.pool.clone(),
+        settings.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     tracing::info!(workers = workers.len(), "minuted is running");
 
     shutdown.await;

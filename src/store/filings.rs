@@ -156,6 +156,16 @@ impl Snapshot {
         self.meetings.get(reference).copied()
     }
 
+    /// The id of organisation `short`.
+    pub fn organisation_id(&self, short: &str) -> Option<i64> {
+        self.organisations.get(short).copied()
+    }
+
+    /// The id of member `name`.
+    pub fn member_id(&self, name: &str) -> Option<i64> {
+        self.members.get(name).copied()
+    }
+
     /// The member whose address `address` is: (name, id).
     pub fn member_at(&self, address: &str) -> Option<(&str, i64)> {
         let address = address.to_lowercase();
@@ -283,6 +293,27 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
         }
         snapshot.meetings.insert(reference, id);
         snapshot.registry.meetings.push(meeting);
+    }
+    // The action register: filing checks an action ref exists, who owns it and whether
+    // it is open. The `actions` table bumps the registry version, so this stays fresh.
+    let actions = sqlx::query(
+        "SELECT a.ref, a.status, o.short AS organisation, mb.name AS member
+         FROM actions a
+         LEFT JOIN organisations o ON o.id = a.owner_organisation_id
+         LEFT JOIN members mb ON mb.id = a.owner_member_id
+         WHERE a.board_id = $1 ORDER BY a.id",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &actions {
+        let status: String = row.try_get("status")?;
+        snapshot.registry.actions.push(filing::Action {
+            reference: row.try_get("ref")?,
+            owner_organisation: row.try_get("organisation")?,
+            owner_member: row.try_get("member")?,
+            open: status == "open",
+        });
     }
     Ok(snapshot)
 }
@@ -841,7 +872,8 @@ pub struct MeetingStatusView {
     pub title: String,
     pub status: String,
     pub papers_deadline: Option<NaiveDate>,
-    /// Organisations expected to report, in agenda order of the first item they lead.
+    /// Organisations expected to report: those leading an item, in agenda order of the
+    /// first item they lead, then those owning an open action and leading none.
     pub expected: Vec<ExpectedReport>,
     /// Updates filed for the meeting from organisations not expected to report.
     pub other_updates: Vec<UpdateReceived>,
@@ -862,7 +894,8 @@ pub struct ExpectedReport {
     pub organisation: String,
     /// Item numbers the organisation leads.
     pub leads: Vec<String>,
-    /// Open actions it owns (empty until the action register exists).
+    /// Refs of the open actions it owns, raised at an earlier meeting or added by hand
+    /// before this one.
     pub actions: Vec<String>,
     pub updates: Vec<UpdateReceived>,
 }
@@ -919,6 +952,34 @@ pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingSta
                 organisation: short,
                 leads: vec![number],
                 actions: Vec::new(),
+                updates: Vec::new(),
+            }),
+        }
+    }
+    // Owners of open actions report too, whether or not they lead an item.
+    let owed = sqlx::query(
+        "SELECT o.short, a.ref FROM actions a
+         JOIN organisations o ON o.id = a.owner_organisation_id
+         JOIN meetings raised ON raised.id = a.meeting_id
+         JOIN meetings mt ON mt.id = $1
+         WHERE a.board_id = mt.board_id AND a.status = 'open'
+           AND (raised.date < mt.date
+                OR (raised.date = mt.date AND a.added_by <> 'minutes'
+                    AND a.created_at::DATE < mt.date))
+         ORDER BY a.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(pool)
+    .await?;
+    for row in &owed {
+        let short: String = row.try_get("short")?;
+        let reference: String = row.try_get("ref")?;
+        match expected.iter_mut().find(|e| e.organisation == short) {
+            Some(e) => e.actions.push(reference),
+            None => expected.push(ExpectedReport {
+                organisation: short,
+                leads: Vec::new(),
+                actions: vec![reference],
                 updates: Vec::new(),
             }),
         }
