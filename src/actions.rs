@@ -185,7 +185,7 @@ async fn apply(
             reason: "no action could be identified to update".to_owned(),
         });
     };
-    let Some(action) = store::lock(tx, message.board_id, reference).await? else {
+    let Some(action) = store::lock(tx, Some(message.board_id), reference).await? else {
         return Ok(Applied::Refused {
             action_id: None,
             reason: format!("{reference} is not in the action register"),

@@ -271,19 +271,21 @@ where
     Ok(views)
 }
 
-/// The action `reference` of `board_id`, locked until the transaction ends.
+/// The action `reference` (of `board_id`, when given), locked until the transaction
+/// ends.
 pub async fn lock(
     conn: &mut PgConnection,
-    board_id: i64,
+    board_id: Option<i64>,
     reference: &str,
 ) -> Result<Option<LockedAction>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.ref, a.status, a.owner_organisation_id, o.short AS owner_organisation,
+        "SELECT a.id, a.board_id, a.ref, a.status, a.owner_organisation_id,
+                o.short AS owner_organisation,
                 a.owner_member_id, mb.name AS owner_member
          FROM actions a
          LEFT JOIN organisations o ON o.id = a.owner_organisation_id
          LEFT JOIN members mb ON mb.id = a.owner_member_id
-         WHERE a.board_id = $1 AND upper(a.ref) = upper($2)
+         WHERE ($1::BIGINT IS NULL OR a.board_id = $1) AND upper(a.ref) = upper($2)
          FOR UPDATE OF a",
     )
     .bind(board_id)
@@ -296,6 +298,7 @@ pub async fn lock(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockedAction {
     pub id: i64,
+    pub board_id: i64,
     #[sqlx(rename = "ref")]
     pub reference: String,
     pub status: String,
