@@ -1586,7 +1586,7 @@ impl<'a> Decider<'a> {
         }
         self.spam_evidence(&mut tally, sender);
         self.thread_evidence(&mut tally, sender, reply);
-        self.content_evidence(&mut tally, sender);
+        self.content_evidence(&mut tally, sender, reply);
 
         let resolved = tally.resolve();
         let Some(resolved) = resolved else {
@@ -1728,7 +1728,12 @@ impl<'a> Decider<'a> {
         }
     }
 
-    fn content_evidence(&mut self, tally: &mut Tally<Kind>, sender: &Sender<'a>) {
+    fn content_evidence(
+        &mut self,
+        tally: &mut Tally<Kind>,
+        sender: &Sender<'a>,
+        reply: &Option<Replying>,
+    ) {
         let slug = self.registry.board_slug.clone();
         let subjects: Vec<String> = self.texts.subjects().map(str::to_owned).collect();
         let content = text::truncate(&self.texts.content(), text::MAX_BODY_CHARS).to_owned();
@@ -1877,11 +1882,19 @@ impl<'a> Decider<'a> {
         // evidence: spam and newsletters say it too.
         let listed = self.message.headers.list_id.is_some()
             || self.message.headers.list_unsubscribe.is_some();
-        let factor = if (!sender.known && sender.named_like.is_none()) || listed {
+        let mut factor = if (!sender.known && sender.named_like.is_none()) || listed {
             0.5
         } else {
             1.0
         };
+        // In a reply to our action pack, "progress" or a document attached is the
+        // action's progress: an update's wording says little against the thread.
+        if reply
+            .as_ref()
+            .is_some_and(|r| matches!(r.sent.kind, SentKind::ActionPack | SentKind::ActionChaser))
+        {
+            factor *= 0.5;
+        }
         if sender.forwarded_by_secretariat {
             tally.add(
                 Kind::WrittenUpdate,

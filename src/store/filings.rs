@@ -371,7 +371,15 @@ pub async fn sent_for(
             outbox_id: Some(id),
             meeting: row.try_get("meeting")?,
             item: text("item"),
-            action: text("action"),
+            // An action pack about one action is about that action; with several, a
+            // reply must say which.
+            action: text("action").or_else(|| match context.get("actions") {
+                Some(Value::Array(actions)) if actions.len() == 1 => actions[0]
+                    .get("ref")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                _ => None,
+            }),
             member: row.try_get("member")?,
             recipient: row.try_get("to_address")?,
             about_message: context.get("message").and_then(Value::as_i64),
