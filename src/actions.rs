@@ -8,7 +8,8 @@
 //! attachments are the update's. Only the owner organisation, the owner member or the
 //! secretariat may update an action; anything else changes nothing and goes back to
 //! triage saying who owns the action. An update to an action already closed is recorded
-//! as progress and does not reopen it.
+//! as progress and does not reopen it. An applied update is acknowledged to its sender
+//! then, saying what it did ("LCJB-A17 marked done"); one sent to triage is not.
 //!
 //! This module owns the rules and the worker step ([`apply_once`], [`drain`], the loop);
 //! the SQL is in `store::actions`. It does not decide which action a message is about:
@@ -121,6 +122,27 @@ pub enum UpdateOutcome {
     Triage { message: i64, reason: String },
 }
 
+impl UpdateOutcome {
+    /// What the update did, in the words of its acknowledgement.
+    pub fn describe(&self) -> String {
+        match self {
+            UpdateOutcome::Idle => "nothing to do".to_owned(),
+            UpdateOutcome::Done { action, .. } => format!("{action} marked done"),
+            UpdateOutcome::Progress {
+                action,
+                closed: false,
+                ..
+            } => format!("{action}: recorded as progress"),
+            UpdateOutcome::Progress {
+                action,
+                closed: true,
+                ..
+            } => format!("{action} is already closed: recorded as progress"),
+            UpdateOutcome::Triage { reason, .. } => format!("sent to the secretariat: {reason}"),
+        }
+    }
+}
+
 /// Applies one filed action update not yet applied, in one transaction: reads the
 /// reply, checks its sender may update the action, records the update (and closes the
 /// action) or sends the message back to triage, and records that it was handled.
@@ -146,8 +168,19 @@ pub async fn apply_once(
         Applied::Refused { action_id, reason } => (*action_id, "triage", Some(reason.as_str())),
     };
     store::record_source(&mut tx, message.message_id, action_id, source, reason, now).await?;
-    if let Applied::Refused { reason, .. } = &outcome {
-        store::send_to_triage(&mut tx, message.message_id, reason, now).await?;
+    match &outcome {
+        Applied::Refused { reason, .. } => {
+            store::send_to_triage(&mut tx, message.message_id, reason, now).await?;
+        }
+        Applied::Recorded { outcome, .. } => {
+            crate::filer::acknowledge_applied(
+                &mut tx,
+                message.message_id,
+                &outcome.describe(),
+                now,
+            )
+            .await?;
+        }
     }
     tx.commit()
         .await

@@ -512,6 +512,80 @@ pub async fn record(
     })
 }
 
+/// A filed message as its acknowledgement needs it, read back after filing: the
+/// current filing as recorded and the sender's fields.
+#[derive(Debug, Clone)]
+pub struct FiledMessage {
+    pub board_id: i64,
+    pub recorded: Recorded,
+    pub decision: FilingDecision,
+    pub message: filing::Message,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The current filing of `message_id`, when it is `filed`.
+pub async fn filed_message(conn: &mut PgConnection, message_id: i64) -> Result<Option<FiledMessage>> {
+    let Some(row) = sqlx::query(
+        "SELECT f.id, f.board_id, f.kind, f.confidence, f.reasons, f.outbox_id, f.action_ref,
+                mt.ref AS meeting, i.number AS item, o.short AS organisation,
+                mb.name AS member, m.from_address, m.from_name, m.subject, m.message_id,
+                m.\"references\", m.received_at
+         FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE f.message_id = $1 AND f.current AND f.disposition = 'filed'",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let kind: String = row.try_get("kind")?;
+    let kind = Kind::parse(&kind)
+        .ok_or_else(|| Error::Invalid(format!("filing kind {kind:?}")))?;
+    let confidence: f32 = row.try_get("confidence")?;
+    let reasons: Value = row.try_get("reasons")?;
+    let decision = FilingDecision {
+        kind,
+        meeting: row.try_get("meeting")?,
+        item: row.try_get("item")?,
+        action: row.try_get("action_ref")?,
+        organisation: row.try_get("organisation")?,
+        member: row.try_get("member")?,
+        confidence,
+        disposition: Disposition::Filed,
+        reasons: strings(&reasons),
+        outbox_id: row.try_get("outbox_id")?,
+        correction: None,
+    };
+    let message = filing::Message {
+        from: row.try_get("from_address")?,
+        from_name: row.try_get("from_name")?,
+        subject: row.try_get("subject")?,
+        message_id: row.try_get("message_id")?,
+        references: row.try_get("references")?,
+        ..filing::Message::default()
+    };
+    Ok(Some(FiledMessage {
+        board_id: row.try_get("board_id")?,
+        recorded: Recorded {
+            filing_id: row.try_get("id")?,
+            message_id,
+            kind,
+            disposition: Disposition::Filed,
+            confidence,
+            acknowledgement: false,
+        },
+        decision,
+        message,
+        received_at: row.try_get("received_at")?,
+    }))
+}
+
 /// Keeps the record of the acknowledgement of a filing, queued as outbox row
 /// `outbox_id` in the caller's transaction (the outbox's own event records the queueing).
 #[allow(clippy::too_many_arguments)] // one row's columns, each from a different source

@@ -245,3 +245,13 @@ fn docx(paragraphs: &[&str]) -> Vec<u8> {
     }
     cursor.into_inner()
 }
+
+/// Every acknowledgement queued: (to, context), oldest first.
+pub async fn acknowledgements(pool: &PgPool) -> Vec<(String, Value)> {
+    sqlx::query_as(
+        "SELECT to_address, context FROM outbox WHERE kind = 'acknowledgement' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}

@@ -53,14 +53,12 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
     assert!(updates[0]["text"].as_str().unwrap().starts_with("Done - shared on 1 Dec"));
     assert_eq!(view["latest_update"]["kind"], "done");
 
-    // Acknowledged once, to the sender.
-    let acks: Vec<String> = sqlx::query_scalar(
-        "SELECT to_address FROM outbox WHERE kind = 'acknowledgement'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert_eq!(acks, ["mark.rowley@met.example"]);
+    // Acknowledged once, to the sender, saying what happened.
+    let acks = acknowledgements(&pool).await;
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(acks[0].0, "mark.rowley@met.example");
+    assert_eq!(acks[0].1["outcome"], format!("{reference} marked done"));
+    assert!(acks[0].1["filed_against"].to_string().contains("marked done"));
 
     // A second "Done" is kept as progress on the closed action, which stays closed.
     deliver(
@@ -88,6 +86,9 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
     .await
     .unwrap();
     assert_eq!(sources, ["done", "closed"]);
+    let acks = acknowledgements(&pool).await;
+    assert_eq!(acks.len(), 2, "{acks:?}");
+    assert!(acks[1].1["outcome"].as_str().unwrap().contains("already closed"));
     let events: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM events WHERE kind IN ('action.done', 'action.progress')",
     )
@@ -128,6 +129,9 @@ async fn a_progress_reply_with_a_docx_is_recorded_with_its_attachment() {
     assert!(update["message"].is_i64());
     let table = minuted_ok(&url, &["actions", "list"]);
     assert!(table.contains("DA initiative progress note.docx"), "{table}");
+    let acks = acknowledgements(&pool).await;
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].1["outcome"], format!("{reference}: recorded as progress"));
 }
 
 #[tokio::test]
@@ -156,11 +160,7 @@ async fn a_reply_from_outside_the_owner_organisation_goes_to_triage_and_changes_
     let view = listed(&url, &reference);
     assert_eq!(view["status"], "open");
     assert_eq!(view["updates"], json!([]));
-    let acks: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'acknowledgement'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(acks, 0, "nothing sent to triage is acknowledged");
+    assert_eq!(acknowledgements(&pool).await, [], "nothing sent to triage is acknowledged");
 }
 
 #[tokio::test]
@@ -198,6 +198,9 @@ async fn an_update_the_filer_accepted_from_a_non_owner_is_refused_by_the_worker(
     assert_eq!(status, "triage");
     assert_eq!(listed(&url, &reference)["status"], "open");
     assert_eq!(apply_once(&pool, &settings(), &clock).await.unwrap(), UpdateOutcome::Idle);
+    // Only its first filing, as a written update, was acknowledged; the refusal is not.
+    let acks = acknowledgements(&pool).await;
+    assert!(acks.iter().all(|(_, context)| context.get("outcome").is_none()), "{acks:?}");
     let refused: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'action.update_refused'")
         .fetch_one(&pool)
         .await
