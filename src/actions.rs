@@ -98,11 +98,10 @@ pub fn says_done(line: &str, reference: Option<&str>) -> bool {
         return false;
     }
     let after = rest[word_end..].trim_start();
-    match after.chars().next() {
-        None => true,
-        Some('.' | '!' | ',' | ';' | ':' | '-' | '\u{2013}' | '\u{2014}' | '(') => true,
-        _ => false,
-    }
+    matches!(
+        after.chars().next(),
+        None | Some('.' | '!' | ',' | ';' | ':' | '-' | '\u{2013}' | '\u{2014}' | '(')
+    )
 }
 
 /// What one step did.

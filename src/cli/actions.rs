@@ -63,8 +63,8 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
                 limit,
                 ..ActionFilter::default()
             };
-            let rows = with_database(loaded, async |pool| Ok(store::list(pool, &filter).await?))
-                .await?;
+            let rows =
+                with_database(loaded, async |pool| Ok(store::list(pool, &filter).await?)).await?;
             if output.json {
                 print_json(&rows)
             } else {
@@ -112,7 +112,8 @@ async fn add(pool: &sqlx::PgPool, hand: &HandAction) -> anyhow::Result<Added> {
     let (board_id, meeting_id, meeting) = store::meeting(&mut tx, &hand.meeting)
         .await?
         .ok_or_else(|| anyhow!("no meeting {}: see `minuted board show`", hand.meeting))?;
-    let Some((organisation_id, owner)) = store::organisation(&mut tx, board_id, &hand.owner).await?
+    let Some((organisation_id, owner)) =
+        store::organisation(&mut tx, board_id, &hand.owner).await?
     else {
         let known = store::organisation_names(&mut tx, board_id).await?;
         bail!("{}", unknown_organisation(&hand.owner, &known));

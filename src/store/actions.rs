@@ -533,12 +533,12 @@ pub async fn meeting(
     conn: &mut PgConnection,
     reference: &str,
 ) -> Result<Option<(i64, i64, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT board_id, id, ref FROM meetings WHERE upper(ref) = upper($1)",
+    Ok(
+        sqlx::query_as("SELECT board_id, id, ref FROM meetings WHERE upper(ref) = upper($1)")
+            .bind(reference)
+            .fetch_optional(conn)
+            .await?,
     )
-    .bind(reference)
-    .fetch_optional(conn)
-    .await?)
 }
 
 /// The member called `name` (any case) in `board_id`: (id, name, organisation id).

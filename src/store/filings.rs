@@ -524,7 +524,10 @@ pub struct FiledMessage {
 }
 
 /// The current filing of `message_id`, when it is `filed`.
-pub async fn filed_message(conn: &mut PgConnection, message_id: i64) -> Result<Option<FiledMessage>> {
+pub async fn filed_message(
+    conn: &mut PgConnection,
+    message_id: i64,
+) -> Result<Option<FiledMessage>> {
     let Some(row) = sqlx::query(
         "SELECT f.id, f.board_id, f.kind, f.confidence, f.reasons, f.outbox_id, f.action_ref,
                 mt.ref AS meeting, i.number AS item, o.short AS organisation,
@@ -545,8 +548,7 @@ pub async fn filed_message(conn: &mut PgConnection, message_id: i64) -> Result<O
         return Ok(None);
     };
     let kind: String = row.try_get("kind")?;
-    let kind = Kind::parse(&kind)
-        .ok_or_else(|| Error::Invalid(format!("filing kind {kind:?}")))?;
+    let kind = Kind::parse(&kind).ok_or_else(|| Error::Invalid(format!("filing kind {kind:?}")))?;
     let confidence: f32 = row.try_get("confidence")?;
     let reasons: Value = row.try_get("reasons")?;
     let decision = FilingDecision {

@@ -37,15 +37,6 @@ pub fn settings() -> Settings {
     minuted::config::load(None, Vec::new()).unwrap().settings
 }
 
-pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/eml")
-            .join(name),
-    )
-    .unwrap()
-}
-
 /// A fresh database with the schema and the example board.
 pub async fn database() -> (String, PgPool) {
     let (url, pool) = support::fresh_database().await;
@@ -114,7 +105,15 @@ pub fn minuted_json(url: &str, args: &[&str]) -> Value {
 pub fn add_action(url: &str, meeting: &str, owner: &str, text: &str) -> String {
     minuted_ok(
         url,
-        &["actions", "add", "--meeting", meeting, "--owner", owner, text],
+        &[
+            "actions",
+            "add",
+            "--meeting",
+            meeting,
+            "--owner",
+            owner,
+            text,
+        ],
     )
     .trim()
     .to_owned()
@@ -124,13 +123,12 @@ pub fn add_action(url: &str, meeting: &str, owner: &str, text: &str) -> String {
 /// returns its Message-ID.
 pub async fn action_pack(pool: &PgPool, reference: &str, to: &str) -> String {
     let mut conn = pool.acquire().await.unwrap();
-    let (board_id, meeting_id): (i64, i64) = sqlx::query_as(
-        "SELECT board_id, meeting_id FROM actions WHERE ref = $1",
-    )
-    .bind(reference)
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
+    let (board_id, meeting_id): (i64, i64) =
+        sqlx::query_as("SELECT board_id, meeting_id FROM actions WHERE ref = $1")
+            .bind(reference)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
     let mut row = NewOutboxMessage::new(
         MailKind::ActionPack,
         board_id,
@@ -153,7 +151,13 @@ pub async fn action_pack(pool: &PgPool, reference: &str, to: &str) -> String {
 }
 
 /// A plain-text email from `from`, sent on 1 December 2023.
-pub fn email(from: &str, subject: &str, id: &str, in_reply_to: Option<&str>, body: &str) -> Vec<u8> {
+pub fn email(
+    from: &str,
+    subject: &str,
+    id: &str,
+    in_reply_to: Option<&str>,
+    body: &str,
+) -> Vec<u8> {
     let threading = in_reply_to
         .map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n"))
         .unwrap_or_default();
@@ -178,7 +182,10 @@ pub fn listed(url: &str, reference: &str) -> Value {
 
 /// The current filing of the message with Message-ID `id`: (status, kind, meeting,
 /// action, reasons).
-pub async fn filing_of(pool: &PgPool, id: &str) -> (String, String, Option<String>, Option<String>, Value) {
+pub async fn filing_of(
+    pool: &PgPool,
+    id: &str,
+) -> (String, String, Option<String>, Option<String>, Value) {
     sqlx::query_as(
         "SELECT m.status, f.kind, mt.ref, f.action_ref, f.reasons
          FROM messages m JOIN filings f ON f.message_id = m.id AND f.current

@@ -10,8 +10,17 @@ async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
     let second = minuted_ok(
         &url,
         &[
-            "actions", "add", "--meeting", "lcjb-2023-09-20", "--owner", "cps south",
-            "--due", "2023-12-01", "--item", "4", "Report on the DA initiative",
+            "actions",
+            "add",
+            "--meeting",
+            "lcjb-2023-09-20",
+            "--owner",
+            "cps south",
+            "--due",
+            "2023-12-01",
+            "--item",
+            "4",
+            "Report on the DA initiative",
         ],
     )
     .trim()
@@ -42,11 +51,23 @@ async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
     assert_eq!(limited.as_array().unwrap().len(), 1);
 
     let table = minuted_ok(&url, &["actions", "list"]);
-    assert!(table.contains("LCJB-A1") && table.contains("Share the custody data"), "{table}");
+    assert!(
+        table.contains("LCJB-A1") && table.contains("Share the custody data"),
+        "{table}"
+    );
     assert!(table.contains("STATUS"), "{table}");
 
     // Closing by hand is recorded as an update and leaves the open list.
-    let done = minuted_json(&url, &["actions", "done", "LCJB-A1", "--by", "tamara.barnett@mopac.example"]);
+    let done = minuted_json(
+        &url,
+        &[
+            "actions",
+            "done",
+            "LCJB-A1",
+            "--by",
+            "tamara.barnett@mopac.example",
+        ],
+    );
     assert_eq!(done["status"], "done");
     assert_eq!(done["updates"][0]["kind"], "done");
     assert_eq!(done["updates"][0]["from"], "tamara.barnett@mopac.example");
@@ -57,12 +78,11 @@ async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already done"));
 
-    let events: Vec<String> = sqlx::query_scalar(
-        "SELECT kind FROM events WHERE kind LIKE 'action.%' ORDER BY id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM events WHERE kind LIKE 'action.%' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(events, ["action.added", "action.added", "action.done"]);
 }
 
@@ -70,11 +90,40 @@ async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
 async fn bad_input_to_actions_add_is_a_clear_error_and_adds_nothing() {
     let (url, pool) = database().await;
     let cases: [(&[&str], &str); 5] = [
-        (&["--meeting", "LCJB-2023-09-20", "--owner", "CPS Sth", "x"], "CPS South"),
-        (&["--meeting", "LCJB-2023-09-20", "--owner", "Fire Brigade", "x"], "MPS"),
-        (&["--meeting", "LCJB-2031-01-01", "--owner", "MPS", "x"], "no meeting"),
-        (&["--meeting", "LCJB-2023-09-20", "--owner", "MPS", "--item", "99", "x"], "item 99"),
-        (&["--meeting", "LCJB-2023-09-20", "--owner", "MPS", "  "], "empty"),
+        (
+            &["--meeting", "LCJB-2023-09-20", "--owner", "CPS Sth", "x"],
+            "CPS South",
+        ),
+        (
+            &[
+                "--meeting",
+                "LCJB-2023-09-20",
+                "--owner",
+                "Fire Brigade",
+                "x",
+            ],
+            "MPS",
+        ),
+        (
+            &["--meeting", "LCJB-2031-01-01", "--owner", "MPS", "x"],
+            "no meeting",
+        ),
+        (
+            &[
+                "--meeting",
+                "LCJB-2023-09-20",
+                "--owner",
+                "MPS",
+                "--item",
+                "99",
+                "x",
+            ],
+            "item 99",
+        ),
+        (
+            &["--meeting", "LCJB-2023-09-20", "--owner", "MPS", "  "],
+            "empty",
+        ),
     ];
     for (args, expected) in cases {
         let mut all = vec!["actions", "add"];
@@ -94,19 +143,38 @@ async fn bad_input_to_actions_add_is_a_clear_error_and_adds_nothing() {
 #[tokio::test]
 async fn meetings_status_expects_a_report_from_every_owner_of_an_open_action() {
     let (url, pool) = database().await;
-    let btp = add_action(&url, "LCJB-2023-09-20", "BTP", "Brief the board on rail crime");
+    let btp = add_action(
+        &url,
+        "LCJB-2023-09-20",
+        "BTP",
+        "Brief the board on rail crime",
+    );
     let mps = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
     let closed = add_action(&url, "LCJB-2023-09-20", "CoLP", "Circulate the fraud paper");
     minuted_ok(&url, &["actions", "drop", &closed]);
 
     let status = minuted_json(&url, &["meetings", "status", "LCJB-2023-12-13"]);
     let expected = status["expected"].as_array().unwrap();
-    let of = |short: &str| expected.iter().find(|e| e["organisation"] == short).cloned();
+    let of = |short: &str| {
+        expected
+            .iter()
+            .find(|e| e["organisation"] == short)
+            .cloned()
+    };
     let btp_report = of("BTP").expect("BTP owns an open action");
     assert_eq!(btp_report["actions"], serde_json::json!([btp]));
-    assert!(of("MPS").unwrap()["actions"].as_array().unwrap().contains(&serde_json::json!(mps)));
-    assert!(of("CoLP").is_none(), "a dropped action expects no report: {status}");
-    assert!(status["outstanding"].as_array().unwrap().contains(&serde_json::json!("BTP")));
+    assert!(of("MPS").unwrap()["actions"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(mps)));
+    assert!(
+        of("CoLP").is_none(),
+        "a dropped action expects no report: {status}"
+    );
+    assert!(status["outstanding"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("BTP")));
 
     // BTP's update filed against the December meeting counts as its report.
     let clock = clock();
@@ -124,9 +192,19 @@ async fn meetings_status_expects_a_report_from_every_owner_of_an_open_action() {
     .await;
     let (status_of_message, kind, meeting, action, reasons) =
         filing_of(&pool, "btp-1@btp.example").await;
-    assert_eq!((status_of_message.as_str(), kind.as_str()), ("filed", "action_update"), "{reasons}");
+    assert_eq!(
+        (status_of_message.as_str(), kind.as_str()),
+        ("filed", "action_update"),
+        "{reasons}"
+    );
     assert_eq!(meeting.as_deref(), Some("LCJB-2023-12-13"));
     assert_eq!(action.as_deref(), Some(btp.as_str()));
     let status = minuted_json(&url, &["meetings", "status", "LCJB-2023-12-13"]);
-    assert!(!status["outstanding"].as_array().unwrap().contains(&serde_json::json!("BTP")), "{status}");
+    assert!(
+        !status["outstanding"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("BTP")),
+        "{status}"
+    );
 }

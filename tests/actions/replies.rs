@@ -24,7 +24,11 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
     )
     .await;
     let (status, kind, meeting, action, reasons) = filing_of(&pool, "done-1@met.example").await;
-    assert_eq!((status.as_str(), kind.as_str()), ("filed", "action_update"), "{reasons}");
+    assert_eq!(
+        (status.as_str(), kind.as_str()),
+        ("filed", "action_update"),
+        "{reasons}"
+    );
     assert_eq!(action.as_deref(), Some(reference.as_str()));
     // Reported at the next meeting, not the held one that raised the action.
     assert_eq!(meeting.as_deref(), Some("LCJB-2023-12-13"), "{reasons}");
@@ -34,13 +38,23 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
         apply_once(&pool, &settings, &clock),
         apply_once(&pool, &settings, &clock)
     );
-    let outcomes = [a.unwrap(), b.unwrap(), apply_once(&pool, &settings, &clock).await.unwrap()];
+    let outcomes = [
+        a.unwrap(),
+        b.unwrap(),
+        apply_once(&pool, &settings, &clock).await.unwrap(),
+    ];
     let done = outcomes
         .iter()
         .filter(|o| matches!(o, UpdateOutcome::Done { .. }))
         .count();
     assert_eq!(done, 1, "{outcomes:?}");
-    assert!(outcomes.iter().filter(|o| **o == UpdateOutcome::Idle).count() == 2);
+    assert!(
+        outcomes
+            .iter()
+            .filter(|o| **o == UpdateOutcome::Idle)
+            .count()
+            == 2
+    );
 
     let view = listed(&url, &reference);
     assert_eq!(view["status"], "done");
@@ -50,7 +64,10 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
     assert_eq!(updates[0]["kind"], "done");
     assert_eq!(updates[0]["from"], "mark.rowley@met.example");
     assert_eq!(updates[0]["message_id"], "done-1@met.example");
-    assert!(updates[0]["text"].as_str().unwrap().starts_with("Done - shared on 1 Dec"));
+    assert!(updates[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Done - shared on 1 Dec"));
     assert_eq!(view["latest_update"]["kind"], "done");
 
     // Acknowledged once, to the sender, saying what happened.
@@ -58,7 +75,9 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
     assert_eq!(acks.len(), 1, "{acks:?}");
     assert_eq!(acks[0].0, "mark.rowley@met.example");
     assert_eq!(acks[0].1["outcome"], format!("{reference} marked done"));
-    assert!(acks[0].1["filed_against"].to_string().contains("marked done"));
+    assert!(acks[0].1["filed_against"]
+        .to_string()
+        .contains("marked done"));
 
     // A second "Done" is kept as progress on the closed action, which stays closed.
     deliver(
@@ -78,17 +97,22 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
     let view = listed(&url, &reference);
     assert_eq!(view["status"], "done");
     assert_eq!(view["updates"][1]["kind"], "progress");
-    assert!(view["updates"][1]["text"].as_str().unwrap().contains("already done"));
-    let sources: Vec<String> = sqlx::query_scalar(
-        "SELECT outcome FROM action_update_sources ORDER BY message_id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    assert!(view["updates"][1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("already done"));
+    let sources: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM action_update_sources ORDER BY message_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(sources, ["done", "closed"]);
     let acks = acknowledgements(&pool).await;
     assert_eq!(acks.len(), 2, "{acks:?}");
-    assert!(acks[1].1["outcome"].as_str().unwrap().contains("already closed"));
+    assert!(acks[1].1["outcome"]
+        .as_str()
+        .unwrap()
+        .contains("already closed"));
     let events: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM events WHERE kind IN ('action.done', 'action.progress')",
     )
@@ -102,7 +126,12 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
 async fn a_progress_reply_with_a_docx_is_recorded_with_its_attachment() {
     let (url, pool) = database().await;
     let clock = clock();
-    let reference = add_action(&url, "LCJB-2023-09-20", "CPS South", "Report on the DA initiative");
+    let reference = add_action(
+        &url,
+        "LCJB-2023-09-20",
+        "CPS South",
+        "Report on the DA initiative",
+    );
     let pack = action_pack(&pool, &reference, "lionel.idan@south.cps.example").await;
     let raw = reply_with_docx(
         "Lionel Idan <lionel.idan@south.cps.example>",
@@ -110,12 +139,18 @@ async fn a_progress_reply_with_a_docx_is_recorded_with_its_attachment() {
         &pack,
         "Progress on the action: our note is attached.\n\nLionel",
         "DA initiative progress note.docx",
-        &["Progress note", "Two of the three courts have started the pilot."],
+        &[
+            "Progress note",
+            "Two of the three courts have started the pilot.",
+        ],
     );
     deliver(&pool, &clock, &[raw]).await;
-    let (status, kind, _, action, reasons) =
-        filing_of(&pool, "progress-1@south.cps.example").await;
-    assert_eq!((status.as_str(), kind.as_str()), ("filed", "action_update"), "{reasons}");
+    let (status, kind, _, action, reasons) = filing_of(&pool, "progress-1@south.cps.example").await;
+    assert_eq!(
+        (status.as_str(), kind.as_str()),
+        ("filed", "action_update"),
+        "{reasons}"
+    );
     assert_eq!(action.as_deref(), Some(reference.as_str()));
 
     let summary = drain(&pool, &settings(), &clock).await.unwrap();
@@ -124,14 +159,29 @@ async fn a_progress_reply_with_a_docx_is_recorded_with_its_attachment() {
     assert_eq!(view["status"], "open");
     let update = &view["updates"][0];
     assert_eq!(update["kind"], "progress");
-    assert!(update["text"].as_str().unwrap().contains("our note is attached"), "{update}");
-    assert_eq!(update["attachments"], json!(["DA initiative progress note.docx"]));
+    assert!(
+        update["text"]
+            .as_str()
+            .unwrap()
+            .contains("our note is attached"),
+        "{update}"
+    );
+    assert_eq!(
+        update["attachments"],
+        json!(["DA initiative progress note.docx"])
+    );
     assert!(update["message"].is_i64());
     let table = minuted_ok(&url, &["actions", "list"]);
-    assert!(table.contains("DA initiative progress note.docx"), "{table}");
+    assert!(
+        table.contains("DA initiative progress note.docx"),
+        "{table}"
+    );
     let acks = acknowledgements(&pool).await;
     assert_eq!(acks.len(), 1);
-    assert_eq!(acks[0].1["outcome"], format!("{reference}: recorded as progress"));
+    assert_eq!(
+        acks[0].1["outcome"],
+        format!("{reference}: recorded as progress")
+    );
 }
 
 #[tokio::test]
@@ -160,7 +210,11 @@ async fn a_reply_from_outside_the_owner_organisation_goes_to_triage_and_changes_
     let view = listed(&url, &reference);
     assert_eq!(view["status"], "open");
     assert_eq!(view["updates"], json!([]));
-    assert_eq!(acknowledgements(&pool).await, [], "nothing sent to triage is acknowledged");
+    assert_eq!(
+        acknowledgements(&pool).await,
+        [],
+        "nothing sent to triage is acknowledged"
+    );
 }
 
 #[tokio::test]
@@ -181,30 +235,52 @@ async fn an_update_the_filer_accepted_from_a_non_owner_is_refused_by_the_worker(
         )],
     )
     .await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE message_id = 'byhand@south.cps.example'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM messages WHERE message_id = 'byhand@south.cps.example'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     minuted_ok(
         &url,
-        &["triage", "file", &id.to_string(), "--kind", "action_update", "--action", &reference, "--meeting", "LCJB-2023-12-13"],
+        &[
+            "triage",
+            "file",
+            &id.to_string(),
+            "--kind",
+            "action_update",
+            "--action",
+            &reference,
+            "--meeting",
+            "LCJB-2023-12-13",
+        ],
     );
     let outcome = apply_once(&pool, &settings(), &clock).await.unwrap();
     let UpdateOutcome::Triage { reason, .. } = outcome else {
         panic!("expected triage, got {outcome:?}");
     };
-    assert!(reason.contains("owned by MPS") && reason.contains("lionel.idan@south.cps.example"), "{reason}");
+    assert!(
+        reason.contains("owned by MPS") && reason.contains("lionel.idan@south.cps.example"),
+        "{reason}"
+    );
     let (status, ..) = filing_of(&pool, "byhand@south.cps.example").await;
     assert_eq!(status, "triage");
     assert_eq!(listed(&url, &reference)["status"], "open");
-    assert_eq!(apply_once(&pool, &settings(), &clock).await.unwrap(), UpdateOutcome::Idle);
+    assert_eq!(
+        apply_once(&pool, &settings(), &clock).await.unwrap(),
+        UpdateOutcome::Idle
+    );
     // Only its first filing, as a written update, was acknowledged; the refusal is not.
     let acks = acknowledgements(&pool).await;
-    assert!(acks.iter().all(|(_, context)| context.get("outcome").is_none()), "{acks:?}");
-    let refused: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'action.update_refused'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert!(
+        acks.iter()
+            .all(|(_, context)| context.get("outcome").is_none()),
+        "{acks:?}"
+    );
+    let refused: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'action.update_refused'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(refused, 1);
 }
 
@@ -226,7 +302,11 @@ async fn the_secretariat_may_update_any_action() {
     )
     .await;
     let (status, kind, _, _, reasons) = filing_of(&pool, "secretariat-1@mopac.example").await;
-    assert_eq!((status.as_str(), kind.as_str()), ("filed", "action_update"), "{reasons}");
+    assert_eq!(
+        (status.as_str(), kind.as_str()),
+        ("filed", "action_update"),
+        "{reasons}"
+    );
     let summary = drain(&pool, &settings(), &clock).await.unwrap();
     assert_eq!(summary.done, 1);
     let view = listed(&url, &reference);
