@@ -68,23 +68,19 @@ pub fn says_done(line: &str, reference: Option<&str>) -> bool {
         .trim()
         .trim_matches(|c: char| c == '*' || c == '_')
         .trim();
-    // "LCJB-A17 Done", "LCJB-A17: done", "Action LCJB-A17 - complete"
-    let lower = rest.to_lowercase();
-    let mut skip = 0;
-    if lower.starts_with("action ") {
-        skip = "action ".len();
+    // "LCJB-A17 Done", "LCJB-A17: done", "Action LCJB-A17 - complete". Compared without
+    // case on the line itself (`get` refuses a cut inside a character), so no offset of a
+    // lower-cased copy is ever applied to the original.
+    let strip = |text: &'_ str, prefix: &str| -> Option<usize> {
+        text.get(..prefix.len())
+            .filter(|head| head.eq_ignore_ascii_case(prefix))
+            .map(|_| prefix.len())
+    };
+    if let Some(n) = strip(rest, "action ") {
+        rest = rest[n..].trim_start();
     }
-    let after_action = lower[skip..].trim_start();
-    let offset = lower.len() - after_action.len();
-    if let Some(reference) = reference {
-        let reference = reference.to_lowercase();
-        if after_action.starts_with(&reference) {
-            rest = &rest[offset + reference.len()..];
-        } else if skip > 0 {
-            rest = &rest[skip..];
-        }
-    } else if skip > 0 {
-        rest = &rest[skip..];
+    if let Some(n) = reference.and_then(|r| strip(rest, r)) {
+        rest = &rest[n..];
     }
     let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '-'));
     let word_end = rest
@@ -452,6 +448,9 @@ mod tests {
             ("Yes", false),
             ("", false),
             ("Progress: done 3 of 5 sessions", false),
+            ("\u{130}stanbul done", false),
+            ("\u{130}", false),
+            ("LCJB-A1\u{130} done", false),
         ];
         for (text, done) in cases {
             let got = meaning(text, Some("LCJB-A17"));

@@ -379,6 +379,25 @@ pub struct UpdateMessage {
 /// Takes one filed action update with no `action_update_sources` row yet, locking its
 /// filing so another worker skips it until this transaction ends.
 pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessage>> {
+    loop {
+        let Some(claimed) = claim_candidate(conn).await? else {
+            return Ok(None);
+        };
+        // A worker that held the lock may have applied it and committed after this
+        // statement's snapshot was taken: look again now that the lock is ours.
+        let handled: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM action_update_sources WHERE message_id = $1)",
+        )
+        .bind(claimed.message_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !handled {
+            return Ok(Some(claimed));
+        }
+    }
+}
+
+async fn claim_candidate(conn: &mut PgConnection) -> Result<Option<UpdateMessage>> {
     let row = sqlx::query(
         "SELECT f.message_id, f.board_id, f.action_ref, m.from_address, m.body_text,
                 m.body_html,
@@ -394,7 +413,7 @@ pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessag
          LIMIT 1
          FOR UPDATE OF f SKIP LOCKED",
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
     row.map(|row| {
         Ok(UpdateMessage {
