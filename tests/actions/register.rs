@@ -208,3 +208,77 @@ async fn meetings_status_expects_a_report_from_every_owner_of_an_open_action() {
         "{status}"
     );
 }
+
+#[tokio::test]
+async fn filing_sees_the_register_as_soon_as_an_action_changes() {
+    let (url, pool) = database().await;
+    let clock = clock();
+    let from = "Nick John <nick.john@met.example>";
+    let body = "Update: the uplift posts are being filled.";
+    // The first message files before the action exists, and fills the snapshot cache.
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            from,
+            "LCJB-A1 update",
+            "before@met.example",
+            None,
+            body,
+        )],
+    )
+    .await;
+    let (.., reasons) = filing_of(&pool, "before@met.example").await;
+    assert!(!reasons.to_string().contains("owned by"), "{reasons}");
+
+    let reference = add_action(&url, "LCJB-2023-09-20", "MPS", "Fill the uplift posts");
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            from,
+            "LCJB-A1 update",
+            "open@met.example",
+            None,
+            body,
+        )],
+    )
+    .await;
+    let (.., reasons) = filing_of(&pool, "open@met.example").await;
+    assert!(
+        reasons
+            .to_string()
+            .contains(&format!("{reference} is owned by MPS")),
+        "{reasons}"
+    );
+
+    minuted_ok(
+        &url,
+        &[
+            "actions",
+            "drop",
+            &reference,
+            "--note",
+            "overtaken by events",
+        ],
+    );
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            from,
+            "LCJB-A1 update",
+            "dropped@met.example",
+            None,
+            body,
+        )],
+    )
+    .await;
+    let (.., reasons) = filing_of(&pool, "dropped@met.example").await;
+    assert!(
+        reasons
+            .to_string()
+            .contains(&format!("{reference} is already closed")),
+        "{reasons}"
+    );
+}
