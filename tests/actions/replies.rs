@@ -313,3 +313,41 @@ async fn the_secretariat_may_update_any_action() {
     assert_eq!(view["status"], "done");
     assert_eq!(view["updates"][0]["from"], "lcjb-secretariat@mopac.example");
 }
+
+#[tokio::test]
+async fn ingest_once_files_and_applies_an_action_update() {
+    let (url, _pool) = database().await;
+    let reference = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("new").join("1.test"),
+        email(
+            "Nick John <nick.john@met.example>",
+            &format!("{reference} complete"),
+            "cli-1@met.example",
+            None,
+            "Completed.\n\nNick",
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(BIN)
+        .args(["ingest", "--once"])
+        .env("DATABASE_URL", &url)
+        .env_remove("MINUTED_CONFIG")
+        .env("MINUTED__MAILBOX__SOURCE", "maildir")
+        .env("MINUTED__MAILBOX__PATH", dir.path())
+        .env("MINUTED__DATA_DIR", dir.path().join("var"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let view = listed(&url, &reference);
+    assert_eq!(view["status"], "done", "{view}");
+    assert_eq!(view["updates"][0]["message_id"], "cli-1@met.example");
+}
