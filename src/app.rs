@@ -135,6 +135,12 @@ async fn serve(
         Clock::System,
         stop_signal.clone(),
     ));
+    workers.spawn(crate::actions::run_until_stopped(
+        database.pool.clone(),
+        settings.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     if settings.schedule.enabled {
         workers.spawn(crate::schedule::run_until_stopped(
             database.pool.clone(),

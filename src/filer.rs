@@ -144,6 +144,7 @@ async fn file_in(
             &decision,
             &message,
             claimed.received_at,
+            None,
             now,
         )
         .await?;
@@ -169,9 +170,38 @@ async fn file_in(
     Ok(FilingOutcome::Filed(recorded))
 }
 
+/// Queues the acknowledgement of filed message `message_id` once what it did is known,
+/// in the caller's transaction: `outcome` ("LCJB-A17 marked done") is added to what it
+/// was filed against. Action updates are acknowledged this way, by the step that applies
+/// them, so an update sent back to triage is never acknowledged. Returns whether one
+/// was queued.
+pub async fn acknowledge_applied(
+    conn: &mut sqlx::PgConnection,
+    message_id: i64,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(filed) = filings::filed_message(conn, message_id).await? else {
+        return Ok(false);
+    };
+    let snapshot = snapshot(conn, filed.board_id).await?;
+    acknowledge(
+        conn,
+        &filed.recorded,
+        &snapshot,
+        &filed.decision,
+        &filed.message,
+        filed.received_at,
+        Some(outcome),
+        now,
+    )
+    .await
+}
+
 /// Queues the acknowledgement of a filed update to its sender, in the filing's
 /// transaction, and keeps the durable record of it. Returns whether one was queued: not
 /// when the sender's address cannot take mail.
+#[allow(clippy::too_many_arguments)] // the filing, its message and what came of it
 async fn acknowledge(
     conn: &mut sqlx::PgConnection,
     recorded: &filings::Recorded,
@@ -179,6 +209,7 @@ async fn acknowledge(
     decision: &filing::FilingDecision,
     message: &filing::Message,
     received_at: DateTime<Utc>,
+    outcome: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let Some(to) = filings::acknowledgement_address(message) else {
@@ -188,13 +219,19 @@ async fn acknowledge(
         tracing::warn!(message = recorded.message_id, to = %to, "no acknowledgement: the sender's address cannot take mail");
         return Ok(false);
     };
-    let context = acknowledgement_context(
+    let mut context = acknowledgement_context(
         recorded.message_id,
         decision,
         &snapshot.registry,
         message.subject.as_deref(),
         received_at,
     );
+    if let Some(outcome) = outcome {
+        context["outcome"] = Value::String(outcome.to_owned());
+        if let Some(list) = context["filed_against"].as_array_mut() {
+            list.push(Value::String(outcome.to_owned()));
+        }
+    }
 
     let member = snapshot.member_at(address.as_str());
     // The registry's spelling of a member's name; else the sender's own, as they would
@@ -467,13 +504,11 @@ async fn snapshot(
     Ok(snapshot)
 }
 
-/// Written updates and action updates filed with confidence are acknowledged.
+/// Written updates filed with confidence are acknowledged now. Action updates are
+/// acknowledged by `crate::actions` once applied, saying what they did.
 fn owes_acknowledgement(decision: &filing::FilingDecision) -> bool {
     decision.disposition == filing::Disposition::Filed
-        && matches!(
-            decision.kind,
-            filing::Kind::WrittenUpdate | filing::Kind::ActionUpdate
-        )
+        && decision.kind == filing::Kind::WrittenUpdate
 }
 
 /// Files messages as they arrive until `shutdown`. Woken by the notification the

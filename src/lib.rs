@@ -5,6 +5,7 @@
 //! sends circulation emails, action packs, acknowledgements and chasers from templates.
 //!
 //! # Layout
+//! - [`actions`]: updates by reply: a filed action update applied to its action once.
 //! - [`cli`]: the command line (clap), its output as tables or `--json`.
 //! - [`clock`]: the injected clock; nothing else reads the system time.
 //! - [`config`]: settings from the TOML file, environment overrides, validation.
@@ -29,6 +30,7 @@
 //! Dependencies point inward: `domain`, `registry`, `html`, `minutes` and `approval` know
 //! nothing of tokio or sqlx.
 
+pub mod actions;
 pub mod app;
 pub mod approval;
 pub mod cli;

@@ -38,7 +38,8 @@ use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{long_datetime, MailKind};
 use crate::minutes::drafts::what;
 use crate::minutes::report::MinutesReport;
-use crate::store::approvals::{self as store, LockedRequest, NewAction, ReplyMessage};
+use crate::store::actions::{self as register, NewAction};
+use crate::store::approvals::{self as store, LockedRequest, ReplyMessage};
 use crate::store::events::{self, NewEvent};
 use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
@@ -747,7 +748,7 @@ async fn approve(
                     || m.name.eq_ignore_ascii_case(o)
             })
         });
-        let reference = store::add_action(
+        let (_, reference) = register::add(
             tx,
             &NewAction {
                 board_id: request.board_id,
@@ -759,8 +760,10 @@ async fn approve(
                 owner_member_id: member.map(|m| m.id),
                 meeting_id: revision.meeting_id,
                 item_number: action.item.as_deref(),
-                revision_id: revision.id,
+                revision_id: Some(revision.id),
+                due: None,
                 due_text: action.due.as_deref(),
+                added_by: "minutes",
             },
             now,
         )

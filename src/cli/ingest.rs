@@ -46,8 +46,10 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         let summary = summary?;
         let mut filed = during;
         filed.add(&filer::drain(pool, &loaded.settings, &Clock::System).await?);
-        // Then filed draft minutes and approval replies, as the daemon would.
+        // Then filed draft minutes, approval replies and action updates, as the daemon
+        // would.
         crate::approval::worker::drain(pool, &loaded.settings, &Clock::System).await?;
+        crate::actions::drain(pool, &loaded.settings, &Clock::System).await?;
         Ok((summary, filed))
     })
     .await?;

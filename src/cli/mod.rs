@@ -13,6 +13,7 @@ use crate::config::{self, Loaded};
 use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
+mod actions;
 mod board;
 mod ingest;
 mod meetings;
@@ -129,9 +130,86 @@ pub enum Command {
     /// Meetings: who has sent their update and who is outstanding.
     #[command(subcommand)]
     Meetings(MeetingsCommand),
+    /// The action register: add an action by hand, list actions with their updates,
+    /// close one by hand.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
     /// The persistent schedule: update requests, chasers and meeting packs.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Add an action by hand; prints its new reference (e.g. LCJB-A18).
+    Add {
+        /// The meeting it is raised at, e.g. LCJB-2023-12-13.
+        #[arg(long, value_name = "REF")]
+        meeting: String,
+        /// The owner organisation's short name, e.g. "CPS South".
+        #[arg(long, value_name = "ORG")]
+        owner: String,
+        /// What is to be done.
+        text: String,
+        /// Due date; without one the action is due by the next meeting.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        due: Option<chrono::NaiveDate>,
+        /// The agenda item it arose under, as numbered on the meeting's agenda.
+        #[arg(long, value_name = "N")]
+        item: Option<String>,
+        /// The owner member (name or initials), of the owner organisation.
+        #[arg(long, value_name = "NAME")]
+        member: Option<String>,
+        /// Who is adding it, for the audit log.
+        #[arg(long, value_name = "WHO", default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Actions with their owner, meeting, due date, status and updates (each update with
+    /// the message it came from and its attachments), in reference order.
+    List {
+        /// Only open actions.
+        #[arg(long)]
+        open: bool,
+        /// Only actions this organisation owns (short name).
+        #[arg(long, value_name = "ORG")]
+        owner: Option<String>,
+        /// Only actions raised at this meeting, e.g. LCJB-2023-09-20.
+        #[arg(long, value_name = "REF")]
+        meeting: Option<String>,
+        /// At most N rows.
+        #[arg(long, value_name = "N")]
+        limit: Option<i64>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Mark an open action done by hand.
+    Done {
+        /// The action, e.g. LCJB-A17.
+        reference: String,
+        /// Why, for the action's history.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Who is closing it, for the audit log.
+        #[arg(long, value_name = "WHO", default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Drop an open action by hand (it will not be asked about again).
+    Drop {
+        /// The action, e.g. LCJB-A17.
+        reference: String,
+        /// Why, for the action's history.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Who is dropping it, for the audit log.
+        #[arg(long, value_name = "WHO", default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -411,6 +489,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Meetings(command) => {
             let loaded = settings(cli.config.as_deref())?;
             meetings::run(command, &loaded).await
+        }
+        Command::Actions(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            actions::run(command, &loaded).await
         }
         Command::Schedule(command) => {
             let loaded = settings(cli.config.as_deref())?;

@@ -269,6 +269,16 @@ pub struct Item {
     pub lead: Option<String>,
 }
 
+/// Who an address belongs to, as [`Registry::sender_of`] finds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SenderOf {
+    /// The member's name.
+    pub member: Option<String>,
+    /// The member's organisation, else the organisation owning the address's domain.
+    pub organisation: Option<String>,
+    pub secretariat: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Action {
     /// `LCJB-A17`.
@@ -343,6 +353,28 @@ impl Registry {
             .iter()
             .filter(|m| m.addresses.iter().any(|a| a == address))
             .max_by_key(|m| m.active)
+    }
+
+    /// Who sends from `address`: the member holding it (with their organisation and
+    /// whether they are of the secretariat), else the organisation owning its domain.
+    pub fn sender_of(&self, address: &str) -> SenderOf {
+        let address = bare_address(address);
+        if let Some(member) = self.member_by_address(&address) {
+            return SenderOf {
+                member: Some(member.name.clone()),
+                organisation: member.organisation.clone(),
+                secretariat: member.is_secretariat(),
+            };
+        }
+        let organisation = address
+            .rsplit_once('@')
+            .and_then(|(_, domain)| self.organisation_by_domain(domain))
+            .map(|(o, _)| o.short.clone());
+        SenderOf {
+            member: None,
+            organisation,
+            secretariat: false,
+        }
     }
 
     fn member_by_name(&self, name: &str) -> Option<&Member> {
@@ -1554,7 +1586,7 @@ impl<'a> Decider<'a> {
         }
         self.spam_evidence(&mut tally, sender);
         self.thread_evidence(&mut tally, sender, reply);
-        self.content_evidence(&mut tally, sender);
+        self.content_evidence(&mut tally, sender, reply);
 
         let resolved = tally.resolve();
         let Some(resolved) = resolved else {
@@ -1696,7 +1728,12 @@ impl<'a> Decider<'a> {
         }
     }
 
-    fn content_evidence(&mut self, tally: &mut Tally<Kind>, sender: &Sender<'a>) {
+    fn content_evidence(
+        &mut self,
+        tally: &mut Tally<Kind>,
+        sender: &Sender<'a>,
+        reply: &Option<Replying>,
+    ) {
         let slug = self.registry.board_slug.clone();
         let subjects: Vec<String> = self.texts.subjects().map(str::to_owned).collect();
         let content = text::truncate(&self.texts.content(), text::MAX_BODY_CHARS).to_owned();
@@ -1845,11 +1882,19 @@ impl<'a> Decider<'a> {
         // evidence: spam and newsletters say it too.
         let listed = self.message.headers.list_id.is_some()
             || self.message.headers.list_unsubscribe.is_some();
-        let factor = if (!sender.known && sender.named_like.is_none()) || listed {
+        let mut factor = if (!sender.known && sender.named_like.is_none()) || listed {
             0.5
         } else {
             1.0
         };
+        // In a reply to our action pack, "progress" or a document attached is the
+        // action's progress: an update's wording says little against the thread.
+        if reply
+            .as_ref()
+            .is_some_and(|r| matches!(r.sent.kind, SentKind::ActionPack | SentKind::ActionChaser))
+        {
+            factor *= 0.5;
+        }
         if sender.forwarded_by_secretariat {
             tally.add(
                 Kind::WrittenUpdate,
@@ -2177,8 +2222,17 @@ impl<'a> Decider<'a> {
         let today = self.today;
         let mut adjusted: Tally<usize> = Tally::new();
         let mut notes: Vec<String> = Vec::new();
+        let mut held_for_action: Vec<usize> = Vec::new();
         for (i, w, r) in tally.entries.drain(..) {
             let date = registry.meetings[i].date;
+            // An action update is reported at the next meeting, whatever meeting raised
+            // the action: a reply to an action pack points at that one.
+            if kind == Kind::ActionUpdate && date < today {
+                if !held_for_action.contains(&i) {
+                    held_for_action.push(i);
+                }
+                continue;
+            }
             let factor = match kind {
                 Kind::WrittenUpdate | Kind::ActionUpdate if date < today => {
                     notes.push(format!(
@@ -2197,6 +2251,13 @@ impl<'a> Decider<'a> {
                 _ => 1.0,
             };
             adjusted.add(i, w * factor, r);
+        }
+
+        for i in held_for_action {
+            self.reason(format!(
+                "{} has already been held: an action update is reported at the next meeting",
+                registry.meetings[i].reference
+            ));
         }
 
         // The next meeting, whose papers window is open: the destination of an update
@@ -2635,6 +2696,12 @@ impl<'a> Decider<'a> {
                     {
                         if owner == organisation {
                             self.reason(format!("{reference} is owned by {owner}"));
+                        } else if sender.secretariat {
+                            // The secretariat reports on any action (an agency's update
+                            // passed on, or an action closed at a meeting).
+                            self.reason(format!(
+                                "{reference} is owned by {owner}; the secretariat may update it"
+                            ));
                         } else {
                             self.reason(format!(
                                 "conflicting: {reference} is owned by {owner}, not {organisation}"

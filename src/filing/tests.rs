@@ -1301,3 +1301,54 @@ fn display_names_are_written_as_people_write_them() {
     assert_eq!(natural_name("\"Jo Towens\""), "Jo Towens");
     assert_eq!(natural_name("jo@x.example"), "");
 }
+
+#[test]
+fn action_updates_go_to_the_next_meeting_and_the_secretariat_may_update_any_action() {
+    let mut sent = Sent::default();
+    sent.message_ids.insert(
+        "pack-sep@board.example".into(),
+        SentMessage {
+            kind: SentKind::ActionPack,
+            outbox_id: Some(60),
+            meeting: Some(SEP.into()),
+            action: Some("LCJB-A17".into()),
+            member: Some("Nick John".into()),
+            ..SentMessage::default()
+        },
+    );
+    check(vec![
+        Case {
+            name: "a reply to the pack of the meeting that raised the action",
+            message: Message {
+                in_reply_to: Some("<pack-sep@board.example>".into()),
+                ..message(MPS, "RE: Your LCJB actions", "Done.\n\nNick")
+            },
+            sent,
+            now: now(),
+            expect: Expect {
+                kind: Some(Kind::ActionUpdate),
+                action: Some(Some("LCJB-A17")),
+                meeting: Some(Some(DEC)),
+                disposition: Some(Disposition::Filed),
+                reasons: &["LCJB-2023-09-20 has already been held: an action update is reported at the next meeting"],
+                ..Expect::default()
+            },
+        },
+        case(
+            "the secretariat closes an action the MPS owns",
+            message(
+                SECRETARIAT,
+                "LCJB-A17 closed",
+                "LCJB-A17 Closed - the data was shared at the working group.",
+            ),
+            Expect {
+                kind: Some(Kind::ActionUpdate),
+                action: Some(Some("LCJB-A17")),
+                disposition: Some(Disposition::Filed),
+                reasons: &["LCJB-A17 is owned by MPS; the secretariat may update it"],
+                not_reasons: &["conflicting: LCJB-A17 is owned by MPS"],
+                ..Expect::default()
+            },
+        ),
+    ]);
+}

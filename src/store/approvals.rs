@@ -1,7 +1,8 @@
 //! Approval replies and their effects: taking a filed approval reply not yet handled,
 //! locking the request it answers (`FOR UPDATE`, so two daemons applying replies
-//! serialise on it), recording the decision, approving or rejecting the revision, the
-//! action register's counter and rows, and cancelling held circulation on UNDO.
+//! serialise on it), recording the decision, approving or rejecting the revision, and
+//! cancelling held circulation on UNDO. The action register's rows are in
+//! `super::actions`.
 //!
 //! What a reply means and whether it is genuine is decided in `crate::approval::apply`;
 //! this file only reads and writes rows. Times are parameters from the injected clock.
@@ -243,58 +244,4 @@ pub async fn undo_approval(
         .execute(&mut *conn)
         .await?;
     Ok(cancelled)
-}
-
-/// An action for the register.
-#[derive(Debug, Clone)]
-pub struct NewAction<'a> {
-    pub board_id: i64,
-    pub text: &'a str,
-    pub owner_text: Option<&'a str>,
-    pub owner_organisation_id: Option<i64>,
-    pub owner_member_id: Option<i64>,
-    pub meeting_id: i64,
-    pub item_number: Option<&'a str>,
-    pub revision_id: i64,
-    pub due_text: Option<&'a str>,
-}
-
-/// Adds an action with the board's next reference (`LCJB-A17`) and returns it.
-pub async fn add_action(
-    conn: &mut PgConnection,
-    action: &NewAction<'_>,
-    now: DateTime<Utc>,
-) -> Result<String> {
-    let n: i32 = sqlx::query_scalar(
-        "INSERT INTO board_counters (board_id, next_action) VALUES ($1, 2)
-         ON CONFLICT (board_id) DO UPDATE SET next_action = board_counters.next_action + 1
-         RETURNING next_action - 1",
-    )
-    .bind(action.board_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let slug: String = sqlx::query_scalar("SELECT slug FROM boards WHERE id = $1")
-        .bind(action.board_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let reference = format!("{}-A{n}", slug.to_uppercase());
-    sqlx::query(
-        "INSERT INTO actions (board_id, ref, text, owner_text, owner_organisation_id,
-             owner_member_id, meeting_id, item_number, revision_id, due_text, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(action.board_id)
-    .bind(&reference)
-    .bind(action.text)
-    .bind(action.owner_text)
-    .bind(action.owner_organisation_id)
-    .bind(action.owner_member_id)
-    .bind(action.meeting_id)
-    .bind(action.item_number)
-    .bind(action.revision_id)
-    .bind(action.due_text)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(reference)
 }

@@ -156,6 +156,16 @@ impl Snapshot {
         self.meetings.get(reference).copied()
     }
 
+    /// The id of organisation `short`.
+    pub fn organisation_id(&self, short: &str) -> Option<i64> {
+        self.organisations.get(short).copied()
+    }
+
+    /// The id of member `name`.
+    pub fn member_id(&self, name: &str) -> Option<i64> {
+        self.members.get(name).copied()
+    }
+
     /// The member whose address `address` is: (name, id).
     pub fn member_at(&self, address: &str) -> Option<(&str, i64)> {
         let address = address.to_lowercase();
@@ -284,6 +294,27 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
         snapshot.meetings.insert(reference, id);
         snapshot.registry.meetings.push(meeting);
     }
+    // The action register: filing checks an action ref exists, who owns it and whether
+    // it is open. The `actions` table bumps the registry version, so this stays fresh.
+    let actions = sqlx::query(
+        "SELECT a.ref, a.status, o.short AS organisation, mb.name AS member
+         FROM actions a
+         LEFT JOIN organisations o ON o.id = a.owner_organisation_id
+         LEFT JOIN members mb ON mb.id = a.owner_member_id
+         WHERE a.board_id = $1 ORDER BY a.id",
+    )
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &actions {
+        let status: String = row.try_get("status")?;
+        snapshot.registry.actions.push(filing::Action {
+            reference: row.try_get("ref")?,
+            owner_organisation: row.try_get("organisation")?,
+            owner_member: row.try_get("member")?,
+            open: status == "open",
+        });
+    }
     Ok(snapshot)
 }
 
@@ -340,7 +371,15 @@ pub async fn sent_for(
             outbox_id: Some(id),
             meeting: row.try_get("meeting")?,
             item: text("item"),
-            action: text("action"),
+            // An action pack about one action is about that action; with several, a
+            // reply must say which.
+            action: text("action").or_else(|| match context.get("actions") {
+                Some(Value::Array(actions)) if actions.len() == 1 => actions[0]
+                    .get("ref")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                _ => None,
+            }),
             member: row.try_get("member")?,
             recipient: row.try_get("to_address")?,
             about_message: context.get("message").and_then(Value::as_i64),
@@ -471,6 +510,82 @@ pub async fn record(
         confidence: decision.confidence,
         acknowledgement: false,
     })
+}
+
+/// A filed message as its acknowledgement needs it, read back after filing: the
+/// current filing as recorded and the sender's fields.
+#[derive(Debug, Clone)]
+pub struct FiledMessage {
+    pub board_id: i64,
+    pub recorded: Recorded,
+    pub decision: FilingDecision,
+    pub message: filing::Message,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The current filing of `message_id`, when it is `filed`.
+pub async fn filed_message(
+    conn: &mut PgConnection,
+    message_id: i64,
+) -> Result<Option<FiledMessage>> {
+    let Some(row) = sqlx::query(
+        "SELECT f.id, f.board_id, f.kind, f.confidence, f.reasons, f.outbox_id, f.action_ref,
+                mt.ref AS meeting, i.number AS item, o.short AS organisation,
+                mb.name AS member, m.from_address, m.from_name, m.subject, m.message_id,
+                m.\"references\", m.received_at
+         FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE f.message_id = $1 AND f.current AND f.disposition = 'filed'",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let kind: String = row.try_get("kind")?;
+    let kind = Kind::parse(&kind).ok_or_else(|| Error::Invalid(format!("filing kind {kind:?}")))?;
+    let confidence: f32 = row.try_get("confidence")?;
+    let reasons: Value = row.try_get("reasons")?;
+    let decision = FilingDecision {
+        kind,
+        meeting: row.try_get("meeting")?,
+        item: row.try_get("item")?,
+        action: row.try_get("action_ref")?,
+        organisation: row.try_get("organisation")?,
+        member: row.try_get("member")?,
+        confidence,
+        disposition: Disposition::Filed,
+        reasons: strings(&reasons),
+        outbox_id: row.try_get("outbox_id")?,
+        correction: None,
+    };
+    let message = filing::Message {
+        from: row.try_get("from_address")?,
+        from_name: row.try_get("from_name")?,
+        subject: row.try_get("subject")?,
+        message_id: row.try_get("message_id")?,
+        references: row.try_get("references")?,
+        ..filing::Message::default()
+    };
+    Ok(Some(FiledMessage {
+        board_id: row.try_get("board_id")?,
+        recorded: Recorded {
+            filing_id: row.try_get("id")?,
+            message_id,
+            kind,
+            disposition: Disposition::Filed,
+            confidence,
+            acknowledgement: false,
+        },
+        decision,
+        message,
+        received_at: row.try_get("received_at")?,
+    }))
 }
 
 /// Keeps the record of the acknowledgement of a filing, queued as outbox row
@@ -841,7 +956,8 @@ pub struct MeetingStatusView {
     pub title: String,
     pub status: String,
     pub papers_deadline: Option<NaiveDate>,
-    /// Organisations expected to report, in agenda order of the first item they lead.
+    /// Organisations expected to report: those leading an item, in agenda order of the
+    /// first item they lead, then those owning an open action and leading none.
     pub expected: Vec<ExpectedReport>,
     /// Updates filed for the meeting from organisations not expected to report.
     pub other_updates: Vec<UpdateReceived>,
@@ -862,7 +978,8 @@ pub struct ExpectedReport {
     pub organisation: String,
     /// Item numbers the organisation leads.
     pub leads: Vec<String>,
-    /// Open actions it owns (empty until the action register exists).
+    /// Refs of the open actions it owns, raised at an earlier meeting or added by hand
+    /// before this one.
     pub actions: Vec<String>,
     pub updates: Vec<UpdateReceived>,
 }
@@ -929,6 +1046,34 @@ pub async fn meeting_status_on(
                 organisation: short,
                 leads: vec![number],
                 actions: Vec::new(),
+                updates: Vec::new(),
+            }),
+        }
+    }
+    // Owners of open actions report too, whether or not they lead an item.
+    let owed = sqlx::query(
+        "SELECT o.short, a.ref FROM actions a
+         JOIN organisations o ON o.id = a.owner_organisation_id
+         JOIN meetings raised ON raised.id = a.meeting_id
+         JOIN meetings mt ON mt.id = $1
+         WHERE a.board_id = mt.board_id AND a.status = 'open'
+           AND (raised.date < mt.date
+                OR (raised.date = mt.date AND a.added_by <> 'minutes'
+                    AND a.created_at::DATE < mt.date))
+         ORDER BY a.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &owed {
+        let short: String = row.try_get("short")?;
+        let reference: String = row.try_get("ref")?;
+        match expected.iter_mut().find(|e| e.organisation == short) {
+            Some(e) => e.actions.push(reference),
+            None => expected.push(ExpectedReport {
+                organisation: short,
+                leads: Vec::new(),
+                actions: vec![reference],
                 updates: Vec::new(),
             }),
         }

@@ -4,6 +4,7 @@
 //!
 //! This module does not decide anything: rules live in the pure modules that call it.
 
+pub mod actions;
 pub mod approvals;
 pub mod events;
 pub mod filings;

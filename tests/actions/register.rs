@@ -1,0 +1,284 @@
+//! Actions added by hand, listed and closed on the command line; who `meetings status`
+//! expects to report.
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
+    let (url, pool) = database().await;
+    let first = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let second = minuted_ok(
+        &url,
+        &[
+            "actions",
+            "add",
+            "--meeting",
+            "lcjb-2023-09-20",
+            "--owner",
+            "cps south",
+            "--due",
+            "2023-12-01",
+            "--item",
+            "4",
+            "Report on the DA initiative",
+        ],
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(first, "LCJB-A1");
+    assert_eq!(second, "LCJB-A2");
+
+    let all = minuted_json(&url, &["actions", "list"]);
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    let a2 = &all[1];
+    assert_eq!(a2["ref"], "LCJB-A2");
+    assert_eq!(a2["text"], "Report on the DA initiative");
+    assert_eq!(a2["owner"], "CPS South");
+    assert_eq!(a2["meeting"], "LCJB-2023-09-20");
+    assert_eq!(a2["item"], "4");
+    assert_eq!(a2["due"], "2023-12-01");
+    assert_eq!(a2["status"], "open");
+    assert_eq!(a2["updates"], serde_json::json!([]));
+    assert_eq!(all[0]["due"], "next meeting");
+
+    let mps = minuted_json(&url, &["actions", "list", "--owner", "mps"]);
+    assert_eq!(mps.as_array().unwrap().len(), 1);
+    assert_eq!(mps[0]["ref"], "LCJB-A1");
+    let none = minuted_json(&url, &["actions", "list", "--meeting", "LCJB-2023-12-13"]);
+    assert_eq!(none, serde_json::json!([]));
+    let limited = minuted_json(&url, &["actions", "list", "--limit", "1"]);
+    assert_eq!(limited.as_array().unwrap().len(), 1);
+
+    let table = minuted_ok(&url, &["actions", "list"]);
+    assert!(
+        table.contains("LCJB-A1") && table.contains("Share the custody data"),
+        "{table}"
+    );
+    assert!(table.contains("STATUS"), "{table}");
+
+    // Closing by hand is recorded as an update and leaves the open list.
+    let done = minuted_json(
+        &url,
+        &[
+            "actions",
+            "done",
+            "LCJB-A1",
+            "--by",
+            "tamara.barnett@mopac.example",
+        ],
+    );
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["updates"][0]["kind"], "done");
+    assert_eq!(done["updates"][0]["from"], "tamara.barnett@mopac.example");
+    let open = minuted_json(&url, &["actions", "list", "--open"]);
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    assert_eq!(open[0]["ref"], "LCJB-A2");
+    let again = minuted(&url, &["actions", "drop", "LCJB-A1"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already done"));
+
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM events WHERE kind LIKE 'action.%' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(events, ["action.added", "action.added", "action.done"]);
+}
+
+#[tokio::test]
+async fn bad_input_to_actions_add_is_a_clear_error_and_adds_nothing() {
+    let (url, pool) = database().await;
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--meeting", "LCJB-2023-09-20", "--owner", "CPS Sth", "x"],
+            "CPS South",
+        ),
+        (
+            &[
+                "--meeting",
+                "LCJB-2023-09-20",
+                "--owner",
+                "Fire Brigade",
+                "x",
+            ],
+            "MPS",
+        ),
+        (
+            &["--meeting", "LCJB-2031-01-01", "--owner", "MPS", "x"],
+            "no meeting",
+        ),
+        (
+            &[
+                "--meeting",
+                "LCJB-2023-09-20",
+                "--owner",
+                "MPS",
+                "--item",
+                "99",
+                "x",
+            ],
+            "item 99",
+        ),
+        (
+            &["--meeting", "LCJB-2023-09-20", "--owner", "MPS", "  "],
+            "empty",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["actions", "add"];
+        all.extend_from_slice(args);
+        let output = minuted(&url, &all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM actions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn meetings_status_expects_a_report_from_every_owner_of_an_open_action() {
+    let (url, pool) = database().await;
+    let btp = add_action(
+        &url,
+        "LCJB-2023-09-20",
+        "BTP",
+        "Brief the board on rail crime",
+    );
+    let mps = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let closed = add_action(&url, "LCJB-2023-09-20", "CoLP", "Circulate the fraud paper");
+    minuted_ok(&url, &["actions", "drop", &closed]);
+
+    let status = minuted_json(&url, &["meetings", "status", "LCJB-2023-12-13"]);
+    let expected = status["expected"].as_array().unwrap();
+    let of = |short: &str| {
+        expected
+            .iter()
+            .find(|e| e["organisation"] == short)
+            .cloned()
+    };
+    let btp_report = of("BTP").expect("BTP owns an open action");
+    assert_eq!(btp_report["actions"], serde_json::json!([btp]));
+    assert!(of("MPS").unwrap()["actions"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(mps)));
+    assert!(
+        of("CoLP").is_none(),
+        "a dropped action expects no report: {status}"
+    );
+    assert!(status["outstanding"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("BTP")));
+
+    // BTP's update filed against the December meeting counts as its report.
+    let clock = clock();
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            "Charlie Doyle <charlie.doyle@btp.example>",
+            &format!("{btp} update"),
+            "btp-1@btp.example",
+            None,
+            "Update: the rail crime briefing is drafted and will be ready next week.",
+        )],
+    )
+    .await;
+    let (status_of_message, kind, meeting, action, reasons) =
+        filing_of(&pool, "btp-1@btp.example").await;
+    assert_eq!(
+        (status_of_message.as_str(), kind.as_str()),
+        ("filed", "action_update"),
+        "{reasons}"
+    );
+    assert_eq!(meeting.as_deref(), Some("LCJB-2023-12-13"));
+    assert_eq!(action.as_deref(), Some(btp.as_str()));
+    let status = minuted_json(&url, &["meetings", "status", "LCJB-2023-12-13"]);
+    assert!(
+        !status["outstanding"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("BTP")),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn filing_sees_the_register_as_soon_as_an_action_changes() {
+    let (url, pool) = database().await;
+    let clock = clock();
+    let from = "Nick John <nick.john@met.example>";
+    let body = "Update: the uplift posts are being filled.";
+    // The first message files before the action exists, and fills the snapshot cache.
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            from,
+            "LCJB-A1 update",
+            "before@met.example",
+            None,
+            body,
+        )],
+    )
+    .await;
+    let (.., reasons) = filing_of(&pool, "before@met.example").await;
+    assert!(!reasons.to_string().contains("owned by"), "{reasons}");
+
+    let reference = add_action(&url, "LCJB-2023-09-20", "MPS", "Fill the uplift posts");
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            from,
+            "LCJB-A1 update",
+            "open@met.example",
+            None,
+            body,
+        )],
+    )
+    .await;
+    let (.., reasons) = filing_of(&pool, "open@met.example").await;
+    assert!(
+        reasons
+            .to_string()
+            .contains(&format!("{reference} is owned by MPS")),
+        "{reasons}"
+    );
+
+    minuted_ok(
+        &url,
+        &[
+            "actions",
+            "drop",
+            &reference,
+            "--note",
+            "overtaken by events",
+        ],
+    );
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            from,
+            "LCJB-A1 update",
+            "dropped@met.example",
+            None,
+            body,
+        )],
+    )
+    .await;
+    let (.., reasons) = filing_of(&pool, "dropped@met.example").await;
+    assert!(
+        reasons
+            .to_string()
+            .contains(&format!("{reference} is already closed")),
+        "{reasons}"
+    );
+}
