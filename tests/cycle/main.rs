@@ -291,7 +291,7 @@ tick_seconds = 1
     async fn until_sent(&self, what: &str, daemons: &Daemons) {
         self.until(
             what,
-            "SELECT (count(*) = 0)::int8 FROM outbox
+            "SELECT (count(*) = 0)::int::int8 FROM outbox
              WHERE status IN ('pending', 'sending', 'retrying', 'unknown')",
             1,
             daemons,
@@ -416,6 +416,11 @@ fn action<'a>(list: &'a Value, reference: &str) -> &'a Value {
 #[tokio::test]
 async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people() {
     let cycle = Cycle::new().await;
+    let registry = cycle.dir.path().join("lcjb.toml");
+    cycle.minuted(
+        "2023-11-27T14:00:00Z",
+        &["board", "import", registry.to_str().unwrap()],
+    );
     let members = cycle.members().await;
     let meeting = "LCJB-2023-12-13";
 
