@@ -34,6 +34,7 @@ use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
 use crate::domain::outbound::{long_date, MailKind};
 use crate::minutes::drafts::{approvers, issue_request, RequestDraft};
+use crate::store::actions::{self as actions_store, ActionFilter};
 use crate::store::events::{self, NewEvent};
 use crate::store::filings::{self, MeetingStatusView};
 use crate::store::minutes::{self as minutes_store, BoardMember, RequestSubject};
@@ -369,7 +370,16 @@ async fn ask(
         });
     }
     let items = store::items_led(tx, job.meeting_id, organisation_id).await?;
-    let actions = store::actions(tx, job.board_id, Some(organisation_id), None).await?;
+    let actions = logged_actions(
+        tx,
+        &ActionFilter {
+            board_id: Some(job.board_id),
+            open_only: true,
+            owner_organisation_id: Some(organisation_id),
+            ..ActionFilter::default()
+        },
+    )
+    .await?;
     let dates = MeetingDates {
         date: job.meeting_date,
         time: job.meeting_time,
@@ -379,7 +389,9 @@ async fn ask(
     // With one item (else one action) to report on, a reply to this email is filed
     // against it.
     let item = (items.len() == 1).then(|| items[0].number.clone());
-    let action = (item.is_none() && actions.len() == 1).then(|| actions[0].action_ref.clone());
+    let action = (item.is_none() && actions.len() == 1)
+        .then(|| actions[0]["ref"].as_str().map(str::to_owned))
+        .flatten();
     let context = json!({
         "organisation": organisation,
         "deadline_text": long_date(papers_deadline(&dates, settings)),
@@ -466,7 +478,16 @@ async fn pack_content(
     }
     let previous = store::previous_meeting_date(tx, job.board_id, job.meeting_date).await?;
     let closed_since = previous.map(|d| at(d, NaiveTime::MIN));
-    let actions = store::actions(tx, job.board_id, None, closed_since).await?;
+    let actions = logged_actions(
+        tx,
+        &ActionFilter {
+            board_id: Some(job.board_id),
+            open_only: true,
+            closed_since,
+            ..ActionFilter::default()
+        },
+    )
+    .await?;
     let content = json!({
         "meeting_ref": job.meeting_ref,
         "items": items,
@@ -475,6 +496,35 @@ async fn pack_content(
         "actions": actions,
     });
     Ok((content, attachments))
+}
+
+/// The register's actions `filter` selects, as update requests and the pack's action
+/// log show them (the fields the `action_pack` templates also use).
+async fn logged_actions(
+    tx: &mut PgConnection,
+    filter: &ActionFilter,
+) -> anyhow::Result<Vec<Value>> {
+    let views = actions_store::list_on(tx, filter).await?;
+    Ok(views
+        .iter()
+        .map(|a| {
+            json!({
+                "ref": a.reference,
+                "text": a.text,
+                "owner": a.owner.clone().unwrap_or_else(|| "not named".into()),
+                "due_text": a
+                    .due_text
+                    .clone()
+                    .or_else(|| a.due_date.map(long_date))
+                    .unwrap_or_else(|| "before the next meeting".into()),
+                "status": a.status,
+                "raised_at": a.meeting,
+                "item": a.item,
+                "latest_update": a.latest_update.as_ref().map(|u| u.text.clone()),
+                "latest_update_at": a.latest_update.as_ref().map(|u| u.at),
+            })
+        })
+        .collect())
 }
 
 /// Compiles the meeting pack and asks each approver to approve it by reply.

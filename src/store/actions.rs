@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{PgConnection, PgPool, Row};
 
 use super::{Error, Result};
 
@@ -93,6 +93,9 @@ pub struct ActionFilter {
     pub raised_before: Option<NaiveDate>,
     /// Only this action (ref, any case).
     pub reference: Option<String>,
+    /// With `open_only`: also the actions closed (done or dropped) at or after this
+    /// moment, as a meeting pack's action log shows them.
+    pub closed_since: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
 }
 
@@ -154,13 +157,15 @@ pub struct ActionUpdateView {
 }
 
 /// The actions `filter` selects, each with its updates, ordered by reference number.
-/// Takes a pool or a connection (inside a transaction), so the schedule's update
-/// requests and meeting packs read the register exactly as `actions list` prints it.
-pub async fn list<'c, A>(db: A, filter: &ActionFilter) -> Result<Vec<ActionView>>
-where
-    A: sqlx::Acquire<'c, Database = Postgres>,
-{
-    let mut conn = db.acquire().await?;
+/// The schedule's update requests and meeting packs read the register through
+/// [`list_on`], exactly as `actions list` prints it.
+pub async fn list(pool: &PgPool, filter: &ActionFilter) -> Result<Vec<ActionView>> {
+    let mut conn = pool.acquire().await?;
+    list_on(&mut conn, filter).await
+}
+
+/// [`list`] on one connection, inside the caller's transaction.
+pub async fn list_on(conn: &mut PgConnection, filter: &ActionFilter) -> Result<Vec<ActionView>> {
     let rows = sqlx::query(
         "SELECT a.id, a.board_id, a.ref, a.text, a.owner_text, a.owner_organisation_id,
                 o.short AS owner_organisation, a.owner_member_id, mb.name AS owner_member,
@@ -171,7 +176,8 @@ where
          LEFT JOIN members mb ON mb.id = a.owner_member_id
          LEFT JOIN meetings mt ON mt.id = a.meeting_id
          WHERE ($1::BIGINT IS NULL OR a.board_id = $1)
-           AND (NOT $2 OR a.status = 'open')
+           AND (NOT $2 OR a.status = 'open'
+                OR ($9::TIMESTAMPTZ IS NOT NULL AND a.closed_at >= $9))
            AND ($3::TEXT IS NULL OR lower(o.short) = lower($3))
            AND ($4::BIGINT IS NULL OR a.owner_organisation_id = $4)
            AND ($5::TEXT IS NULL OR upper(mt.ref) = upper($5))
@@ -188,6 +194,7 @@ where
     .bind(filter.raised_before)
     .bind(&filter.reference)
     .bind(filter.limit)
+    .bind(filter.closed_since)
     .fetch_all(&mut *conn)
     .await?;
     let mut views = Vec::with_capacity(rows.len());

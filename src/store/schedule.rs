@@ -208,56 +208,6 @@ pub async fn items_led(
     .await?)
 }
 
-/// An action as the update request and the pack's action log show it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct LoggedAction {
-    #[serde(rename = "ref")]
-    pub action_ref: String,
-    pub text: String,
-    pub owner: String,
-    pub due_text: String,
-    pub status: String,
-    pub raised_at: Option<String>,
-    pub item: Option<String>,
-    /// The text of its latest update, when it has one.
-    pub latest_update: Option<String>,
-    pub latest_update_at: Option<DateTime<Utc>>,
-}
-
-/// The board's actions, owned by `organisation_id` when given: every open one, and those
-/// closed since `closed_since` when given.
-pub async fn actions(
-    conn: &mut PgConnection,
-    board_id: i64,
-    organisation_id: Option<i64>,
-    closed_since: Option<DateTime<Utc>>,
-) -> Result<Vec<LoggedAction>> {
-    Ok(sqlx::query_as(
-        "SELECT a.ref AS action_ref, a.text,
-                COALESCE(o.short, mb.name, a.owner_text, 'not named') AS owner,
-                COALESCE(a.due_text, a.due::TEXT, 'before the next meeting') AS due_text,
-                a.status, mt.ref AS raised_at, a.item_number AS item,
-                u.text AS latest_update, u.created_at AS latest_update_at
-         FROM actions a
-         LEFT JOIN organisations o ON o.id = a.owner_organisation_id
-         LEFT JOIN members mb ON mb.id = a.owner_member_id
-         LEFT JOIN meetings mt ON mt.id = a.meeting_id
-         LEFT JOIN LATERAL (SELECT text, created_at FROM action_updates
-                            WHERE action_id = a.id ORDER BY created_at DESC, id DESC
-                            LIMIT 1) u ON TRUE
-         WHERE a.board_id = $1
-           AND ($2::BIGINT IS NULL OR a.owner_organisation_id = $2)
-           AND (a.status = 'open'
-                OR ($3::TIMESTAMPTZ IS NOT NULL AND a.closed_at >= $3))
-         ORDER BY a.id",
-    )
-    .bind(board_id)
-    .bind(organisation_id)
-    .bind(closed_since)
-    .fetch_all(conn)
-    .await?)
-}
-
 /// The date of the board's last meeting before `date`.
 pub async fn previous_meeting_date(
     conn: &mut PgConnection,
