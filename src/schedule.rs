@@ -223,6 +223,16 @@ pub enum FireOutcome {
         meeting: String,
         organisation: Option<String>,
     },
+    /// Firing failed (nothing of it was kept); it is tried again at `retry_at`, so a job
+    /// that keeps failing does not hold up the jobs due after it.
+    Failed {
+        job: i64,
+        kind: JobKind,
+        meeting: String,
+        organisation: Option<String>,
+        error: String,
+        retry_at: DateTime<Utc>,
+    },
 }
 
 /// Takes one pending job due at the clock's now and, in one transaction, expires, skips
@@ -259,10 +269,28 @@ pub async fn fire_due_once(
             },
         )
     } else {
-        let done = match kind {
-            JobKind::UpdateRequest => ask(&mut tx, &settings.schedule, &job, false, now).await?,
-            JobKind::Chaser => ask(&mut tx, &settings.schedule, &job, true, now).await?,
-            JobKind::MeetingPack => compile_pack(&mut tx, settings, &job, now).await?,
+        let fired = match kind {
+            JobKind::UpdateRequest => ask(&mut tx, &settings.schedule, &job, false, now).await,
+            JobKind::Chaser => ask(&mut tx, &settings.schedule, &job, true, now).await,
+            JobKind::MeetingPack => compile_pack(&mut tx, settings, &job, now).await,
+        };
+        let done = match fired {
+            Ok(done) => done,
+            Err(err) => {
+                // Nothing of the failed attempt is kept; the job is put back a little
+                // later, in a transaction of its own.
+                let _ = tx.rollback().await;
+                let error = format!("{err:#}");
+                let retry_at = defer(pool, &job, &error, worker, now).await?;
+                return Ok(FireOutcome::Failed {
+                    job: job.id,
+                    kind,
+                    meeting,
+                    organisation,
+                    error,
+                    retry_at,
+                });
+            }
         };
         match done {
             Done::Sent { outbox, detail } => (
@@ -315,19 +343,70 @@ pub async fn fire_due_once(
     Ok(outcome)
 }
 
+/// Records a failed attempt at `job` and puts it back for later (1, 4, 9 ... minutes, at
+/// most an hour), with an audit event. Returns when it is due again.
+async fn defer(
+    pool: &PgPool,
+    job: &store::DueJob,
+    error: &str,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DateTime<Utc>> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    let (retry_at, attempts) = store::defer_job(&mut tx, job.id, error, now).await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            board_id: Some(job.board_id),
+            actor: "system",
+            kind: "schedule.failed",
+            subject: Some(("schedule_job", job.id)),
+            detail: json!({
+                "kind": job.kind,
+                "meeting": job.meeting_ref,
+                "organisation": job.organisation,
+                "error": error,
+                "attempts": attempts,
+                "retry_at": retry_at,
+                "worker": worker,
+            }),
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("failed to record a failed schedule job")?;
+    Ok(retry_at)
+}
+
 /// What a job's own step did.
 enum Done {
     Sent { outbox: usize, detail: Value },
     Skipped { reason: String },
 }
 
-/// The organisation's members an update request or chaser goes to.
+/// The organisation's members an update request or chaser goes to: those who receive
+/// circulation, leaving out the secretariat, who send the requests and compile the pack
+/// (unless nobody else of the organisation would be asked).
 fn askees(members: &[BoardMember], organisation_id: i64) -> Vec<Recipient> {
-    members
+    let of_organisation: Vec<&BoardMember> = members
         .iter()
         .filter(|m| m.organisation_id == Some(organisation_id) && m.circulation)
-        .filter_map(recipient_of)
-        .collect()
+        .collect();
+    let not_secretariat: Vec<&BoardMember> = of_organisation
+        .iter()
+        .copied()
+        .filter(|m| !m.roles.iter().any(|r| r == "secretariat"))
+        .collect();
+    let chosen = if not_secretariat.is_empty() {
+        of_organisation
+    } else {
+        not_secretariat
+    };
+    chosen.into_iter().filter_map(recipient_of).collect()
 }
 
 /// An update request, or (`chase`) a chaser when the organisation is still outstanding.
@@ -625,6 +704,8 @@ pub struct RunSummary {
     pub fired: Vec<FireOutcome>,
     pub skipped: Vec<FireOutcome>,
     pub expired: Vec<FireOutcome>,
+    /// Jobs whose firing failed this pass; each is due again later.
+    pub failed: Vec<FireOutcome>,
 }
 
 /// Plans, then fires everything due at the clock's now.
@@ -654,6 +735,10 @@ pub async fn run_once(
             FireOutcome::Expired { .. } => {
                 tracing::warn!(?outcome, "schedule job expired unsent");
                 summary.expired.push(outcome);
+            }
+            FireOutcome::Failed { .. } => {
+                tracing::error!(?outcome, "schedule job failed; it will be tried again");
+                summary.failed.push(outcome);
             }
         }
     }

@@ -44,10 +44,17 @@ pub async fn run(command: ScheduleCommand, loaded: &Loaded) -> anyhow::Result<()
             })
             .await?;
             if output.json {
-                print_json(&summary)
+                print_json(&summary)?;
             } else {
-                print_text(&report(&summary))
+                print_text(&report(&summary))?;
             }
+            if !summary.failed.is_empty() {
+                anyhow::bail!(
+                    "{} scheduled jobs failed (see above and the log); each is tried again later",
+                    summary.failed.len()
+                );
+            }
+            Ok(())
         }
     }
 }
@@ -65,11 +72,16 @@ fn did(row: &JobRow) -> String {
                 .as_array()
                 .or_else(|| outcome["approval_requests"].as_array())
                 .map_or(0, Vec::len);
-            format!("{at}: {emails} emails")
+            format!("{at}: {emails} {}", plural(emails, "email"))
         }
         "skipped" | "expired" => {
             format!("{at}: {}", outcome["reason"].as_str().unwrap_or_default())
         }
+        "pending" if outcome.get("error").is_some() => format!(
+            "failed {} times, last: {}",
+            outcome["attempts"].as_i64().unwrap_or(1),
+            outcome["error"].as_str().unwrap_or_default()
+        ),
         _ => String::new(),
     }
 }
@@ -108,9 +120,10 @@ fn line(outcome: &FireOutcome) -> String {
             organisation,
             outbox,
         } => format!(
-            "  fired   #{job} {} {meeting} {}: {outbox} emails\n",
+            "  fired   #{job} {} {meeting} {}: {outbox} {}\n",
             kind.as_str(),
-            organisation.as_deref().unwrap_or("")
+            organisation.as_deref().unwrap_or(""),
+            plural(*outbox, "email")
         ),
         FireOutcome::Skipped {
             job,
@@ -133,24 +146,48 @@ fn line(outcome: &FireOutcome) -> String {
             kind.as_str(),
             organisation.as_deref().unwrap_or("")
         ),
+        FireOutcome::Failed {
+            job,
+            kind,
+            meeting,
+            organisation,
+            error,
+            retry_at,
+        } => format!(
+            "  FAILED  #{job} {} {meeting} {}: {error}; tried again at {}\n",
+            kind.as_str(),
+            organisation.as_deref().unwrap_or(""),
+            retry_at.format("%Y-%m-%d %H:%M")
+        ),
     }
 }
 
 fn report(summary: &RunSummary) -> String {
     let mut out = format!(
-        "planned {}, fired {}, skipped {}, expired {}\n",
+        "planned {}, fired {}, skipped {}, expired {}, failed {}\n",
         summary.planned,
         summary.fired.len(),
         summary.skipped.len(),
-        summary.expired.len()
+        summary.expired.len(),
+        summary.failed.len()
     );
     for outcome in summary
         .fired
         .iter()
         .chain(&summary.skipped)
         .chain(&summary.expired)
+        .chain(&summary.failed)
     {
         out.push_str(&line(outcome));
     }
     out
+}
+
+/// `email` or `emails`, as `n` needs.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
 }

@@ -126,6 +126,32 @@ pub async fn claim_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Op
     .await?)
 }
 
+/// Records a failed attempt at pending job `id` (the error and how many attempts so far,
+/// in `outcome`) and makes it due again after a pause growing with the attempts: 1, 4,
+/// 9 ... minutes, at most an hour. Its expiry stays. Returns the new due time and the
+/// number of attempts.
+pub async fn defer_job(
+    conn: &mut PgConnection,
+    id: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, i32)> {
+    Ok(sqlx::query_as(
+        "WITH j AS (SELECT id, COALESCE((outcome->>'attempts')::INT, 0) + 1 AS attempts
+                   FROM schedule_jobs WHERE id = $1)
+         UPDATE schedule_jobs s
+         SET outcome = jsonb_build_object('error', $2::TEXT, 'attempts', j.attempts),
+             due_at = $3 + make_interval(mins => LEAST(60, j.attempts * j.attempts))
+         FROM j WHERE s.id = j.id AND s.status = 'pending'
+         RETURNING s.due_at, j.attempts",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Records how a job ended: `fired`, `skipped` or `expired`, with what it did.
 pub async fn finish_job(
     conn: &mut PgConnection,

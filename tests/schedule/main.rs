@@ -52,13 +52,16 @@ async fn sent_to(pool: &PgPool, kind: &str) -> Vec<String> {
         .unwrap()
 }
 
-/// The addresses of circulation members of `organisations`.
+/// The addresses of circulation members of `organisations`, other than the secretariat
+/// (every organisation of the example board has someone else to ask).
 async fn members_of(pool: &PgPool, organisations: &[String]) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT a.address FROM members m
          JOIN organisations o ON o.id = m.organisation_id
          JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
-         WHERE o.short = ANY($1) AND m.circulation AND m.active ORDER BY a.address",
+         WHERE o.short = ANY($1) AND m.circulation AND m.active
+           AND NOT 'secretariat' = ANY(m.roles)
+         ORDER BY a.address",
     )
     .bind(organisations)
     .fetch_all(pool)
@@ -615,4 +618,72 @@ async fn a_pack_approval_from_another_address_is_refused_and_changes_nothing() {
         .await,
         1
     );
+}
+
+#[tokio::test]
+async fn a_job_that_fails_is_put_back_for_later_and_fires_once_it_can() {
+    let (_url, pool) = database().await;
+    // No approval key configured and none can be made (data_dir is a file): compiling
+    // the pack fails.
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"").unwrap();
+    let mut broken = helpers::settings();
+    broken.data_dir = not_a_dir;
+    let clock = Clock::manual(at("2023-12-06T17:00:00Z"));
+    let first = schedule::run_once(&pool, &broken, &clock, "a")
+        .await
+        .unwrap();
+    assert_eq!(first.failed.len(), 1, "{first:?}");
+    let FireOutcome::Failed { kind, retry_at, .. } = &first.failed[0] else {
+        panic!("{first:?}");
+    };
+    assert_eq!(kind.as_str(), "meeting_pack");
+    assert_eq!(*retry_at, at("2023-12-06T17:01:00Z"));
+    // The other jobs due were not held up by it.
+    assert_eq!(
+        first.fired.len() + first.skipped.len() + first.expired.len(),
+        2 * expected_organisations(&pool).await.len()
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM meeting_packs").await, 0);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM events WHERE kind = 'schedule.failed'"
+        )
+        .await,
+        1
+    );
+    // Not due again within the minute; a second failure waits four.
+    assert!(schedule::run_once(&pool, &broken, &clock, "a")
+        .await
+        .unwrap()
+        .failed
+        .is_empty());
+    clock.set(at("2023-12-06T17:01:00Z"));
+    let second = schedule::run_once(&pool, &broken, &clock, "a")
+        .await
+        .unwrap();
+    let FireOutcome::Failed { retry_at, .. } = &second.failed[0] else {
+        panic!("{second:?}");
+    };
+    assert_eq!(*retry_at, at("2023-12-06T17:05:00Z"));
+    let outcome: Value = sqlx::query_scalar(
+        "SELECT outcome FROM schedule_jobs WHERE kind = 'meeting_pack' AND status = 'pending'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(outcome["attempts"], 2);
+    assert!(
+        outcome["error"].as_str().unwrap().contains("approval"),
+        "{outcome}"
+    );
+
+    // Mended: it fires at its next time, once.
+    clock.set(at("2023-12-06T17:05:00Z"));
+    let mended = pass(&pool, &clock, "a").await;
+    assert_eq!(mended.fired.len(), 1, "{mended:?}");
+    assert!(mended.failed.is_empty());
+    assert_eq!(count(&pool, "SELECT count(*) FROM meeting_packs").await, 1);
 }
