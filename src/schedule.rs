@@ -579,7 +579,7 @@ async fn pack_content(
 
 /// The register's actions `filter` selects, as update requests and the pack's action
 /// log show them (the fields the `action_pack` templates also use).
-async fn logged_actions(
+pub async fn logged_actions(
     tx: &mut PgConnection,
     filter: &ActionFilter,
 ) -> anyhow::Result<Vec<Value>> {

@@ -1,7 +1,9 @@
 //! `minuted render KIND --meeting REF [--member EMAIL] [--format text|html|eml]`: one
-//! email as it would be sent, from the registry in the database. What the database does
-//! not hold yet for a kind (actions, approval details, ...) comes from the kind's example
-//! context, `templates/examples/KIND.json`, and a note on stderr says so.
+//! email as it would be sent, from the registry in the database: the recipient
+//! organisation's open actions from the register, the meeting's latest compiled pack.
+//! What the database does not hold for a kind (no actions yet, approval details, ...)
+//! comes from the kind's example context, `templates/examples/KIND.json`, and a note on
+//! stderr says so.
 
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -14,7 +16,10 @@ use crate::domain::outbound::MailKind;
 use crate::outbox::compose::{compose, Outgoing};
 use crate::outbox::context::{meeting_value, template_context, ContextParts};
 use crate::outbox::verp;
+use crate::schedule;
+use crate::store::actions::ActionFilter;
 use crate::store::outbox as store;
+use crate::store::schedule as schedule_store;
 use crate::templates::{example_context, Templates};
 
 /// The keys the database provides for every kind (see `outbox::context`).
@@ -74,25 +79,63 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                 extra["next_meeting"] = next.as_ref().map_or(Value::Null, meeting_value);
                 from_example.push("approved_text");
             }
-            MailKind::UpdateRequest | MailKind::Chaser => {
-                extra["items"] = Value::Array(led);
-                if let Some(deadline) = meeting.papers_deadline {
-                    extra["deadline_text"] = json!(crate::domain::outbound::long_date(deadline));
+            MailKind::UpdateRequest | MailKind::Chaser | MailKind::ActionPack => {
+                if args.kind != MailKind::ActionPack {
+                    extra["items"] = Value::Array(led);
+                    if let Some(deadline) = meeting.papers_deadline {
+                        extra["deadline_text"] =
+                            json!(crate::domain::outbound::long_date(deadline));
+                    }
                 }
-                from_example.push("actions");
+                // The open actions the recipient's organisation owns, from the register.
+                let owned = match &member.organisation {
+                    Some(short) => {
+                        schedule::logged_actions(
+                            &mut conn,
+                            &ActionFilter {
+                                board_id: Some(board.id),
+                                open_only: true,
+                                owner: Some(short.clone()),
+                                ..ActionFilter::default()
+                            },
+                        )
+                        .await?
+                    }
+                    None => Vec::new(),
+                };
+                if owned.is_empty() {
+                    from_example.push("actions (the register has none open for the recipient)");
+                } else {
+                    extra["actions"] = Value::Array(owned);
+                }
             }
-            MailKind::ActionPack | MailKind::MeetingPack => from_example.push("actions, updates"),
+            MailKind::MeetingPack => {
+                match schedule_store::latest_pack_content(&mut conn, meeting.id).await? {
+                    Some(content) => {
+                        if let (Some(map), Some(pack)) =
+                            (extra.as_object_mut(), content.as_object())
+                        {
+                            for (key, value) in pack {
+                                map.insert(key.clone(), value.clone());
+                            }
+                        }
+                    }
+                    None => from_example.push("updates and actions (no pack compiled yet)"),
+                }
+            }
             MailKind::Acknowledgement => from_example.push("the acknowledged message"),
             MailKind::ApprovalRequest | MailKind::ApprovalResult => {
                 from_example.push("the approval details")
             }
             MailKind::BounceNotice => from_example.push("the failures"),
         }
-        eprintln!(
-            "note: {} from templates/examples/{}.json",
-            from_example.join(", "),
-            args.kind
-        );
+        if !from_example.is_empty() {
+            eprintln!(
+                "note: {} from templates/examples/{}.json",
+                from_example.join(", "),
+                args.kind
+            );
+        }
 
         let token = "preview";
         let reply_address = verp::reply_address(&board.address, token);

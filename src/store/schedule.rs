@@ -126,6 +126,19 @@ pub async fn claim_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Op
     .await?)
 }
 
+/// The content of the meeting's latest compiled pack, when one has been compiled.
+pub async fn latest_pack_content(
+    conn: &mut PgConnection,
+    meeting_id: i64,
+) -> Result<Option<Value>> {
+    Ok(sqlx::query_scalar(
+        "SELECT content FROM meeting_packs WHERE meeting_id = $1 ORDER BY n DESC LIMIT 1",
+    )
+    .bind(meeting_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Records a failed attempt at pending job `id` (the error and how many attempts so far,
 /// in `outcome`) and makes it due again after a pause growing with the attempts: 1, 4,
 /// 9 ... minutes, at most an hour. Its expiry stays. Returns the new due time and the

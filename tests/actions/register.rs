@@ -282,3 +282,46 @@ async fn filing_sees_the_register_as_soon_as_an_action_changes() {
         "{reasons}"
     );
 }
+
+#[tokio::test]
+async fn render_shows_the_open_actions_the_recipients_organisation_owns() {
+    let (url, _pool) = database().await;
+    let mps = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let cps = add_action(
+        &url,
+        "LCJB-2023-09-20",
+        "CPS",
+        "Brief the court users group",
+    );
+    let request = minuted_ok(
+        &url,
+        &[
+            "render",
+            "update_request",
+            "--meeting",
+            "LCJB-2023-12-13",
+            "--member",
+            "mark.rowley@met.example",
+        ],
+    );
+    assert!(
+        request.contains(&format!("{mps}: Share the custody data")),
+        "{request}"
+    );
+    assert!(
+        !request.contains(&cps),
+        "only the MPS's own actions: {request}"
+    );
+    let pack = minuted_ok(
+        &url,
+        &[
+            "render",
+            "action_pack",
+            "--meeting",
+            "LCJB-2023-12-13",
+            "--member",
+            "mark.rowley@met.example",
+        ],
+    );
+    assert!(pack.contains(&mps), "{pack}");
+}
