@@ -138,11 +138,14 @@ pub fn job_times(kind: JobKind, meeting: &MeetingDates, settings: &ScheduleSetti
 pub struct Planned {
     pub meetings: usize,
     pub added: usize,
+    /// Pending jobs given new times because their meeting moved.
+    pub retimed: usize,
 }
 
 /// Plans the jobs of every meeting on or after today: an update request and a chaser per
 /// organisation expected to report (as `meetings status` lists them), one meeting pack.
-/// Jobs already planned are left as they are.
+/// Jobs already planned keep their times unless their meeting moved (see
+/// [`store::plan_job`]).
 pub async fn plan(
     pool: &PgPool,
     settings: &ScheduleSettings,
@@ -157,6 +160,7 @@ pub async fn plan(
     let mut planned = Planned {
         meetings: meetings.len(),
         added: 0,
+        retimed: 0,
     };
     for meeting in &meetings {
         let dates = MeetingDates {
@@ -186,8 +190,18 @@ pub async fn plan(
                 due_at: times.due_at,
                 expires_at: times.expires_at,
             };
-            if store::plan_job(&mut conn, &job, now).await? {
-                planned.added += 1;
+            match store::plan_job(&mut conn, &job, now).await? {
+                store::Planning::Added => planned.added += 1,
+                store::Planning::Retimed => {
+                    tracing::info!(
+                        meeting = %meeting.meeting_ref,
+                        kind = kind.as_str(),
+                        due_at = %times.due_at,
+                        "a planned job has new times: its meeting moved"
+                    );
+                    planned.retimed += 1;
+                }
+                store::Planning::Unchanged => {}
             }
         }
     }

@@ -64,18 +64,38 @@ pub struct NewJob<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Plans `job` unless the same (kind, meeting, organisation) is already planned, in any
-/// status; true when a row was added.
+/// What planning one job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// A new row.
+    Added,
+    /// A pending row whose times no longer matched its meeting (moved, or its papers
+    /// deadline changed) now carries the new ones.
+    Retimed,
+    /// Already planned as it should be, or past pending.
+    Unchanged,
+}
+
+/// Plans `job`: a new row unless the same (kind, meeting, organisation) is already
+/// planned. A pending row whose expiry differs (its meeting moved) takes the new times;
+/// so does one whose due time differs, unless that is because a failed attempt put it
+/// back (its outcome holds the error). Rows that fired, were skipped or expired stay.
 pub async fn plan_job(
     conn: &mut PgConnection,
     job: &NewJob<'_>,
     now: DateTime<Utc>,
-) -> Result<bool> {
-    let added = sqlx::query(
+) -> Result<Planning> {
+    let inserted: Option<bool> = sqlx::query_scalar(
         "INSERT INTO schedule_jobs (board_id, kind, meeting_id, organisation_id, due_at,
              expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (kind, meeting_id, (COALESCE(organisation_id, 0))) DO UPDATE
+         SET due_at = EXCLUDED.due_at, expires_at = EXCLUDED.expires_at
+         WHERE schedule_jobs.status = 'pending'
+           AND (schedule_jobs.expires_at <> EXCLUDED.expires_at
+                OR (schedule_jobs.due_at <> EXCLUDED.due_at
+                    AND NOT schedule_jobs.outcome ? 'error'))
+         RETURNING (xmax = 0)",
     )
     .bind(job.board_id)
     .bind(job.kind)
@@ -84,10 +104,13 @@ pub async fn plan_job(
     .bind(job.due_at)
     .bind(job.expires_at)
     .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(added > 0)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match inserted {
+        Some(true) => Planning::Added,
+        Some(false) => Planning::Retimed,
+        None => Planning::Unchanged,
+    })
 }
 
 /// A job taken to fire, locked until the transaction ends.

@@ -687,3 +687,83 @@ async fn a_job_that_fails_is_put_back_for_later_and_fires_once_it_can() {
     assert!(mended.failed.is_empty());
     assert_eq!(count(&pool, "SELECT count(*) FROM meeting_packs").await, 1);
 }
+
+#[tokio::test]
+async fn a_papers_deadline_moved_in_the_registry_moves_the_jobs_not_yet_fired() {
+    let (_url, pool) = database().await;
+    let clock = Clock::manual(at("2023-12-03T09:00:00Z"));
+    let first = pass(&pool, &clock, "a").await;
+    assert!(!first.fired.is_empty(), "update requests fired: {first:?}");
+
+    // The deadline brought forward a day, by importing the registry changed.
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml"),
+    )
+    .unwrap();
+    let moved = example.replace(
+        "papers_deadline = \"2023-12-06\"",
+        "papers_deadline = \"2023-12-05\"",
+    );
+    assert_ne!(moved, example);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lcjb.toml");
+    std::fs::write(&path, moved).unwrap();
+    let registry = minuted::registry::load(&path).unwrap();
+    minuted::store::registry::import(&pool, &registry, "test")
+        .await
+        .unwrap();
+
+    let planned = schedule::plan(&pool, &settings().schedule, &clock)
+        .await
+        .unwrap();
+    assert_eq!(planned.added, 0);
+    let times = |kind: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<
+                _,
+                (
+                    String,
+                    chrono::DateTime<chrono::Utc>,
+                    chrono::DateTime<chrono::Utc>,
+                ),
+            >(
+                "SELECT DISTINCT status, due_at, expires_at FROM schedule_jobs WHERE kind = $1"
+            )
+            .bind(kind)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // Chasers two days before the new deadline, the pack at it; the update requests
+    // that fired keep the times they fired at.
+    assert_eq!(
+        times("chaser").await,
+        [(
+            "pending".to_owned(),
+            at("2023-12-03T09:00:00Z"),
+            at("2023-12-13T10:00:00Z")
+        )]
+    );
+    assert_eq!(
+        times("meeting_pack").await,
+        [(
+            "pending".to_owned(),
+            at("2023-12-05T17:00:00Z"),
+            at("2023-12-13T10:00:00Z")
+        )]
+    );
+    assert_eq!(
+        times("update_request").await,
+        [(
+            "fired".to_owned(),
+            at("2023-12-03T09:00:00Z"),
+            at("2023-12-06T17:00:00Z")
+        )]
+    );
+    assert_eq!(
+        planned.retimed,
+        1 + expected_organisations(&pool).await.len()
+    );
+}
