@@ -33,6 +33,7 @@ use crate::approval::apply::recipient_of;
 use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
 use crate::domain::outbound::{long_date, MailKind};
+use crate::filing;
 use crate::minutes::drafts::{approvers, issue_request, RequestDraft};
 use crate::store::actions::{self as actions_store, ActionFilter};
 use crate::store::events::{self, NewEvent};
@@ -653,6 +654,21 @@ async fn compile_pack(
     if !status.outstanding.is_empty() {
         summary.push(format!("not reported: {}", status.outstanding.join(", ")));
     }
+    // The action log as the pack shows it, one line an action, so the approver sees it.
+    for action in content["actions"].as_array().into_iter().flatten() {
+        let text = |key: &str| action[key].as_str().unwrap_or_default().to_owned();
+        let latest = action["latest_update"]
+            .as_str()
+            .map(|u| format!("; latest: {}", filing::truncate_text(u, 120)))
+            .unwrap_or_default();
+        summary.push(format!(
+            "{} ({}, {}): {}{latest}",
+            text("ref"),
+            text("owner"),
+            text("status"),
+            filing::truncate_text(&text("text"), 160)
+        ));
+    }
     let request = RequestDraft {
         board_id: job.board_id,
         meeting_id: job.meeting_id,
@@ -674,7 +690,11 @@ async fn compile_pack(
             "content_sha256": sha,
         }),
     };
-    let expires_at = now + Duration::days(i64::from(settings.approval.token_days));
+    // Approving a pack after its meeting has started would circulate nothing: the request
+    // ends then, or after approval.token_days if that comes first.
+    let expires_at = (now + Duration::days(i64::from(settings.approval.token_days)))
+        .min(pack_expiry(job.meeting_date, job.meeting_time))
+        .max(now);
     let mut requests = Vec::new();
     for approver in approvers(&members, settings) {
         requests.push(issue_request(tx, &key, &request, approver, expires_at, now).await?);

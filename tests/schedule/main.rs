@@ -298,7 +298,21 @@ async fn answer(pool: &PgPool, clock: &Clock, raw: Vec<u8>) -> ReplyOutcome {
 
 #[tokio::test]
 async fn the_pack_is_compiled_at_the_deadline_approved_by_reply_and_circulated_with_the_update() {
-    let (_url, pool, clock) = with_probation_update().await;
+    let (url, pool, clock) = with_probation_update().await;
+    let reference = String::from_utf8(minuted_ok(
+        &url,
+        &[
+            "actions",
+            "add",
+            "--meeting",
+            "LCJB-2023-09-20",
+            "--owner",
+            "HMCTS",
+            "Report on the use of other courts",
+        ],
+    ))
+    .unwrap();
+    let reference = reference.trim();
     clock.set(at("2023-12-06T17:00:00Z"));
     let summary = pass(&pool, &clock, "a").await;
     let packs: Vec<&FireOutcome> = summary
@@ -341,6 +355,29 @@ async fn the_pack_is_compiled_at_the_deadline_approved_by_reply_and_circulated_w
 
     let requests = pack_requests(&pool).await;
     assert!(!requests.is_empty());
+    // The approver sees the action log in the request.
+    let lines: Vec<Value> =
+        sqlx::query_scalar("SELECT context->'summary' FROM outbox WHERE kind = 'approval_request'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let wanted = format!("{reference} (HMCTS, open): Report on the use of other courts");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.as_array().unwrap().iter().any(|x| x == &wanted)),
+        "{wanted} in {lines:?}"
+    );
+    // The request ends when the meeting starts (sooner than approval.token_days).
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM approval_requests
+             WHERE what = 'meeting_pack' AND expires_at <> '2023-12-13T10:00:00Z'"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         count(
             &pool,
