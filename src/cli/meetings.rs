@@ -73,20 +73,31 @@ fn render(view: &MeetingStatusView) -> String {
         .max()
         .unwrap_or(0)
         .max("LEADS".len());
+    let actions_width = view
+        .expected
+        .iter()
+        .map(|e| e.actions.join(", ").chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("OPEN ACTIONS".len());
     out.push_str(&format!(
-        "{:<width$}  {:<leads_width$}  UPDATES\n",
-        "ORGANISATION", "LEADS"
+        "{:<width$}  {:<leads_width$}  {:<actions_width$}  UPDATES\n",
+        "ORGANISATION", "LEADS", "OPEN ACTIONS"
     ));
     for expected in &view.expected {
         let leads = expected.leads.join(", ");
+        let actions = expected.actions.join(", ");
         let mut updates = expected.updates.iter().map(update_line);
         let first = updates.next().unwrap_or_else(|| "OUTSTANDING".to_owned());
         out.push_str(&format!(
-            "{:<width$}  {:<leads_width$}  {first}\n",
-            expected.organisation, leads
+            "{:<width$}  {:<leads_width$}  {:<actions_width$}  {first}\n",
+            expected.organisation, leads, actions
         ));
         for more in updates {
-            out.push_str(&format!("{:<width$}  {:<leads_width$}  {more}\n", "", ""));
+            out.push_str(&format!(
+                "{:<width$}  {:<leads_width$}  {:<actions_width$}  {more}\n",
+                "", "", ""
+            ));
         }
     }
     if !view.other_updates.is_empty() {
