@@ -161,7 +161,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                     to_address: &to_address,
                     to_name: Some(&member.name),
                     reply_to: &reply_address,
-                    return_path: &verp::bounce_address(&board.address, 0),
+                    return_path: &verp::bounce_address(&board.address, 0, &message_id),
                     message_id: &message_id,
                     in_reply_to: None,
                     references: &[],

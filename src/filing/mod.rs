@@ -565,18 +565,6 @@ fn address_as_written(text: &str) -> &str {
     inner.trim().trim_start_matches("mailto:")
 }
 
-/// The outbox row of a VERP bounce token, `bounce-42`.
-fn verp_row(token: &str) -> Option<i64> {
-    let digits = token
-        .get(..7)
-        .filter(|p| p.eq_ignore_ascii_case("bounce-"))
-        .and_then(|_| token.get(7..))?;
-    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok().filter(|id| *id > 0)
-}
-
 /// A token as sent, or in lower case: some mail systems lower-case local parts.
 fn by_token<'s>(map: &'s HashMap<String, SentMessage>, token: &str) -> Option<&'s SentMessage> {
     map.get(token).or_else(|| {
@@ -1376,19 +1364,8 @@ impl<'a> Decider<'a> {
                 });
             }
         }
-        // Our VERP return path names its outbox row even when the row is not at hand.
-        for token in &tokens {
-            if let Some(id) = verp_row(token) {
-                self.reason(format!("sent to the bounce address of outbox row #{id}"));
-                return Some(Replying {
-                    sent: SentMessage {
-                        outbox_id: Some(id),
-                        ..SentMessage::default()
-                    },
-                    via: "bounce address",
-                });
-            }
-        }
+        // A bounce address whose tag did not match its row (the snapshot left it out) is
+        // not ours: a forged bounce names no outbox row.
         if let Some(token) = tokens.first() {
             self.reason(format!(
                 "addressed to reply token {token}, which matches nothing we sent"

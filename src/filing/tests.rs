@@ -1234,18 +1234,29 @@ fn huge_input_is_read_only_as_far_as_needed() {
 }
 
 #[test]
-fn our_verp_address_names_its_outbox_row_without_a_lookup() {
-    let d = decide(
-        &Message {
-            to: vec!["lcjb+bounce-42@board.example".into()],
-            ..message(
-                "MAILER-DAEMON@mx.example",
-                "Undeliverable: your actions",
-                "Delivery has failed.",
-            )
+fn a_verp_address_names_its_outbox_row_only_when_the_row_vouches_for_its_tag() {
+    let bounce = |to: &str| Message {
+        to: vec![to.into()],
+        ..message(
+            "MAILER-DAEMON@mx.example",
+            "Undeliverable: your actions",
+            "Delivery has failed.",
+        )
+    };
+    // The snapshot holds the token only when its tag matched the row's Message-ID.
+    let mut sent = Sent::default();
+    sent.bounce_tokens.insert(
+        "bounce-42-0a1b2c3d4e5f".into(),
+        SentMessage {
+            kind: SentKind::ActionPack,
+            outbox_id: Some(42),
+            ..SentMessage::default()
         },
+    );
+    let d = decide(
+        &bounce("lcjb+bounce-42-0a1b2c3d4e5f@board.example"),
         &registry(),
-        &Sent::default(),
+        &sent,
         now(),
         DEFAULT_THRESHOLD,
     );
@@ -1254,16 +1265,26 @@ fn our_verp_address_names_its_outbox_row_without_a_lookup() {
     assert!(
         d.reasons
             .iter()
-            .any(|r| r.contains("bounce address of outbox row #42")),
+            .any(|r| r.contains("sent to the bounce address of our action pack")),
         "{d:?}"
     );
+    // A forged tag (not in the snapshot) names no row.
+    let d = decide(
+        &bounce("lcjb+bounce-42-000000000000@board.example"),
+        &registry(),
+        &sent,
+        now(),
+        DEFAULT_THRESHOLD,
+    );
+    assert_eq!(d.kind, Kind::Bounce);
+    assert_eq!(d.outbox_id, None, "{d:?}");
     let d = decide(
         &Message {
-            to: vec!["lcjb+bounce-42@board.example".into()],
+            to: vec!["lcjb+bounce-42-0a1b2c3d4e5f@board.example".into()],
             ..message(MPS, "Away", "Back on Monday.")
         },
         &registry(),
-        &Sent::default(),
+        &sent,
         now(),
         DEFAULT_THRESHOLD,
     );

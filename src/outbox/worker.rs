@@ -521,7 +521,7 @@ impl Worker {
             let (reply_to, return_path) = match board {
                 Some(b) => (
                     verp::reply_address(&b.address, &row.reply_token),
-                    verp::bounce_address(&b.address, row.id),
+                    verp::bounce_address(&b.address, row.id, &row.message_id),
                 ),
                 None => (String::new(), String::new()),
             };

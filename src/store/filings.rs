@@ -17,6 +17,7 @@ use crate::filing::{
     self, Disposition, FilingDecision, Kind, MeetingStatus, Sent, SentKind, SentMessage,
 };
 use crate::ingest::parse::{Attachment, ParsedMessage};
+use crate::outbox::verp;
 use crate::registry::MemberRole;
 
 /// The channel the messages table notifies on every insert of a received message.
@@ -337,14 +338,12 @@ pub async fn sent_for(
     }
     let tokens = message.reply_tokens(board_address);
     let lower_tokens: Vec<String> = tokens.iter().map(|t| t.to_lowercase()).collect();
-    let bounce_rows: Vec<i64> = tokens
+    // VERP tokens name their row; the tag is checked against the row below.
+    let bounces: Vec<(i64, String, &String)> = tokens
         .iter()
-        .filter_map(|t| {
-            t.to_lowercase()
-                .strip_prefix("bounce-")
-                .and_then(|d| d.parse().ok())
-        })
+        .filter_map(|t| verp::parse_bounce_token(t).map(|(id, tag)| (id, tag, t)))
         .collect();
+    let bounce_rows: Vec<i64> = bounces.iter().map(|(id, _, _)| *id).collect();
     if ids_with_dsn.is_empty() && tokens.is_empty() {
         return Ok(sent);
     }
@@ -386,14 +385,23 @@ pub async fn sent_for(
         };
         let message_id: String = row.try_get("message_id")?;
         let token: String = row.try_get("reply_token")?;
-        if bounce_rows.contains(&id) {
-            sent.bounce_tokens
-                .insert(format!("bounce-{id}"), entry.clone());
+        let by_reply_token = lower_tokens.contains(&token.to_lowercase());
+        let by_message_id = ids_with_dsn.contains(&message_id);
+        // A bounce token counts only with the tag of this row's Message-ID: a forged
+        // `bounce-<id>-...` names the row but cannot carry its tag.
+        let mut by_bounce = false;
+        for (_, tag, text) in bounces.iter().filter(|(row_id, _, _)| *row_id == id) {
+            if verp::tag_matches(tag, &message_id) {
+                sent.bounce_tokens.insert((*text).clone(), entry.clone());
+                by_bounce = true;
+            }
         }
-        if lower_tokens.contains(&token.to_lowercase()) {
+        if by_reply_token {
             sent.reply_tokens.insert(token, entry.clone());
         }
-        sent.message_ids.insert(message_id, entry);
+        if by_reply_token || by_message_id || by_bounce {
+            sent.message_ids.insert(message_id, entry);
+        }
     }
     Ok(sent)
 }

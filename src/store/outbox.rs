@@ -1111,7 +1111,7 @@ pub async fn retry(
 /// Which outbox row a bounce is about.
 #[derive(Debug, Clone)]
 pub enum BounceTarget {
-    /// From the VERP return path (`outbox::verp::parse_bounce_address`).
+    /// From the VERP return path (`outbox::verp::parse_bounce_address`), its tag checked.
     Row(i64),
     /// From the bounced message's Message-ID (with or without angle brackets).
     MessageId(String),

@@ -656,36 +656,12 @@ async fn a_bounce_of_our_mail_marks_its_outbox_row_and_the_address() {
     filer::drain(&pool, &settings(), &clock()).await.unwrap();
     let (outbox_id, _, ack_id) = acknowledgement_of(&pool, OUTLOOK_UPDATE_ID).await;
 
-    let bounce = format!(
-        "From: MAILER-DAEMON@mx.board.example (Mail Delivery System)\r\n\
-         To: lcjb+bounce-{outbox_id}@board.example\r\n\
-         Subject: Undelivered Mail Returned to Sender\r\n\
-         Message-ID: <bounce-{outbox_id}@mx.board.example>\r\n\
-         Date: Fri, 1 Dec 2023 17:00:00 +0000\r\n\
-         Auto-Submitted: auto-replied\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
-         \r\n\
-         --b\r\n\
-         Content-Type: text/plain\r\n\
-         \r\n\
-         Your message could not be delivered.\r\n\
-         --b\r\n\
-         Content-Type: message/delivery-status\r\n\
-         \r\n\
-         Reporting-MTA: dns; mx.board.example\r\n\
-         \r\n\
-         Final-Recipient: rfc822; kilvinder.vigurs@probation.justice.example\r\n\
-         Action: failed\r\n\
-         Status: 5.1.1\r\n\
-         Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\
-         --b\r\n\
-         Content-Type: text/rfc822-headers\r\n\
-         \r\n\
-         Message-ID: <{ack_id}>\r\n\
-         --b--\r\n"
+    let bounce = dsn(
+        &minuted::outbox::verp::bounce_token(outbox_id, &ack_id),
+        &format!("bounce-{outbox_id}"),
+        Some(&ack_id),
     );
-    ingest_all(&pool, &[bounce.into_bytes()]).await;
+    ingest_all(&pool, &[bounce]).await;
     filer::drain(&pool, &settings(), &clock()).await.unwrap();
 
     let (kind, filed_outbox): (String, Option<i64>) = sqlx::query_as(
@@ -710,6 +686,86 @@ async fn a_bounce_of_our_mail_marks_its_outbox_row_and_the_address() {
     .await
     .unwrap();
     assert_eq!(address, "bouncing");
+}
+
+/// A Postfix-style delivery report sent to `lcjb+<token>@board.example`, with Message-ID
+/// `<id>@mx.board.example`, quoting the headers of `original` when given.
+fn dsn(token: &str, id: &str, original: Option<&str>) -> Vec<u8> {
+    let quoted = original
+        .map(|m| format!("--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{m}>\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: MAILER-DAEMON@mx.board.example (Mail Delivery System)\r\n\
+         To: lcjb+{token}@board.example\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <{id}@mx.board.example>\r\n\
+         Date: Fri, 1 Dec 2023 17:00:00 +0000\r\n\
+         Auto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
+         \r\n\
+         --b\r\n\
+         Content-Type: text/plain\r\n\
+         \r\n\
+         Your message could not be delivered.\r\n\
+         --b\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; mx.board.example\r\n\
+         \r\n\
+         Final-Recipient: rfc822; kilvinder.vigurs@probation.justice.example\r\n\
+         Action: failed\r\n\
+         Status: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\
+         {quoted}--b--\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_forged_bounce_to_a_guessed_row_changes_nothing() {
+    let (_url, pool) = database().await;
+    ingest_all(&pool, &[fixture("outlook_html_update.eml")]).await;
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+    let (outbox_id, _, _) = acknowledgement_of(&pool, OUTLOOK_UPDATE_ID).await;
+    let before: String = sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1")
+        .bind(outbox_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    // The row's id is easy to guess; its tag is not. Untagged (the old form) and
+    // wrongly tagged addresses, neither quoting the message.
+    for (token, id) in [
+        (format!("bounce-{outbox_id}"), "forged-1"),
+        (format!("bounce-{outbox_id}-000000000000"), "forged-2"),
+    ] {
+        ingest_all(&pool, &[dsn(&token, id, None)]).await;
+    }
+    filer::drain(&pool, &settings(), &clock()).await.unwrap();
+
+    let filed: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT f.kind, f.outbox_id FROM filings f JOIN messages m ON m.id = f.message_id
+         WHERE m.message_id LIKE 'forged-%' AND f.current ORDER BY m.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(filed.len(), 2);
+    assert!(filed.iter().all(|(_, row)| row.is_none()), "{filed:?}");
+    let after: String = sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1")
+        .bind(outbox_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(after, before);
+    let address: String = sqlx::query_scalar(
+        "SELECT status FROM member_addresses WHERE address = 'kilvinder.vigurs@probation.justice.example'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_ne!(address, "bouncing");
 }
 
 #[tokio::test]

@@ -161,8 +161,18 @@ async fn mail_through_postfix_reaches_each_members_mailbox_threaded_with_reply_t
             Some(format!("lcjb+{token}@{}", board.domain).as_str())
         );
         let return_path = message.return_path().as_text().unwrap();
-        assert_eq!(return_path, format!("lcjb+bounce-{id}@{}", board.domain));
-        assert_eq!(verp::parse_bounce_address(return_path), Some(*id));
+        let mid = row["message_id"].as_str().unwrap();
+        assert_eq!(
+            return_path,
+            format!(
+                "lcjb+bounce-{id}-{}@{}",
+                verp::bounce_tag(mid),
+                board.domain
+            )
+        );
+        let (row_id, tag) = verp::parse_bounce_address(return_path).unwrap();
+        assert_eq!(row_id, *id);
+        assert!(verp::tag_matches(&tag, mid));
         assert_eq!(
             message.header("Auto-Submitted").unwrap().as_text(),
             Some("auto-generated")
@@ -620,8 +630,12 @@ async fn a_hard_bounce_marks_the_row_flags_the_address_and_tells_the_secretariat
 
     // The chair's bounce comes back to the VERP address; the probation one is a DSN
     // naming the Message-ID, and soft.
-    let bounce_to = verp::bounce_address(&format!("lcjb@{}", board.domain), ids[0]);
-    let row_id = verp::parse_bounce_address(&bounce_to).unwrap();
+    let bounce_to = verp::bounce_address(
+        &format!("lcjb@{}", board.domain),
+        ids[0],
+        &message_id(&board, ids[0]).await,
+    );
+    let (row_id, _) = verp::parse_bounce_address(&bounce_to).unwrap();
     let mut tx = board.pool.begin().await.unwrap();
     let marked = outbox_store::mark_bounced(
         &mut tx,
@@ -759,7 +773,14 @@ async fn the_sendmail_transport_hands_mail_to_postfix_which_delivers_it_with_the
     );
     assert_eq!(
         message.return_path().as_text(),
-        Some(format!("lcjb+bounce-{id}@{}", board.domain).as_str())
+        Some(
+            format!(
+                "lcjb+{}@{}",
+                verp::bounce_token(id, &message_id(&board, id).await),
+                board.domain
+            )
+            .as_str()
+        )
     );
 }
 
