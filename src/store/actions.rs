@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool, Row};
 
+use super::filings::{self, FiledQueue};
 use super::{Error, Result};
 
 /// An action for the register.
@@ -386,25 +387,9 @@ pub struct UpdateMessage {
 /// Takes one filed action update with no `action_update_sources` row yet, locking its
 /// filing so another worker skips it until this transaction ends.
 pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessage>> {
-    loop {
-        let Some(claimed) = claim_candidate(conn).await? else {
-            return Ok(None);
-        };
-        // A worker that held the lock may have applied it and committed after this
-        // statement's snapshot was taken: look again now that the lock is ours.
-        let handled: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM action_update_sources WHERE message_id = $1)",
-        )
-        .bind(claimed.message_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if !handled {
-            return Ok(Some(claimed));
-        }
-    }
-}
-
-async fn claim_candidate(conn: &mut PgConnection) -> Result<Option<UpdateMessage>> {
+    let Some(id) = filings::claim_filed(conn, FiledQueue::ActionUpdates).await? else {
+        return Ok(None);
+    };
     let row = sqlx::query(
         "SELECT f.message_id, f.board_id, f.action_ref, m.from_address, m.body_text,
                 m.body_html,
@@ -413,13 +398,9 @@ async fn claim_candidate(conn: &mut PgConnection) -> Result<Option<UpdateMessage
                           FROM message_attachments ma WHERE ma.message_id = m.id),
                          '{}') AS attachments
          FROM filings f JOIN messages m ON m.id = f.message_id
-         WHERE f.current AND f.kind = 'action_update' AND f.disposition = 'filed'
-           AND NOT EXISTS (SELECT 1 FROM action_update_sources s
-                           WHERE s.message_id = f.message_id)
-         ORDER BY f.message_id
-         LIMIT 1
-         FOR UPDATE OF f SKIP LOCKED",
+         WHERE f.current AND f.message_id = $1",
     )
+    .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|row| {

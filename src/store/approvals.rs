@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, Row};
 
+use super::filings::{self, FiledQueue};
 use super::Result;
 
 /// A filed approval reply waiting to be handled.
@@ -30,17 +31,17 @@ pub struct ReplyMessage {
 /// Takes one filed approval reply with no `approval_replies` row yet, locking its filing
 /// so another worker skips it until this transaction ends.
 pub async fn claim_reply(conn: &mut PgConnection) -> Result<Option<ReplyMessage>> {
+    let Some(id) = filings::claim_filed(conn, FiledQueue::ApprovalReplies).await? else {
+        return Ok(None);
+    };
     let row = sqlx::query(
         "SELECT f.message_id, f.board_id, m.message_id AS header_message_id, m.from_address,
                 m.to_addresses || m.cc_addresses || m.delivered_to AS recipients, m.subject,
                 m.body_text, m.body_html, m.raw
          FROM filings f JOIN messages m ON m.id = f.message_id
-         WHERE f.current AND f.kind = 'approval_reply' AND f.disposition = 'filed'
-           AND NOT EXISTS (SELECT 1 FROM approval_replies r WHERE r.message_id = f.message_id)
-         ORDER BY f.message_id
-         LIMIT 1
-         FOR UPDATE OF f SKIP LOCKED",
+         WHERE f.current AND f.message_id = $1",
     )
+    .bind(id)
     .fetch_optional(conn)
     .await?;
     row.map(|row| {

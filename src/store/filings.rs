@@ -1015,6 +1015,77 @@ pub struct MinutesReceived {
     pub attachments: Vec<String>,
 }
 
+/// The steps that take filed messages of one kind and record, one row per message, that
+/// they handled each: which kind each takes and where it records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FiledQueue {
+    /// `draft_minutes`, recorded in `minutes_sources`.
+    DraftMinutes,
+    /// `approval_reply`, recorded in `approval_replies`.
+    ApprovalReplies,
+    /// `action_update`, recorded in `action_update_sources`.
+    ActionUpdates,
+}
+
+/// The claim and re-check statements of one queue, spelled out so that no table name is
+/// ever built at run time.
+macro_rules! filed_queue_sql {
+    ($kind:literal, $table:literal) => {
+        (
+            concat!(
+                "SELECT f.message_id FROM filings f
+                 WHERE f.current AND f.kind = '",
+                $kind,
+                "' AND f.disposition = 'filed'
+                   AND NOT EXISTS (SELECT 1 FROM ",
+                $table,
+                " s WHERE s.message_id = f.message_id)
+                 ORDER BY f.message_id
+                 LIMIT 1
+                 FOR UPDATE OF f SKIP LOCKED"
+            ),
+            concat!(
+                "SELECT EXISTS (SELECT 1 FROM ",
+                $table,
+                " WHERE message_id = $1)"
+            ),
+        )
+    };
+}
+
+impl FiledQueue {
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            FiledQueue::DraftMinutes => filed_queue_sql!("draft_minutes", "minutes_sources"),
+            FiledQueue::ApprovalReplies => filed_queue_sql!("approval_reply", "approval_replies"),
+            FiledQueue::ActionUpdates => {
+                filed_queue_sql!("action_update", "action_update_sources")
+            }
+        }
+    }
+}
+
+/// Takes the oldest filed message of `queue` not yet handled, locking its filing (`FOR
+/// UPDATE SKIP LOCKED`) so another worker skips it until this transaction ends, and
+/// returns its id. Once the lock is held it looks again: a worker that held the lock may
+/// have handled the message and committed after this statement's snapshot was taken.
+pub async fn claim_filed(conn: &mut PgConnection, queue: FiledQueue) -> Result<Option<i64>> {
+    let (claim, handled) = queue.sql();
+    loop {
+        let Some(id): Option<i64> = sqlx::query_scalar(claim).fetch_optional(&mut *conn).await?
+        else {
+            return Ok(None);
+        };
+        let done: bool = sqlx::query_scalar(handled)
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !done {
+            return Ok(Some(id));
+        }
+    }
+}
+
 /// Who is expected to report for meeting `reference`, what has come in, what is missing.
 pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingStatusView> {
     let mut conn = pool.acquire().await?;

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::events::{self, NewEvent};
+use super::filings::{self, FiledQueue};
 use super::{Error, Result};
 
 /// A filed draft_minutes message no revision has been made from yet.
@@ -37,16 +38,16 @@ pub struct SourceAttachment {
 /// Takes one waiting draft, locking its filing so a second worker skips it until this
 /// transaction ends (by then `minutes_sources` holds it).
 pub async fn claim_pending_draft(conn: &mut PgConnection) -> Result<Option<PendingDraft>> {
+    let Some(id) = filings::claim_filed(conn, FiledQueue::DraftMinutes).await? else {
+        return Ok(None);
+    };
     let row = sqlx::query(
         "SELECT f.message_id, f.board_id, f.meeting_id, m.subject, m.from_address,
                 m.body_text, m.body_html
          FROM filings f JOIN messages m ON m.id = f.message_id
-         WHERE f.current AND f.kind = 'draft_minutes' AND f.disposition = 'filed'
-           AND NOT EXISTS (SELECT 1 FROM minutes_sources s WHERE s.message_id = f.message_id)
-         ORDER BY f.message_id
-         LIMIT 1
-         FOR UPDATE OF f SKIP LOCKED",
+         WHERE f.current AND f.message_id = $1",
     )
+    .bind(id)
     .fetch_optional(conn)
     .await?;
     row.map(|row| {
