@@ -566,7 +566,7 @@ async fn pack_content(
             "subject": text.and_then(|t| t.subject.clone()).unwrap_or_else(|| "(no subject)".into()),
             "received_at": update.received_at,
             "received_text": long_date(update.received_at.date_naive()),
-            "text": text.and_then(|t| t.body_text.clone()).unwrap_or_default().trim().to_owned(),
+            "text": pack_text(text.and_then(|t| t.body_text.as_deref()).unwrap_or_default()),
             "files": mine,
         }));
     }
@@ -590,6 +590,24 @@ async fn pack_content(
         "actions": actions,
     });
     Ok((content, attachments))
+}
+
+/// How much of one update's text the pack carries; the rest is in the message itself
+/// (and its files are attached whole).
+pub const PACK_UPDATE_TEXT: usize = 20_000;
+
+/// An update's text as the pack shows it: trimmed, and cut at [`PACK_UPDATE_TEXT`]
+/// characters with a note saying so, so one huge message cannot swell every member's
+/// copy of the pack.
+fn pack_text(body: &str) -> String {
+    let body = body.trim();
+    if body.chars().count() <= PACK_UPDATE_TEXT {
+        return body.to_owned();
+    }
+    format!(
+        "{}\n[... the rest of this update is in the message as received]",
+        filing::truncate_text(body, PACK_UPDATE_TEXT).trim_end()
+    )
 }
 
 /// The register's actions `filter` selects, as update requests and the pack's action
@@ -823,6 +841,20 @@ pub fn pack_expiry(date: NaiveDate, time: Option<NaiveTime>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_update_is_cut_in_the_pack_and_says_so() {
+        assert_eq!(pack_text("  short update \n"), "short update");
+        let huge = "é".repeat(PACK_UPDATE_TEXT + 10);
+        let cut = pack_text(&huge);
+        assert!(cut.starts_with(&"é".repeat(PACK_UPDATE_TEXT)));
+        assert!(
+            cut.ends_with("in the message as received]"),
+            "{}",
+            &cut[cut.len() - 80..]
+        );
+        assert!(cut.chars().count() < PACK_UPDATE_TEXT + 100);
+    }
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
