@@ -542,18 +542,31 @@ async fn pack_content(
     let files = store::received_attachments(tx, &ids).await?;
     let mut updates = Vec::new();
     let mut attachments = Vec::new();
+    let mut attached_bytes: i64 = 0;
     for update in &received {
         let text = texts.iter().find(|t| t.id == update.message);
         let mine: Vec<Value> = files
             .iter()
             .filter(|f| f.message_id == update.message)
             .map(|f| {
-                attachments.push(NewAttachment {
-                    attachment_id: f.attachment_id,
-                    filename: f.filename.clone().unwrap_or_else(|| "update".into()),
-                    content_type: f.content_type.clone(),
-                });
-                json!({"filename": f.filename, "content_type": f.content_type})
+                // Files go with the pack while they fit its budget, in the order the
+                // updates came; the rest are named as not attached.
+                let attached = attached_bytes + f.size <= PACK_ATTACHMENT_BYTES;
+                if attached {
+                    attached_bytes += f.size;
+                    attachments.push(NewAttachment {
+                        attachment_id: f.attachment_id,
+                        filename: f.filename.clone().unwrap_or_else(|| "update".into()),
+                        content_type: f.content_type.clone(),
+                    });
+                }
+                json!({
+                    "filename": f.filename,
+                    "content_type": f.content_type,
+                    "size": f.size,
+                    "attachment_id": f.attachment_id,
+                    "attached": attached,
+                })
             })
             .collect();
         updates.push(json!({
@@ -590,6 +603,30 @@ async fn pack_content(
         "actions": actions,
     });
     Ok((content, attachments))
+}
+
+/// At most this many bytes of updates' files go with each copy of the pack (before
+/// encoding, which adds a third): well inside the 25 MB most mail servers accept. Files
+/// beyond it are named in the pack as not attached.
+pub const PACK_ATTACHMENT_BYTES: i64 = 15 * 1024 * 1024;
+
+/// The files a compiled pack carries, as frozen in its content: what was approved is what
+/// is sent.
+pub fn pack_attachments(content: &Value) -> Vec<NewAttachment> {
+    content["updates_received"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|u| u["files"].as_array().into_iter().flatten())
+        .filter(|f| f["attached"].as_bool() == Some(true))
+        .filter_map(|f| {
+            Some(NewAttachment {
+                attachment_id: f["attachment_id"].as_i64()?,
+                filename: f["filename"].as_str().unwrap_or("update").to_owned(),
+                content_type: f["content_type"].as_str()?.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// How much of one update's text the pack carries; the rest is in the message itself

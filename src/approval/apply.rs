@@ -969,21 +969,7 @@ async fn approve_pack(
 ) -> anyhow::Result<ReplyOutcome> {
     let mut context = pack.content.clone();
     context["meeting_pack_id"] = json!(pack.id);
-    let files = pack.content["updates_received"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| u["message"].as_i64())
-        .collect::<Vec<_>>();
-    let attachments: Vec<NewAttachment> = pack_store::received_attachments(tx, &files)
-        .await?
-        .into_iter()
-        .map(|a| NewAttachment {
-            attachment_id: a.attachment_id,
-            filename: a.filename.unwrap_or_else(|| "update".into()),
-            content_type: a.content_type,
-        })
-        .collect();
+    let attachments: Vec<NewAttachment> = crate::schedule::pack_attachments(&pack.content);
     let not_after = crate::schedule::pack_expiry(pack.meeting_date, pack.meeting_time);
     let rows: Vec<NewOutboxMessage> = members
         .iter()

@@ -312,6 +312,7 @@ pub struct ReceivedAttachment {
     pub attachment_id: i64,
     pub filename: Option<String>,
     pub content_type: String,
+    pub size: i64,
 }
 
 /// The attachments of messages `ids`, in message and position order.
@@ -320,8 +321,9 @@ pub async fn received_attachments(
     ids: &[i64],
 ) -> Result<Vec<ReceivedAttachment>> {
     Ok(sqlx::query_as(
-        "SELECT message_id, attachment_id, filename, content_type FROM message_attachments
-         WHERE message_id = ANY($1) ORDER BY message_id, position",
+        "SELECT ma.message_id, ma.attachment_id, ma.filename, ma.content_type, a.size
+         FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
+         WHERE ma.message_id = ANY($1) ORDER BY ma.message_id, ma.position",
     )
     .bind(ids)
     .fetch_all(conn)

@@ -804,3 +804,76 @@ async fn a_papers_deadline_moved_in_the_registry_moves_the_jobs_not_yet_fired() 
         1 + expected_organisations(&pool).await.len()
     );
 }
+
+#[tokio::test]
+async fn files_beyond_the_packs_budget_are_named_but_not_attached() {
+    let (_url, pool, clock) = with_probation_update().await;
+    // The MPS's update carries a 16 MiB spreadsheet: more than the pack may carry.
+    let big = "QUJD".repeat(16 * 1024 * 1024 / 3 + 1);
+    let lines: String = big
+        .as_bytes()
+        .chunks(76)
+        .map(|l| format!("{}\r\n", std::str::from_utf8(l).unwrap()))
+        .collect();
+    let raw = format!(
+        "From: Mark Rowley <mark.rowley@met.example>\r\n\
+To: LCJB <lcjb@board.example>\r\n\
+Subject: [LCJB 2023-12-13] Item 3 written update\r\n\
+Date: Mon, 04 Dec 2023 12:00:00 +0000\r\n\
+Message-ID: <mps-big-update@met.example>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Our update for item 3; the data is attached.\r\n\
+--b1\r\n\
+Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\
+Content-Disposition: attachment; filename=\"Case file data.xlsx\"\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+{lines}--b1--\r\n"
+    );
+    deliver(&pool, &clock, &[raw.into_bytes()]).await;
+    clock.set(at("2023-12-06T17:00:00Z"));
+    pass(&pool, &clock, "a").await;
+
+    let content: Value = sqlx::query_scalar("SELECT content FROM meeting_packs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let files: Vec<(String, bool)> = content["updates_received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["files"].as_array().unwrap().clone())
+        .map(|f| {
+            (
+                f["filename"].as_str().unwrap().to_owned(),
+                f["attached"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("Probation HMIP update.txt".to_owned(), true),
+            ("Case file data.xlsx".to_owned(), false)
+        ]
+    );
+    let attached = schedule::pack_attachments(&content);
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].filename, "Probation HMIP update.txt");
+    // Each approval request carries the same one file.
+    let per_request: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(a.outbox_id) FROM outbox o
+         LEFT JOIN outbox_attachments a ON a.outbox_id = o.id
+         WHERE o.kind = 'approval_request' GROUP BY o.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(!per_request.is_empty());
+    assert!(per_request.iter().all(|n| *n == 1), "{per_request:?}");
+}
