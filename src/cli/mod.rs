@@ -227,7 +227,8 @@ pub enum ScheduleCommand {
         output: Output,
     },
     /// Plan the jobs of upcoming meetings and fire everything due, then print what
-    /// fired, was skipped or expired, and exit.
+    /// fired, was skipped, expired or failed, and exit (non-zero when a job failed; it is
+    /// tried again later).
     Run {
         /// Do one pass and exit (the daemon, `run`, keeps the schedule itself).
         #[arg(long, required = true)]
