@@ -67,6 +67,25 @@ pub fn real_wait(span: std::time::Duration) -> std::time::Duration {
     }
 }
 
+/// How much of the process clock passes while `real` passes in real time: `real`
+/// itself, or more under a faster rehearsal clock. For spans that guard real work (an
+/// outbox lease, a send's time limit) compared against the process clock's times, so a
+/// fast rehearsal does not take a message still being sent for an abandoned one.
+pub fn board_span(real: Duration) -> Duration {
+    scaled(real, REHEARSAL.get().map(|r| r.rate))
+}
+
+fn scaled(real: Duration, rate: Option<f64>) -> Duration {
+    match rate {
+        Some(rate) if rate > 1.0 => {
+            let micros = real.num_microseconds().unwrap_or(i64::MAX) as f64 * rate;
+            // Far beyond any lease, and far from overflowing a timestamp.
+            Duration::microseconds(micros.min(1e17) as i64)
+        }
+        _ => real,
+    }
+}
+
 impl Rehearsal {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = self.began.elapsed().as_secs_f64() * self.rate;
@@ -146,6 +165,16 @@ mod tests {
         // own running time.
         assert!(now >= start + Duration::hours(2), "{now}");
         assert!(now < start + Duration::hours(3), "{now}");
+    }
+
+    #[test]
+    fn a_real_span_is_longer_on_a_faster_clock_and_never_shorter() {
+        let lease = Duration::seconds(600);
+        assert_eq!(scaled(lease, None), lease);
+        assert_eq!(scaled(lease, Some(0.5)), lease);
+        assert_eq!(scaled(lease, Some(3600.0)), Duration::hours(600));
+        assert_eq!(board_span(lease), lease, "no rehearsal in unit tests");
+        assert!(scaled(Duration::days(365), Some(1e6)) > Duration::days(365));
     }
 
     #[test]

@@ -389,7 +389,7 @@ impl Worker {
                         break;
                     }
                 };
-                let rows = store::lease(&self.pool, &self.owner, now, self.settings.lease, limit)
+                let rows = store::lease(&self.pool, &self.owner, now, self.lease(), limit)
                     .await
                     .context("failed to lease outbox rows")?;
                 if rows.is_empty() {
@@ -514,7 +514,7 @@ impl Worker {
         let contents = Arc::new(store::attachment_contents(&mut conn, &attachment_ids).await?);
         drop(conn);
 
-        let lease_ends = now + self.settings.lease;
+        let lease_ends = now + self.lease();
         let mut ready = Vec::with_capacity(rows.len());
         for row in rows {
             let board = boards.get(&row.board_id);
@@ -567,9 +567,16 @@ impl Worker {
         Ok(ready)
     }
 
+    /// The lease on the process clock: `outgoing.lease_seconds` of real time, which a
+    /// faster rehearsal clock sees as longer.
+    fn lease(&self) -> Duration {
+        crate::clock::board_span(self.settings.lease)
+    }
+
     async fn send_one(&self, ready: Ready) -> Step {
         let row = &ready.row;
-        if self.stopping() || self.clock.now() + self.settings.send_limit > ready.lease_ends {
+        let send_limit = crate::clock::board_span(self.settings.send_limit);
+        if self.stopping() || self.clock.now() + send_limit > ready.lease_ends {
             return Step::Released(row.id);
         }
         let failed = |outcome: AttemptOutcome, error: String| AttemptResult {
