@@ -2,78 +2,22 @@
 //! stores it and filed, the command line run against the database, and an action pack
 //! queued as the approval of minutes queues one.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
-use chrono::{DateTime, Utc};
 use minuted::clock::Clock;
-use minuted::config::{MailboxSettings, MailboxSource, Settings};
 use minuted::domain::address::EmailAddress;
 use minuted::domain::outbound::MailKind;
-use minuted::filer::{self, FilingOutcome};
-use minuted::ingest::{self, IngestOutcome};
 use minuted::store;
 use minuted::store::outbox::{NewOutboxMessage, Recipient};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::support;
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_minuted");
-
-pub fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
+pub use crate::approval_helpers::{at, database, deliver, settings, BIN};
 
 /// 1 December 2023: the September meeting is held, the December papers are due on the
 /// 6th.
 pub fn clock() -> Clock {
     Clock::manual(at("2023-12-01T09:00:00Z"))
-}
-
-pub fn settings() -> Settings {
-    minuted::config::load(None, Vec::new()).unwrap().settings
-}
-
-/// A fresh database with the schema and the example board.
-pub async fn database() -> (String, PgPool) {
-    let (url, pool) = support::fresh_database().await;
-    store::migrate(&pool).await.unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml");
-    let registry = minuted::registry::load(&path).unwrap();
-    store::registry::import(&pool, &registry, "test")
-        .await
-        .unwrap();
-    (url, pool)
-}
-
-/// Stores `raws` the way ingestion does (through a Maildir) and files them.
-pub async fn deliver(pool: &PgPool, clock: &Clock, raws: &[Vec<u8>]) {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-    }
-    for (i, raw) in raws.iter().enumerate() {
-        std::fs::write(dir.path().join("new").join(format!("{i:04}.test")), raw).unwrap();
-    }
-    let mailbox = MailboxSettings {
-        source: MailboxSource::Maildir,
-        path: dir.path().to_owned(),
-        ..MailboxSettings::default()
-    };
-    let mut source = ingest::maildir::MaildirSource::open(&mailbox).unwrap();
-    loop {
-        match ingest::ingest_once(&mut source, pool, clock, &mailbox)
-            .await
-            .unwrap()
-        {
-            IngestOutcome::Drained => break,
-            IngestOutcome::Batch(_) => {}
-        }
-    }
-    while let FilingOutcome::Filed(_) = filer::file_once(pool, &settings(), clock).await.unwrap() {}
 }
 
 pub fn minuted(url: &str, args: &[&str]) -> Output {

@@ -9,6 +9,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+// The board, the clock's parser and delivery through ingestion and filing are the
+// approval tests' own set-up.
+#[allow(dead_code)]
+#[path = "../approval/helpers.rs"]
+mod approval_helpers;
 mod helpers;
 mod register;
 mod replies;
