@@ -395,27 +395,13 @@ pub async fn run_until_stopped(
     pool: PgPool,
     settings: Settings,
     clock: Clock,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let mut failures: u32 = 0;
-    while !shutdown.is_stopping() {
-        match drain(&pool, &settings, &clock).await {
-            Ok(_) => failures = 0,
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                tracing::error!(error = %format!("{err:#}"), "action update step failed; retrying");
-            }
-        }
-        let wait = if failures > 0 {
-            Duration::from_secs(u64::from(failures.min(6)).pow(2))
-        } else {
-            POLL
-        };
-        tokio::select! {
-            _ = shutdown.stopped() => break,
-            _ = tokio::time::sleep(wait) => {}
-        }
-    }
+    shutdown
+        .repeat("action update step", POLL, Duration::MAX, || {
+            drain(&pool, &settings, &clock)
+        })
+        .await;
     Ok(())
 }
 

@@ -41,6 +41,42 @@ impl Shutdown {
         // An Err means the sender is gone: that is a shutdown too.
         let _ = self.receiver.wait_for(|stop| *stop).await;
     }
+
+    /// A worker's loop: runs `pass` and waits `every` until shutdown. A failed pass is
+    /// logged (as `what`) and the next waits 1, 4, 9 … 36 s instead, never longer than
+    /// `failure_cap`, so a database that is restarting is not hammered.
+    pub async fn repeat<F, Fut, T>(
+        mut self,
+        what: &str,
+        every: std::time::Duration,
+        failure_cap: std::time::Duration,
+        mut pass: F,
+    ) where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        let mut failures: u32 = 0;
+        while !self.is_stopping() {
+            match pass().await {
+                Ok(_) => failures = 0,
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    tracing::error!(error = %format!("{err:#}"), "{what} failed; retrying");
+                }
+            }
+            let wait = if failures > 0 {
+                failure_cap.min(std::time::Duration::from_secs(
+                    u64::from(failures.min(6)).pow(2),
+                ))
+            } else {
+                every
+            };
+            tokio::select! {
+                _ = self.stopped() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
 }
 
 /// Opens the database and brings its schema up to date.

@@ -839,30 +839,16 @@ pub async fn run_until_stopped(
     settings: Settings,
     clock: Clock,
     worker: String,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let tick = StdDuration::from_secs(settings.schedule.tick_seconds.max(1));
-    let mut failures: u32 = 0;
-    while !shutdown.is_stopping() {
-        match run_once(&pool, &settings, &clock, &worker).await {
-            Ok(_) => failures = 0,
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                tracing::error!(error = %format!("{err:#}"), "schedule pass failed; retrying");
-            }
-        }
-        // A tick is measured on the process clock: under a faster rehearsal clock the
-        // passes come as often in its time as they would in real time.
-        let wait = if failures > 0 {
-            tick.min(StdDuration::from_secs(u64::from(failures.min(6)).pow(2)))
-        } else {
-            crate::clock::real_wait(tick)
-        };
-        tokio::select! {
-            _ = shutdown.stopped() => break,
-            _ = tokio::time::sleep(wait) => {}
-        }
-    }
+    // A tick is measured on the process clock: under a faster rehearsal clock the passes
+    // come as often in its time as they would in real time.
+    shutdown
+        .repeat("schedule pass", crate::clock::real_wait(tick), tick, || {
+            run_once(&pool, &settings, &clock, &worker)
+        })
+        .await;
     Ok(())
 }
 
