@@ -18,8 +18,11 @@
 //! item the sender's organisation leads. Signals that disagree lower the confidence and
 //! the reasons say so.
 
+pub mod calendar;
 mod signals;
 mod text;
+
+pub use calendar::{Attendance, Participation};
 
 #[cfg(test)]
 mod tests;
@@ -445,12 +448,17 @@ pub struct SentMessage {
     pub recipient: Option<String>,
     /// For an acknowledgement: the id of the message acknowledged.
     pub about_message: Option<i64>,
+    /// Every action it listed (an action pack, update request or chaser), by ref.
+    pub actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SentKind {
     ApprovalRequest,
+    /// What an approval reply decided ("Approved: ..."), to the approver and the
+    /// secretariat.
+    ApprovalResult,
     ActionPack,
     ActionChaser,
     UpdateRequest,
@@ -458,6 +466,10 @@ pub enum SentKind {
     Acknowledgement,
     Circulation,
     MeetingPack,
+    /// A meeting invitation (iCalendar `METHOD:REQUEST`).
+    Invitation,
+    /// Our answer to a reply we could not act on.
+    ReplyHelp,
     #[default]
     Other,
 }
@@ -467,6 +479,9 @@ impl SentKind {
     pub fn parse(text: &str) -> SentKind {
         match text {
             "approval_request" => SentKind::ApprovalRequest,
+            "approval_result" => SentKind::ApprovalResult,
+            "invitation" => SentKind::Invitation,
+            "reply_help" => SentKind::ReplyHelp,
             "action_pack" => SentKind::ActionPack,
             "action_chaser" => SentKind::ActionChaser,
             "update_request" => SentKind::UpdateRequest,
@@ -481,6 +496,9 @@ impl SentKind {
     fn describe(self) -> &'static str {
         match self {
             SentKind::ApprovalRequest => "approval request",
+            SentKind::ApprovalResult => "notice of an approval decision",
+            SentKind::Invitation => "meeting invitation",
+            SentKind::ReplyHelp => "answer to a reply",
             SentKind::ActionPack => "action pack",
             SentKind::ActionChaser => "action chaser",
             SentKind::UpdateRequest => "request for written updates",
@@ -587,17 +605,20 @@ pub enum Kind {
     ActionUpdate,
     Bounce,
     AutoReply,
+    /// A calendar reply (accept, decline, tentative) or a plain reply to an invitation.
+    AttendanceResponse,
     Unrelated,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::DraftMinutes,
         Kind::WrittenUpdate,
         Kind::ApprovalReply,
         Kind::ActionUpdate,
         Kind::Bounce,
         Kind::AutoReply,
+        Kind::AttendanceResponse,
         Kind::Unrelated,
     ];
 
@@ -609,6 +630,7 @@ impl Kind {
             Kind::ActionUpdate => "action_update",
             Kind::Bounce => "bounce",
             Kind::AutoReply => "auto_reply",
+            Kind::AttendanceResponse => "attendance_response",
             Kind::Unrelated => "unrelated",
         }
     }
@@ -639,6 +661,7 @@ impl Kind {
             Kind::ActionUpdate => "an action update",
             Kind::Bounce => "a bounce",
             Kind::AutoReply => "an automatic reply",
+            Kind::AttendanceResponse => "an attendance response",
             Kind::Unrelated => "unrelated",
         }
     }
@@ -705,6 +728,9 @@ pub struct FilingDecision {
     pub outbox_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<Correction>,
+    /// For an attendance response: what the member answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance: Option<Attendance>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -857,6 +883,8 @@ struct Texts {
     attachment_lines: Vec<String>,
     /// The forwarded message's `From:` line: (name, address).
     forwarded_from: Option<(Option<String>, Option<String>)>,
+    /// The subject is ours, echoed by a reply to mail we sent: not evidence.
+    subject_echoes_ours: bool,
 }
 
 impl Texts {
@@ -884,6 +912,7 @@ impl Texts {
                 .map(|f| (f.from_name.clone(), f.from_address.clone())),
             forwarded_body: body.forwarded.map(|f| f.body),
             quoted: body.quoted,
+            subject_echoes_ours: false,
             attachment_names: message
                 .attachments
                 .iter()
@@ -909,8 +938,19 @@ impl Texts {
         }
     }
 
+    /// The subjects that are evidence: the message's own (unless it echoes ours) and a
+    /// forwarded message's.
     fn subjects(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.subject.as_str()).chain(self.forwarded_subject.as_deref())
+        std::iter::once(self.subject.as_str())
+            .filter(|_| !self.subject_echoes_ours)
+            .chain(self.forwarded_subject.as_deref())
+    }
+
+    /// A reply to mail we sent: its subject echoes ours and what it quotes is ours, so
+    /// neither is evidence of anything.
+    fn answer_ours(&mut self) {
+        self.subject_echoes_ours = self.subject_is_reply;
+        self.quoted.clear();
     }
 }
 
@@ -933,6 +973,10 @@ struct Decider<'a> {
     today: NaiveDate,
     texts: Texts,
     reasons: Vec<String>,
+    /// The calendar response the message carries, if any.
+    attendance: Option<Attendance>,
+    /// The mail we sent that this replies to fixed its kind.
+    family_decided: bool,
 }
 
 /// A message we sent that this one answers or bounces, and how we know.
@@ -956,6 +1000,8 @@ impl<'a> Decider<'a> {
             today: now.date_naive(),
             texts: Texts::read(message),
             reasons: Vec::new(),
+            attendance: calendar::response(message),
+            family_decided: false,
         }
     }
 
@@ -969,6 +1015,9 @@ impl<'a> Decider<'a> {
     fn decide(mut self, threshold: f32) -> FilingDecision {
         let sender = self.sender();
         let reply = self.replying();
+        if reply.is_some() {
+            self.texts.answer_ours();
+        }
         let bounce = self.bounce_evidence(&reply);
         let automatic = self.automatic_evidence(&reply);
         let kind = self.kind(&sender, &reply, &bounce, &automatic);
@@ -990,9 +1039,11 @@ impl<'a> Decider<'a> {
             reasons: Vec::new(),
             outbox_id: reply.as_ref().and_then(|r| r.sent.outbox_id),
             correction: None,
+            attendance: None,
         };
 
-        let mut confidence = kind_confidence;
+        let mut confidence = Confidence::new(kind_confidence, "what kind of message it is");
+        let family = reply.is_some() && self.family_decided;
         match kind {
             Kind::Bounce => {
                 self.bounced_recipient(&mut decision, &reply);
@@ -1007,54 +1058,95 @@ impl<'a> Decider<'a> {
                     }
                 }
             }
+            Kind::AttendanceResponse => {
+                let meeting = self.meeting(kind, &sender, &reply);
+                decision.meeting = meeting.map(|(m, _)| m.reference.clone());
+                decision.attendance = self.attendance.clone();
+                confidence.cap(sender.confidence, "who the sender is");
+                if decision.meeting.is_none() {
+                    self.reason("no meeting could be chosen");
+                    confidence.cap(0.3, "no meeting could be chosen");
+                }
+            }
             Kind::ApprovalReply => {
                 let meeting = self.meeting(kind, &sender, &reply);
                 decision.meeting = meeting.map(|(m, _)| m.reference.clone());
-                confidence = confidence.min(sender.confidence);
+                confidence.cap(sender.confidence, "who the sender is");
                 if !sender.approver {
                     self.reason("the sender is not a chair or secretariat member, who approve");
-                    confidence = confidence.min(0.5);
+                    confidence.cap(0.5, "the sender is not a chair or secretariat member");
                 }
             }
             Kind::DraftMinutes | Kind::WrittenUpdate | Kind::ActionUpdate => {
-                confidence = confidence.min(sender.confidence);
+                confidence.cap(sender.confidence, "who the sender is");
                 if sender.organisation.is_none() {
                     self.reason("no organisation: the sender is not known to the registry");
-                    confidence = confidence.min(0.3);
+                    confidence.cap(0.3, "the sender is not known to the registry");
                 }
                 let meeting = self.meeting(kind, &sender, &reply);
                 match meeting {
                     Some((meeting, meeting_confidence)) => {
                         decision.meeting = Some(meeting.reference.clone());
-                        confidence = confidence.min(meeting_confidence);
+                        confidence.cap(
+                            meeting_confidence,
+                            format!("which meeting it is for ({})", meeting.reference),
+                        );
                         if kind != Kind::DraftMinutes {
                             let (item, item_confidence) = self.item(kind, meeting, &sender, &reply);
+                            confidence.cap(
+                                item_confidence,
+                                match &item {
+                                    Some(item) => format!("which agenda item it is about ({item})"),
+                                    None => "which agenda item it is about".to_owned(),
+                                },
+                            );
                             decision.item = item;
-                            confidence = confidence.min(item_confidence);
                         }
                     }
                     None => {
                         self.reason("no meeting could be chosen");
-                        confidence = confidence.min(0.3);
+                        confidence.cap(0.3, "no meeting could be chosen");
                     }
                 }
                 if kind != Kind::DraftMinutes {
                     let (action, action_confidence) = self.action(kind, &sender, &reply);
+                    confidence.cap(
+                        action_confidence,
+                        match &action {
+                            Some(action) => format!("which action it is about ({action})"),
+                            None => "no action could be identified".to_owned(),
+                        },
+                    );
                     decision.action = action;
-                    confidence = confidence.min(action_confidence);
                 }
+            }
+        }
+
+        // A reply whose family our token or thread fixed is not pushed to triage by
+        // wording: only a failed check of who sent it may, or an action update that
+        // cannot say which action it is about.
+        if let Some(r) = reply.as_ref().filter(|_| family) {
+            if !self.sender_matches_recipient(r, &sender, kind) {
+                confidence.cap(0.5, "the reply did not come from the person we wrote to");
+            } else if kind == Kind::ActionUpdate && decision.action.is_none() {
+                // Stays below the threshold: the sender is asked which action.
+            } else if kind == Kind::ApprovalReply && !sender.approver {
+                // The sender check above failed in substance: not an approver.
+            } else if sender.known {
+                confidence.floor(threshold);
             }
         }
 
         // A forged or failed-authentication sender is as good as an unknown one.
         let authentication_failed = self.authentication_failed();
         if authentication_failed {
-            confidence = confidence.min(0.4);
+            confidence.cap(0.4, "the sender failed authentication");
         }
+        let mut confidence_value = confidence.value;
 
         let replying_to_ours = reply.is_some();
         let disposition = if kind == Kind::Bounce {
-            if confidence >= threshold {
+            if confidence_value >= threshold {
                 Disposition::Filed
             } else {
                 Disposition::Triage
@@ -1070,7 +1162,7 @@ impl<'a> Decider<'a> {
             if kind == Kind::AutoReply
                 && replying_to_ours
                 && !authentication_failed
-                && confidence >= threshold
+                && confidence_value >= threshold
             {
                 Disposition::Filed
             } else {
@@ -1081,13 +1173,22 @@ impl<'a> Decider<'a> {
                 "signs of an automatic message: never filed as {} without a person",
                 kind.describe()
             ));
-            confidence = confidence.min(threshold - 0.01).max(0.0);
+            confidence_value = confidence_value.min(threshold - 0.01).max(0.0);
             Disposition::Triage
-        } else if confidence >= threshold {
+        } else if confidence_value >= threshold {
             Disposition::Filed
         } else {
             Disposition::Triage
         };
+        if disposition == Disposition::Triage && confidence_value < threshold {
+            if let Some(why) = confidence.limited_by() {
+                self.reason(format!(
+                    "below the threshold of {threshold:.2}: limited by {why} ({:.2})",
+                    round(confidence.value)
+                ));
+            }
+        }
+        let confidence = confidence_value;
 
         decision.confidence = round(confidence);
         decision.disposition = disposition;
@@ -1555,6 +1656,23 @@ impl<'a> Decider<'a> {
             }
         }
 
+        // A calendar reply says what it is in its own structure.
+        if let Some(attendance) = &self.attendance {
+            self.reason(format!("a calendar response: {}", attendance.describe()));
+            return KindChoice {
+                kind: Kind::AttendanceResponse,
+                confidence: 0.95,
+                machine_signs: false,
+            };
+        }
+
+        // Cryptographic and threading evidence decides the family before any words do.
+        if let Some(r) = reply {
+            if let Some(choice) = self.reply_family(r, sender, machine_signs) {
+                return choice;
+            }
+        }
+
         let mut tally: Tally<Kind> = Tally::new();
         for (k, w, r) in &automatic.entries {
             if *k == Kind::Unrelated {
@@ -1606,6 +1724,150 @@ impl<'a> Decider<'a> {
             confidence: resolved.confidence,
             machine_signs,
         }
+    }
+
+    /// The kind a reply to mail we sent must be, from what that mail asked for: our
+    /// reply token or Message-ID fixes it, and no wording can change it. `None` for mail
+    /// that asks for nothing in particular (circulation, an acknowledgement that is not
+    /// being corrected), which the words then decide.
+    fn reply_family(
+        &mut self,
+        r: &Replying,
+        sender: &Sender<'a>,
+        machine_signs: bool,
+    ) -> Option<KindChoice> {
+        let confidence = if r.via == "reply token" { 0.99 } else { 0.95 };
+        let what = r.sent.kind.describe();
+        let kind = match r.sent.kind {
+            SentKind::ApprovalRequest | SentKind::ApprovalResult => Kind::ApprovalReply,
+            SentKind::ActionPack | SentKind::ActionChaser => Kind::ActionUpdate,
+            SentKind::UpdateRequest | SentKind::UpdateChaser => {
+                if self.answers_for_an_action(r, sender) {
+                    Kind::ActionUpdate
+                } else {
+                    Kind::WrittenUpdate
+                }
+            }
+            SentKind::Invitation => Kind::AttendanceResponse,
+            SentKind::Acknowledgement
+            | SentKind::Circulation
+            | SentKind::MeetingPack
+            | SentKind::ReplyHelp
+            | SentKind::Other => return None,
+        };
+        self.reason(format!(
+            "a reply to our {what} ({} {}): {}",
+            match r.via {
+                "reply token" => "by its reply token,",
+                _ => "by its thread,",
+            },
+            "which decides what it answers",
+            kind.describe()
+        ));
+        self.family_decided = true;
+        Some(KindChoice {
+            kind,
+            confidence,
+            machine_signs,
+        })
+    }
+
+    /// Whether a reply comes from whom the mail it answers went to: for an approval the
+    /// approver themselves; for anything else someone of the same organisation (a
+    /// colleague answering a request passed on to them).
+    fn sender_matches_recipient(&mut self, r: &Replying, sender: &Sender<'a>, kind: Kind) -> bool {
+        let Some(recipient) = r.sent.recipient.as_deref().map(bare_address) else {
+            return true;
+        };
+        let from = self.message.from.as_deref().map(bare_address);
+        if from.as_deref() == Some(recipient.as_str()) {
+            return true;
+        }
+        if sender.forwarded_by_secretariat {
+            return true;
+        }
+        let recipient_member = self.registry.member_by_address(&recipient);
+        if kind != Kind::ApprovalReply {
+            let recipient_organisation = recipient_member
+                .and_then(|m| m.organisation.as_deref())
+                .or_else(|| {
+                    self.registry
+                        .organisation_by_domain(recipient.rsplit('@').next().unwrap_or_default())
+                        .map(|(o, _)| o.short.as_str())
+                });
+            if sender.secretariat
+                || (recipient_organisation.is_some()
+                    && recipient_organisation == sender.organisation)
+            {
+                return true;
+            }
+        }
+        self.reason(format!(
+            "our {} went to {recipient}, not to {}",
+            r.sent.kind.describe(),
+            from.as_deref().unwrap_or("this sender")
+        ));
+        false
+    }
+
+    /// Whether a reply to an update request or chaser reports on one action rather than
+    /// sending a written update: it opens with `Done` or `Update:` and names an action,
+    /// or the mail it answers listed actions (one makes it that action's update; with
+    /// several the sender is asked which).
+    fn answers_for_an_action(&mut self, r: &Replying, sender: &Sender<'a>) -> bool {
+        let slug = self.registry.board_slug.clone();
+        let Some(word) = signals::action_progress(&self.texts.own) else {
+            return false;
+        };
+        if let Some(reference) = signals::actions(&self.texts.own, &slug).first() {
+            self.reason(format!("the reply opens with \"{word}\" and names {reference}"));
+            return true;
+        }
+        let listed = self.listed_open_actions(r, sender);
+        match listed.len() {
+            0 => false,
+            1 => {
+                self.reason(format!(
+                    "the reply opens with \"{word}\" and our mail listed one open action, {}",
+                    listed[0]
+                ));
+                true
+            }
+            n => {
+                self.reason(format!(
+                    "the reply opens with \"{word}\" but our mail listed {n} open actions ({}): it must say which",
+                    listed.join(", ")
+                ));
+                true
+            }
+        }
+    }
+
+    /// The open actions of the sender's organisation that the mail answered listed.
+    fn listed_open_actions(&self, r: &Replying, sender: &Sender<'a>) -> Vec<String> {
+        r.sent
+            .actions
+            .iter()
+            .filter(|reference| {
+                match self
+                    .registry
+                    .actions
+                    .iter()
+                    .find(|a| a.reference.eq_ignore_ascii_case(reference))
+                {
+                    Some(action) => {
+                        action.open
+                            && (sender.secretariat
+                                || sender.organisation.is_none()
+                                || action.owner_organisation.is_none()
+                                || action.owner_organisation.as_deref() == sender.organisation)
+                    }
+                    // Not in the snapshot: take the mail's word for it.
+                    None => true,
+                }
+            })
+            .map(|a| a.to_uppercase())
+            .collect()
     }
 
     fn spam_evidence(&mut self, tally: &mut Tally<Kind>, sender: &Sender<'a>) {
@@ -1697,7 +1959,16 @@ impl<'a> Decider<'a> {
             SentKind::Acknowledgement => {
                 tally.add(Kind::WrittenUpdate, 0.6 * strength, what);
             }
-            SentKind::Circulation | SentKind::MeetingPack | SentKind::Other => {
+            SentKind::ApprovalResult => {
+                tally.add(Kind::ApprovalReply, 0.9 * strength, what);
+            }
+            SentKind::Invitation => {
+                tally.add(Kind::AttendanceResponse, 0.9 * strength, what);
+            }
+            SentKind::Circulation
+            | SentKind::MeetingPack
+            | SentKind::ReplyHelp
+            | SentKind::Other => {
                 if sender.known {
                     tally.add(Kind::WrittenUpdate, 0.35 * strength, what);
                 }
@@ -1906,8 +2177,12 @@ impl<'a> Decider<'a> {
         ];
         for s in subjects {
             let lower = s.to_lowercase();
-            // "LCJB-A17 - progress" is about the action, not a written update.
+            // "LCJB-A17 - progress" is about the action, not a written update; "Draft
+            // minutes - LCJB 20 September" is about minutes, whatever meeting it tags.
             let about_action = !signals::actions(s, &slug).is_empty();
+            if lower.contains("minutes") {
+                continue;
+            }
             if about_action {
             } else if lower.contains("written update") || lower.contains("written submission") {
                 tally.add(
@@ -2586,6 +2861,18 @@ impl<'a> Decider<'a> {
                     0.95,
                     format!("our {} was about {reference}", r.sent.kind.describe()),
                 );
+            } else if kind == Kind::ActionUpdate {
+                let listed = self.listed_open_actions(r, sender);
+                if let [reference] = listed.as_slice() {
+                    tally.add(
+                        reference.clone(),
+                        0.95,
+                        format!(
+                            "our {} listed one open action, {reference}",
+                            r.sent.kind.describe()
+                        ),
+                    );
+                }
             }
         }
         let mut places: Vec<(String, f32, String)> = Vec::new();
@@ -2764,6 +3051,39 @@ impl<'a> Decider<'a> {
             "asks to re-file message {message} against item {item}"
         ));
         Some(Correction { message, item })
+    }
+}
+
+/// How sure a decision is, and which of the parts it needs limits it: a decision below
+/// the threshold names the weakest part instead of leaving a bare number.
+struct Confidence {
+    value: f32,
+    limit: String,
+}
+
+impl Confidence {
+    fn new(value: f32, why: &str) -> Self {
+        Confidence {
+            value,
+            limit: why.to_owned(),
+        }
+    }
+
+    /// At most `value`, because of `why`.
+    fn cap(&mut self, value: f32, why: impl Into<String>) {
+        if value < self.value {
+            self.value = value;
+            self.limit = why.into();
+        }
+    }
+
+    /// At least `value`: stronger evidence settles what weaker evidence left open.
+    fn floor(&mut self, value: f32) {
+        self.value = self.value.max(value);
+    }
+
+    fn limited_by(&self) -> Option<&str> {
+        (!self.limit.is_empty()).then_some(self.limit.as_str())
     }
 }
 

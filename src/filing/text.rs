@@ -102,9 +102,17 @@ pub(crate) struct Forwarded {
     pub body: String,
 }
 
+/// Separators only a forward writes.
 static FORWARD_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
-        r"(?i)^(?:-{2,}\s*(?:forwarded message|original message|forwarded message follows|mensaje reenviado|message transféré|weitergeleitete nachricht|doorgestuurd bericht|messaggio inoltrato)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:|_{5,})$",
+        r"(?i)^(?:-{2,}\s*(?:forwarded message|forwarded message follows|mensaje reenviado|message transféré|weitergeleitete nachricht|doorgestuurd bericht|messaggio inoltrato|mensagem encaminhada)\s*-{2,}|begin forwarded message\s*:|début du message réexpédié\s*:|anfang der weitergeleiteten nachricht\s*:)$",
+    )
+});
+
+/// Separators Outlook writes above the quoted message of a reply and of a forward.
+static REPLY_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?i)^(?:-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|oorspronkelijk bericht|messaggio originale|mensagem original)\s*-{2,}|_{5,})$",
     )
 });
 
@@ -222,8 +230,14 @@ pub(crate) fn body(text: &str, subject_forwarded: bool) -> Body {
         let line = lines[index];
         let trimmed = line.trim();
         if FORWARD_MARKER.is_match(trimmed) {
-            // Outlook's `_____` rule is followed by a header block; a bare rule is not a
-            // forward, only decoration.
+            split = Some((Break::Forward, index + 1));
+            break;
+        }
+        if REPLY_SEPARATOR.is_match(trimmed) {
+            // Outlook's `-----Original Message-----` and `_____` rule open the quoted
+            // message of a reply and of a forward alike: only forward evidence (the
+            // subject's `FW:`) makes it a forward. A bare rule with no header block
+            // below it is decoration.
             if trimmed.starts_with('_')
                 && !(index + 1 < lines.len()
                     && header_block_at(&lines, next_non_blank(&lines, index + 1)))
@@ -231,7 +245,12 @@ pub(crate) fn body(text: &str, subject_forwarded: bool) -> Body {
                 index += 1;
                 continue;
             }
-            split = Some((Break::Forward, index + 1));
+            let kind = if subject_forwarded {
+                Break::Forward
+            } else {
+                Break::Quote
+            };
+            split = Some((kind, index + 1));
             break;
         }
         if header_block_at(&lines, index) {

@@ -365,6 +365,13 @@ pub async fn sent_for(
         let kind: String = row.try_get("kind")?;
         let context: Value = row.try_get("context")?;
         let text = |key: &str| context.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let listed: Vec<String> = context
+            .get("actions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("ref").and_then(Value::as_str).map(str::to_owned))
+            .collect();
         let entry = SentMessage {
             kind: SentKind::parse(&kind),
             outbox_id: Some(id),
@@ -382,6 +389,7 @@ pub async fn sent_for(
             member: row.try_get("member")?,
             recipient: row.try_get("to_address")?,
             about_message: context.get("message").and_then(Value::as_i64),
+            actions: listed,
         };
         let message_id: String = row.try_get("message_id")?;
         let token: String = row.try_get("reply_token")?;
@@ -456,8 +464,9 @@ pub async fn record(
     let filing_id: i64 = sqlx::query_scalar(
         "INSERT INTO filings (message_id, board_id, kind, disposition, meeting_id, item_id,
                               action_ref, organisation_id, member_id, confidence, reasons,
-                              decided_by, decided_at, outbox_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                              decided_by, decided_at, outbox_id, attendance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         RETURNING id",
     )
     .bind(message_id)
     .bind(snapshot.board_id)
@@ -473,6 +482,12 @@ pub async fn record(
     .bind(actor)
     .bind(now)
     .bind(decision.outbox_id)
+    .bind(
+        decision
+            .attendance
+            .as_ref()
+            .and_then(|a| serde_json::to_value(a).ok()),
+    )
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE messages SET status = $2 WHERE id = $1")
@@ -571,6 +586,7 @@ pub async fn filed_message(
         reasons: strings(&reasons),
         outbox_id: row.try_get("outbox_id")?,
         correction: None,
+        attendance: None,
     };
     let message = filing::Message {
         from: row.try_get("from_address")?,
@@ -866,6 +882,7 @@ pub async fn refile_in(
             .as_ref()
             .and_then(|row| row.try_get::<Option<i64>, _>("outbox_id").ok().flatten()),
         correction: None,
+        attendance: None,
     };
     record(conn, message_id, &snapshot, &decision, actor, now).await
 }
