@@ -350,7 +350,10 @@ async fn decide(
             }
             let outcome = match (&subject.revision, &subject.pack) {
                 (Some(revision), _) => {
-                    approve(tx, settings, &request, revision, &subject, members, now).await?
+                    approve(
+                        tx, settings, key, &request, revision, &subject, members, now,
+                    )
+                    .await?
                 }
                 (None, Some(pack)) => {
                     approve_pack(tx, &request, pack, &subject, members, now).await?
@@ -440,15 +443,23 @@ async fn decide(
                 Some(&text),
             )
             .await?;
-            tell_secretariat(
+            // The approver hears how their words were read, and the reply that would
+            // have worked; the secretariat gets the comment.
+            let next = format!(
+                "Nothing was approved: this was read as a comment and passed to the secretariat. To approve {}, reply to the approval request with the single word APPROVE; to reject, REJECT and your reason.",
+                subject.what
+            );
+            tell(
                 tx,
                 &request,
                 &subject,
                 members,
+                false,
                 "commented on",
                 &actor,
                 Some(&text),
-                None,
+                Some(&next),
+                true,
                 now,
             )
             .await?;
@@ -555,24 +566,6 @@ async fn tell(
         outbox::enqueue(tx, row, now).await?;
     }
     Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn tell_secretariat(
-    tx: &mut PgConnection,
-    request: &LockedRequest,
-    subject: &Subject,
-    members: &[BoardMember],
-    decision: &str,
-    actor: &str,
-    reason: Option<&str>,
-    next_step: Option<&str>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    tell(
-        tx, request, subject, members, false, decision, actor, reason, next_step, false, now,
-    )
-    .await
 }
 
 /// Refuses a reply: an event with the reason, the approver (when the request is known) and
@@ -717,9 +710,11 @@ async fn unchanged(
 }
 
 /// The effects of an approval: actions, held circulation and action packs, confirmation.
+#[allow(clippy::too_many_arguments)]
 async fn approve(
     tx: &mut PgConnection,
     settings: &Settings,
+    key: &[u8],
     request: &LockedRequest,
     revision: &Revision,
     subject: &Subject,
@@ -855,21 +850,14 @@ async fn approve(
     }
     let action_packs = rows.len() - circulation;
     outbox::enqueue_many(tx, &rows, now).await?;
-    let next = format!(
-        "The minutes will be circulated to {circulation} members, and {action_packs} action packs sent, at {}. Reply UNDO before then to stop them.",
-        long_datetime(hold_until)
-    );
-    tell(
+    confirm_approval(
         tx,
+        key,
         request,
         subject,
         members,
-        true,
-        "approved",
-        &request.approver_address,
-        None,
-        Some(&next),
-        true,
+        (circulation, action_packs),
+        hold_until,
         now,
     )
     .await?;
@@ -879,6 +867,107 @@ async fn approve(
         action_packs,
         actions: refs,
     })
+}
+
+/// The confirmation of an approval. The approver's offers UNDO until the mail goes, and
+/// its Reply-To carries a token of their own request that lasts beyond that (so a late
+/// UNDO is told it is too late rather than refused): a reply to the confirmation is as
+/// good as a reply to the request. The rest of the secretariat are told who approved and
+/// that nothing is needed from them.
+#[allow(clippy::too_many_arguments)]
+async fn confirm_approval(
+    tx: &mut PgConnection,
+    key: &[u8],
+    request: &LockedRequest,
+    subject: &Subject,
+    members: &[BoardMember],
+    (circulation, action_packs): (usize, usize),
+    hold_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let approver = EmailAddress::parse(&request.approver_address)
+        .context("a stored approver address is not valid")?;
+    let decided_by = members
+        .iter()
+        .find(|m| m.id == request.approver_member_id)
+        .map_or_else(|| approver.as_str().to_owned(), |m| m.name.clone());
+    let when = long_datetime(hold_until);
+    let held = hold_until > now;
+    let mut context = subject.ids();
+    context["what"] = json!(subject.what);
+    context["approved"] = json!(true);
+    context["headline"] = Value::Null;
+    context["decision"] = json!("approved");
+    context["decided_by"] = json!(decided_by);
+    context["decided_text"] = json!(long_datetime(now));
+    context["reason"] = Value::Null;
+    context["approval_request_id"] = json!(request.id);
+    let mut sent_to = Vec::new();
+    for member in members {
+        let is_approver = member.id == request.approver_member_id;
+        let is_secretariat = member.roles.iter().any(|r| r == "secretariat");
+        if !(is_approver || is_secretariat) || sent_to.contains(&member.id) {
+            continue;
+        }
+        let Some(to) = recipient_of(member) else {
+            continue;
+        };
+        sent_to.push(member.id);
+        let mut context = context.clone();
+        let mut reply_token = None;
+        let next = match (is_approver, held) {
+            (true, true) => {
+                let undo = ApprovalToken::issue(
+                    key,
+                    request.id,
+                    Binding {
+                        revision_hash: &request.content_sha256,
+                        approver: &approver,
+                    },
+                    undo_token_expiry(hold_until, request.expires_at),
+                )
+                .context("failed to issue the token for UNDO")?;
+                reply_token = Some(undo.encode());
+                context["undo_offered"] = json!(true);
+                format!(
+                    "The minutes will be circulated to {circulation} members, and {action_packs} action packs sent, at {when}. To stop them, reply to this email with the single word UNDO before then."
+                )
+            }
+            (true, false) => format!(
+                "The minutes are being circulated to {circulation} members, and {action_packs} action packs sent."
+            ),
+            (false, true) => format!(
+                "{decided_by} approved them: they will be circulated to {circulation} members, and {action_packs} action packs sent, at {when}. Nothing is needed from you; only {decided_by} can undo the approval."
+            ),
+            (false, false) => format!(
+                "{decided_by} approved them: they are being circulated to {circulation} members, and {action_packs} action packs sent. Nothing is needed from you."
+            ),
+        };
+        context["next_step"] = json!(next);
+        let mut row = NewOutboxMessage::new(
+            MailKind::ApprovalResult,
+            request.board_id,
+            to,
+            context,
+        );
+        row.meeting_id = Some(subject.meeting_id);
+        row.in_reply_to = request.outbox_message_id.clone();
+        row.reply_token = reply_token;
+        outbox::enqueue(tx, row, now).await?;
+    }
+    Ok(())
+}
+
+/// When the token for UNDO expires: a week after the mail goes, and never at the same
+/// second as the request's own token, whose text it would then repeat (reply tokens are
+/// unique).
+fn undo_token_expiry(hold_until: DateTime<Utc>, request_expires: DateTime<Utc>) -> DateTime<Utc> {
+    let expiry = hold_until + Duration::days(7);
+    if expiry.timestamp() == request_expires.timestamp() {
+        expiry + Duration::seconds(1)
+    } else {
+        expiry
+    }
 }
 
 /// What an approval request is for, as its emails and audit events name it.

@@ -227,21 +227,41 @@ pub fn own_text_html(html: &str) -> String {
     own_text(&crate::html::to_text(&html[..cut]))
 }
 
+/// The approval itself, with what people put round it: "Yes, approved", "I approve these
+/// minutes", "Happy to approve", "Approval given". What follows it on the line must be
+/// courtesy (see [`COURTESY_TAIL`]).
 static APPROVE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:(?:yes|ok|okay)[\s,.!\-\u{2013}]*)?(?:i\s+)?(?:approve|approved|approval\s+given)(?:[\s,.!\-\u{2013}]+(?:thanks|thank\s+you|many\s+thanks|cheers|thx|ta))?[\s.!]*$|^yes[\s.!]*$|^yes,?\s+(?:i\s+)?approve[\s.!]*$",
+        r"(?i)^(?:(?:yes|ok|okay|fine|agreed)\b[\s,.!\-\u{2013}\u{2014}]*)?(?:(?:i|we)\s+(?:am\s+|are\s+|'m\s+|'re\s+)?(?:happy|content|pleased)\s+to\s+approve|(?:happy|content|pleased)\s+to\s+approve|(?:i|we)\s+approve|approve|approved|approval\s+given|yes)\b(?:\s+(?:these|the|this|both)(?:\s+(?:draft|revised))?\s+(?:minutes|draft|version|revision|pack|papers))?(?:\s+as\s+(?:drafted|circulated|written|they\s+stand))?",
+    )
+});
+/// Thanks, a sign-off and a name after the command on its line: "Approved with thanks -
+/// Tom", "Approve - thanks, Sophie", "Approved, many thanks". A name is one to three
+/// capitalised words.
+static COURTESY_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^[\s,.;:!\-\u{2013}\u{2014}]*(?:(?i:(?:with\s+(?:many\s+)?thanks|many\s+thanks|thanks(?:\s+(?:very\s+much|so\s+much|a\s+lot|again|all))?|thank\s+you(?:\s+(?:very\s+much|all))?|cheers|ta|thx|best(?:\s+wishes)?|kind\s+regards|regards|please))[\s,.;:!\-\u{2013}\u{2014}]*)*(?:\p{Lu}[\p{L}'.\-]*(?:\s+\p{Lu}[\p{L}'.\-]*){0,2})?[\s.!]*$",
+    )
+});
+/// Words that make an approval conditional or negate it: "not approved", "can't approve
+/// until ...", "approved subject to ...", "yes, but ...". Any of them anywhere in the
+/// own text makes it a comment: approving is never inferred from a qualified answer.
+static QUALIFIED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\b(?:not|never|cannot|can't|cant|couldn't|won't|don't|didn't|isn't|aren't|wouldn't|shouldn't|unable|until|till|subject\s+to|provided|providing|pending|unless|except|but|however|once|conditional(?:ly)?|condition|if|only\s+when|after|await(?:ing)?|wait(?:ing)?|hold\s+off|yet|amend(?:ed|ment|ments)?|correct(?:ion|ions|ed)?|change(?:s|d)?)\b|n't\b",
     )
 });
 static REJECT: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)^(?:i\s+)?(?:reject|rejected)\b[\s:,.\-\u{2013}]*(.*)$"));
+    LazyLock::new(|| regex(r"(?i)^(?:i\s+|we\s+)?(?:reject|rejected)\b[\s:,.\-\u{2013}]*(.*)$"));
 static UNDO: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:undo|undo\s+(?:approval|circulation|that)|cancel\s+circulation|stop\s+circulation)[\s.!]*$",
+        r"(?i)^(?:please\s+)?(?:undo|undo\s+(?:my\s+|the\s+)?(?:approval|circulation|that|this)|cancel\s+(?:the\s+)?circulation|stop\s+(?:the\s+)?circulation)(?:\s+please)?",
     )
 });
 
 /// Reads the command in a reply's own text: its first meaningful line (greetings and
-/// markings skipped).
+/// markings skipped). APPROVE stands only when nothing in the own text qualifies or
+/// negates it; REJECT takes the rest of the line, or the paragraph below, as its reason.
 pub fn parse_command(own: &str) -> Command {
     let lines: Vec<&str> = own.lines().map(str::trim).collect();
     let Some(start) = lines
@@ -253,9 +273,18 @@ pub fn parse_command(own: &str) -> Command {
         };
     };
     let first = lines[start].trim_matches(|c: char| c == '*' || c == '_' || c.is_whitespace());
-    if APPROVE.is_match(first) {
-        return Command::Approve;
+    if let Some(found) = APPROVE.find(first) {
+        let body: Vec<&str> = lines[start..]
+            .iter()
+            .copied()
+            .take_while(|l| !SIGN_OFF.is_match(l))
+            .collect();
+        let qualified = QUALIFIED.is_match(&body.join("\n"));
+        if COURTESY_TAIL.is_match(&first[found.end()..]) && !qualified {
+            return Command::Approve;
+        }
     }
+    // Undoing only ever stops mail: whatever follows it on the line is a reason.
     if UNDO.is_match(first) {
         return Command::Undo;
     }
@@ -392,6 +421,43 @@ mod tests {
                 Command::Comment { text: "Not approved".into() },
             ),
             ("undo", "UNDO\n\nSent from Outlook for Android\n".into(), Command::Undo),
+            ("undo please", "Please undo - I sent that too early\n".into(), Command::Undo),
+            ("approved with thanks", "Approved with thanks - Tom\n".into(), Command::Approve),
+            ("approved many thanks", "Approved, many thanks\n".into(), Command::Approve),
+            ("approve thanks name", "Approve - thanks, Sophie\n".into(), Command::Approve),
+            ("approve these minutes", "I approve these minutes.\n".into(), Command::Approve),
+            ("happy to approve", "Happy to approve.\n\nShobnam\n".into(), Command::Approve),
+            ("yes approved", "Yes, approved as drafted. Thank you\n".into(), Command::Approve),
+            (
+                "cannot approve until",
+                "Can't approve until CPS confirm the figures.\n".into(),
+                Command::Comment { text: "Can't approve until CPS confirm the figures.".into() },
+            ),
+            (
+                "approved subject to",
+                "Approved subject to the change to item 3.\n".into(),
+                Command::Comment { text: "Approved subject to the change to item 3.".into() },
+            ),
+            (
+                "approved but",
+                "Approved, but item 4 needs the date\n".into(),
+                Command::Comment { text: "Approved, but item 4 needs the date".into() },
+            ),
+            (
+                "approved then a condition below",
+                "Approved.\nOnce Lionel's title is corrected.\n".into(),
+                Command::Comment { text: "Approved.\nOnce Lionel's title is corrected.".into() },
+            ),
+            (
+                "approve then not a courtesy",
+                "Approve - item three is wrong\n".into(),
+                Command::Comment { text: "Approve - item three is wrong".into() },
+            ),
+            (
+                "i dont approve",
+                "I don't approve\n".into(),
+                Command::Comment { text: "I don't approve".into() },
+            ),
             (
                 "quoted approve only",
                 "On Mon, 4 Dec 2023 at 10:02, X <x@y.example> wrote:\n> APPROVE\n".into(),
@@ -486,6 +552,8 @@ mod tests {
             &*GREETING,
             &*SIGN_OFF,
             &*APPROVE,
+            &*COURTESY_TAIL,
+            &*QUALIFIED,
             &*REJECT,
             &*UNDO,
         ] {

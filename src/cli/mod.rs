@@ -261,7 +261,7 @@ pub enum TriageCommand {
         /// The message's id, as `messages list` and `triage list` show it.
         id: i64,
         /// draft_minutes, written_update, approval_reply, action_update, bounce,
-        /// auto_reply or unrelated.
+        /// auto_reply, attendance_response or unrelated.
         #[arg(long, value_name = "K")]
         kind: Option<String>,
         /// Meeting reference, e.g. LCJB-2023-12-13.
