@@ -665,9 +665,8 @@ fn first_lines(
         .unwrap_or_default()
         .to_lowercase();
     if content_type.starts_with("text/calendar") {
-        let text = String::from_utf8_lossy(
-            &attachment.content[..attachment.content.len().min(64 * 1024)],
-        );
+        let text =
+            String::from_utf8_lossy(&attachment.content[..attachment.content.len().min(64 * 1024)]);
         let lines = crate::filing::calendar::key_lines(&text);
         return (!lines.is_empty()).then_some(lines);
     }

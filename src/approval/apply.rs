@@ -944,12 +944,8 @@ async fn confirm_approval(
             ),
         };
         context["next_step"] = json!(next);
-        let mut row = NewOutboxMessage::new(
-            MailKind::ApprovalResult,
-            request.board_id,
-            to,
-            context,
-        );
+        let mut row =
+            NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
         row.meeting_id = Some(subject.meeting_id);
         row.in_reply_to = request.outbox_message_id.clone();
         row.reply_token = reply_token;

@@ -126,10 +126,7 @@ pub fn key_lines(text: &str) -> String {
             let upper = l.to_ascii_uppercase();
             ["METHOD", "ATTENDEE", "UID", "COMMENT", "DTSTART", "SUMMARY"]
                 .iter()
-                .any(|name| {
-                    upper.starts_with(name)
-                        && upper[name.len()..].starts_with([':', ';'])
-                })
+                .any(|name| upper.starts_with(name) && upper[name.len()..].starts_with([':', ';']))
         })
         .take(40)
         .collect::<Vec<_>>()
@@ -168,7 +165,11 @@ fn from_icalendar(text: &str) -> Option<Attendance> {
         participation,
         uid: value_of("UID").filter(|u| !u.is_empty()),
         comment: value_of("COMMENT")
-            .map(|c| c.replace("\\n", "\n").replace("\\,", ",").replace("\\;", ";"))
+            .map(|c| {
+                c.replace("\\n", "\n")
+                    .replace("\\,", ",")
+                    .replace("\\;", ";")
+            })
             .filter(|c| !c.trim().is_empty()),
     })
 }
@@ -199,7 +200,10 @@ mod tests {
             attendance.uid.as_deref(),
             Some("LCJB-2023-12-13@board.example")
         );
-        assert_eq!(attendance.comment.as_deref(), Some("In court that day, sorry"));
+        assert_eq!(
+            attendance.comment.as_deref(),
+            Some("In court that day, sorry")
+        );
     }
 
     #[test]

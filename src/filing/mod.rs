@@ -1820,7 +1820,9 @@ impl<'a> Decider<'a> {
             return false;
         };
         if let Some(reference) = signals::actions(&self.texts.own, &slug).first() {
-            self.reason(format!("the reply opens with \"{word}\" and names {reference}"));
+            self.reason(format!(
+                "the reply opens with \"{word}\" and names {reference}"
+            ));
             return true;
         }
         let listed = self.listed_open_actions(r, sender);
@@ -2018,10 +2020,10 @@ impl<'a> Decider<'a> {
         let structure: Vec<&str> = std::iter::once(content.as_str())
             .chain(self.texts.attachment_lines.iter().map(String::as_str))
             .collect();
-        if structure.iter().any(|t| {
-            let l = text::truncate(t, 3000).to_lowercase();
-            (l.contains("attendees") || l.contains("present:")) && l.contains("apologies")
-        }) {
+        let reads_as_minutes = structure
+            .iter()
+            .any(|t| text::lists_attendance(text::truncate(t, 3000)));
+        if reads_as_minutes {
             minutes.push((
                 0.5,
                 "the text lists attendees and apologies, as minutes do".to_owned(),
@@ -2150,7 +2152,14 @@ impl<'a> Decider<'a> {
                 "the secretariat forwards an agency's message to the board",
             );
         }
-        self.update_evidence(tally, &subjects, &content, &opening, factor);
+        self.update_evidence(
+            tally,
+            &subjects,
+            &content,
+            &opening,
+            factor,
+            reads_as_minutes,
+        );
     }
 
     fn update_evidence(
@@ -2160,6 +2169,7 @@ impl<'a> Decider<'a> {
         content: &str,
         opening: &str,
         factor: f32,
+        reads_as_minutes: bool,
     ) {
         let slug = self.registry.board_slug.clone();
         const UPDATE_WORDS: [&str; 11] = [
@@ -2315,7 +2325,8 @@ impl<'a> Decider<'a> {
                 "the text points to an attachment",
             );
         }
-        if !signals::items(text::truncate(content, 2000)).is_empty() {
+        // Minutes name every item of their meeting: that says nothing of an update.
+        if !reads_as_minutes && !signals::items(text::truncate(content, 2000)).is_empty() {
             tally.add(
                 Kind::WrittenUpdate,
                 0.35 * factor,

@@ -208,6 +208,38 @@ fn is_disclaimer(line: &str) -> bool {
         || (lower.contains("intended recipient") && lower.contains("confidential"))
 }
 
+/// Whether `text` lists who attended and who sent apologies, as minutes do: a
+/// `Present`/`Attendees`/`In attendance` heading or label, and an `Apologies` one.
+pub(crate) fn lists_attendance(text: &str) -> bool {
+    let mut present = false;
+    let mut apologies = false;
+    for line in text.lines().take(400) {
+        let lower = line
+            .trim()
+            .trim_start_matches(['#', '*', ' '])
+            .to_lowercase();
+        let label = lower.split(':').next().unwrap_or_default().trim();
+        if [
+            "present",
+            "attendees",
+            "attendance",
+            "in attendance",
+            "members present",
+            "attending",
+        ]
+        .contains(&label)
+            || lower.contains("present:")
+            || lower.contains("attendees")
+        {
+            present = true;
+        }
+        if lower.contains("apologies") {
+            apologies = true;
+        }
+    }
+    present && apologies
+}
+
 /// Where the body's own text ends and why.
 enum Break {
     Forward,
