@@ -26,3 +26,12 @@ CREATE TABLE reply_answers (
     reason      TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL
 );
+
+-- When the secretariat was last told that messages wait in triage, and the newest
+-- message that notice covered: a notice goes at most hourly, and only when something new
+-- waits. The row is locked while deciding, so two daemons never both send one.
+CREATE TABLE triage_notice_markers (
+    board_id            BIGINT PRIMARY KEY REFERENCES boards (id),
+    last_notice_at      TIMESTAMPTZ,
+    last_message_id     BIGINT NOT NULL DEFAULT 0
+);

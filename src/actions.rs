@@ -165,6 +165,7 @@ pub async fn apply_once(
     store::record_source(&mut tx, message.message_id, action_id, source, reason, now).await?;
     match &outcome {
         Applied::Refused { reason, .. } => {
+            crate::filer::answer_unapplied_update(&mut tx, message.message_id, reason, now).await?;
             store::send_to_triage(&mut tx, message.message_id, reason, now).await?;
         }
         Applied::Recorded { outcome, .. } => {
@@ -226,7 +227,9 @@ async fn apply(
         .map(|a| a.trim().to_lowercase())
         .unwrap_or_default();
     let sender = snapshot.registry.sender_of(&from);
-    let allowed = sender.secretariat
+    // A person who files an update by hand vouches for it: they have read who sent it.
+    let allowed = message.decided_by != "rule"
+        || sender.secretariat
         || (action.owner_organisation.is_some()
             && action.owner_organisation == sender.organisation)
         || (action.owner_member.is_some() && action.owner_member == sender.member);

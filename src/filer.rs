@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::MailKind;
-use crate::filing::{self, Attachment, Dsn, Headers};
+use crate::filing::{self, answer, Attachment, Dsn, Headers};
 use crate::ingest::parse::ParsedMessage;
 use crate::store;
 use crate::store::filings::{self, Recorded};
@@ -153,21 +153,335 @@ async fn file_in(
         record_bounce(conn, &decision, &message, now).await?;
     }
     if let Some(correction) = &decision.correction {
-        let from = message.from.clone().unwrap_or_else(|| "a sender".into());
-        let manual = filings::ManualFiling {
-            item: Some(correction.item.clone()),
-            ..filings::ManualFiling::default()
-        };
-        let why = format!("re-filed at the sender's request (message {})", claimed.id);
-        if let Err(err) =
-            filings::refile_in(conn, correction.message, &manual, &from, Some(&why), now).await
-        {
-            // A correction naming an item the agenda does not have changes nothing; the
-            // reply itself stays filed with the reason.
-            tracing::warn!(message = claimed.id, error = %err, "correction not applied");
-        }
+        correct(conn, claimed.id, &snapshot, &message, correction, now).await?;
+    }
+    let replied_to = decision
+        .outbox_id
+        .and_then(|id| sent.message_ids.values().find(|s| s.outbox_id == Some(id)));
+    if let Some(help) = answer::reply_help(
+        claimed.id,
+        &message,
+        &decision,
+        replied_to,
+        &snapshot.registry,
+    ) {
+        answer(
+            conn,
+            &snapshot,
+            &message,
+            help,
+            decision.meeting.as_deref(),
+            now,
+        )
+        .await?;
+    }
+    if decision.disposition == filing::Disposition::Triage {
+        notify_triage_if_due(conn, snapshot.board_id, now).await?;
     }
     Ok(FilingOutcome::Filed(recorded))
+}
+
+/// Applies a sender's `WRONG ITEM` correction and confirms it to them, or, when the
+/// agenda has no such item, tells them so with the items it has. Either way the
+/// correction itself stays filed with its reason.
+async fn correct(
+    conn: &mut sqlx::PgConnection,
+    message_id: i64,
+    snapshot: &filings::Snapshot,
+    message: &filing::Message,
+    correction: &filing::Correction,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let from = message.from.clone().unwrap_or_else(|| "a sender".into());
+    let manual = filings::ManualFiling {
+        item: Some(correction.item.clone()),
+        ..filings::ManualFiling::default()
+    };
+    let why = format!("re-filed at the sender's request (message {message_id})");
+    match filings::refile_in(conn, correction.message, &manual, &from, Some(&why), now).await {
+        Ok(_) => {
+            let outcome = format!("re-filed against item {} at your request", correction.item);
+            acknowledge_applied(conn, correction.message, &outcome, now).await?;
+        }
+        Err(err) => {
+            tracing::warn!(message = message_id, error = %err, "correction not applied");
+            let help = answer::ReplyHelp {
+                message: message_id,
+                original_subject: message
+                    .subject
+                    .clone()
+                    .unwrap_or_else(|| "(no subject)".into()),
+                answered: "our acknowledgement".to_owned(),
+                understood: format!("a request to re-file your email against item {}", correction.item),
+                why: format!("It could not be done: {err}."),
+                next_step: "Nothing was changed. Reply to the acknowledgement again with WRONG ITEM and an item on the meeting's agenda, or tell the secretariat.".to_owned(),
+                would_work: vec!["WRONG ITEM 2c (with the number of an item on the agenda)".to_owned()],
+                reply_to: "the acknowledgement we sent you".to_owned(),
+            };
+            answer(conn, snapshot, message, help, None, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues a `reply_help` to the sender of `message` (once per message), threaded under
+/// it, and records it.
+pub(crate) async fn answer(
+    conn: &mut sqlx::PgConnection,
+    snapshot: &filings::Snapshot,
+    message: &filing::Message,
+    help: answer::ReplyHelp,
+    meeting: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if filings::answered(conn, help.message).await? {
+        return Ok(false);
+    }
+    let Some(address) =
+        filings::acknowledgement_address(message).and_then(|to| EmailAddress::parse(&to).ok())
+    else {
+        return Ok(false);
+    };
+    let member = snapshot.member_at(address.as_str());
+    let name = member.map(|(name, _)| name.to_owned()).or_else(|| {
+        message
+            .from_name
+            .as_deref()
+            .map(filing::natural_name)
+            .filter(|n| !n.trim().is_empty())
+    });
+    let message_id = help.message;
+    let why = help.why.clone();
+    let context = serde_json::to_value(&help).context("failed to describe the answer")?;
+    let mut row = NewOutboxMessage::new(
+        MailKind::ReplyHelp,
+        snapshot.board_id,
+        Recipient {
+            address,
+            name,
+            member_id: member.map(|(_, id)| id),
+        },
+        context,
+    );
+    row.meeting_id = meeting.and_then(|m| snapshot.meeting_id(m));
+    // The whole thread, so a reply to this answer still names the mail it was about.
+    if let Some(id) = message.message_id.as_deref().filter(|id| header_safe(id)) {
+        row.in_reply_to = Some(id.to_owned());
+        row.references = message
+            .references
+            .iter()
+            .filter(|r| header_safe(r))
+            .take(20)
+            .cloned()
+            .chain(std::iter::once(id.to_owned()))
+            .collect();
+    }
+    let outbox_id = outbox::enqueue(conn, row, now)
+        .await
+        .context("failed to queue the answer")?;
+    filings::record_answer(conn, message_id, outbox_id, &why, now).await?;
+    store::events::record(
+        conn,
+        store::events::NewEvent {
+            board_id: Some(snapshot.board_id),
+            actor: "system",
+            kind: "filing.answered",
+            subject: Some(("message", message_id)),
+            detail: serde_json::json!({ "outbox": outbox_id, "why": why }),
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Tells the sender of a filed action update, when it answered mail of ours, that it was
+/// not applied and why (the update step sends it back to triage). Returns whether an
+/// answer was queued.
+pub async fn answer_unapplied_update(
+    conn: &mut sqlx::PgConnection,
+    message_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(filed) = filings::filed_message(conn, message_id).await? else {
+        return Ok(false);
+    };
+    if filed.decision.outbox_id.is_none() || answer::written_by_a_machine(&filed.message) {
+        return Ok(false);
+    }
+    let snapshot = snapshot(conn, filed.board_id).await?;
+    let help = answer::ReplyHelp {
+        message: message_id,
+        original_subject: filed
+            .message
+            .subject
+            .clone()
+            .unwrap_or_else(|| "(no subject)".into()),
+        answered: "our email".to_owned(),
+        understood: match &filed.decision.action {
+            Some(action) => format!("an update on {action}"),
+            None => "an action update".to_owned(),
+        },
+        why: format!("It was not applied: {reason}."),
+        next_step: "Nothing was changed. The secretariat has your email and will decide; if you wrote on behalf of the action's owner, they can apply it.".to_owned(),
+        would_work: Vec::new(),
+        reply_to: "this email".to_owned(),
+    };
+    answer(
+        conn,
+        &snapshot,
+        &filed.message,
+        help,
+        filed.decision.meeting.as_deref(),
+        now,
+    )
+    .await
+}
+
+/// How many waiting messages a triage notice lists by name.
+const TRIAGE_NOTICE_LISTED: usize = 20;
+
+/// Tells the secretariat of `board_id` that messages wait in triage, when something new
+/// waits and no notice went out in the last hour. Returns whether one was queued.
+pub async fn notify_triage_if_due(
+    conn: &mut sqlx::PgConnection,
+    board_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let (last_at, last_message) = filings::lock_triage_marker(conn, board_id).await?;
+    let interval = chrono::Duration::seconds(crate::domain::outbound::NOTICE_INTERVAL_SECONDS);
+    if last_at.is_some_and(|at| now.signed_duration_since(at) < interval) {
+        return Ok(false);
+    }
+    let waiting = filings::triage_on(conn, Some(board_id), false, None).await?;
+    let newest = waiting.iter().map(|r| r.id).max().unwrap_or(0);
+    if newest <= last_message {
+        return Ok(false);
+    }
+    let secretariat = outbox::secretariat(conn, board_id).await?;
+    let listed: Vec<Value> = waiting
+        .iter()
+        .take(TRIAGE_NOTICE_LISTED)
+        .map(|row| {
+            let guess = match &row.meeting {
+                Some(meeting) => format!("{} for {meeting}", kind_words(&row.kind)),
+                None => kind_words(&row.kind).to_owned(),
+            };
+            let why = row
+                .reasons
+                .iter()
+                .rev()
+                .find(|r| r.starts_with("below the threshold") || r.starts_with("conflicting"))
+                .or(row.reasons.last())
+                .cloned()
+                .unwrap_or_default();
+            serde_json::json!({
+                "id": row.id,
+                "from": row.from.clone().unwrap_or_else(|| "(no sender)".into()),
+                "received_text": crate::domain::outbound::long_datetime(row.received_at),
+                "subject": row.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+                "guess": guess,
+                "why": why,
+            })
+        })
+        .collect();
+    let context = serde_json::json!({
+        "count": waiting.len(),
+        "more": waiting.len().saturating_sub(TRIAGE_NOTICE_LISTED),
+        "messages": listed,
+    });
+    let mut queued = Vec::new();
+    for (member, address) in secretariat {
+        let Ok(address) = EmailAddress::parse(&address) else {
+            continue;
+        };
+        let row = NewOutboxMessage::new(
+            MailKind::TriageNotice,
+            board_id,
+            Recipient {
+                address,
+                name: Some(member.name),
+                member_id: Some(member.id),
+            },
+            context.clone(),
+        );
+        queued.push(outbox::enqueue(conn, row, now).await?);
+    }
+    filings::set_triage_marker(conn, board_id, now, newest).await?;
+    store::events::record(
+        conn,
+        store::events::NewEvent {
+            board_id: Some(board_id),
+            actor: "system",
+            kind: "filing.triage_notified",
+            subject: None,
+            detail: serde_json::json!({ "waiting": waiting.len(), "notices": queued }),
+        },
+    )
+    .await?;
+    Ok(!queued.is_empty())
+}
+
+/// A filing kind in words, with its article.
+fn kind_words(kind: &str) -> &'static str {
+    filing::Kind::parse(kind).map_or("a message", filing::Kind::description)
+}
+
+/// Sends the triage notices held back by the hourly limit once it has passed: called by
+/// the filing loop when it is idle.
+pub async fn notify_triage_due(pool: &PgPool, clock: &Clock) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let boards = filings::boards_with_new_triage(&mut conn).await?;
+    drop(conn);
+    for board_id in boards {
+        let mut tx = pool.begin().await?;
+        notify_triage_if_due(&mut tx, board_id, clock.now()).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Files (or re-files) message `message_id` by hand, with the effects filing it by rule
+/// would have had: a written update is acknowledged; an action update sent back to
+/// triage is applied afresh (the action step takes the person's word for who may update
+/// it); an approval reply is verified and applied by the approval step as any other.
+pub async fn file_by_hand(
+    pool: &PgPool,
+    message_id: i64,
+    manual: &filings::ManualFiling,
+    actor: &str,
+    clock: &Clock,
+) -> anyhow::Result<Recorded> {
+    let now = clock.now();
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    let mut recorded = filings::refile_in(&mut tx, message_id, manual, actor, None, now).await?;
+    match recorded.kind {
+        filing::Kind::WrittenUpdate => {
+            if let Some(filed) = filings::filed_message(&mut tx, message_id).await? {
+                let snapshot = snapshot(&mut tx, filed.board_id).await?;
+                recorded.acknowledgement = acknowledge(
+                    &mut tx,
+                    &filed.recorded,
+                    &snapshot,
+                    &filed.decision,
+                    &filed.message,
+                    filed.received_at,
+                    None,
+                    now,
+                )
+                .await?;
+            }
+        }
+        filing::Kind::ActionUpdate => {
+            store::actions::forget_refusal(&mut tx, message_id).await?;
+        }
+        _ => {}
+    }
+    tx.commit().await.context("failed to commit the filing")?;
+    Ok(recorded)
 }
 
 /// Queues the acknowledgement of filed message `message_id` once what it did is known,
@@ -578,6 +892,12 @@ pub async fn run_until_stopped(
             Err(err) => {
                 failures = failures.saturating_add(1);
                 tracing::error!(error = %format!("{err:#}"), "filing failed; retrying");
+            }
+        }
+        if failures == 0 {
+            // Notices held back by the hourly limit go once it has passed.
+            if let Err(err) = notify_triage_due(&pool, &clock).await {
+                tracing::warn!(error = %format!("{err:#}"), "cannot tell the secretariat of triage");
             }
         }
         let wait = if failures > 0 {

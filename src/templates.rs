@@ -77,6 +77,8 @@ fn embedded_source(kind: MailKind, part: Part) -> &'static str {
         Chaser => "chaser",
         MeetingPack => "meeting_pack",
         BounceNotice => "bounce_notice",
+        ReplyHelp => "reply_help",
+        TriageNotice => "triage_notice",
     }
 }
 
@@ -94,6 +96,8 @@ pub fn example_context(kind: MailKind) -> Value {
         MailKind::Chaser => include_str!("../templates/examples/chaser.json"),
         MailKind::MeetingPack => include_str!("../templates/examples/meeting_pack.json"),
         MailKind::BounceNotice => include_str!("../templates/examples/bounce_notice.json"),
+        MailKind::ReplyHelp => include_str!("../templates/examples/reply_help.json"),
+        MailKind::TriageNotice => include_str!("../templates/examples/triage_notice.json"),
     };
     // The examples are embedded and checked by a unit test, so this cannot fail in a
     // released binary; an empty object keeps the signature infallible regardless.

@@ -337,7 +337,7 @@ pub enum RenderFormat {
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// acknowledgement, approval_request, approval_result, circulation, action_pack,
-    /// update_request, chaser, meeting_pack or bounce_notice.
+    /// update_request, chaser, meeting_pack, bounce_notice, reply_help or triage_notice.
     pub kind: crate::domain::outbound::MailKind,
     /// The meeting, e.g. LCJB-2023-12-13.
     #[arg(long, value_name = "REF")]

@@ -128,6 +128,8 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                 from_example.push("the approval details")
             }
             MailKind::BounceNotice => from_example.push("the failures"),
+            MailKind::ReplyHelp => from_example.push("the reply answered"),
+            MailKind::TriageNotice => from_example.push("the messages waiting"),
         }
         if !from_example.is_empty() {
             eprintln!(

@@ -54,7 +54,7 @@ pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> 
                 organisation,
             };
             let recorded = with_database(loaded, async |pool| {
-                Ok(filings::refile(pool, id, &manual, by.trim(), Clock::System.now()).await?)
+                crate::filer::file_by_hand(pool, id, &manual, by.trim(), &Clock::System).await
             })
             .await?;
             if output.json {

@@ -46,10 +46,15 @@ pub enum MailKind {
     MeetingPack,
     /// To the secretariat: mail that could not be delivered.
     BounceNotice,
+    /// To someone whose reply could not be acted on: what was understood, why not, and
+    /// the reply that would work.
+    ReplyHelp,
+    /// To the secretariat, at most hourly: messages wait in triage.
+    TriageNotice,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 9] = [
+    pub const ALL: [MailKind; 11] = [
         MailKind::Acknowledgement,
         MailKind::ApprovalRequest,
         MailKind::ApprovalResult,
@@ -59,6 +64,8 @@ impl MailKind {
         MailKind::Chaser,
         MailKind::MeetingPack,
         MailKind::BounceNotice,
+        MailKind::ReplyHelp,
+        MailKind::TriageNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +79,8 @@ impl MailKind {
             MailKind::Chaser => "chaser",
             MailKind::MeetingPack => "meeting_pack",
             MailKind::BounceNotice => "bounce_notice",
+            MailKind::ReplyHelp => "reply_help",
+            MailKind::TriageNotice => "triage_notice",
         }
     }
 

@@ -18,6 +18,7 @@
 //! item the sender's organisation leads. Signals that disagree lower the confidence and
 //! the reasons say so.
 
+pub mod answer;
 pub mod calendar;
 mod signals;
 mod text;
@@ -1407,6 +1408,40 @@ impl<'a> Decider<'a> {
     // -- mail we sent -------------------------------------------------------------------
 
     fn replying(&mut self) -> Option<Replying> {
+        let found = self.replying_to_anything()?;
+        if found.sent.kind != SentKind::ReplyHelp {
+            return Some(found);
+        }
+        // A reply to our answer is about what the answer was about: the mail of ours
+        // further up the thread decides what it is.
+        let underlying = self
+            .message
+            .thread_ids()
+            .into_iter()
+            .find_map(|id| {
+                self.sent
+                    .message_ids
+                    .get(&id)
+                    .filter(|s| s.kind != SentKind::ReplyHelp)
+            })
+            .cloned();
+        match underlying {
+            Some(sent) => {
+                self.reason(format!(
+                    "it answers our answer to a reply; further up the thread is our {}{}",
+                    sent.kind.describe(),
+                    describe_sent(&sent)
+                ));
+                Some(Replying {
+                    sent,
+                    via: "thread",
+                })
+            }
+            None => Some(found),
+        }
+    }
+
+    fn replying_to_anything(&mut self) -> Option<Replying> {
         let sent = self.sent;
         let tokens = self.message.reply_tokens(&self.registry.board_address);
         for token in &tokens {

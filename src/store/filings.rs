@@ -920,6 +920,17 @@ pub async fn triage(
     include_quarantined: bool,
     limit: Option<i64>,
 ) -> Result<Vec<TriageRow>> {
+    let mut conn = pool.acquire().await?;
+    triage_on(&mut conn, None, include_quarantined, limit).await
+}
+
+/// [`triage`] on one connection, for one board or all.
+pub async fn triage_on(
+    conn: &mut PgConnection,
+    board_id: Option<i64>,
+    include_quarantined: bool,
+    limit: Option<i64>,
+) -> Result<Vec<TriageRow>> {
     let rows = sqlx::query(
         "SELECT m.id, m.received_at, m.from_address, m.subject, m.status, f.kind,
                 mt.ref AS meeting, i.number AS item, f.action_ref, o.short AS organisation,
@@ -930,13 +941,15 @@ pub async fn triage(
          LEFT JOIN agenda_items i ON i.id = f.item_id
          LEFT JOIN organisations o ON o.id = f.organisation_id
          LEFT JOIN members mb ON mb.id = f.member_id
-         WHERE m.status = 'triage' OR ($1 AND m.status = 'quarantined')
+         WHERE (m.status = 'triage' OR ($1 AND m.status = 'quarantined'))
+           AND ($3::BIGINT IS NULL OR f.board_id = $3)
          ORDER BY m.id
          LIMIT $2",
     )
     .bind(include_quarantined)
     .bind(limit)
-    .fetch_all(pool)
+    .bind(board_id)
+    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|row| {
@@ -959,6 +972,89 @@ pub async fn triage(
         })
         .collect::<std::result::Result<_, sqlx::Error>>()
         .map_err(Error::from)
+}
+
+/// Whether message `message_id` has already been answered (a `reply_help`).
+pub async fn answered(conn: &mut PgConnection, message_id: i64) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM reply_answers WHERE message_id = $1)")
+            .bind(message_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Records that message `message_id` was answered by outbox row `outbox_id`, and why.
+pub async fn record_answer(
+    conn: &mut PgConnection,
+    message_id: i64,
+    outbox_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reply_answers (message_id, outbox_id, reason, created_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(message_id)
+    .bind(outbox_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// When the secretariat of `board_id` was last told of triage, and the newest message
+/// that notice covered; the marker row stays locked until the transaction ends.
+pub async fn lock_triage_marker(
+    conn: &mut PgConnection,
+    board_id: i64,
+) -> Result<(Option<DateTime<Utc>>, i64)> {
+    sqlx::query(
+        "INSERT INTO triage_notice_markers (board_id) VALUES ($1) ON CONFLICT (board_id) DO NOTHING",
+    )
+    .bind(board_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT last_notice_at, last_message_id FROM triage_notice_markers
+         WHERE board_id = $1 FOR UPDATE",
+    )
+    .bind(board_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Records a triage notice sent at `now` covering messages up to `last_message_id`.
+pub async fn set_triage_marker(
+    conn: &mut PgConnection,
+    board_id: i64,
+    now: DateTime<Utc>,
+    last_message_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE triage_notice_markers SET last_notice_at = $2, last_message_id = $3
+         WHERE board_id = $1",
+    )
+    .bind(board_id)
+    .bind(now)
+    .bind(last_message_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Boards with messages in triage newer than their last notice covered.
+pub async fn boards_with_new_triage(conn: &mut PgConnection) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT f.board_id FROM messages m
+         JOIN filings f ON f.message_id = m.id AND f.current
+         LEFT JOIN triage_notice_markers t ON t.board_id = f.board_id
+         WHERE m.status = 'triage' AND m.id > COALESCE(t.last_message_id, 0)",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 fn strings(value: &Value) -> Vec<String> {
