@@ -46,8 +46,11 @@ pub enum ReplyMeaning {
 }
 
 /// Reads a reply's own text (already trimmed of quotes and signatures) for `reference`.
+/// What is kept as the update's text leaves out the greeting and the closing (sign-off,
+/// name and contact block): the meeting pack shows the update, not the signature.
 pub fn meaning(own: &str, reference: Option<&str>) -> ReplyMeaning {
-    let text = filing::truncate_text(own.trim(), MAX_UPDATE_TEXT);
+    let (body, _closing) = crate::text::reply::without_closing(own);
+    let text = filing::truncate_text(body.trim(), MAX_UPDATE_TEXT);
     let first = match reply::parse_command(own) {
         reply::Command::Comment { text } => text.lines().next().unwrap_or_default().to_owned(),
         // "Yes" / "Approved" are approval words, not a statement that an action is done.
@@ -227,9 +230,7 @@ async fn apply(
         .map(|a| a.trim().to_lowercase())
         .unwrap_or_default();
     let sender = snapshot.registry.sender_of(&from);
-    // A person who files an update by hand vouches for it: they have read who sent it.
-    let allowed = message.decided_by != "rule"
-        || sender.secretariat
+    let allowed = sender.secretariat
         || (action.owner_organisation.is_some()
             && action.owner_organisation == sender.organisation)
         || (action.owner_member.is_some() && action.owner_member == sender.member);
@@ -449,6 +450,24 @@ mod tests {
                 "{text:?} gave {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_update_is_stored_without_its_greeting_and_signature() {
+        let own = "Hi Shobnam,\n\nUpdate: the protocol was shared with partners on 1 Dec.\n\nThanks\nTamara\n\nTamara Barnett\nHead of Partnerships | MOPAC\n020 7946 0000";
+        assert_eq!(
+            meaning(own, Some("LCJB-A17")),
+            ReplyMeaning::Progress {
+                text: "Update: the protocol was shared with partners on 1 Dec.".into()
+            }
+        );
+        let done = "Done - shared on 1 Dec.\n\nKind regards,\nNick John\nCommander | MPS";
+        assert_eq!(
+            meaning(done, None),
+            ReplyMeaning::Done {
+                text: "Done - shared on 1 Dec.".into()
+            }
+        );
     }
 
     #[test]

@@ -443,8 +443,9 @@ pub async fn notify_triage_due(pool: &PgPool, clock: &Clock) -> anyhow::Result<(
 
 /// Files (or re-files) message `message_id` by hand, with the effects filing it by rule
 /// would have had: a written update is acknowledged; an action update sent back to
-/// triage is applied afresh (the action step takes the person's word for who may update
-/// it); an approval reply is verified and applied by the approval step as any other.
+/// triage (which action was not clear, say) is looked at afresh by the action step,
+/// which checks its sender as always; an approval reply is verified and applied by the
+/// approval step as any other.
 pub async fn file_by_hand(
     pool: &PgPool,
     message_id: i64,

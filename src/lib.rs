@@ -16,7 +16,8 @@
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
 //! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
 //! - [`filer`]: the filing worker: received messages decided and recorded.
-//! - [`html`]: HTML to plain text (minutes sent as HTML, HTML-only replies).
+//! - [`text`]: the one HTML-to-text converter, and the one reader of a person's own
+//!   words in a reply (quotes, attributions, signatures, taglines trimmed).
 //! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
 //!   structure parser (attendees, apologies, items, actions, next meeting).
 //! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
@@ -27,7 +28,7 @@
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
-//! Dependencies point inward: `domain`, `registry`, `html`, `minutes` and `approval` know
+//! Dependencies point inward: `domain`, `registry`, `text`, `minutes` and `approval` know
 //! nothing of tokio or sqlx.
 
 pub mod actions;
@@ -40,7 +41,6 @@ pub mod database;
 pub mod domain;
 pub mod filer;
 pub mod filing;
-pub mod html;
 pub mod ingest;
 pub mod logging;
 pub mod minutes;
@@ -49,3 +49,4 @@ pub mod registry;
 pub mod schedule;
 pub mod store;
 pub mod templates;
+pub mod text;

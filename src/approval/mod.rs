@@ -74,7 +74,7 @@ mod tests {
                 text.push_str(fragments[(state % fragments.len() as u64) as usize]);
             }
             let _ = super::reply::read(Some(&text), Some(&text));
-            let _ = crate::html::to_text(&text);
+            let _ = crate::text::html::to_text(&text);
             let _ = super::authresults::parse(&text);
             let fields = super::authresults::header_fields(text.as_bytes());
             let trusted = super::authresults::trusted_results(

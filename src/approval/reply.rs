@@ -1,16 +1,13 @@
-//! Replies to approval requests: the approver's own words, and the command in them.
+//! Replies to approval requests: the command in the approver's own words.
 //!
-//! Mail clients wrap a one-word answer in a great deal: the quoted request (`>` lines, or
-//! unmarked below Outlook's `From: / Sent:` block or an `-----Original Message-----`
-//! line), an attribution ("On 4 Dec 2023, at 10:02, X wrote:" in the languages UK
-//! boards' staff write in), signatures (`-- `), "Sent from my iPhone", protective
-//! markings (`OFFICIAL`), greetings and sign-offs, confidentiality disclaimers. HTML-only
-//! replies add Gmail's `gmail_quote`, Outlook's `divRplyFwdMsg` / `appendonsend`, Apple
-//! Mail's `<blockquote type="cite">` and others. [`own_text`] removes all of that and
-//! [`parse_command`] reads the first meaningful line: `APPROVE` (also "Approved",
-//! "Yes", "I approve"), `REJECT <reason>`, `UNDO`, and anything else is a comment for
-//! the secretariat. The rule is deliberately strict: "I don't approve yet" or
-//! "Yes, but item 2 is wrong" are comments, never approvals.
+//! The own words come from the crate's one reader ([`crate::text::reply`]), which trims
+//! the quoted request, attributions, Outlook's header blocks, signatures, taglines,
+//! markings and disclaimers of any common client. [`parse_command`] reads the first
+//! meaningful line: `APPROVE` with the courtesies people put round it ("Approved with
+//! thanks - Tom", "Happy to approve", "I approve these minutes"), `REJECT <reason>`,
+//! `UNDO`; anything else is a comment for the secretariat. The rule is deliberately
+//! strict: any negation or condition anywhere in the own text ("can't approve until",
+//! "approved subject to", "yes, but") makes it a comment, never an approval.
 //!
 //! This module does not verify who sent the reply or its token (see [`super::token`]
 //! and [`super::authresults`]).
@@ -19,6 +16,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
+
+use crate::text::reply::{self as own, is_greeting, is_sign_off};
 
 /// What a reply asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,14 +36,10 @@ pub struct Reply {
     pub command: Command,
 }
 
-/// Reads a reply from its plain-text and HTML bodies (either may be absent). The plain
-/// text is preferred; an HTML-only reply, or one whose plain part is empty once
-/// trimmed, is read from its HTML.
+/// Reads a stored reply from its text and HTML bodies (either may be absent): the own
+/// text as [`own::read_stored`] finds it, and the command in it.
 pub fn read(plain: Option<&str>, html: Option<&str>) -> Reply {
-    let from_plain = plain.map(own_text).filter(|t| !t.trim().is_empty());
-    let text = from_plain
-        .or_else(|| html.map(own_text_html))
-        .unwrap_or_default();
+    let text = own::read_stored(plain, html).text;
     let command = parse_command(&text);
     Reply { text, command }
 }
@@ -52,179 +47,6 @@ pub fn read(plain: Option<&str>, html: Option<&str>) -> Reply {
 fn regex(pattern: &str) -> Regex {
     #[allow(clippy::expect_used)] // constant patterns, compiled by the tests
     Regex::new(pattern).expect("constant pattern compiles")
-}
-
-/// The first line of an attribution in English, French, German, Spanish, Dutch, Italian,
-/// Portuguese (and the Nordic languages), which may wrap over up to three lines.
-static ATTRIBUTION_START: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)^(?:on|le|am|el|op|il(?:\s+giorno)?|em|den|p\u{e5}|d\u{e8}s|w\s+dniu)\s+\S")
-});
-static ATTRIBUTION_END: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)(?:wrote|a\s+\u{e9}crit|schrieb|escribi\u{f3}|schreef|ha\s+scritto|escreveu|skrev|kirjoitti|napisa\u{142}(?:a)?)\s*:?\s*$",
-    )
-});
-/// "Jane Doe <jane@x> wrote:" with no date.
-static BARE_ATTRIBUTION: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^.{0,120}(?:<[^>]+@[^>]+>|@\S+)\s*(?:\([^)]*\)\s*)?(?:wrote|a\s+\u{e9}crit|schrieb|escribi\u{f3}|schreef|ha\s+scritto|escreveu)\s*:\s*$",
-    )
-});
-/// Lines after which everything is quoted or forwarded, unmarked.
-static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^(?:-{2,}\s*(?:original\s+message|urspr\u{fc}ngliche\s+nachricht|message\s+d'origine|mensaje\s+original|oorspronkelijk\s+bericht|messaggio\s+originale|mensagem\s+original|forwarded\s+message|original\s+message)\s*-{2,}|_{10,}|-{8,}\s*(?:original\s+message|message\s+d'origine|urspr\u{fc}ngliche\s+nachricht)\s*-{8,}|begin\s+forwarded\s+message:?|-{5,}\s*forwarded\s+message\s*-{5,})\s*$",
-    )
-});
-/// The first line of Outlook's header block: `From: X` (in several languages), possibly
-/// bold (`*From:*`).
-static HEADER_FROM: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)^\*?(?:from|de|von|van|da|fr\u{e5}n|fra|od)\s*:\*?\s*\S"));
-static HEADER_OTHER: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^\*?(?:sent|date|to|subject|cc|envoy\u{e9}|gesendet|datum|an|betreff|enviado|para|asunto|verzonden|aan|onderwerp|inviato|data|oggetto|a|objet|\u{e0})\s*:\*?\s*",
-    )
-});
-/// "Sent from my iPhone" and its relatives in several languages.
-static MOBILE_FOOTER: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^(?:sent\s+(?:from|via|with)\s+(?:my\s+)?\S.*|get\s+outlook\s+for\s+\S+|envoy\u{e9}\s+de\s+mon\s+\S+.*|von\s+meinem\s+\S+.*gesendet|enviado\s+(?:desde\s+mi|do\s+meu|de\s+meu)\s+\S+.*|verstuurd\s+vanaf\s+mijn\s+\S+.*|inviato\s+da\s+\S+.*|download\s+outlook\s+for\s+\S+)$",
-    )
-});
-/// Confidentiality and environmental disclaimers.
-static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^(?:this\s+(?:e-?mail|message|communication)\b.{0,80}\b(?:confidential|intended|privileged|monitored|recorded|scanned)|the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message)|confidentiality\s+(?:notice|statement)|disclaimer\b|please\s+consider\s+the\s+environment|if\s+you\s+(?:are\s+not\s+the\s+intended|have\s+received\s+this)|caution:\s+this\s+(?:e-?mail|message)\s+originated|external\s+(?:e-?mail|sender)\b|\[?external\]?\s*$|communications\s+via\s+the\s+gsi|all\s+e-?mails?\s+(?:sent|received)\s+(?:to|from|by)|this\s+email\s+has\s+been\s+scanned)",
-    )
-});
-/// Government protective markings at the top or bottom of a message.
-static MARKING: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^\[?(?:official(?:[\s-]+sensitive)?(?:\s*[-:\u{2013}]\s*[a-z ]+)?|unclassified|not\s+protectively\s+marked|protect|restricted|classification:\s*\S.*|sensitivity:\s*\S.*)\]?$",
-    )
-});
-static GREETING: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^(?:hi|hello|hiya|dear|good\s+(?:morning|afternoon|evening)|morning|afternoon|bonjour|hallo|hola|ciao|greetings)\b[^.!?]{0,40}[,!.:]?$",
-    )
-});
-static SIGN_OFF: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?i)^(?:(?:many\s+|with\s+)?thanks(?:\s+again)?|thank\s+you|(?:kind|best|warm|warmest)\s+(?:regards|wishes)|regards|best|cheers|yours\s+(?:sincerely|faithfully)|all\s+the\s+best|bw|kr|rgds|thx|ta)[,.!]?$",
-    )
-});
-
-/// The approver's own text of a plain-text reply.
-pub fn own_text(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<&str> = text.split('\n').collect();
-    let mut kept: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i].trim();
-        if line == "--" || line == "-- " || lines[i] == "-- " || line == "\u{2014}" {
-            break;
-        }
-        if SEPARATOR.is_match(line) || MOBILE_FOOTER.is_match(line) || DISCLAIMER.is_match(line) {
-            break;
-        }
-        if HEADER_FROM.is_match(line) && outlook_header_follows(&lines[i + 1..]) {
-            break;
-        }
-        if let Some(span) = attribution_span(&lines[i..]) {
-            // Quoted text follows; what the approver wrote may come after it
-            // (bottom-posting), so skip the attribution and keep reading.
-            i += span;
-            continue;
-        }
-        if line.starts_with('>') {
-            i += 1;
-            continue;
-        }
-        kept.push(lines[i].trim_end());
-        i += 1;
-    }
-    let mut lines: Vec<&str> = kept
-        .into_iter()
-        .filter(|l| !MARKING.is_match(l.trim()))
-        .collect();
-    // Blank lines at either end mean nothing.
-    while lines.first().is_some_and(|l| l.trim().is_empty()) {
-        lines.remove(0);
-    }
-    while lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
-    }
-    lines.join("\n")
-}
-
-/// The number of lines an attribution at the top of `lines` spans, if one is there.
-fn attribution_span(lines: &[&str]) -> Option<usize> {
-    let first = lines.first()?.trim();
-    if first.is_empty() || first.len() > 300 {
-        return None;
-    }
-    if BARE_ATTRIBUTION.is_match(first) {
-        return Some(1);
-    }
-    if !ATTRIBUTION_START.is_match(first) {
-        return None;
-    }
-    let mut joined = String::new();
-    for (n, line) in lines.iter().take(4).enumerate() {
-        if n > 0 && line.trim().is_empty() {
-            break;
-        }
-        joined.push_str(line.trim());
-        joined.push(' ');
-        if ATTRIBUTION_END.is_match(joined.trim_end()) {
-            return Some(n + 1);
-        }
-    }
-    None
-}
-
-/// Whether the lines after a `From:` line are the rest of a header block (`Sent:`,
-/// `To:`, `Subject:` ...) rather than, say, "From: the point of view of ...".
-fn outlook_header_follows(lines: &[&str]) -> bool {
-    lines
-        .iter()
-        .take(4)
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
-        .take(2)
-        .any(|l| HEADER_OTHER.is_match(l))
-}
-
-/// Where an HTML reply's quoted part starts: the markers the common clients put there.
-const HTML_QUOTE_MARKERS: &[&str] = &[
-    "class=\"gmail_quote",
-    "class=\"gmail_attr",
-    "id=\"appendonsend\"",
-    "id=\"divrplyfwdmsg\"",
-    "id=\"mail-editor-reference-message-container\"",
-    "class=\"outlookmessageheader",
-    "class=\"moz-cite-prefix",
-    "class=\"yahoo_quoted",
-    "class=\"protonmail_quote",
-    "data-marker=\"__quoted_text__\"",
-    "id=\"stopspelling\"",
-    "<div style=\"border:none;border-top:solid #e1e1e1",
-    "<div style=\"border:none; border-top:solid #e1e1e1",
-    "<div style=\"border:none;border-top:solid #b5c4df",
-    "name=\"_mailendcompose\"",
-];
-
-/// The approver's own text of an HTML reply.
-pub fn own_text_html(html: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let cut = HTML_QUOTE_MARKERS
-        .iter()
-        .filter_map(|marker| lower.find(marker))
-        .min()
-        .map(|at| lower[..at].rfind('<').unwrap_or(at))
-        .unwrap_or(html.len());
-    own_text(&crate::html::to_text(&html[..cut]))
 }
 
 /// The approval itself, with what people put round it: "Yes, approved", "I approve these
@@ -266,7 +88,7 @@ pub fn parse_command(own: &str) -> Command {
     let lines: Vec<&str> = own.lines().map(str::trim).collect();
     let Some(start) = lines
         .iter()
-        .position(|l| !l.is_empty() && !GREETING.is_match(l) && !MARKING.is_match(l))
+        .position(|l| !l.is_empty() && !is_greeting(l))
     else {
         return Command::Comment {
             text: own.trim().to_owned(),
@@ -277,7 +99,7 @@ pub fn parse_command(own: &str) -> Command {
         let body: Vec<&str> = lines[start..]
             .iter()
             .copied()
-            .take_while(|l| !SIGN_OFF.is_match(l))
+            .take_while(|l| !is_sign_off(l))
             .collect();
         let qualified = QUALIFIED.is_match(&body.join("\n"));
         if COURTESY_TAIL.is_match(&first[found.end()..]) && !qualified {
@@ -294,7 +116,7 @@ pub fn parse_command(own: &str) -> Command {
         let following: Vec<&str> = lines[start + 1..]
             .iter()
             .skip_while(|l| l.is_empty())
-            .take_while(|l| !l.is_empty() && !SIGN_OFF.is_match(l))
+            .take_while(|l| !l.is_empty() && !is_sign_off(l))
             .copied()
             .collect();
         if reason.is_empty() {
@@ -309,7 +131,7 @@ pub fn parse_command(own: &str) -> Command {
     let text: Vec<&str> = lines[start..]
         .iter()
         .copied()
-        .take_while(|l| !SIGN_OFF.is_match(l))
+        .take_while(|l| !is_sign_off(l))
         .collect();
     Command::Comment {
         text: text.join("\n").trim().to_owned(),
@@ -540,17 +362,6 @@ mod tests {
     #[test]
     fn every_reply_pattern_compiles() {
         for re in [
-            &*ATTRIBUTION_START,
-            &*ATTRIBUTION_END,
-            &*BARE_ATTRIBUTION,
-            &*SEPARATOR,
-            &*HEADER_FROM,
-            &*HEADER_OTHER,
-            &*MOBILE_FOOTER,
-            &*DISCLAIMER,
-            &*MARKING,
-            &*GREETING,
-            &*SIGN_OFF,
             &*APPROVE,
             &*COURTESY_TAIL,
             &*QUALIFIED,

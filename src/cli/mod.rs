@@ -19,6 +19,7 @@ mod ingest;
 mod meetings;
 mod messages;
 mod minutes;
+mod reply;
 mod outbox;
 mod render;
 mod schedule;
@@ -98,6 +99,9 @@ pub enum Command {
     /// Draft minutes: what minuted reads in them.
     #[command(subcommand)]
     Minutes(MinutesCommand),
+    /// Replies: what minuted reads as the sender's own words.
+    #[command(subcommand)]
+    Reply(ReplyCommand),
     /// Read the configured mailbox into the database.
     Ingest {
         /// Drain the mailbox once and exit (the daemon, `run`, ingests continuously).
@@ -377,6 +381,21 @@ pub enum MinutesCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ReplyCommand {
+    /// Print the sender's own text of a reply on disk, as filing, approval and action
+    /// updates read it: quoted text, attributions, header blocks, signatures, taglines,
+    /// banners, markings and disclaimers trimmed. FILE is an .eml message (its text/plain
+    /// part, else its HTML), an .html body or a plain-text body. --json adds the command
+    /// read (approve, reject, undo, comment) and what was trimmed and why.
+    Parse {
+        /// The reply.
+        file: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum MessagesCommand {
     /// List stored messages, oldest first.
     List {
@@ -463,6 +482,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let loaded = settings(cli.config.as_deref())?;
             minutes::run(command, &loaded).await
         }
+        Command::Reply(command) => reply::run(command),
         Command::Ingest { once: _, json } => {
             let loaded = settings(cli.config.as_deref())?;
             ingest::run_once(&loaded, json).await

@@ -1125,9 +1125,11 @@ impl<'a> Decider<'a> {
 
         // A reply whose family our token or thread fixed is not pushed to triage by
         // wording: only a failed check of who sent it may, or an action update that
-        // cannot say which action it is about.
+        // cannot say which action it is about. An approval reply from someone other than
+        // its approver stays filed: the approval step refuses it, tells them and the
+        // secretariat why, and records the refusal.
         if let Some(r) = reply.as_ref().filter(|_| family) {
-            if !self.sender_matches_recipient(r, &sender, kind) {
+            if kind != Kind::ApprovalReply && !self.sender_matches_recipient(r, &sender) {
                 confidence.cap(0.5, "the reply did not come from the person we wrote to");
             } else if kind == Kind::ActionUpdate && decision.action.is_none() {
                 // Stays below the threshold: the sender is asked which action.
@@ -1807,10 +1809,10 @@ impl<'a> Decider<'a> {
         })
     }
 
-    /// Whether a reply comes from whom the mail it answers went to: for an approval the
-    /// approver themselves; for anything else someone of the same organisation (a
-    /// colleague answering a request passed on to them).
-    fn sender_matches_recipient(&mut self, r: &Replying, sender: &Sender<'a>, kind: Kind) -> bool {
+    /// Whether a reply comes from whom the mail it answers went to, or from someone of
+    /// the same organisation (a colleague answering a request passed on to them), or the
+    /// secretariat.
+    fn sender_matches_recipient(&mut self, r: &Replying, sender: &Sender<'a>) -> bool {
         let Some(recipient) = r.sent.recipient.as_deref().map(bare_address) else {
             return true;
         };
@@ -1821,21 +1823,19 @@ impl<'a> Decider<'a> {
         if sender.forwarded_by_secretariat {
             return true;
         }
-        let recipient_member = self.registry.member_by_address(&recipient);
-        if kind != Kind::ApprovalReply {
-            let recipient_organisation = recipient_member
-                .and_then(|m| m.organisation.as_deref())
-                .or_else(|| {
-                    self.registry
-                        .organisation_by_domain(recipient.rsplit('@').next().unwrap_or_default())
-                        .map(|(o, _)| o.short.as_str())
-                });
-            if sender.secretariat
-                || (recipient_organisation.is_some()
-                    && recipient_organisation == sender.organisation)
-            {
-                return true;
-            }
+        let recipient_organisation = self
+            .registry
+            .member_by_address(&recipient)
+            .and_then(|m| m.organisation.as_deref())
+            .or_else(|| {
+                self.registry
+                    .organisation_by_domain(recipient.rsplit('@').next().unwrap_or_default())
+                    .map(|(o, _)| o.short.as_str())
+            });
+        if sender.secretariat
+            || (recipient_organisation.is_some() && recipient_organisation == sender.organisation)
+        {
+            return true;
         }
         self.reason(format!(
             "our {} went to {recipient}, not to {}",

@@ -16,7 +16,6 @@
 //!
 //! This module does not parse MIME ([`parse`]) or write SQL (`store::messages`).
 
-pub mod html;
 pub mod imap;
 pub mod maildir;
 pub mod parse;

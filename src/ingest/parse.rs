@@ -17,7 +17,7 @@ use mail_parser::{Address, Encoding, HeaderValue, Message, MessageParser, MimeHe
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::html;
+use crate::text::html;
 
 /// Bounds on what a message may contain before it is refused as unparseable.
 #[derive(Debug, Clone, Copy)]

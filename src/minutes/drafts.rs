@@ -82,7 +82,7 @@ fn choose_document(draft: &PendingDraft, attachments: Vec<store::SourceAttachmen
     }
     let body = match (&draft.body_text, &draft.body_html) {
         (Some(text), _) if !text.trim().is_empty() => extract::normalise(text),
-        (_, Some(html)) => extract::normalise(&crate::html::to_text(html)),
+        (_, Some(html)) => extract::normalise(&crate::text::html::to_text(html)),
         _ => String::new(),
     };
     Document {

@@ -3,7 +3,7 @@
 //!
 //! This module owns format detection (file name, content type, then the bytes' own
 //! signature) and one reader per format: plain text and Markdown, HTML (our own
-//! converter in [`crate::html`]), .docx (the zip container and its WordprocessingML read
+//! converter in [`crate::text::html`]), .docx (the zip container and its WordprocessingML read
 //! with `quick-xml`: paragraphs, numbered lists with their numbers, tables as
 //! tab-separated rows) and PDF (the `pdf-extract` crate, behind `catch_unwind` because a
 //! hostile file must be an error, never a crash). Every reader is bounded in what it
@@ -91,7 +91,7 @@ pub fn extract(
     let text = match format {
         Format::Text => normalise(&decode_text(bytes)),
         Format::Markdown => normalise(&markdown_to_text(&decode_text(bytes))),
-        Format::Html => normalise(&crate::html::to_text(&decode_text(bytes))),
+        Format::Html => normalise(&crate::text::html::to_text(&decode_text(bytes))),
         Format::Docx => normalise(&docx_to_text(bytes)?),
         Format::Pdf => normalise(&pdf_to_text(bytes)?),
     };

@@ -382,8 +382,6 @@ pub struct UpdateMessage {
     pub body_text: Option<String>,
     pub body_html: Option<String>,
     pub attachments: Vec<String>,
-    /// `rule`, or the person who filed it by hand.
-    pub decided_by: String,
 }
 
 /// Takes one filed action update with no `action_update_sources` row yet, locking its
@@ -393,8 +391,8 @@ pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessag
         return Ok(None);
     };
     let row = sqlx::query(
-        "SELECT f.message_id, f.board_id, f.action_ref, f.decided_by, m.from_address,
-                m.body_text, m.body_html,
+        "SELECT f.message_id, f.board_id, f.action_ref, m.from_address, m.body_text,
+                m.body_html,
                 COALESCE((SELECT array_agg(COALESCE(ma.filename, ma.content_type)
                                            ORDER BY ma.position)
                           FROM message_attachments ma WHERE ma.message_id = m.id),
@@ -414,7 +412,6 @@ pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessag
             body_text: row.try_get("body_text")?,
             body_html: row.try_get("body_html")?,
             attachments: row.try_get("attachments")?,
-            decided_by: row.try_get("decided_by")?,
         })
     })
     .transpose()

@@ -206,3 +206,46 @@ pub async fn acknowledgements(pool: &PgPool) -> Vec<(String, Value)> {
     .await
     .unwrap()
 }
+
+/// Queues an update request for the December meeting listing `references` to `to`, as
+/// the schedule does, and returns its Message-ID.
+pub async fn update_request(pool: &PgPool, references: &[&str], to: &str) -> String {
+    let mut conn = pool.acquire().await.unwrap();
+    let (board_id, meeting_id): (i64, i64) =
+        sqlx::query_as("SELECT board_id, id FROM meetings WHERE ref = 'LCJB-2023-12-13'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    let actions: Vec<Value> = references
+        .iter()
+        .map(|r| json!({"ref": r, "text": "the action", "status": "open"}))
+        .collect();
+    let mut row = NewOutboxMessage::new(
+        MailKind::UpdateRequest,
+        board_id,
+        Recipient {
+            address: EmailAddress::parse(to).unwrap(),
+            name: None,
+            member_id: None,
+        },
+        json!({"organisation": "MPS", "items": [], "actions": actions}),
+    );
+    row.meeting_id = Some(meeting_id);
+    let id = store::outbox::enqueue(&mut conn, row, at("2023-11-28T10:00:00Z"))
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT message_id FROM outbox WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// The outbox rows of `kind`: (to, context).
+pub async fn queued(pool: &PgPool, kind: &str) -> Vec<(String, Value)> {
+    sqlx::query_as("SELECT to_address, context FROM outbox WHERE kind = $1 ORDER BY id")
+        .bind(kind)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}

@@ -351,3 +351,111 @@ async fn ingest_once_files_and_applies_an_action_update() {
     assert_eq!(view["status"], "done", "{view}");
     assert_eq!(view["updates"][0]["message_id"], "cli-1@met.example");
 }
+
+#[tokio::test]
+async fn done_to_an_update_request_naming_one_open_action_closes_that_action() {
+    let (url, pool) = database().await;
+    let clock = clock();
+    let reference = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let request = update_request(&pool, &[&reference], "mark.rowley@met.example").await;
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            "Mark Rowley <mark.rowley@met.example>",
+            "RE: [LCJB 2023-12-13] Written updates due by 6 December",
+            "one-action@met.example",
+            Some(&request),
+            "Done.\r\n\r\nMark\r\n\r\n-----Original Message-----\r\nFrom: LCJB <lcjb@board.example>\r\nSent: 28 November 2023 10:00\r\nTo: Mark Rowley\r\nSubject: [LCJB 2023-12-13] Written updates due by 6 December\r\n\r\nPlease send a written update.",
+        )],
+    )
+    .await;
+    let (status, kind, _, action, reasons) = filing_of(&pool, "one-action@met.example").await;
+    assert_eq!(
+        (status.as_str(), kind.as_str()),
+        ("filed", "action_update"),
+        "{reasons}"
+    );
+    assert_eq!(action.as_deref(), Some(reference.as_str()), "{reasons}");
+    let summary = drain(&pool, &settings(), &clock).await.unwrap();
+    assert_eq!(summary.done, 1);
+    assert_eq!(listed(&url, &reference)["status"], "done");
+    // Its acknowledgement says what happened and offers no WRONG ITEM.
+    let acks = acknowledgements(&pool).await;
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(acks[0].1["kind"], "action_update");
+}
+
+#[tokio::test]
+async fn done_to_a_request_listing_two_actions_is_asked_which_and_applied_once_filed_by_hand() {
+    let (url, pool) = database().await;
+    let clock = clock();
+    let first = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let second = add_action(&url, "LCJB-2023-09-20", "MPS", "Report on the IOM uplift");
+    let request = update_request(&pool, &[&first, &second], "mark.rowley@met.example").await;
+    deliver(
+        &pool,
+        &clock,
+        &[email(
+            "Mark Rowley <mark.rowley@met.example>",
+            "RE: [LCJB 2023-12-13] Written updates due by 6 December",
+            "which@met.example",
+            Some(&request),
+            "Done\r\n\r\nSent from Outlook for Android",
+        )],
+    )
+    .await;
+    let (status, kind, _, _, reasons) = filing_of(&pool, "which@met.example").await;
+    assert_eq!(
+        (status.as_str(), kind.as_str()),
+        ("triage", "action_update"),
+        "{reasons}"
+    );
+    assert!(reasons.to_string().contains("must say which"), "{reasons}");
+
+    // The sender is told, within the same step, which replies would work.
+    let answers = queued(&pool, "reply_help").await;
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].0, "mark.rowley@met.example");
+    let would_work = answers[0].1["would_work"].to_string();
+    assert!(
+        would_work.contains(&format!("{first} Done"))
+            && would_work.contains(&format!("{second} Done")),
+        "{would_work}"
+    );
+    // The secretariat hears that something waits, once.
+    let notices = queued(&pool, "triage_notice").await;
+    assert!(!notices.is_empty());
+    assert!(notices.iter().all(|(_, c)| c["count"] == 1), "{notices:?}");
+
+    // Filed by hand against the second action: applied as if filed by rule.
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM messages WHERE message_id = 'which@met.example'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    minuted_ok(
+        &url,
+        &[
+            "triage",
+            "file",
+            &id.to_string(),
+            "--action",
+            &second,
+            "--by",
+            "shobnam.islam@mopac.example",
+        ],
+    );
+    let summary = drain(&pool, &settings(), &clock).await.unwrap();
+    assert_eq!(summary.done, 1, "{summary:?}");
+    assert_eq!(listed(&url, &second)["status"], "done");
+    assert_eq!(listed(&url, &first)["status"], "open");
+    let acks = acknowledgements(&pool).await;
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert!(
+        acks[0].1["outcome"].to_string().contains(&second),
+        "{acks:?}"
+    );
+    // Answered once, however it was filed.
+    assert_eq!(queued(&pool, "reply_help").await.len(), 1);
+}

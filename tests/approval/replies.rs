@@ -648,3 +648,118 @@ async fn after_an_undo_another_approver_can_still_approve() {
         .await
     );
 }
+
+/// The confirmations of an approval: (to, reply token, Message-ID, context).
+async fn confirmations(pool: &PgPool) -> Vec<(String, String, String, serde_json::Value)> {
+    sqlx::query_as(
+        "SELECT to_address, reply_token, message_id, context FROM outbox
+         WHERE kind = 'approval_result' AND context->>'decision' = 'approved' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn undo_in_reply_to_the_confirmation_stops_circulation_and_only_the_approver_is_offered_it() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    let outlook = format!(
+        "Approved, thanks.\r\n\r\n-----Original Message-----\r\nFrom: LCJB <lcjb@board.example>\r\n\
+Sent: 27 November 2023 15:00\r\nTo: {approver}\r\nSubject: Approval needed\r\n\r\nReply APPROVE to approve."
+    );
+    assert!(matches!(
+        answer(
+            &pool,
+            &clock,
+            reply(&approver, &token, &request_id, "o1@x", &outlook)
+        )
+        .await,
+        ReplyOutcome::Approved { .. }
+    ));
+    let confirmations = confirmations(&pool).await;
+    let (offered, others): (Vec<_>, Vec<_>) =
+        confirmations.iter().partition(|(to, ..)| *to == approver);
+    assert_eq!(offered.len(), 1, "{confirmations:?}");
+    let (_, undo_token, confirmation_id, context) = offered[0];
+    assert_eq!(context["undo_offered"], true);
+    assert!(context["next_step"].as_str().unwrap().contains("UNDO"));
+    for (to, _, _, context) in &others {
+        let next = context["next_step"].as_str().unwrap();
+        assert!(
+            !next.contains("UNDO") && next.contains("Nothing is needed"),
+            "{to}: {next}"
+        );
+    }
+
+    // UNDO from a phone, in reply to the confirmation rather than the request.
+    clock.advance(Duration::minutes(3));
+    let undo = format!(
+        "From: {approver}\r\nTo: LCJB <lcjb+{undo_token}@board.example>\r\n\
+Subject: Re: Approved: the draft minutes\r\nDate: Mon, 27 Nov 2023 15:33:00 +0000\r\n\
+Message-ID: <undo-1@x>\r\nIn-Reply-To: <{confirmation_id}>\r\nReferences: <{confirmation_id}>\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nUNDO\r\n\r\nSent from my iPhone\r\n\r\n\
+> On 27 Nov 2023, at 15:30, LCJB wrote:\r\n> To stop them, reply UNDO.\r\n"
+    );
+    let undone = answer(&pool, &clock, undo.into_bytes()).await;
+    assert!(
+        matches!(undone, ReplyOutcome::Undone { cancelled, .. } if cancelled > 0),
+        "{undone:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation' AND status <> 'expired'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_conditional_approval_is_answered_to_the_approver_and_circulates_nothing() {
+    let (_url, pool, clock) = with_request().await;
+    let (token, approver, request_id) = requests(&pool).await.remove(0);
+    for (id, body) in [
+        (
+            "k1@x",
+            "Can't approve until CPS confirm the figures in item 4.",
+        ),
+        (
+            "k2@x",
+            "Approved subject to the correction of Lionel Idan's title.",
+        ),
+        ("k3@x", "Approved, but item 3 needs the date."),
+    ] {
+        let outcome = answer(
+            &pool,
+            &clock,
+            reply(&approver, &token, &request_id, id, body),
+        )
+        .await;
+        assert_eq!(outcome, ReplyOutcome::Comment, "{body}");
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM outbox WHERE kind = 'circulation'"
+        )
+        .await,
+        0
+    );
+    let told: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT context FROM outbox WHERE kind = 'approval_result' AND to_address = $1 ORDER BY id",
+    )
+    .bind(&approver)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(told.len(), 3, "{told:?}");
+    for context in &told {
+        let next = context["next_step"].as_str().unwrap();
+        assert!(
+            next.contains("APPROVE") && next.contains("Nothing was approved"),
+            "{next}"
+        );
+    }
+}
