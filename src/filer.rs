@@ -963,6 +963,7 @@ pub fn to_filing(parsed: &ParsedMessage) -> filing::Message {
         delivered_to: parsed.delivered_to.clone(),
         subject: parsed.subject.clone(),
         body_text: parsed.body_text.clone(),
+        body_html: parsed.body_html.clone(),
         headers: Headers::from_json(&parsed.headers),
         dsn,
         message_id: parsed.message_id.clone(),

@@ -48,6 +48,10 @@ mod tests {
             "&#99999999999;",
             "İ",
             "😀",
+            "－",
+            "<div",
+            "<blockquote type=\"cite\"",
+            "<p class=MsoNormal>",
             "(",
             ")",
             "\"",
@@ -74,6 +78,8 @@ mod tests {
                 text.push_str(fragments[(state % fragments.len() as u64) as usize]);
             }
             let _ = super::reply::read(Some(&text), Some(&text));
+            let _ = crate::text::reply::own_text_html(&text);
+            let _ = crate::text::reply::without_closing(&text);
             let _ = crate::text::html::to_text(&text);
             let _ = super::authresults::parse(&text);
             let fields = super::authresults::header_fields(text.as_bytes());

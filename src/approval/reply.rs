@@ -86,10 +86,7 @@ static UNDO: LazyLock<Regex> = LazyLock::new(|| {
 /// negates it; REJECT takes the rest of the line, or the paragraph below, as its reason.
 pub fn parse_command(own: &str) -> Command {
     let lines: Vec<&str> = own.lines().map(str::trim).collect();
-    let Some(start) = lines
-        .iter()
-        .position(|l| !l.is_empty() && !is_greeting(l))
-    else {
+    let Some(start) = lines.iter().position(|l| !l.is_empty() && !is_greeting(l)) else {
         return Command::Comment {
             text: own.trim().to_owned(),
         };
@@ -361,13 +358,7 @@ mod tests {
 
     #[test]
     fn every_reply_pattern_compiles() {
-        for re in [
-            &*APPROVE,
-            &*COURTESY_TAIL,
-            &*QUALIFIED,
-            &*REJECT,
-            &*UNDO,
-        ] {
+        for re in [&*APPROVE, &*COURTESY_TAIL, &*QUALIFIED, &*REJECT, &*UNDO] {
             assert!(!re.as_str().is_empty());
         }
     }

@@ -19,9 +19,9 @@ mod ingest;
 mod meetings;
 mod messages;
 mod minutes;
-mod reply;
 mod outbox;
 mod render;
+mod reply;
 mod schedule;
 mod triage;
 

@@ -61,6 +61,8 @@ pub struct Message {
     pub subject: Option<String>,
     /// The readable text: text/plain, or HTML converted to text.
     pub body_text: Option<String>,
+    /// The HTML body, when there is one: an HTML-only reply is trimmed by its structure.
+    pub body_html: Option<String>,
     pub headers: Headers,
     /// Present when the message is a delivery-status notification (RFC 3464).
     pub dsn: Option<Dsn>,
@@ -893,10 +895,24 @@ impl Texts {
         let raw_subject = message.subject.as_deref().unwrap_or_default();
         let raw_subject = text::truncate(raw_subject, 1000);
         let subject = text::subject(raw_subject);
-        let body = text::body(
-            message.body_text.as_deref().unwrap_or_default(),
-            subject.forwarded,
-        );
+        let body_text = message.body_text.as_deref().unwrap_or_default();
+        let mut body = text::body(body_text, subject.forwarded);
+        // A reply's own words are read by the crate's one reader, from the HTML
+        // structure when the message has no plain-text body of its own; a forward keeps
+        // the split above, which also reads the forwarded message's header block.
+        if body.forwarded.is_none() {
+            let own = crate::text::reply::read_stored(
+                message
+                    .body_text
+                    .as_deref()
+                    .map(|t| text::truncate(t, text::MAX_BODY_CHARS)),
+                message
+                    .body_html
+                    .as_deref()
+                    .map(|h| text::truncate(h, 4 * text::MAX_BODY_CHARS)),
+            );
+            body.own = own.text.trim().to_owned();
+        }
         let forwarded_subject = body
             .forwarded
             .as_ref()

@@ -1171,6 +1171,10 @@ fn arbitrary_input_never_panics_and_always_explains_itself() {
             delivered_to: vec![noise.text(PARTS, 3)],
             subject: Some(noise.text(PARTS, 12)),
             body_text: Some(noise.text(PARTS, 80)),
+            body_html: noise
+                .next()
+                .is_multiple_of(3)
+                .then(|| noise.text(PARTS, 40)),
             headers: Headers {
                 auto_submitted: noise.next().is_multiple_of(7).then(|| noise.text(PARTS, 2)),
                 precedence: noise

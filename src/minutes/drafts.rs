@@ -80,11 +80,11 @@ fn choose_document(draft: &PendingDraft, attachments: Vec<store::SourceAttachmen
             text,
         };
     }
-    let body = match (&draft.body_text, &draft.body_html) {
-        (Some(text), _) if !text.trim().is_empty() => extract::normalise(text),
-        (_, Some(html)) => extract::normalise(&crate::text::html::to_text(html)),
-        _ => String::new(),
-    };
+    // Minutes sent in the body: the sender's own words (no quoted thread, tagline or
+    // disclaimer), without the covering note above the minutes.
+    let own =
+        crate::text::reply::read_stored(draft.body_text.as_deref(), draft.body_html.as_deref());
+    let body = extract::normalise(&without_covering_note(&own.text));
     Document {
         attachment: None,
         format: "body".into(),
@@ -496,8 +496,80 @@ async fn request_approval(
     Ok(count)
 }
 
+/// How many lines a covering note above minutes in a body may run to.
+const COVERING_NOTE_LINES: usize = 12;
+
+/// `text` without the covering note a secretary writes above minutes pasted into an
+/// email: a greeting, a line or two ("Please find below the draft minutes ..."), and a
+/// sign-off with their name. The note ends at the first sign-off in the first few lines,
+/// followed by at most two name lines and a blank line; failing that, a greeting and the
+/// short paragraph after it are the note. Text with neither is returned as it is.
+pub fn without_covering_note(text: &str) -> String {
+    use crate::text::reply::{is_greeting, is_sign_off};
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
+    let head: Vec<usize> = (first..lines.len())
+        .filter(|&i| !lines[i].trim().is_empty())
+        .take(COVERING_NOTE_LINES)
+        .collect();
+    // A sign-off, at most two short name lines, then a blank line and more text.
+    for (n, &at) in head.iter().enumerate() {
+        if n == 0 || !is_sign_off(lines[at]) {
+            continue;
+        }
+        let mut end = at + 1;
+        while end < lines.len()
+            && end <= at + 2
+            && !lines[end].trim().is_empty()
+            && lines[end].trim().chars().count() <= 40
+        {
+            end += 1;
+        }
+        let rest_starts = lines.get(end).is_some_and(|l| l.trim().is_empty());
+        if rest_starts && lines[end..].iter().any(|l| !l.trim().is_empty()) {
+            return lines[end..].join("\n");
+        }
+    }
+    // "Hi all," and one short paragraph pointing at the minutes.
+    if head.first().is_some_and(|&at| is_greeting(lines[at])) {
+        let mut at = head[0] + 1;
+        while at < lines.len() && lines[at].trim().is_empty() {
+            at += 1;
+        }
+        let paragraph_end = (at..lines.len())
+            .find(|&i| lines[i].trim().is_empty())
+            .unwrap_or(lines.len());
+        let paragraph = lines[at..paragraph_end].join(" ").to_lowercase();
+        let points_at_minutes = ["below", "attached", "enclosed", "following", "here are"]
+            .iter()
+            .any(|w| paragraph.contains(w));
+        if points_at_minutes && paragraph_end - at <= 3 && paragraph_end < lines.len() {
+            return lines[paragraph_end..].join("\n");
+        }
+    }
+    text.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::without_covering_note;
+
+    #[test]
+    fn the_covering_note_above_minutes_in_a_body_is_not_minutes() {
+        let minutes = "LONDON CRIMINAL JUSTICE BOARD\nMinutes of the meeting held on 20 September 2023\n\nPresent\n- Sophie Linden (Chair)";
+        let cases = [
+            format!("Hi all,\n\nPlease find below the draft minutes of the September meeting.\n\nThanks\nShobnam\n\n{minutes}"),
+            format!("Dear colleagues,\n\nThe draft minutes are below.\n\n{minutes}"),
+            format!("Please see the draft minutes below.\n\nKind regards,\nShobnam Islam\nBoard Secretary\n\n{minutes}"),
+        ];
+        for case in &cases {
+            assert_eq!(without_covering_note(case).trim(), minutes, "{case}");
+        }
+        // Minutes with no note are left whole, even when they open with a greeting-like
+        // title line.
+        assert_eq!(without_covering_note(minutes), minutes);
+    }
+
     #[test]
     fn the_diff_lists_removed_then_added_lines() {
         let diff = super::line_diff("a\nb\nc\n", "a\nc\nd\n", 10);

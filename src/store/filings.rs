@@ -51,7 +51,7 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
     let Some(row) = sqlx::query(
         "SELECT id, received_at, message_id, in_reply_to, \"references\", from_address, from_name,
                 sender_address, to_addresses, cc_addresses, reply_to, delivered_to, subject,
-                sent_at, headers, body_text, dsn
+                sent_at, headers, body_text, body_html, dsn
          FROM messages WHERE status = 'received'
          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
     )
@@ -105,7 +105,7 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
         sent_at: row.try_get("sent_at")?,
         headers: row.try_get("headers")?,
         body_text: row.try_get("body_text")?,
-        body_html: None,
+        body_html: row.try_get("body_html")?,
         dsn: row.try_get("dsn")?,
         attachments,
     };

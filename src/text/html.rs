@@ -134,7 +134,14 @@ fn handle_markup(html: &str, lower: &str, at: usize, writer: &mut Writer) -> usi
             skip_to_tag_end(lower, end + i + close.len())
         });
     }
-    let attributes = &html[name_start + name_len..end.saturating_sub(1).max(name_start + name_len)];
+    // Up to the closing `>`, or to the end of an unterminated tag (which may end inside
+    // a multi-byte character, so never one byte short of it).
+    let attributes_end = if end > name_start + name_len && html.as_bytes()[end - 1] == b'>' {
+        end - 1
+    } else {
+        end
+    };
+    let attributes = &html[name_start + name_len..attributes_end];
     if closing {
         writer.close(name);
     } else {
