@@ -162,11 +162,18 @@ async fn received_messages_are_filed_once_with_an_event_and_an_owed_acknowledgem
         .unwrap();
     assert_eq!(filings, 4);
     let events: Vec<(String, Value)> =
-        sqlx::query_as("SELECT kind, detail FROM events WHERE kind LIKE 'filing.%' ORDER BY id")
+        sqlx::query_as("SELECT kind, detail FROM events WHERE kind = 'filing.decided' ORDER BY id")
             .fetch_all(&pool)
             .await
             .unwrap();
     assert_eq!(events.len(), 4);
+    // The one message in triage is announced to the secretariat, once.
+    let notified: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'filing.triage_notified'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(notified, 1);
     assert!(events
         .iter()
         .all(|(k, d)| k == "filing.decided"
