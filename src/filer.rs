@@ -237,45 +237,12 @@ pub(crate) async fn answer(
     if filings::answered(conn, help.message).await? {
         return Ok(false);
     }
-    let Some(address) =
-        filings::acknowledgement_address(message).and_then(|to| EmailAddress::parse(&to).ok())
-    else {
-        return Ok(false);
-    };
-    let member = snapshot.member_at(address.as_str());
-    let name = member.map(|(name, _)| name.to_owned()).or_else(|| {
-        message
-            .from_name
-            .as_deref()
-            .map(filing::natural_name)
-            .filter(|n| !n.trim().is_empty())
-    });
     let message_id = help.message;
     let why = help.why.clone();
     let context = serde_json::to_value(&help).context("failed to describe the answer")?;
-    let mut row = NewOutboxMessage::new(
-        MailKind::ReplyHelp,
-        snapshot.board_id,
-        Recipient {
-            address,
-            name,
-            member_id: member.map(|(_, id)| id),
-        },
-        context,
-    );
-    row.meeting_id = meeting.and_then(|m| snapshot.meeting_id(m));
-    // The whole thread, so a reply to this answer still names the mail it was about.
-    if let Some(id) = message.message_id.as_deref().filter(|id| header_safe(id)) {
-        row.in_reply_to = Some(id.to_owned());
-        row.references = message
-            .references
-            .iter()
-            .filter(|r| header_safe(r))
-            .take(20)
-            .cloned()
-            .chain(std::iter::once(id.to_owned()))
-            .collect();
-    }
+    let Some(row) = to_sender(MailKind::ReplyHelp, snapshot, message, meeting, context) else {
+        return Ok(false);
+    };
     let outbox_id = outbox::enqueue(conn, row, now)
         .await
         .context("failed to queue the answer")?;
@@ -527,13 +494,6 @@ async fn acknowledge(
     outcome: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let Some(to) = filings::acknowledgement_address(message) else {
-        return Ok(false);
-    };
-    let Ok(address) = EmailAddress::parse(&to) else {
-        tracing::warn!(message = recorded.message_id, to = %to, "no acknowledgement: the sender's address cannot take mail");
-        return Ok(false);
-    };
     let mut context = acknowledgement_context(
         recorded.message_id,
         decision,
@@ -548,6 +508,41 @@ async fn acknowledge(
         }
     }
 
+    let meeting = decision.meeting.as_deref();
+    let Some(row) = to_sender(
+        MailKind::Acknowledgement,
+        snapshot,
+        message,
+        meeting,
+        context.clone(),
+    ) else {
+        tracing::warn!(message = recorded.message_id, from = ?message.from, "no acknowledgement: the sender's address cannot take mail");
+        return Ok(false);
+    };
+    let to = row.to.address.as_str().to_owned();
+    let outbox_id = outbox::enqueue(conn, row, now)
+        .await
+        .context("failed to queue the acknowledgement")?;
+    filings::record_acknowledgement(
+        conn, recorded, snapshot, decision, &to, &context, outbox_id, now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// An email of `kind` to the sender of `message`, to their registry name (else the name
+/// they sign with), threaded under the message with its whole thread, so a reply to it
+/// still names the mail of ours the thread began with. `None` when the sender's address
+/// cannot take mail.
+fn to_sender(
+    kind: MailKind,
+    snapshot: &filings::Snapshot,
+    message: &filing::Message,
+    meeting: Option<&str>,
+    context: Value,
+) -> Option<NewOutboxMessage> {
+    let address =
+        filings::acknowledgement_address(message).and_then(|to| EmailAddress::parse(&to).ok())?;
     let member = snapshot.member_at(address.as_str());
     // The registry's spelling of a member's name; else the sender's own, as they would
     // write it ("Vigurs, Kilvinder" is how an address book files it, not a greeting).
@@ -559,20 +554,16 @@ async fn acknowledge(
             .filter(|n| !n.trim().is_empty())
     });
     let mut row = NewOutboxMessage::new(
-        MailKind::Acknowledgement,
+        kind,
         snapshot.board_id,
         Recipient {
             address,
             name,
             member_id: member.map(|(_, id)| id),
         },
-        context.clone(),
+        context,
     );
-    row.meeting_id = decision
-        .meeting
-        .as_deref()
-        .and_then(|m| snapshot.meeting_id(m));
-    // Threaded under the message it acknowledges, when its Message-ID can go in a header.
+    row.meeting_id = meeting.and_then(|m| snapshot.meeting_id(m));
     if let Some(id) = message.message_id.as_deref().filter(|id| header_safe(id)) {
         row.in_reply_to = Some(id.to_owned());
         row.references = message
@@ -584,14 +575,7 @@ async fn acknowledge(
             .chain(std::iter::once(id.to_owned()))
             .collect();
     }
-    let outbox_id = outbox::enqueue(conn, row, now)
-        .await
-        .context("failed to queue the acknowledgement")?;
-    filings::record_acknowledgement(
-        conn, recorded, snapshot, decision, &to, &context, outbox_id, now,
-    )
-    .await?;
-    Ok(true)
+    Some(row)
 }
 
 /// Whether a Message-ID can be written into a header as it is.

@@ -89,6 +89,42 @@ fn subjects(messages: &[Vec<u8>]) -> Vec<String> {
         .collect()
 }
 
+/// The example board in a fresh database, every address and domain made unique to the
+/// test (`.example` becomes `.<unique>.example`) so tests share the mail servers.
+struct Board {
+    unique: String,
+    pool: PgPool,
+    board: String,
+    secretariat: String,
+    settings: Settings,
+}
+
+async fn board(prefix: &str) -> Board {
+    let unique = support::unique_name(prefix).replace('_', "-");
+    let localise = |text: &str| text.replace(".example", &format!(".{unique}.example"));
+    let (_url, pool) = support::fresh_database().await;
+    minuted::store::migrate(&pool).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let registry_path = dir.path().join("lcjb.toml");
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml"),
+    )
+    .unwrap();
+    std::fs::write(&registry_path, localise(&example)).unwrap();
+    let registry = minuted::registry::load(&registry_path).unwrap();
+    minuted::store::registry::import(&pool, &registry, "test")
+        .await
+        .unwrap();
+    let board = localise("lcjb@board.example");
+    Board {
+        secretariat: localise("lcjb-secretariat@mopac.example"),
+        settings: mail_settings(&board),
+        board,
+        pool,
+        unique,
+    }
+}
+
 /// A reply as Outlook writes it in plain-text mode: the words, a signature, then the
 /// request quoted unmarked under `-----Original Message-----` and its header block.
 fn outlook_reply(from: &str, to: &str, in_reply_to: &str, unique: &str, words: &str) -> String {
@@ -144,24 +180,14 @@ fn reply_address(message: &mail_parser::Message<'_>) -> String {
 
 #[tokio::test]
 async fn a_conditional_reply_is_answered_and_undo_in_reply_to_the_confirmation_stops_circulation() {
-    let unique = support::unique_name("u").replace('_', "-");
+    let Board {
+        unique,
+        pool,
+        board,
+        secretariat,
+        settings,
+    } = board("u").await;
     let localise = |text: &str| text.replace(".example", &format!(".{unique}.example"));
-    let (_url, pool) = support::fresh_database().await;
-    minuted::store::migrate(&pool).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let registry_path = dir.path().join("lcjb.toml");
-    let example = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml"),
-    )
-    .unwrap();
-    std::fs::write(&registry_path, localise(&example)).unwrap();
-    let registry = minuted::registry::load(&registry_path).unwrap();
-    minuted::store::registry::import(&pool, &registry, "test")
-        .await
-        .unwrap();
-    let board = localise("lcjb@board.example");
-    let secretariat = localise("lcjb-secretariat@mopac.example");
-    let settings = mail_settings(&board);
     let clock = clock();
 
     let draft = localise(&String::from_utf8(fixture("draft_minutes.eml")).unwrap());
@@ -250,24 +276,14 @@ Content-Type: text/plain; charset=utf-8\r\n\r\nUNDO\r\n\r\nSent from my iPhone\r
 
 #[tokio::test]
 async fn draft_minutes_by_mail_are_approved_by_reply_and_circulated_to_every_member_once() {
-    let unique = support::unique_name("a").replace('_', "-");
+    let Board {
+        unique,
+        pool,
+        board,
+        secretariat,
+        settings,
+    } = board("a").await;
     let localise = |text: &str| text.replace(".example", &format!(".{unique}.example"));
-    let (_url, pool) = support::fresh_database().await;
-    minuted::store::migrate(&pool).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let registry_path = dir.path().join("lcjb.toml");
-    let example = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml"),
-    )
-    .unwrap();
-    std::fs::write(&registry_path, localise(&example)).unwrap();
-    let registry = minuted::registry::load(&registry_path).unwrap();
-    minuted::store::registry::import(&pool, &registry, "test")
-        .await
-        .unwrap();
-    let board = localise("lcjb@board.example");
-    let secretariat = localise("lcjb-secretariat@mopac.example");
-    let settings = mail_settings(&board);
     let clock = clock();
 
     // The draft, through Postfix into the board's mailbox.

@@ -181,11 +181,13 @@ async fn received_messages_are_filed_once_with_an_event_and_an_owed_acknowledgem
 
     // Only the update filed with confidence is acknowledged, to its sender, through the
     // outbox, naming what it was filed against; the record of it says it was queued.
-    let queued: Vec<(String, String, Value, Option<String>)> =
-        sqlx::query_as("SELECT kind, to_address, context, in_reply_to FROM outbox ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let queued: Vec<(String, String, Value, Option<String>)> = sqlx::query_as(
+        "SELECT kind, to_address, context, in_reply_to FROM outbox
+         WHERE kind <> 'triage_notice' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(queued.len(), 1, "{queued:?}");
     let (kind, to, context, in_reply_to) = &queued[0];
     assert_eq!(kind, "acknowledgement");
@@ -204,6 +206,23 @@ async fn received_messages_are_filed_once_with_an_event_and_an_owed_acknowledgem
         in_reply_to.as_deref(),
         Some("LO2P265MB5031A2E6C7D9@LO2P265MB5031.GBRP265.PROD.OUTLOOK.COM")
     );
+    // The secretariat is told, each once, that the message in triage waits for them.
+    let notices: Vec<(String, Value)> = sqlx::query_as(
+        "SELECT to_address, context FROM outbox WHERE kind = 'triage_notice' ORDER BY to_address",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let told: Vec<&str> = notices.iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!(
+        told,
+        [
+            "lcjb-secretariat@mopac.example",
+            "shobnam.islam@mopac.example",
+            "tamara.barnett@mopac.example"
+        ]
+    );
+    assert!(notices.iter().all(|(_, c)| c["count"] == 1), "{notices:?}");
     let owed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pending_acknowledgements WHERE sent_to_outbox_at IS NULL",
     )
