@@ -168,11 +168,17 @@ pub async fn apply_once(
     store::record_source(&mut tx, message.message_id, action_id, source, reason, now).await?;
     match &outcome {
         Applied::Refused { reason, .. } => {
-            crate::filer::answer_unapplied_update(&mut tx, message.message_id, reason, now).await?;
+            crate::filing::worker::answer_unapplied_update(
+                &mut tx,
+                message.message_id,
+                reason,
+                now,
+            )
+            .await?;
             store::send_to_triage(&mut tx, message.message_id, reason, now).await?;
         }
         Applied::Recorded { outcome, .. } => {
-            crate::filer::acknowledge_applied(
+            crate::filing::worker::acknowledge_applied(
                 &mut tx,
                 message.message_id,
                 &outcome.describe(),

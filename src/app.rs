@@ -16,9 +16,10 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
+use crate::filing::worker as filer;
 use crate::outbox::{transport, worker};
 use crate::templates::Templates;
-use crate::{filer, ingest, registry, store};
+use crate::{ingest, registry, store};
 
 /// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
 /// shutdown has begun.

@@ -14,8 +14,9 @@
 //! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
-//! - [`filing`]: pure: what a message is and what it belongs to, with reasons.
-//! - [`filer`]: the filing worker: received messages decided and recorded.
+//! - [`filing`]: what a message is and what it belongs to, with reasons (`decide`, pure,
+//!   split by the evidence each part weighs), and its worker: received messages decided
+//!   and recorded, answers to replies that could not be acted on, triage notices.
 //! - [`text`]: the one HTML-to-text converter, and the one reader of a person's own
 //!   words in a reply (quotes, attributions, signatures, taglines trimmed).
 //! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
@@ -39,7 +40,7 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod domain;
-pub mod filer;
+
 pub mod filing;
 pub mod ingest;
 pub mod logging;

@@ -9,7 +9,8 @@ use std::io::{IsTerminal, Write};
 use super::{print_json, print_text, with_database};
 use crate::clock::Clock;
 use crate::config::Loaded;
-use crate::{app, filer, ingest};
+use crate::filing::worker as filer;
+use crate::{app, ingest};
 
 /// Backlogs smaller than this finish too fast to need a progress line.
 const PROGRESS_FROM: usize = 200;

@@ -54,7 +54,8 @@ pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> 
                 organisation,
             };
             let recorded = with_database(loaded, async |pool| {
-                crate::filer::file_by_hand(pool, id, &manual, by.trim(), &Clock::System).await
+                crate::filing::worker::file_by_hand(pool, id, &manual, by.trim(), &Clock::System)
+                    .await
             })
             .await?;
             if output.json {

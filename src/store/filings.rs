@@ -2,7 +2,7 @@
 //! mail that filing decides against, recording decisions (by rule or by hand) with their
 //! audit events, the acknowledgements owed, the triage queue and a meeting's status.
 //!
-//! Nothing here decides what a message is: `filing::decide` does, called by `filer`.
+//! Nothing here decides what a message is: `filing::decide` does, called by `filing::worker`.
 
 use std::collections::HashMap;
 

@@ -7,7 +7,7 @@ use std::process::Command;
 use chrono::{DateTime, Utc};
 use minuted::clock::Clock;
 use minuted::config::{MailboxSettings, MailboxSource, Settings};
-use minuted::filer::{self, FilingOutcome};
+use minuted::filing::worker::{self as filer, FilingOutcome};
 use minuted::ingest::{self, IngestOutcome};
 use minuted::store;
 use sqlx::PgPool;

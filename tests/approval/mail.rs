@@ -60,7 +60,9 @@ async fn ingest_and_handle(pool: &PgPool, settings: &Settings, clock: &Clock) {
         }
     }
     source.disconnect().await;
-    minuted::filer::drain(pool, settings, clock).await.unwrap();
+    minuted::filing::worker::drain(pool, settings, clock)
+        .await
+        .unwrap();
     minuted::approval::worker::drain(pool, settings, clock)
         .await
         .unwrap();

@@ -53,7 +53,7 @@ fn every_fixture_is_filed_as_its_expected_json_says() {
             Parsed::Complete(parsed) => parsed,
             Parsed::Unparseable { headers, .. } => headers,
         };
-        let message = minuted::filer::to_filing(&parsed);
+        let message = minuted::filing::worker::to_filing(&parsed);
         let decision = filing::decide(
             &message,
             &registry,
@@ -132,7 +132,7 @@ fn replies_are_recognised_without_our_record_of_what_we_sent() {
             panic!("{name} does not parse");
         };
         let decision = filing::decide(
-            &minuted::filer::to_filing(&parsed),
+            &minuted::filing::worker::to_filing(&parsed),
             &registry,
             &Sent::default(),
             context.now,

@@ -8,7 +8,7 @@ use std::process::Command;
 use chrono::{DateTime, Utc};
 use minuted::clock::Clock;
 use minuted::config::{MailboxSettings, MailboxSource, Secret, Security, Settings};
-use minuted::filer::{self, FilingOutcome};
+use minuted::filing::worker::{self as filer, FilingOutcome};
 use minuted::filing::{Disposition, Kind};
 use minuted::ingest::{self, IngestOutcome, MailboxSource as _};
 use minuted::store::{self, filings};
