@@ -386,7 +386,8 @@ pub enum ReplyCommand {
     /// updates read it: quoted text, attributions, header blocks, signatures, taglines,
     /// banners, markings and disclaimers trimmed. FILE is an .eml message (its text/plain
     /// part, else its HTML), an .html body or a plain-text body. --json adds the command
-    /// read (approve, reject, undo, comment) and what was trimmed and why.
+    /// read (approve, reject, undo, comment), what it says of an action (done or
+    /// progress) and a WRONG ITEM correction, and what was trimmed and why.
     Parse {
         /// The reply.
         file: PathBuf,

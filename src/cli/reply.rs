@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::{print_json, print_text, ReplyCommand};
+use crate::actions::{meaning, ReplyMeaning};
 use crate::approval::reply::{parse_command, Command};
 use crate::ingest::parse::{self, Limits, Parsed};
 use crate::text::reply::{self, OwnText, Trimmed};
@@ -15,9 +16,15 @@ use crate::text::reply::{self, OwnText, Trimmed};
 #[derive(Debug, Serialize)]
 struct ReplyReport {
     text: String,
-    /// The command in the first meaningful line, as an approval reply is read.
-    #[serde(flatten)]
-    command: Command,
+    /// The command in the first meaningful line, as an approval reply is read:
+    /// `approve`, `reject`, `undo` or `comment`.
+    command: &'static str,
+    /// The reason given with `reject`.
+    reason: Option<String>,
+    /// As a reply about an action: `done` or `progress`.
+    action: &'static str,
+    /// As a reply to an acknowledgement: the item of a `WRONG ITEM` correction.
+    correction: Option<String>,
     trimmed: Vec<Trimmed>,
 }
 
@@ -26,8 +33,21 @@ pub fn run(command: ReplyCommand) -> anyhow::Result<()> {
         ReplyCommand::Parse { file, output } => {
             let own = read_file(&file)?;
             if output.json {
+                let action = match meaning(&own.text, None) {
+                    ReplyMeaning::Done { .. } => "done",
+                    ReplyMeaning::Progress { .. } => "progress",
+                };
+                let (command, reason) = match parse_command(&own.text) {
+                    Command::Approve => ("approve", None),
+                    Command::Reject { reason } => ("reject", Some(reason)),
+                    Command::Undo => ("undo", None),
+                    Command::Comment { .. } => ("comment", None),
+                };
                 print_json(&ReplyReport {
-                    command: parse_command(&own.text),
+                    command,
+                    reason,
+                    action,
+                    correction: crate::filing::correction(&own.text),
                     text: own.text,
                     trimmed: own.trimmed,
                 })

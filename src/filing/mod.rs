@@ -43,6 +43,7 @@ use sender::Sender;
 use tally::{Confidence, Tally};
 
 pub use calendar::{Attendance, Participation};
+pub(crate) use signals::correction;
 
 #[cfg(test)]
 mod tests;

@@ -240,6 +240,9 @@ struct Writer {
     cells: usize,
     /// Inside a table cell, blocks separate words, not lines: a row stays one line.
     cell_depth: usize,
+    /// Open tables, each `true` when it only lays the page out (`role="presentation"`,
+    /// as mail templates write it): in its cells, paragraphs and breaks are lines.
+    layout_tables: Vec<bool>,
     /// Inside an Outlook line paragraph (`MsoNormal`), and whether it got text.
     mso_line: Option<bool>,
     /// Open `<div>`/`<blockquote>`/`<span>` elements and what they mean, so the quote
@@ -260,11 +263,24 @@ enum ContainerTag {
 }
 
 impl Writer {
+    /// Inside a cell of a table that holds data, where a row stays one line.
+    fn in_data_cell(&self) -> bool {
+        self.cell_depth > 0 && self.layout_tables.last() != Some(&true)
+    }
+
     fn open(&mut self, name: &str, attributes: &str) {
         if self.options.reply_structure {
             self.open_reply_structure(name, attributes);
         }
-        if self.cell_depth > 0
+        if name == "table" {
+            let layout = attribute(attributes, "role")
+                .is_some_and(|role| role.trim().eq_ignore_ascii_case("presentation"));
+            // Bounded: a hostile document cannot grow the stack without limit.
+            if self.layout_tables.len() < 64 {
+                self.layout_tables.push(layout);
+            }
+        }
+        if self.in_data_cell()
             && (PARAGRAPHS.contains(&name)
                 || BLOCKS.contains(&name)
                 || matches!(name, "br" | "li" | "ul" | "ol"))
@@ -367,7 +383,10 @@ impl Writer {
             self.space = true;
             return;
         }
-        if self.cell_depth > 0 && name != "tr" && name != "table" {
+        if name == "table" {
+            self.layout_tables.pop();
+        }
+        if self.in_data_cell() && name != "tr" && name != "table" {
             self.space = true;
             return;
         }
@@ -999,6 +1018,17 @@ mod tests {
         assert_eq!(
             text,
             "Present:\nJohn Smith (Chair)\nJane Doe, MPS\n\nApologies"
+        );
+    }
+
+    #[test]
+    fn layout_tables_keep_their_paragraphs_as_lines() {
+        let html = "<table role=\"presentation\"><tr><td><h1>Approval needed</h1>\
+                    <p>Dear Tamara,</p><p>Please review.</p></td></tr></table>\
+                    <table><tr><td><p>Name</p></td><td>MPS</td></tr></table>";
+        assert_eq!(
+            to_text(html),
+            "Approval needed\n\nDear Tamara,\n\nPlease review.\n\nName\tMPS"
         );
     }
 

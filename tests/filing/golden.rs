@@ -150,3 +150,53 @@ fn replies_are_recognised_without_our_record_of_what_we_sent() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// `minuted reply parse --json` on every fixture that has `NAME.reply.expected.json`: the
+/// sender's own words, the command read and what was trimmed must equal the golden file.
+/// On a difference the actual output is written to `NAME.reply.actual.json` and the test
+/// fails.
+#[test]
+fn reply_parse_reads_each_reply_fixture_as_its_golden_file_says() {
+    let dir = fixtures();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".reply.expected.json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 16, "only {} reply fixtures", names.len());
+    let mut failures = Vec::new();
+    for expected_path in &names {
+        let stem = expected_path
+            .to_string_lossy()
+            .trim_end_matches(".reply.expected.json")
+            .to_owned();
+        let eml = PathBuf::from(format!("{stem}.eml"));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_minuted"))
+            .args(["reply", "parse", "--json"])
+            .arg(&eml)
+            .env_remove("MINUTED_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            eml.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let actual: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let actual = serde_json::to_string_pretty(&actual).unwrap() + "\n";
+        let actual_path = PathBuf::from(format!("{stem}.reply.actual.json"));
+        if std::fs::read_to_string(expected_path).unwrap() == actual {
+            let _ = std::fs::remove_file(&actual_path);
+        } else {
+            std::fs::write(&actual_path, &actual).unwrap();
+            failures.push(format!(
+                "{} differs: see {}",
+                eml.display(),
+                actual_path.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
