@@ -579,7 +579,7 @@ async fn pack_content(
             "subject": text.and_then(|t| t.subject.clone()).unwrap_or_else(|| "(no subject)".into()),
             "received_at": update.received_at,
             "received_text": long_date(update.received_at.date_naive()),
-            "text": pack_text(text.and_then(|t| t.body_text.as_deref()).unwrap_or_default()),
+            "text": text.map(update_text).unwrap_or_default(),
             "files": mine,
         }));
     }
@@ -636,6 +636,18 @@ pub const PACK_UPDATE_TEXT: usize = 20_000;
 /// An update's text as the pack shows it: trimmed, and cut at [`PACK_UPDATE_TEXT`]
 /// characters with a note saying so, so one huge message cannot swell every member's
 /// copy of the pack.
+/// What the pack shows of an update sent in the body of an email: the sender's own
+/// words, without the thread they quote, their greeting or their signature, cut at
+/// [`PACK_UPDATE_TEXT`] characters.
+fn update_text(received: &store::ReceivedText) -> String {
+    let own = crate::text::reply::read_stored(
+        received.body_text.as_deref(),
+        received.body_html.as_deref(),
+    );
+    let (body, _closing) = crate::text::reply::without_closing(&own.text);
+    pack_text(&body)
+}
+
 fn pack_text(body: &str) -> String {
     let body = body.trim();
     if body.chars().count() <= PACK_UPDATE_TEXT {
@@ -864,6 +876,22 @@ pub fn pack_expiry(date: NaiveDate, time: Option<NaiveTime>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pack_shows_an_updates_own_words_without_the_quoted_request_or_signature() {
+        let received = store::ReceivedText {
+            id: 1,
+            subject: Some("RE: Written updates due".into()),
+            body_text: Some(
+                "Hi Shobnam,\n\nAll ten HMIP recommendations now have owners.\n\nThanks\nTamara\n\nTamara Barnett\nHead of Partnerships | MOPAC\n\n-----Original Message-----\nFrom: LCJB <lcjb@board.example>\nSent: 27 November 2023 09:00\nTo: Tamara Barnett\nSubject: Written updates due\n\nPlease send your written update.".into(),
+            ),
+            body_html: None,
+        };
+        assert_eq!(
+            update_text(&received),
+            "All ten HMIP recommendations now have owners."
+        );
+    }
 
     #[test]
     fn a_huge_update_is_cut_in_the_pack_and_says_so() {

@@ -291,18 +291,18 @@ pub struct ReceivedText {
     pub id: i64,
     pub subject: Option<String>,
     pub body_text: Option<String>,
+    pub body_html: Option<String>,
 }
 
 /// Subject and text of messages `ids`.
 pub async fn received_texts(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<ReceivedText>> {
-    Ok(
-        sqlx::query_as(
-            "SELECT id, subject, body_text FROM messages WHERE id = ANY($1) ORDER BY id",
-        )
-        .bind(ids)
-        .fetch_all(conn)
-        .await?,
+    Ok(sqlx::query_as(
+        "SELECT id, subject, body_text, body_html FROM messages WHERE id = ANY($1)
+             ORDER BY id",
     )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// A file attached to a received message.

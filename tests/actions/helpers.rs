@@ -66,23 +66,54 @@ pub fn add_action(url: &str, meeting: &str, owner: &str, text: &str) -> String {
 /// Queues an action pack about `reference` to `to`, as approving minutes does, and
 /// returns its Message-ID.
 pub async fn action_pack(pool: &PgPool, reference: &str, to: &str) -> String {
-    let mut conn = pool.acquire().await.unwrap();
     let (board_id, meeting_id): (i64, i64) =
         sqlx::query_as("SELECT board_id, meeting_id FROM actions WHERE ref = $1")
             .bind(reference)
-            .fetch_one(&mut *conn)
+            .fetch_one(pool)
             .await
             .unwrap();
-    let mut row = NewOutboxMessage::new(
+    let context = json!({"actions": [{"ref": reference, "text": "the action", "status": "open"}]});
+    queue(
+        pool,
         MailKind::ActionPack,
-        board_id,
-        Recipient {
-            address: EmailAddress::parse(to).unwrap(),
-            name: None,
-            member_id: None,
-        },
-        json!({"actions": [{"ref": reference, "text": "the action", "status": "open"}]}),
-    );
+        (board_id, meeting_id),
+        to,
+        context,
+    )
+    .await
+}
+
+/// Queues an update request for the December meeting listing `references` to `to`, as
+/// the schedule does, and returns its Message-ID.
+pub async fn update_request(pool: &PgPool, references: &[&str], to: &str) -> String {
+    let meeting: (i64, i64) =
+        sqlx::query_as("SELECT board_id, id FROM meetings WHERE ref = 'LCJB-2023-12-13'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let actions: Vec<Value> = references
+        .iter()
+        .map(|r| json!({"ref": r, "text": "the action", "status": "open"}))
+        .collect();
+    let context = json!({"organisation": "MPS", "items": [], "actions": actions});
+    queue(pool, MailKind::UpdateRequest, meeting, to, context).await
+}
+
+/// Queues mail of `kind` about (board, meeting) to `to` and returns its Message-ID.
+async fn queue(
+    pool: &PgPool,
+    kind: MailKind,
+    (board_id, meeting_id): (i64, i64),
+    to: &str,
+    context: Value,
+) -> String {
+    let mut conn = pool.acquire().await.unwrap();
+    let recipient = Recipient {
+        address: EmailAddress::parse(to).unwrap(),
+        name: None,
+        member_id: None,
+    };
+    let mut row = NewOutboxMessage::new(kind, board_id, recipient, context);
     row.meeting_id = Some(meeting_id);
     let id = store::outbox::enqueue(&mut conn, row, at("2023-11-28T10:00:00Z"))
         .await
@@ -205,40 +236,6 @@ pub async fn acknowledgements(pool: &PgPool) -> Vec<(String, Value)> {
     .fetch_all(pool)
     .await
     .unwrap()
-}
-
-/// Queues an update request for the December meeting listing `references` to `to`, as
-/// the schedule does, and returns its Message-ID.
-pub async fn update_request(pool: &PgPool, references: &[&str], to: &str) -> String {
-    let mut conn = pool.acquire().await.unwrap();
-    let (board_id, meeting_id): (i64, i64) =
-        sqlx::query_as("SELECT board_id, id FROM meetings WHERE ref = 'LCJB-2023-12-13'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-    let actions: Vec<Value> = references
-        .iter()
-        .map(|r| json!({"ref": r, "text": "the action", "status": "open"}))
-        .collect();
-    let mut row = NewOutboxMessage::new(
-        MailKind::UpdateRequest,
-        board_id,
-        Recipient {
-            address: EmailAddress::parse(to).unwrap(),
-            name: None,
-            member_id: None,
-        },
-        json!({"organisation": "MPS", "items": [], "actions": actions}),
-    );
-    row.meeting_id = Some(meeting_id);
-    let id = store::outbox::enqueue(&mut conn, row, at("2023-11-28T10:00:00Z"))
-        .await
-        .unwrap();
-    sqlx::query_scalar("SELECT message_id FROM outbox WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
 }
 
 /// The outbox rows of `kind`: (to, context).

@@ -213,6 +213,7 @@ async fn hostile_names_subjects_and_bodies_never_add_headers_or_end_the_message_
         json!({
             "original_subject": hostile_subject,
             "received_text": "Monday 4 December 2023 at 14:12",
+            "kind": "written_update",
             "filed_as": "a written update",
             "filed_against": [
                 "first line\n.\nsecond line after a lone dot",
