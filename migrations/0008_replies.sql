@@ -27,11 +27,10 @@ CREATE TABLE reply_answers (
     created_at  TIMESTAMPTZ NOT NULL
 );
 
--- When the secretariat was last told that messages wait in triage, and the newest
--- message that notice covered: a notice goes at most hourly, and only when something new
--- waits. The row is locked while deciding, so two daemons never both send one.
+-- When the secretariat was last told that messages wait in triage: a notice goes at most
+-- hourly, and only when something has come into triage since the last one. The row is
+-- locked while deciding, so two daemons never both send one.
 CREATE TABLE triage_notice_markers (
     board_id            BIGINT PRIMARY KEY REFERENCES boards (id),
-    last_notice_at      TIMESTAMPTZ,
-    last_message_id     BIGINT NOT NULL DEFAULT 0
+    last_notice_at      TIMESTAMPTZ
 );

@@ -640,11 +640,16 @@ pub const PACK_UPDATE_TEXT: usize = 20_000;
 /// words, without the thread they quote, their greeting or their signature, cut at
 /// [`PACK_UPDATE_TEXT`] characters.
 fn update_text(received: &store::ReceivedText) -> String {
-    let own = crate::text::reply::read_stored(
+    let forwarded = received
+        .subject
+        .as_deref()
+        .is_some_and(filing::forwarded_subject);
+    let text = crate::text::reply::document_text(
         received.body_text.as_deref(),
         received.body_html.as_deref(),
+        forwarded,
     );
-    let (body, _closing) = crate::text::reply::without_closing(&own.text);
+    let (body, _closing) = crate::text::reply::without_closing(&text);
     pack_text(&body)
 }
 

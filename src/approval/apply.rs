@@ -445,10 +445,18 @@ async fn decide(
             .await?;
             // The approver hears how their words were read, and the reply that would
             // have worked; the secretariat gets the comment.
-            let next = format!(
-                "Nothing was approved: this was read as a comment and passed to the secretariat. To approve {}, reply to the approval request with the single word APPROVE; to reject, REJECT and your reason.",
-                subject.what
-            );
+            let next = if request.used_at.is_some() {
+                // A reply to the confirmation ("Thanks"): the decision stands.
+                format!(
+                    "Your reply was passed to the secretariat as a comment; your decision on {} ({}) stands.",
+                    subject.what, request.status
+                )
+            } else {
+                format!(
+                    "Nothing was approved: this was read as a comment and passed to the secretariat. To approve {}, reply to the approval request with the single word APPROVE; to reject, REJECT and your reason.",
+                    subject.what
+                )
+            };
             tell(
                 tx,
                 &request,

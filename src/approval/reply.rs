@@ -58,11 +58,12 @@ static APPROVE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// Thanks, a sign-off and a name after the command on its line: "Approved with thanks -
-/// Tom", "Approve - thanks, Sophie", "Approved, many thanks". A name is one to three
-/// capitalised words.
+/// Tom", "Approve - thanks, Sophie", "Approved, many thanks", "Approved - Tom". A name
+/// of up to three capitalised words may follow a courtesy; without one, only a single
+/// word ("Approved - Wrong Date" is not a name).
 static COURTESY_TAIL: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"^[\s,.;:!\-\u{2013}\u{2014}]*(?:(?i:(?:with\s+(?:many\s+)?thanks|many\s+thanks|thanks(?:\s+(?:very\s+much|so\s+much|a\s+lot|again|all))?|thank\s+you(?:\s+(?:very\s+much|all))?|cheers|ta|thx|best(?:\s+wishes)?|kind\s+regards|regards|please))[\s,.;:!\-\u{2013}\u{2014}]*)*(?:\p{Lu}[\p{L}'.\-]*(?:\s+\p{Lu}[\p{L}'.\-]*){0,2})?[\s.!]*$",
+        r"^[\s,.;:!\-\u{2013}\u{2014}]*(?:(?:(?i:(?:with\s+(?:many\s+)?thanks|many\s+thanks|thanks(?:\s+(?:very\s+much|so\s+much|a\s+lot|again|all))?|thank\s+you(?:\s+(?:very\s+much|all))?|cheers|ta|thx|best(?:\s+wishes)?|kind\s+regards|regards|please))[\s,.;:!\-\u{2013}\u{2014}]*)+(?:\p{Lu}[\p{L}'.\-]*(?:\s+\p{Lu}[\p{L}'.\-]*){0,2})?|\p{Lu}[\p{L}'.\-]*)?[\s.!]*$",
     )
 });
 /// Words that make an approval conditional or negate it: "not approved", "can't approve
@@ -70,16 +71,19 @@ static COURTESY_TAIL: LazyLock<Regex> = LazyLock::new(|| {
 /// own text makes it a comment: approving is never inferred from a qualified answer.
 static QUALIFIED: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)\b(?:not|never|cannot|can't|cant|couldn't|won't|don't|didn't|isn't|aren't|wouldn't|shouldn't|unable|until|till|subject\s+to|provided|providing|pending|unless|except|but|however|once|conditional(?:ly)?|condition|if|only\s+when|after|await(?:ing)?|wait(?:ing)?|hold\s+off|yet|amend(?:ed|ment|ments)?|correct(?:ion|ions|ed)?|change(?:s|d)?)\b|n't\b",
+        r"(?i)\b(?:not|no|never|wrong|incorrect|inaccurate|missing|errors?|typos?|quer(?:y|ies)|questions?|problems?|concerns?|cannot|can't|cant|couldn't|won't|don't|didn't|isn't|aren't|wouldn't|shouldn't|unable|until|till|subject\s+to|provided|providing|pending|unless|except|but|however|once|conditional(?:ly)?|condition|if|only\s+when|after|await(?:ing)?|wait(?:ing)?|hold\s+off|yet|amend(?:ed|ment|ments)?|correct(?:ion|ions|ed)?|change(?:s|d)?)\b|n't\b|\?",
     )
 });
 static REJECT: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)^(?:i\s+|we\s+)?(?:reject|rejected)\b[\s:,.\-\u{2013}]*(.*)$"));
 static UNDO: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:please\s+)?(?:undo|undo\s+(?:my\s+|the\s+)?(?:approval|circulation|that|this)|cancel\s+(?:the\s+)?circulation|stop\s+(?:the\s+)?circulation)(?:\s+please)?",
+        r"(?i)^(?:please\s+)?(?:undo|cancel\s+(?:the\s+)?circulation|stop\s+(?:the\s+)?circulation)\b",
     )
 });
+/// A negation on the UNDO line: "Undo not needed", "Don't undo".
+static NEGATED: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)\b(?:not|no|never|don't|do\s+not)\b|n't\b"));
 
 /// Reads the command in a reply's own text: its first meaningful line (greetings and
 /// markings skipped). APPROVE stands only when nothing in the own text qualifies or
@@ -93,18 +97,15 @@ pub fn parse_command(own: &str) -> Command {
     };
     let first = lines[start].trim_matches(|c: char| c == '*' || c == '_' || c.is_whitespace());
     if let Some(found) = APPROVE.find(first) {
-        let body: Vec<&str> = lines[start..]
-            .iter()
-            .copied()
-            .take_while(|l| !is_sign_off(l))
-            .collect();
-        let qualified = QUALIFIED.is_match(&body.join("\n"));
+        // Anything qualifying it anywhere in the own text, sign-off or not.
+        let qualified = QUALIFIED.is_match(&lines[start..].join("\n"));
         if COURTESY_TAIL.is_match(&first[found.end()..]) && !qualified {
             return Command::Approve;
         }
     }
-    // Undoing only ever stops mail: whatever follows it on the line is a reason.
-    if UNDO.is_match(first) {
+    // Undoing only ever stops mail: whatever follows it on the line is a reason, unless
+    // it negates it.
+    if UNDO.is_match(first) && !NEGATED.is_match(first) {
         return Command::Undo;
     }
     if let Some(c) = REJECT.captures(first) {
@@ -273,6 +274,36 @@ mod tests {
                 Command::Comment { text: "Approve - item three is wrong".into() },
             ),
             (
+                "a condition after the sign-off",
+                "Approved\nThanks\nBut only once item 4 is fixed\n".into(),
+                Command::Comment { text: "Approved".into() },
+            ),
+            (
+                "capitalised words that are not a name",
+                "Approved - Wrong Date\n".into(),
+                Command::Comment { text: "Approved - Wrong Date".into() },
+            ),
+            (
+                "approve no",
+                "APPROVE: NO\n".into(),
+                Command::Comment { text: "APPROVE: NO".into() },
+            ),
+            (
+                "a word that starts like undo",
+                "Undoubtedly right, thanks\n".into(),
+                Command::Comment { text: "Undoubtedly right, thanks".into() },
+            ),
+            (
+                "undo negated",
+                "Undo not needed\n".into(),
+                Command::Comment { text: "Undo not needed".into() },
+            ),
+            (
+                "approved with a name",
+                "Approved - Tom\n".into(),
+                Command::Approve,
+            ),
+            (
                 "i dont approve",
                 "I don't approve\n".into(),
                 Command::Comment { text: "I don't approve".into() },
@@ -358,7 +389,14 @@ mod tests {
 
     #[test]
     fn every_reply_pattern_compiles() {
-        for re in [&*APPROVE, &*COURTESY_TAIL, &*QUALIFIED, &*REJECT, &*UNDO] {
+        for re in [
+            &*APPROVE,
+            &*COURTESY_TAIL,
+            &*QUALIFIED,
+            &*NEGATED,
+            &*REJECT,
+            &*UNDO,
+        ] {
             assert!(!re.as_str().is_empty());
         }
     }

@@ -120,6 +120,22 @@ pub fn key_lines(text: &str) -> String {
         }
         unfolded.push(line.chars().take(2000).collect());
     }
+    // What is kept is stored as JSON in PostgreSQL, which refuses NUL: no control
+    // characters survive.
+    for line in &mut unfolded {
+        if line.chars().any(|c| c.is_control() && c != '\t') {
+            *line = line
+                .chars()
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        '\u{FFFD}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+        }
+    }
     unfolded
         .into_iter()
         .filter(|l| {
@@ -204,6 +220,14 @@ mod tests {
             attendance.comment.as_deref(),
             Some("In court that day, sorry")
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_what_is_stored() {
+        let ics = "METHOD:REPLY\r\nUID:a\u{0}b\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:x@y.example\r\nCOMMENT:see\u{0} you\r\n";
+        let attendance = response(&with_calendar(ics)).unwrap();
+        assert_eq!(attendance.uid.as_deref(), Some("a\u{FFFD}b"));
+        assert!(!attendance.comment.unwrap().contains('\u{0}'));
     }
 
     #[test]

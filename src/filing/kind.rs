@@ -278,7 +278,12 @@ impl<'a> Decider<'a> {
         let confidence = if r.via == "reply token" { 0.99 } else { 0.95 };
         let what = r.sent.kind.describe();
         let kind = match r.sent.kind {
-            SentKind::ApprovalRequest | SentKind::ApprovalResult => Kind::ApprovalReply,
+            SentKind::ApprovalRequest => Kind::ApprovalReply,
+            // Only the approver's confirmation asks for a reply (UNDO); a reply to a notice
+            // or a refusal is read by its words, so that it cannot start a round of
+            // refusals between the approval step and an automatic responder.
+            SentKind::ApprovalResult if r.sent.undo_offered => Kind::ApprovalReply,
+            SentKind::ApprovalResult => return None,
             SentKind::ActionPack | SentKind::ActionChaser => Kind::ActionUpdate,
             SentKind::UpdateRequest | SentKind::UpdateChaser => {
                 if self.answers_for_an_action(r, sender) {
@@ -435,9 +440,8 @@ impl<'a> Decider<'a> {
             SentKind::Acknowledgement => {
                 tally.add(Kind::WrittenUpdate, 0.6 * strength, what);
             }
-            SentKind::ApprovalResult => {
-                tally.add(Kind::ApprovalReply, 0.9 * strength, what);
-            }
+            // A reply to a notice asks for nothing: its words decide.
+            SentKind::ApprovalResult => {}
             SentKind::Invitation => {
                 tally.add(Kind::AttendanceResponse, 0.9 * strength, what);
             }

@@ -45,6 +45,11 @@ use tally::{Confidence, Tally};
 pub use calendar::{Attendance, Participation};
 pub(crate) use signals::correction;
 
+/// Whether `subject` says its message forwards another (`Fwd:`, `FW:`, `WG:`, `TR:` ...).
+pub(crate) fn forwarded_subject(subject: &str) -> bool {
+    text::subject(text::truncate(subject, 1000)).forwarded
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -473,6 +478,10 @@ pub struct SentMessage {
     pub about_message: Option<i64>,
     /// Every action it listed (an action pack, update request or chaser), by ref.
     pub actions: Vec<String>,
+    /// For an approval result: it is the approver's confirmation, whose Reply-To carries
+    /// their token and offers UNDO. Other results (notices to the secretariat, refusals)
+    /// ask for no reply.
+    pub undo_offered: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -979,7 +988,11 @@ impl<'a> Decider<'a> {
                 confidence.cap(sender.confidence, "who the sender is");
                 if !sender.approver {
                     self.reason("the sender is not a chair or secretariat member, who approve");
-                    confidence.cap(0.5, "the sender is not a chair or secretariat member");
+                    // Answering our request, it stays filed: the approval step refuses
+                    // it, says why to them and the secretariat, and records the refusal.
+                    if !family {
+                        confidence.cap(0.5, "the sender is not a chair or secretariat member");
+                    }
                 }
             }
             Kind::DraftMinutes | Kind::WrittenUpdate | Kind::ActionUpdate => {

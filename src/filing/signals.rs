@@ -521,13 +521,16 @@ pub(crate) fn correction(own: &str) -> Option<String> {
 
 static ACTION_PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
     pattern(
-        r"(?i)^\W*((?:done|complete|completed|closed|in progress|ongoing|on track)\b|update\s*:|progress\s*:)",
+        r"(?i)^\W*(?:(?:action\s+)?[a-z][a-z0-9]{0,15}-a\d{1,6}\b[\s:\-\u{2013}\u{2014}]*)?((?:done|complete|completed|closed|in progress|ongoing|on track)\b|update\s*:|progress\s*:)",
     )
 });
 
-/// The progress word an action reply opens with, if any (`Done`, `Update: ...`).
+/// The progress word an action reply opens with, if any: `Done`, `Update: ...`, also
+/// after the action's ref (`LCJB-A17 Done`) and below a greeting ("Hi Shobnam,").
 pub(crate) fn action_progress(own: &str) -> Option<String> {
-    let first = own.lines().find(|l| !l.trim().is_empty())?;
+    let first = own
+        .lines()
+        .find(|l| !l.trim().is_empty() && !crate::text::reply::is_greeting(l))?;
     ACTION_PROGRESS
         .captures(first)?
         .get(1)
@@ -684,6 +687,12 @@ mod tests {
         assert_eq!(correction("wrong item: 2.C"), Some("2c".into()));
         assert_eq!(correction("This is the wrong item"), None);
         assert_eq!(action_progress("Done - see attached"), Some("Done".into()));
+        assert_eq!(action_progress("LCJB-A17 Done"), Some("Done".into()));
+        assert_eq!(
+            action_progress("Hi Shobnam,\n\nAction LCJB-A3: update: posts filled"),
+            Some("update:".into())
+        );
+        assert_eq!(action_progress("LCJB-A17 is not done yet"), None);
         assert_eq!(
             action_progress("Update: recruitment complete"),
             Some("Update:".into())

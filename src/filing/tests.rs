@@ -648,14 +648,14 @@ fn replies_to_our_own_mail_follow_what_we_sent() {
             },
         ),
         with(
-            "an approval from someone who does not approve",
+            "an approval from someone who does not approve stays filed for the approval step to refuse",
             Message {
                 to: vec!["lcjb+ap.k3j2h4@board.example".into()],
                 ..message(MPS, "Re: Approval request: draft minutes", "Approved")
             },
             Expect {
                 kind: Some(Kind::ApprovalReply),
-                disposition: Some(Disposition::Triage),
+                disposition: Some(Disposition::Filed),
                 reasons: &["not a chair or secretariat member"],
                 ..Expect::default()
             },

@@ -156,7 +156,13 @@ async fn file_in(
     if decision.kind == filing::Kind::Bounce {
         record_bounce(conn, &decision, &message, now).await?;
     }
-    if let Some(correction) = &decision.correction {
+    // Only a correction filed with confidence (from the person acknowledged, not
+    // quarantined) changes anything.
+    if let Some(correction) = decision
+        .correction
+        .as_ref()
+        .filter(|_| decision.disposition == filing::Disposition::Filed)
+    {
         correct(conn, claimed.id, &snapshot, &message, correction, now).await?;
     }
     let replied_to = decision
@@ -209,6 +215,9 @@ async fn correct(
         }
         Err(err) => {
             tracing::warn!(message = message_id, error = %err, "correction not applied");
+            if answer::written_by_a_machine(message) {
+                return Ok(());
+            }
             let help = answer::ReplyHelp {
                 message: message_id,
                 original_subject: message
@@ -217,7 +226,10 @@ async fn correct(
                     .unwrap_or_else(|| "(no subject)".into()),
                 answered: "our acknowledgement".to_owned(),
                 understood: format!("a request to re-file your email against item {}", correction.item),
-                why: format!("It could not be done: {err}."),
+                why: format!(
+                    "Item {} is not on the agenda of the meeting your email was filed against.",
+                    correction.item
+                ),
                 next_step: "Nothing was changed. Reply to the acknowledgement again with WRONG ITEM and an item on the meeting's agenda, or tell the secretariat.".to_owned(),
                 would_work: vec!["WRONG ITEM 2c (with the number of an item on the agenda)".to_owned()],
                 reply_to: "the acknowledgement we sent you".to_owned(),
@@ -247,6 +259,29 @@ pub(crate) async fn answer(
     let Some(row) = to_sender(MailKind::ReplyHelp, snapshot, message, meeting, context) else {
         return Ok(false);
     };
+    // A responder that answers everything, whatever its headers say, must not keep a
+    // conversation going with us: a few answers an hour to one address, then silence
+    // (the secretariat still sees every message in triage).
+    let since = now - chrono::Duration::hours(1);
+    if filings::answers_to_since(conn, row.to.address.as_str(), since).await?
+        >= MAX_ANSWERS_PER_HOUR
+    {
+        store::events::record(
+            conn,
+            store::events::NewEvent {
+                board_id: Some(snapshot.board_id),
+                actor: "system",
+                kind: "filing.answer_withheld",
+                subject: Some(("message", message_id)),
+                detail: serde_json::json!({
+                    "to": row.to.address.as_str(),
+                    "why": format!("{MAX_ANSWERS_PER_HOUR} answers to this address in the last hour"),
+                }),
+            },
+        )
+        .await?;
+        return Ok(false);
+    }
     let outbox_id = outbox::enqueue(conn, row, now)
         .await
         .context("failed to queue the answer")?;
@@ -309,6 +344,9 @@ pub async fn answer_unapplied_update(
     .await
 }
 
+/// How many answers to replies one address may get in an hour.
+const MAX_ANSWERS_PER_HOUR: i64 = 3;
+
 /// How many waiting messages a triage notice lists by name.
 const TRIAGE_NOTICE_LISTED: usize = 20;
 
@@ -319,14 +357,16 @@ pub async fn notify_triage_if_due(
     board_id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let (last_at, last_message) = filings::lock_triage_marker(conn, board_id).await?;
+    let last_at = filings::lock_triage_marker(conn, board_id).await?;
     let interval = chrono::Duration::seconds(crate::domain::outbound::NOTICE_INTERVAL_SECONDS);
     if last_at.is_some_and(|at| now.signed_duration_since(at) < interval) {
         return Ok(false);
     }
     let waiting = filings::triage_on(conn, Some(board_id), false, None).await?;
-    let newest = waiting.iter().map(|r| r.id).max().unwrap_or(0);
-    if newest <= last_message {
+    let news = waiting
+        .iter()
+        .any(|r| last_at.is_none_or(|at| r.decided_at > at));
+    if !news {
         return Ok(false);
     }
     let secretariat = outbox::secretariat(conn, board_id).await?;
@@ -378,7 +418,7 @@ pub async fn notify_triage_if_due(
         );
         queued.push(outbox::enqueue(conn, row, now).await?);
     }
-    filings::set_triage_marker(conn, board_id, now, newest).await?;
+    filings::set_triage_marker(conn, board_id, now).await?;
     store::events::record(
         conn,
         store::events::NewEvent {

@@ -81,10 +81,17 @@ fn choose_document(draft: &PendingDraft, attachments: Vec<store::SourceAttachmen
         };
     }
     // Minutes sent in the body: the sender's own words (no quoted thread, tagline or
-    // disclaimer), without the covering note above the minutes.
-    let own =
-        crate::text::reply::read_stored(draft.body_text.as_deref(), draft.body_html.as_deref());
-    let body = extract::normalise(&without_covering_note(&own.text));
+    // disclaimer; the whole body of a forward), without the covering note above them.
+    let forwarded = draft
+        .subject
+        .as_deref()
+        .is_some_and(crate::filing::forwarded_subject);
+    let text = crate::text::reply::document_text(
+        draft.body_text.as_deref(),
+        draft.body_html.as_deref(),
+        forwarded,
+    );
+    let body = extract::normalise(&without_covering_note(&text));
     Document {
         attachment: None,
         format: "body".into(),

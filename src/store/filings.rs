@@ -390,6 +390,7 @@ pub async fn sent_for(
             recipient: row.try_get("to_address")?,
             about_message: context.get("message").and_then(Value::as_i64),
             actions: listed,
+            undo_offered: context.get("undo_offered").and_then(Value::as_bool) == Some(true),
         };
         let message_id: String = row.try_get("message_id")?;
         let token: String = row.try_get("reply_token")?;
@@ -555,7 +556,7 @@ pub async fn filed_message(
         "SELECT f.id, f.board_id, f.kind, f.confidence, f.reasons, f.outbox_id, f.action_ref,
                 mt.ref AS meeting, i.number AS item, o.short AS organisation,
                 mb.name AS member, m.from_address, m.from_name, m.subject, m.message_id,
-                m.\"references\", m.received_at
+                m.\"references\", m.received_at, m.headers
          FROM filings f
          JOIN messages m ON m.id = f.message_id
          LEFT JOIN meetings mt ON mt.id = f.meeting_id
@@ -588,12 +589,14 @@ pub async fn filed_message(
         correction: None,
         attendance: None,
     };
+    let headers: Value = row.try_get("headers")?;
     let message = filing::Message {
         from: row.try_get("from_address")?,
         from_name: row.try_get("from_name")?,
         subject: row.try_get("subject")?,
         message_id: row.try_get("message_id")?,
         references: row.try_get("references")?,
+        headers: filing::Headers::from_json(&headers),
         ..filing::Message::default()
     };
     Ok(Some(FiledMessage {
@@ -911,6 +914,8 @@ pub struct TriageRow {
     pub member: Option<String>,
     pub confidence: f32,
     pub reasons: Vec<String>,
+    /// When it was put in triage (by filing, or sent back by a later step).
+    pub decided_at: DateTime<Utc>,
 }
 
 /// Messages waiting for a person, oldest first: `triage`, and `quarantined` too when
@@ -934,7 +939,7 @@ pub async fn triage_on(
     let rows = sqlx::query(
         "SELECT m.id, m.received_at, m.from_address, m.subject, m.status, f.kind,
                 mt.ref AS meeting, i.number AS item, f.action_ref, o.short AS organisation,
-                mb.name AS member, f.confidence, f.reasons
+                mb.name AS member, f.confidence, f.reasons, f.decided_at
          FROM messages m
          JOIN filings f ON f.message_id = m.id AND f.current
          LEFT JOIN meetings mt ON mt.id = f.meeting_id
@@ -968,6 +973,7 @@ pub async fn triage_on(
                 member: row.try_get("member")?,
                 confidence: row.try_get("confidence")?,
                 reasons: strings(&reasons),
+                decided_at: row.try_get("decided_at")?,
             })
         })
         .collect::<std::result::Result<_, sqlx::Error>>()
@@ -982,6 +988,22 @@ pub async fn answered(conn: &mut PgConnection, message_id: i64) -> Result<bool> 
             .fetch_one(&mut *conn)
             .await?,
     )
+}
+
+/// How many answers went to `address` since `since`.
+pub async fn answers_to_since(
+    conn: &mut PgConnection,
+    address: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM reply_answers r JOIN outbox o ON o.id = r.outbox_id
+         WHERE o.to_address = $1 AND r.created_at > $2",
+    )
+    .bind(address)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Records that message `message_id` was answered by outbox row `outbox_id`, and why.
@@ -1005,53 +1027,48 @@ pub async fn record_answer(
     Ok(())
 }
 
-/// When the secretariat of `board_id` was last told of triage, and the newest message
-/// that notice covered; the marker row stays locked until the transaction ends.
+/// When the secretariat of `board_id` was last told of triage; the marker row stays
+/// locked until the transaction ends.
 pub async fn lock_triage_marker(
     conn: &mut PgConnection,
     board_id: i64,
-) -> Result<(Option<DateTime<Utc>>, i64)> {
+) -> Result<Option<DateTime<Utc>>> {
     sqlx::query(
         "INSERT INTO triage_notice_markers (board_id) VALUES ($1) ON CONFLICT (board_id) DO NOTHING",
     )
     .bind(board_id)
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query_as(
-        "SELECT last_notice_at, last_message_id FROM triage_notice_markers
-         WHERE board_id = $1 FOR UPDATE",
+    Ok(sqlx::query_scalar(
+        "SELECT last_notice_at FROM triage_notice_markers WHERE board_id = $1 FOR UPDATE",
     )
     .bind(board_id)
     .fetch_one(&mut *conn)
     .await?)
 }
 
-/// Records a triage notice sent at `now` covering messages up to `last_message_id`.
+/// Records a triage notice sent at `now`.
 pub async fn set_triage_marker(
     conn: &mut PgConnection,
     board_id: i64,
     now: DateTime<Utc>,
-    last_message_id: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE triage_notice_markers SET last_notice_at = $2, last_message_id = $3
-         WHERE board_id = $1",
-    )
-    .bind(board_id)
-    .bind(now)
-    .bind(last_message_id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("UPDATE triage_notice_markers SET last_notice_at = $2 WHERE board_id = $1")
+        .bind(board_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
-/// Boards with messages in triage newer than their last notice covered.
+/// Boards with messages put in triage since their last notice.
 pub async fn boards_with_new_triage(conn: &mut PgConnection) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT f.board_id FROM messages m
          JOIN filings f ON f.message_id = m.id AND f.current
          LEFT JOIN triage_notice_markers t ON t.board_id = f.board_id
-         WHERE m.status = 'triage' AND m.id > COALESCE(t.last_message_id, 0)",
+         WHERE m.status = 'triage'
+           AND f.decided_at > COALESCE(t.last_notice_at, '-infinity'::TIMESTAMPTZ)",
     )
     .fetch_all(&mut *conn)
     .await?)

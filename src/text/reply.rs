@@ -159,6 +159,39 @@ pub fn read_stored(body_text: Option<&str>, body_html: Option<&str>) -> OwnText 
     }
 }
 
+/// More lines than a signature runs to: a `--` or `____` line with more below it is a
+/// rule inside a document.
+const SIGNATURE_LINES_MAX: usize = 12;
+
+/// The text of a message whose body carries a document (a written update, minutes):
+/// for a forward (`forwarded`, from its subject) the whole body, since what it forwards
+/// is the document; else the sender's own words as [`read_stored`] finds them, unless
+/// what a signature delimiter would cut is longer than any signature and than what it
+/// keeps, which means the line was a rule inside the document, not a signature.
+pub fn document_text(body_text: Option<&str>, body_html: Option<&str>, forwarded: bool) -> String {
+    let whole = || match (body_text, body_html) {
+        (Some(text), _) if !text.trim().is_empty() => text.to_owned(),
+        (_, Some(html)) => html::to_text(html),
+        _ => String::new(),
+    };
+    if forwarded {
+        return whole();
+    }
+    let own = read_stored(body_text, body_html);
+    let kept = own.text.lines().filter(|l| !l.trim().is_empty()).count();
+    let cut: usize = own
+        .trimmed
+        .iter()
+        .filter(|t| t.reason == TrimReason::Signature)
+        .map(|t| t.lines)
+        .sum();
+    if cut > SIGNATURE_LINES_MAX && cut > kept {
+        whole()
+    } else {
+        own.text
+    }
+}
+
 /// `text` without any whitespace, to compare two renderings of the same words.
 fn squashed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
@@ -1233,6 +1266,25 @@ mod tests {
         let own = read(Some("Plain words"), Some("<p>HTML words</p>"));
         assert_eq!(own.text, "Plain words");
         assert_eq!(read(None, None).text, "");
+    }
+
+    #[test]
+    fn a_document_in_a_body_keeps_its_own_rules_and_a_forward_keeps_what_it_forwards() {
+        let minutes = format!(
+            "Present\nJo Coleman\n\nItem 1 Welcome\n\n--\n\n{}Next meeting: 13 December",
+            (2..12)
+                .map(|n| format!("Item {n}\nThe board noted the report.\n\n"))
+                .collect::<String>()
+        );
+        let minutes = minutes.as_str();
+        assert_eq!(document_text(Some(minutes), None, false), minutes);
+        let forward = "FYI below.\n\n---------- Forwarded message ---------\nFrom: Jo Coleman <jo@cps.example>\nSubject: Update\n\nCaseloads are down.";
+        assert_eq!(document_text(Some(forward), None, true), forward);
+        let reply = "Caseloads are down.\n\n-----Original Message-----\nFrom: LCJB\nSent: 1 Dec\nTo: Jo\nSubject: Updates due\n\nPlease send your update.";
+        assert_eq!(
+            document_text(Some(reply), None, false),
+            "Caseloads are down."
+        );
     }
 
     #[test]
