@@ -30,6 +30,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use async_imap::{Client, Session};
 use futures::TryStreamExt;
 use sqlx::PgPool;
@@ -397,6 +398,28 @@ impl ImapSource {
             Ok(Err(err)) => Err(SourceError::Connection(format!("UID FETCH {query}: {err}"))),
             Err(_) => Err(SourceError::Timeout(format!("UID FETCH {query}"))),
         }
+    }
+
+    /// Whether the server has announced new mail in the selected folder since the last
+    /// command, or does in answer to a NOOP now.
+    async fn mail_announced(&mut self) -> Result<bool, SourceError> {
+        let timeout = self.command_timeout;
+        let Some(session) = self.session.as_mut() else {
+            return Ok(false);
+        };
+        match tokio::time::timeout(timeout, session.noop()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(SourceError::Connection(format!("NOOP: {err}"))),
+            Err(_) => return Err(SourceError::Timeout("NOOP".into())),
+        }
+        let mut announced = false;
+        while let Ok(response) = session.unsolicited_responses.try_recv() {
+            announced |= matches!(
+                response,
+                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+            );
+        }
+        Ok(announced)
     }
 
     async fn drain_unsolicited(&mut self) {
@@ -856,6 +879,11 @@ impl MailboxSource for ImapSource {
             return Ok(woke);
         }
         self.ensure_selected(&first).await?;
+        // Mail delivered between the last look and IDLE is announced before IDLE starts,
+        // and IDLE does not announce it again: ask now, and read it at once.
+        if self.mail_announced().await? {
+            return Ok(Wake::MaybeNewMail);
+        }
         // IDLE watches one folder; with several, come back at the poll interval for the
         // others.
         let limit = if self.folders.len() > 1 {

@@ -459,3 +459,32 @@ async fn done_to_a_request_listing_two_actions_is_asked_which_and_applied_once_f
     // Answered once, however it was filed.
     assert_eq!(queued(&pool, "reply_help").await.len(), 1);
 }
+
+#[tokio::test]
+async fn one_address_gets_at_most_three_answers_an_hour_however_often_it_writes() {
+    let (url, pool) = database().await;
+    let clock = clock();
+    let first = add_action(&url, "LCJB-2023-09-20", "MPS", "Share the custody data");
+    let second = add_action(&url, "LCJB-2023-09-20", "MPS", "Report on the IOM uplift");
+    let request = update_request(&pool, &[&first, &second], "mark.rowley@met.example").await;
+    // A responder that ignores Auto-Submitted, answering the same request again and again.
+    let replies: Vec<Vec<u8>> = (0..5)
+        .map(|n| {
+            email(
+                "Mark Rowley <mark.rowley@met.example>",
+                "RE: [LCJB 2023-12-13] Written updates due by 6 December",
+                &format!("again-{n}@met.example"),
+                Some(&request),
+                "Done",
+            )
+        })
+        .collect();
+    deliver(&pool, &clock, &replies).await;
+    assert_eq!(queued(&pool, "reply_help").await.len(), 3);
+    let withheld: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'filing.answer_withheld'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(withheld, 2);
+}
