@@ -530,50 +530,90 @@ async fn tell(
     to_approver: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let decided_by = members
-        .iter()
-        .find(|m| m.id == request.approver_member_id)
-        .map_or_else(|| actor.to_owned(), |m| m.name.clone());
     let headline = match decision {
         "approved" | "rejected" => None,
         "withdrew the approval of" => Some("Approval withdrawn"),
         "commented on" => Some("Comment"),
         _ => Some("Not accepted"),
     };
+    let mut context = result_context(
+        subject,
+        approved,
+        decision,
+        &decided_by(request, members, actor),
+        now,
+    );
+    context["headline"] = json!(headline);
+    context["reason"] = json!(reason);
+    context["next_step"] = json!(next_step);
+    for (to, _) in result_recipients(request, members, to_approver) {
+        outbox::enqueue(tx, result_row(request, subject, to, context.clone()), now).await?;
+    }
+    Ok(())
+}
+
+/// Who the approval result of `request` is from: its approver's registry name, else
+/// `fallback`.
+fn decided_by(request: &LockedRequest, members: &[BoardMember], fallback: &str) -> String {
+    members
+        .iter()
+        .find(|m| m.id == request.approver_member_id)
+        .map_or_else(|| fallback.to_owned(), |m| m.name.clone())
+}
+
+/// What every approval result says: what was decided, by whom and when. `headline`,
+/// `reason` and `next_step` are the caller's.
+fn result_context(
+    subject: &Subject,
+    approved: bool,
+    decision: &str,
+    decided_by: &str,
+    now: DateTime<Utc>,
+) -> Value {
     let mut context = subject.ids();
     context["what"] = json!(subject.what);
     context["approved"] = json!(approved);
-    context["headline"] = json!(headline);
     context["decision"] = json!(decision);
     context["decided_by"] = json!(decided_by);
     context["decided_text"] = json!(long_datetime(now));
-    context["reason"] = json!(reason);
-    context["next_step"] = json!(next_step);
+    context
+}
+
+/// Who hears of a decision on `request`: every secretariat member, and its approver when
+/// `to_approver`; each once, where their mail goes, with whether they are the approver.
+fn result_recipients(
+    request: &LockedRequest,
+    members: &[BoardMember],
+    to_approver: bool,
+) -> Vec<(Recipient, bool)> {
     let mut sent_to = Vec::new();
+    let mut recipients = Vec::new();
     for member in members {
         let is_approver = member.id == request.approver_member_id;
         let is_secretariat = member.roles.iter().any(|r| r == "secretariat");
-        if !((to_approver && is_approver) || is_secretariat) {
+        if !((to_approver && is_approver) || is_secretariat) || sent_to.contains(&member.id) {
             continue;
         }
         let Some(to) = recipient_of(member) else {
             continue;
         };
-        if sent_to.contains(&member.id) {
-            continue;
-        }
         sent_to.push(member.id);
-        let mut row = NewOutboxMessage::new(
-            MailKind::ApprovalResult,
-            request.board_id,
-            to,
-            context.clone(),
-        );
-        row.meeting_id = Some(subject.meeting_id);
-        row.in_reply_to = request.outbox_message_id.clone();
-        outbox::enqueue(tx, row, now).await?;
+        recipients.push((to, is_approver));
     }
-    Ok(())
+    recipients
+}
+
+/// An approval result about `request` to `to`, threaded under the request.
+fn result_row(
+    request: &LockedRequest,
+    subject: &Subject,
+    to: Recipient,
+    context: Value,
+) -> NewOutboxMessage {
+    let mut row = NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
+    row.meeting_id = Some(subject.meeting_id);
+    row.in_reply_to = request.outbox_message_id.clone();
+    row
 }
 
 /// Refuses a reply: an event with the reason, the approver (when the request is known) and
@@ -895,32 +935,14 @@ async fn confirm_approval(
 ) -> anyhow::Result<()> {
     let approver = EmailAddress::parse(&request.approver_address)
         .context("a stored approver address is not valid")?;
-    let decided_by = members
-        .iter()
-        .find(|m| m.id == request.approver_member_id)
-        .map_or_else(|| approver.as_str().to_owned(), |m| m.name.clone());
+    let decided_by = decided_by(request, members, approver.as_str());
     let when = long_datetime(hold_until);
     let held = hold_until > now;
-    let mut context = subject.ids();
-    context["what"] = json!(subject.what);
-    context["approved"] = json!(true);
+    let mut context = result_context(subject, true, "approved", &decided_by, now);
     context["headline"] = Value::Null;
-    context["decision"] = json!("approved");
-    context["decided_by"] = json!(decided_by);
-    context["decided_text"] = json!(long_datetime(now));
     context["reason"] = Value::Null;
     context["approval_request_id"] = json!(request.id);
-    let mut sent_to = Vec::new();
-    for member in members {
-        let is_approver = member.id == request.approver_member_id;
-        let is_secretariat = member.roles.iter().any(|r| r == "secretariat");
-        if !(is_approver || is_secretariat) || sent_to.contains(&member.id) {
-            continue;
-        }
-        let Some(to) = recipient_of(member) else {
-            continue;
-        };
-        sent_to.push(member.id);
+    for (to, is_approver) in result_recipients(request, members, true) {
         let mut context = context.clone();
         let mut reply_token = None;
         let next = match (is_approver, held) {
@@ -952,10 +974,7 @@ async fn confirm_approval(
             ),
         };
         context["next_step"] = json!(next);
-        let mut row =
-            NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
-        row.meeting_id = Some(subject.meeting_id);
-        row.in_reply_to = request.outbox_message_id.clone();
+        let mut row = result_row(request, subject, to, context);
         row.reply_token = reply_token;
         outbox::enqueue(tx, row, now).await?;
     }

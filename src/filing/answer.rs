@@ -68,13 +68,7 @@ pub fn reply_help(
     );
     Some(ReplyHelp {
         message: message_id,
-        original_subject: message
-            .subject
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or("(no subject)")
-            .to_owned(),
+        original_subject: original_subject(message),
         answered,
         understood: decision.kind.describe().to_owned(),
         why: why(decision),
@@ -91,6 +85,17 @@ pub fn reply_to(kind: SentKind) -> &'static str {
         SentKind::ApprovalResult => "the confirmation we sent you",
         _ => "this email",
     }
+}
+
+/// The subject of `message` as an answer names it.
+pub(crate) fn original_subject(message: &Message) -> String {
+    message
+        .subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("(no subject)")
+        .to_owned()
 }
 
 /// Mail that says a machine wrote it.

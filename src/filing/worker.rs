@@ -220,10 +220,7 @@ async fn correct(
             }
             let help = answer::ReplyHelp {
                 message: message_id,
-                original_subject: message
-                    .subject
-                    .clone()
-                    .unwrap_or_else(|| "(no subject)".into()),
+                original_subject: answer::original_subject(message),
                 answered: "our acknowledgement".to_owned(),
                 understood: format!("a request to re-file your email against item {}", correction.item),
                 why: format!(
@@ -318,11 +315,7 @@ pub async fn answer_unapplied_update(
     let snapshot = snapshot(conn, filed.board_id).await?;
     let help = answer::ReplyHelp {
         message: message_id,
-        original_subject: filed
-            .message
-            .subject
-            .clone()
-            .unwrap_or_else(|| "(no subject)".into()),
+        original_subject: answer::original_subject(&filed.message),
         answered: "our email".to_owned(),
         understood: match &filed.decision.action {
             Some(action) => format!("an update on {action}"),
