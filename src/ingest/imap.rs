@@ -144,6 +144,9 @@ pub struct ImapSource {
     selected: Option<String>,
     idle_capable: bool,
     move_capable: bool,
+    /// The server announced new mail (EXISTS or RECENT) while we were busy with
+    /// another command; the next wait reads at once instead of idling.
+    announced: bool,
     /// Folders whose `after` catch-up ran on this connection.
     caught_up: HashSet<String>,
     /// Folders still to read in this round; None between rounds.
@@ -204,6 +207,7 @@ impl ImapSource {
             selected: None,
             idle_capable: false,
             move_capable: false,
+            announced: false,
             caught_up: HashSet::new(),
             round: None,
             scan: None,
@@ -412,19 +416,20 @@ impl ImapSource {
             Ok(Err(err)) => return Err(SourceError::Connection(format!("NOOP: {err}"))),
             Err(_) => return Err(SourceError::Timeout("NOOP".into())),
         }
-        let mut announced = false;
-        while let Ok(response) = session.unsolicited_responses.try_recv() {
-            announced |= matches!(
-                response,
-                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
-            );
-        }
-        Ok(announced)
+        self.drain_unsolicited().await;
+        Ok(std::mem::take(&mut self.announced))
     }
 
+    /// Empties the server's unsolicited responses, remembering whether any of them
+    /// announced new mail: one that arrives during a FETCH must still wake the next wait.
     async fn drain_unsolicited(&mut self) {
         if let Some(session) = self.session.as_mut() {
-            while session.unsolicited_responses.try_recv().is_ok() {}
+            while let Ok(response) = session.unsolicited_responses.try_recv() {
+                self.announced |= matches!(
+                    response,
+                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+                );
+            }
         }
     }
 
@@ -713,6 +718,8 @@ impl ImapSource {
             Ok(Ok(session)) => {
                 self.session = Some(session);
                 self.drain_unsolicited().await;
+                // Whatever IDLE announced, the round that follows reads it.
+                self.announced = false;
                 Ok(woke)
             }
             Ok(Err(err)) if woke == Wake::Stopped => {
