@@ -321,7 +321,7 @@ impl Default for FilingSettings {
 }
 
 /// When the persistent schedule asks for updates, chases and compiles the meeting pack.
-/// Times of day are UTC.
+/// Times of day are the board's local time (its registry `timezone`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSettings {
@@ -334,10 +334,10 @@ pub struct ScheduleSettings {
     /// Chasers go this many days before the papers deadline.
     #[serde(default = "default_chaser_days")]
     pub chaser_days: u32,
-    /// Time of day (HH:MM, UTC) update requests and chasers go.
+    /// Time of day (HH:MM, the board's local time) update requests and chasers go.
     #[serde(default = "default_send_time")]
     pub send_time: String,
-    /// Time of day (HH:MM, UTC) on the papers-deadline day the meeting pack is compiled;
+    /// Time of day (HH:MM, the board's local time) on the papers-deadline day the meeting pack is compiled;
     /// updates are accepted until then.
     #[serde(default = "default_pack_time")]
     pub pack_time: String,
@@ -884,7 +884,7 @@ impl Settings {
             if parse_time_of_day(text).is_none() {
                 problem(
                     key,
-                    format!("\"{text}\" is not a time of day; write HH:MM (UTC), e.g. \"09:00\""),
+                    format!("\"{text}\" is not a time of day; write HH:MM (the board's local time), e.g. \"09:00\""),
                 );
             }
         }

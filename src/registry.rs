@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::domain::address::{parse_domain, EmailAddress};
+use crate::domain::zone::Zone;
 
 /// A validated registry: every cross-reference resolves, every address parses, no
 /// duplicates. The store can write it without further checks.
@@ -41,6 +42,8 @@ pub struct Board {
     pub name: String,
     /// The address agencies write to; replies come back to `<local>+<token>@<domain>`.
     pub address: EmailAddress,
+    /// Meeting times, papers deadlines and the schedule's times of day are read in it.
+    pub timezone: Zone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,6 +291,8 @@ mod raw {
         pub slug: Spanned<String>,
         pub name: Spanned<String>,
         pub address: Spanned<String>,
+        #[serde(default)]
+        pub timezone: Option<Spanned<String>>,
     }
 
     #[derive(Deserialize)]
@@ -408,10 +413,18 @@ impl Checker<'_> {
         }
         let name = self.required(&raw.name, "the board name");
         let address = self.address(&raw.address, "the board address")?;
+        let timezone = match &raw.timezone {
+            None => Zone::UTC,
+            Some(name) => name.get_ref().parse().unwrap_or_else(|problem| {
+                self.problem(name.span(), problem);
+                Zone::UTC
+            }),
+        };
         Some(Board {
             slug,
             name,
             address,
+            timezone,
         })
     }
 
@@ -834,6 +847,8 @@ pub struct BoardView {
     pub slug: String,
     pub name: String,
     pub address: String,
+    /// The IANA time zone meeting times are in.
+    pub timezone: String,
     pub organisations: Vec<OrganisationView>,
     pub members: Vec<MemberView>,
     pub meetings: Vec<MeetingView>,
@@ -898,8 +913,8 @@ pub struct ItemView {
 pub fn render_text(view: &BoardView) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{} ({}) <{}>\n",
-        view.name, view.slug, view.address
+        "{} ({}) <{}>, times in {}\n",
+        view.name, view.slug, view.address, view.timezone
     ));
 
     let inactive = view.organisations.iter().filter(|o| !o.active).count();
@@ -1287,6 +1302,7 @@ title = "AOB"
             ("slug = \"lcjb\"", "slug = \"\"", "3:8: invalid board slug ``"),
             ("address = \"lcjb@board.example\"", "address = \"lcjb\"", "5:11: invalid email address \"lcjb\" for the board address: the address has no `@`"),
             ("name = \"London Criminal Justice Board\"", "name = \" \"", "4:8: the board name must not be empty"),
+            ("address = \"lcjb@board.example\"", "address = \"lcjb@board.example\"\ntimezone = \"Europe/Lundun\"", "6:12: unknown time zone `Europe/Lundun`"),
             ("short = \"MOPAC\"", "short = \"MPS\"", "13:9: duplicate organisation short name `MPS` (first at line 8)"),
             ("domains = [\"mopac.example\"]", "domains = [\"met.example\"]", "15:12: domain `met.example` already belongs to organisation `MPS` (line 10)"),
             ("domains = [\"mopac.example\"]", "domains = [\"mopac.example\", \"MOPAC.example\"]", "15:29: domain `mopac.example` is listed twice for `MOPAC`"),
@@ -1410,6 +1426,7 @@ title = "AOB"
             slug: "lcjb".into(),
             name: "London Criminal Justice Board".into(),
             address: "lcjb@board.example".into(),
+            timezone: "Europe/London".into(),
             organisations: vec![
                 OrganisationView {
                     short: "MPS".into(),
@@ -1456,7 +1473,7 @@ title = "AOB"
         };
         let text = render_text(&view);
         let expected = "\
-London Criminal Justice Board (lcjb) <lcjb@board.example>
+London Criminal Justice Board (lcjb) <lcjb@board.example>, times in Europe/London
 
 Organisations: 2 (1 inactive)
 SHORT  NAME                         DOMAINS      ACTIVE

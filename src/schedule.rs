@@ -33,6 +33,7 @@ use crate::approval::apply::recipient_of;
 use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
 use crate::domain::outbound::{long_date, MailKind};
+use crate::domain::zone::Zone;
 use crate::filing;
 use crate::minutes::drafts::{approvers, issue_request, RequestDraft};
 use crate::store::actions::{self as actions_store, ActionFilter};
@@ -76,6 +77,8 @@ pub struct MeetingDates {
     pub date: NaiveDate,
     pub time: Option<NaiveTime>,
     pub papers_deadline: Option<NaiveDate>,
+    /// The board's time zone, in which the dates and times above are read.
+    pub zone: Zone,
 }
 
 /// When a job is due and after when it is no longer worth doing.
@@ -83,10 +86,6 @@ pub struct MeetingDates {
 pub struct JobTimes {
     pub due_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-}
-
-fn at(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    date.and_time(time).and_utc()
 }
 
 /// The papers deadline: the meeting's own, else `papers_deadline_days` before it.
@@ -98,13 +97,17 @@ pub fn papers_deadline(meeting: &MeetingDates, settings: &ScheduleSettings) -> N
 
 /// When updates stop counting: the papers deadline at `pack_time`.
 pub fn deadline_at(meeting: &MeetingDates, settings: &ScheduleSettings) -> DateTime<Utc> {
-    at(papers_deadline(meeting, settings), settings.pack_time())
+    meeting
+        .zone
+        .instant(papers_deadline(meeting, settings), settings.pack_time())
 }
 
 /// The meeting's start; a meeting without a time starts at the beginning of its day, so
 /// nothing about it goes out on the day itself.
 pub fn meeting_start(meeting: &MeetingDates) -> DateTime<Utc> {
-    at(meeting.date, meeting.time.unwrap_or_default())
+    meeting
+        .zone
+        .instant(meeting.date, meeting.time.unwrap_or_default())
 }
 
 /// When a job of `kind` for `meeting` is due and when it expires. A job is never made to
@@ -113,14 +116,14 @@ pub fn job_times(kind: JobKind, meeting: &MeetingDates, settings: &ScheduleSetti
     let deadline = papers_deadline(meeting, settings);
     let (due_at, expires_at) = match kind {
         JobKind::UpdateRequest => (
-            at(
+            meeting.zone.instant(
                 meeting.date - Duration::days(i64::from(settings.update_request_days)),
                 settings.send_time(),
             ),
             deadline_at(meeting, settings),
         ),
         JobKind::Chaser => (
-            at(
+            meeting.zone.instant(
                 deadline - Duration::days(i64::from(settings.chaser_days)),
                 settings.send_time(),
             ),
@@ -168,6 +171,7 @@ pub async fn plan(
             date: meeting.date,
             time: meeting.time,
             papers_deadline: meeting.papers_deadline,
+            zone: meeting.zone,
         };
         let status = filings::meeting_status_on(&mut conn, &meeting.meeting_ref).await?;
         let shorts: Vec<String> = status
@@ -478,6 +482,7 @@ async fn ask(
         date: job.meeting_date,
         time: job.meeting_time,
         papers_deadline: job.papers_deadline,
+        zone: job.zone,
     };
     let deadline = deadline_at(&dates, settings);
     // With one item (else one action) to report on, a reply to this email is filed
@@ -578,13 +583,13 @@ async fn pack_content(
             "action": update.action,
             "subject": text.and_then(|t| t.subject.clone()).unwrap_or_else(|| "(no subject)".into()),
             "received_at": update.received_at,
-            "received_text": long_date(update.received_at.date_naive()),
+            "received_text": long_date(job.zone.local(update.received_at).date()),
             "text": text.map(update_text).unwrap_or_default(),
             "files": mine,
         }));
     }
     let previous = store::previous_meeting_date(tx, job.board_id, job.meeting_date).await?;
-    let closed_since = previous.map(|d| at(d, NaiveTime::MIN));
+    let closed_since = previous.map(|d| job.zone.instant(d, NaiveTime::MIN));
     let actions = logged_actions(
         tx,
         &ActionFilter {
@@ -765,7 +770,7 @@ async fn compile_pack(
     // Approving a pack after its meeting has started would circulate nothing: the request
     // ends then, or after approval.token_days if that comes first.
     let expires_at = (now + Duration::days(i64::from(settings.approval.token_days)))
-        .min(pack_expiry(job.meeting_date, job.meeting_time))
+        .min(pack_expiry(job.meeting_date, job.meeting_time, job.zone))
         .max(now);
     let mut requests = Vec::new();
     for approver in approvers(&members, settings) {
@@ -870,11 +875,12 @@ pub async fn run_until_stopped(
 }
 
 /// The start of the meeting a pack is for, when its circulation stops being useful.
-pub fn pack_expiry(date: NaiveDate, time: Option<NaiveTime>) -> DateTime<Utc> {
+pub fn pack_expiry(date: NaiveDate, time: Option<NaiveTime>, zone: Zone) -> DateTime<Utc> {
     meeting_start(&MeetingDates {
         date,
         time,
         papers_deadline: None,
+        zone,
     })
 }
 
@@ -927,6 +933,7 @@ mod tests {
             date: date("2023-12-13"),
             time: NaiveTime::from_hms_opt(10, 0, 0),
             papers_deadline: Some(date("2023-12-06")),
+            zone: Zone::UTC,
         }
     }
 
@@ -964,6 +971,7 @@ mod tests {
             date: date("2024-02-01"),
             time: None,
             papers_deadline: None,
+            zone: Zone::UTC,
         };
         assert_eq!(papers_deadline(&meeting, &settings), date("2024-01-25"));
         let pack = job_times(JobKind::MeetingPack, &meeting, &settings);
@@ -998,6 +1006,44 @@ mod tests {
         let request = job_times(JobKind::UpdateRequest, &lcjb(), &settings);
         assert_eq!(request.due_at, utc("2023-12-10T09:00:00Z"));
         assert_eq!(request.expires_at, request.due_at);
+    }
+
+    #[test]
+    fn a_london_board_sends_at_nine_local_time_on_both_sides_of_each_clock_change() {
+        let settings = ScheduleSettings::default();
+        let london: Zone = "Europe/London".parse().unwrap();
+        // A meeting in April: its request (T-10) goes out in March before the clocks
+        // change (09:00 GMT); the chaser on the day of the change, in summer time
+        // (09:00 BST, 08:00 UTC), as does the pack.
+        let spring = MeetingDates {
+            date: date("2024-04-09"),
+            time: NaiveTime::from_hms_opt(11, 0, 0),
+            papers_deadline: None,
+            zone: london,
+        };
+        let request = job_times(JobKind::UpdateRequest, &spring, &settings);
+        assert_eq!(request.due_at, utc("2024-03-30T09:00:00Z"));
+        let chaser = job_times(JobKind::Chaser, &spring, &settings);
+        assert_eq!(chaser.due_at, utc("2024-03-31T08:00:00Z"));
+        let pack = job_times(JobKind::MeetingPack, &spring, &settings);
+        assert_eq!(pack.due_at, utc("2024-04-02T16:00:00Z"));
+        assert_eq!(meeting_start(&spring), utc("2024-04-09T10:00:00Z"));
+
+        // A meeting in November: the request goes in October's summer time; the chaser
+        // on the day the clocks go back, in GMT.
+        let autumn = MeetingDates {
+            date: date("2024-11-01"),
+            time: NaiveTime::from_hms_opt(10, 0, 0),
+            papers_deadline: Some(date("2024-10-29")),
+            zone: london,
+        };
+        let request = job_times(JobKind::UpdateRequest, &autumn, &settings);
+        assert_eq!(request.due_at, utc("2024-10-22T08:00:00Z"));
+        let chaser = job_times(JobKind::Chaser, &autumn, &settings);
+        assert_eq!(chaser.due_at, utc("2024-10-27T09:00:00Z"));
+        let pack = job_times(JobKind::MeetingPack, &autumn, &settings);
+        assert_eq!(pack.due_at, utc("2024-10-29T17:00:00Z"));
+        assert_eq!(meeting_start(&autumn), utc("2024-11-01T10:00:00Z"));
     }
 
     #[test]

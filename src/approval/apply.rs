@@ -35,7 +35,8 @@ use crate::approval::token::{self, ApprovalToken, Binding};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::address::EmailAddress;
-use crate::domain::outbound::{long_datetime, MailKind};
+use crate::domain::outbound::MailKind;
+use crate::domain::zone::Zone;
 use crate::minutes::drafts::what;
 use crate::minutes::report::MinutesReport;
 use crate::store::actions::{self as register, NewAction};
@@ -575,7 +576,7 @@ fn result_context(
     context["approved"] = json!(approved);
     context["decision"] = json!(decision);
     context["decided_by"] = json!(decided_by);
-    context["decided_text"] = json!(long_datetime(now));
+    context["decided_text"] = json!(subject.zone.long_datetime(now));
     context
 }
 
@@ -670,6 +671,7 @@ async fn refuse(
     } else {
         // No request to name: the secretariat hears of it through the audit log's event
         // and a result about the message itself.
+        let zone = crate::store::registry::board_zone(tx, message.board_id).await?;
         for member in members
             .iter()
             .filter(|m| m.roles.iter().any(|r| r == "secretariat"))
@@ -683,7 +685,7 @@ async fn refuse(
                 "headline": "Not accepted",
                 "decision": "refused",
                 "decided_by": "minuted",
-                "decided_text": long_datetime(now),
+                "decided_text": zone.long_datetime(now),
                 "reason": format!("from {actor}: {reason}"),
                 "next_step": null,
             });
@@ -735,7 +737,7 @@ async fn unchanged(
         "headline": "No change",
         "decision": "received your reply about",
         "decided_by": "minuted",
-        "decided_text": long_datetime(now),
+        "decided_text": subject.zone.long_datetime(now),
         "reason": reason,
         "next_step": null,
     });
@@ -840,13 +842,7 @@ async fn approve(
 
     let next_meeting = outbox::next_meeting_after(tx, request.board_id, revision.meeting_date)
         .await?
-        .map(|m| {
-            json!({
-                "ref": m.meeting_ref,
-                "date_text": crate::domain::outbound::long_date(m.date),
-                "time": m.time.map(|t| t.format("%H:%M").to_string()),
-            })
-        });
+        .map(|m| crate::outbox::context::meeting_value(&m));
     let mut rows = Vec::new();
     for member in members.iter().filter(|m| m.circulation) {
         let Some(to) = recipient_of(member) else {
@@ -857,7 +853,7 @@ async fn approve(
             request.board_id,
             to,
             json!({
-                "approved_text": crate::domain::outbound::long_date(now.date_naive()),
+                "approved_text": crate::domain::outbound::long_date(subject.zone.local(now).date()),
                 "next_meeting": next_meeting,
                 "revision_id": revision.id,
                 "minutes_text": revision.extracted_text,
@@ -936,7 +932,7 @@ async fn confirm_approval(
     let approver = EmailAddress::parse(&request.approver_address)
         .context("a stored approver address is not valid")?;
     let decided_by = decided_by(request, members, approver.as_str());
-    let when = long_datetime(hold_until);
+    let when = subject.zone.long_datetime(hold_until);
     let held = hold_until > now;
     let mut context = result_context(subject, true, "approved", &decided_by, now);
     context["headline"] = Value::Null;
@@ -1004,6 +1000,8 @@ struct Subject {
     /// The revision's or pack's id and number.
     id: i64,
     n: i32,
+    /// The board's time zone, in which results write times.
+    zone: Zone,
 }
 
 impl Subject {
@@ -1039,6 +1037,7 @@ impl Subject {
 }
 
 async fn subject_of(tx: &mut PgConnection, request: &LockedRequest) -> anyhow::Result<Subject> {
+    let zone = crate::store::registry::board_zone(tx, request.board_id).await?;
     if let Some(id) = request.meeting_pack_id {
         let pack = pack_store::pack(tx, id).await?;
         return Ok(Subject {
@@ -1048,6 +1047,7 @@ async fn subject_of(tx: &mut PgConnection, request: &LockedRequest) -> anyhow::R
             content_sha256: pack.content_sha256.clone(),
             id: pack.id,
             n: pack.n,
+            zone,
             revision: None,
             pack: Some(pack),
         });
@@ -1063,6 +1063,7 @@ async fn subject_of(tx: &mut PgConnection, request: &LockedRequest) -> anyhow::R
         content_sha256: revision.content_sha256.clone(),
         id: revision.id,
         n: revision.n,
+        zone,
         revision: Some(revision),
         pack: None,
     })
@@ -1082,7 +1083,7 @@ async fn approve_pack(
     let mut context = pack.content.clone();
     context["meeting_pack_id"] = json!(pack.id);
     let attachments: Vec<NewAttachment> = crate::schedule::pack_attachments(&pack.content);
-    let not_after = crate::schedule::pack_expiry(pack.meeting_date, pack.meeting_time);
+    let not_after = crate::schedule::pack_expiry(pack.meeting_date, pack.meeting_time, pack.zone);
     let rows: Vec<NewOutboxMessage> = members
         .iter()
         .filter(|m| m.circulation)

@@ -3,3 +3,4 @@
 
 pub mod address;
 pub mod outbound;
+pub mod zone;

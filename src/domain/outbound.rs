@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// The secretariat hears of failed and bounced mail at most this often per board: one
@@ -15,12 +15,6 @@ pub const NOTICE_INTERVAL_SECONDS: i64 = 3600;
 /// A date as a letter writes it: `Wednesday 13 December 2023`.
 pub fn long_date(date: NaiveDate) -> String {
     date.format("%A %-d %B %Y").to_string()
-}
-
-/// A moment as a letter writes it, in UTC (which it says): `Thursday 21 September 2023 at
-/// 09:41 UTC`.
-pub fn long_datetime(at: DateTime<Utc>) -> String {
-    at.format("%A %-d %B %Y at %H:%M UTC").to_string()
 }
 
 /// The kinds of email minuted sends. Each has its templates in `templates/`:
@@ -197,7 +191,5 @@ mod tests {
     fn dates_are_written_as_a_letter_writes_them() {
         let date = NaiveDate::from_ymd_opt(2023, 12, 6).unwrap();
         assert_eq!(long_date(date), "Wednesday 6 December 2023");
-        let at = date.and_hms_opt(9, 5, 0).unwrap().and_utc();
-        assert_eq!(long_datetime(at), "Wednesday 6 December 2023 at 09:05 UTC");
     }
 }

@@ -356,6 +356,7 @@ pub async fn notify_triage_if_due(
         return Ok(false);
     }
     let waiting = filings::triage_on(conn, Some(board_id), false, None).await?;
+    let zone = crate::store::registry::board_zone(conn, board_id).await?;
     let news = waiting
         .iter()
         .any(|r| last_at.is_none_or(|at| r.decided_at > at));
@@ -382,7 +383,7 @@ pub async fn notify_triage_if_due(
             serde_json::json!({
                 "id": row.id,
                 "from": row.from.clone().unwrap_or_else(|| "(no sender)".into()),
-                "received_text": crate::domain::outbound::long_datetime(row.received_at),
+                "received_text": zone.long_datetime(row.received_at),
                 "subject": row.subject.clone().unwrap_or_else(|| "(no subject)".into()),
                 "guess": guess,
                 "why": why,

@@ -19,7 +19,7 @@ use crate::approval::token::{ApprovalToken, Binding};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::address::EmailAddress;
-use crate::domain::outbound::{long_date, long_datetime, MailKind};
+use crate::domain::outbound::{long_date, MailKind};
 use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
 use crate::minutes::structure::{self, ParseContext, RegistryMember};
@@ -302,6 +302,7 @@ pub async fn process_draft_once(
         .collect();
 
     if let Some(error) = error {
+        let zone = crate::store::registry::board_zone(&mut tx, draft.board_id).await?;
         for member in secretariat {
             let context = json!({
                 "what": format!("the draft minutes received for {} (version {}), which could not be read", meeting.meeting_ref, revision.n),
@@ -309,7 +310,7 @@ pub async fn process_draft_once(
                 "headline": "Could not read",
                 "decision": "could not read",
                 "decided_by": "minuted",
-                "decided_text": long_datetime(now),
+                "decided_text": zone.long_datetime(now),
                 "reason": error,
                 "next_step": "Please send the minutes again as a .docx, .pdf, .txt, .md or .html file, or in the body of the email.",
             });
@@ -394,7 +395,8 @@ pub async fn issue_request(
     )
     .context("failed to issue an approval token")?;
     let mut context = request.context.clone();
-    context["expires_text"] = json!(long_datetime(issued.expires_at()));
+    let zone = crate::store::registry::board_zone(tx, request.board_id).await?;
+    context["expires_text"] = json!(zone.long_datetime(issued.expires_at()));
     context["approval_request_id"] = json!(request_id);
     let mut row = NewOutboxMessage::new(MailKind::ApprovalRequest, request.board_id, to, context);
     row.meeting_id = Some(request.meeting_id);

@@ -19,6 +19,7 @@ use super::events::{self, NewEvent};
 use super::{Error, Result};
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{self, MailKind, OutboxStatus};
+use crate::domain::zone::Zone;
 use crate::templates::Rendered;
 
 pub type OutboxId = i64;
@@ -727,6 +728,8 @@ pub struct MeetingRow {
     pub time: Option<NaiveTime>,
     pub title: String,
     pub papers_deadline: Option<NaiveDate>,
+    /// The board's time zone, in which `date` and `time` are read.
+    pub zone: Zone,
     pub items: Vec<ItemRow>,
 }
 
@@ -799,10 +802,13 @@ pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i6
         time: Option<NaiveTime>,
         title: String,
         papers_deadline: Option<NaiveDate>,
+        #[sqlx(try_from = "String")]
+        zone: Zone,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, board_id, ref AS meeting_ref, date, time, title, papers_deadline
-         FROM meetings WHERE id = ANY($1)",
+        "SELECT m.id, m.board_id, m.ref AS meeting_ref, m.date, m.time, m.title,
+                m.papers_deadline, b.timezone AS zone
+         FROM meetings m JOIN boards b ON b.id = m.board_id WHERE m.id = ANY($1)",
     )
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -829,6 +835,7 @@ pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i6
                     time: r.time,
                     title: r.title,
                     papers_deadline: r.papers_deadline,
+                    zone: r.zone,
                     items: Vec::new(),
                 },
             )
@@ -1270,6 +1277,7 @@ pub async fn notify_secretariat_if_due(
             .collect()
     };
 
+    let zone = super::registry::board_zone(conn, board_id).await?;
     let listed: Vec<Value> = failures
         .iter()
         .map(|f| {
@@ -1281,7 +1289,7 @@ pub async fn notify_secretariat_if_due(
                 "status": f.status,
                 "reason": f.last_error.clone().unwrap_or_default(),
                 "meeting_ref": f.meeting_ref,
-                "when_text": outbound::long_datetime(f.status_at),
+                "when_text": zone.long_datetime(f.status_at),
             })
         })
         .collect();

@@ -23,6 +23,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
+use crate::domain::zone::Zone;
 use crate::registry::{
     AddressView, BoardView, ItemView, MeetingView, MemberRole, MemberView, OrganisationView,
     Registry,
@@ -111,42 +112,58 @@ pub async fn import(pool: &PgPool, reg: &Registry, actor: &str) -> Result<Import
 async fn upsert_board(conn: &mut PgConnection, reg: &Registry, actor: &str) -> Result<(i64, bool)> {
     let board = &reg.board;
     let address = board.address.as_str();
-    let existing: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, address FROM boards WHERE slug = $1 FOR UPDATE")
+    let timezone = board.timezone.name();
+    let existing: Option<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, name, address, timezone FROM boards WHERE slug = $1 FOR UPDATE")
             .bind(&board.slug)
             .fetch_optional(&mut *conn)
             .await?;
-    let Some((id, name, stored_address)) = existing else {
+    let Some((id, name, stored_address, stored_timezone)) = existing else {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO boards (slug, name, address) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO boards (slug, name, address, timezone) VALUES ($1, $2, $3, $4)
+             RETURNING id",
         )
         .bind(&board.slug)
         .bind(&board.name)
         .bind(address)
+        .bind(timezone)
         .fetch_one(&mut *conn)
         .await?;
-        let detail = json!({ "slug": board.slug, "name": board.name, "address": address });
+        let detail = json!({
+            "slug": board.slug, "name": board.name, "address": address, "timezone": timezone,
+        });
         record(conn, id, actor, "board.added", ("board", id), detail).await?;
         return Ok((id, true));
     };
     let mut changes = Changes::default();
     changes.compare("name", &name, &board.name);
     changes.compare("address", &stored_address, &address);
+    changes.compare("timezone", &stored_timezone.as_str(), &timezone);
     if changes.is_empty() {
         return Ok((id, false));
     }
     sqlx::query(
-        "UPDATE boards SET name = $2, address = $3, updated_at = now()
-         WHERE id = $1 AND (name IS DISTINCT FROM $2 OR address IS DISTINCT FROM $3)",
+        "UPDATE boards SET name = $2, address = $3, timezone = $4, updated_at = now()
+         WHERE id = $1",
     )
     .bind(id)
     .bind(&board.name)
     .bind(address)
+    .bind(timezone)
     .execute(&mut *conn)
     .await?;
     let detail = changes.into_detail(json!({ "slug": board.slug }));
     record(conn, id, actor, "board.updated", ("board", id), detail).await?;
     Ok((id, true))
+}
+
+/// The board's time zone; UTC for a board without one.
+pub async fn board_zone(conn: &mut PgConnection, board_id: i64) -> Result<Zone> {
+    let name: Option<String> = sqlx::query_scalar("SELECT timezone FROM boards WHERE id = $1")
+        .bind(board_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(name.and_then(|n| n.parse().ok()).unwrap_or_default())
 }
 
 /// One import in progress: the transaction, whose board, and what has been done so far.
@@ -894,20 +911,20 @@ pub async fn show(pool: &PgPool, slug: Option<&str>) -> Result<BoardView> {
         .execute(&mut *tx)
         .await?;
 
-    let boards: Vec<(i64, String, String, String)> = match slug {
+    let boards: Vec<(i64, String, String, String, String)> = match slug {
         Some(slug) => {
-            sqlx::query_as("SELECT id, slug, name, address FROM boards WHERE slug = $1")
+            sqlx::query_as("SELECT id, slug, name, address, timezone FROM boards WHERE slug = $1")
                 .bind(slug)
                 .fetch_all(&mut *tx)
                 .await?
         }
         None => {
-            sqlx::query_as("SELECT id, slug, name, address FROM boards ORDER BY slug")
+            sqlx::query_as("SELECT id, slug, name, address, timezone FROM boards ORDER BY slug")
                 .fetch_all(&mut *tx)
                 .await?
         }
     };
-    let (board_id, slug, name, address) = match (boards.len(), slug) {
+    let (board_id, slug, name, address, timezone) = match (boards.len(), slug) {
         (1, _) => boards
             .into_iter()
             .next()
@@ -1035,6 +1052,7 @@ pub async fn show(pool: &PgPool, slug: Option<&str>) -> Result<BoardView> {
         slug,
         name,
         address,
+        timezone,
         organisations: organisations
             .into_iter()
             .map(|(short, name, domains, active)| OrganisationView {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use super::Result;
+use crate::domain::zone::Zone;
 
 /// A meeting the planner looks at.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,6 +23,8 @@ pub struct PlanMeeting {
     pub date: NaiveDate,
     pub time: Option<NaiveTime>,
     pub papers_deadline: Option<NaiveDate>,
+    #[sqlx(try_from = "String")]
+    pub zone: Zone,
 }
 
 /// Meetings on or after `today`, soonest first.
@@ -30,8 +33,10 @@ pub async fn upcoming_meetings(
     today: NaiveDate,
 ) -> Result<Vec<PlanMeeting>> {
     Ok(sqlx::query_as(
-        "SELECT id, board_id, ref AS meeting_ref, date, time, papers_deadline FROM meetings
-         WHERE date >= $1 ORDER BY date, id",
+        "SELECT m.id, m.board_id, m.ref AS meeting_ref, m.date, m.time, m.papers_deadline,
+                b.timezone AS zone
+         FROM meetings m JOIN boards b ON b.id = m.board_id
+         WHERE m.date >= $1 ORDER BY m.date, m.id",
     )
     .bind(today)
     .fetch_all(conn)
@@ -124,6 +129,8 @@ pub struct DueJob {
     pub meeting_date: NaiveDate,
     pub meeting_time: Option<NaiveTime>,
     pub papers_deadline: Option<NaiveDate>,
+    #[sqlx(try_from = "String")]
+    pub zone: Zone,
     pub organisation_id: Option<i64>,
     pub organisation: Option<String>,
     pub due_at: DateTime<Utc>,
@@ -135,9 +142,11 @@ pub async fn claim_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Op
     Ok(sqlx::query_as(
         "SELECT j.id, j.board_id, j.kind, j.meeting_id, m.ref AS meeting_ref,
                 m.date AS meeting_date, m.time AS meeting_time, m.papers_deadline,
+                b.timezone AS zone,
                 j.organisation_id, o.short AS organisation, j.due_at, j.expires_at
          FROM schedule_jobs j
          JOIN meetings m ON m.id = j.meeting_id
+         JOIN boards b ON b.id = j.board_id
          LEFT JOIN organisations o ON o.id = j.organisation_id
          WHERE j.status = 'pending' AND j.due_at <= $1
          ORDER BY j.due_at, j.id
@@ -364,6 +373,8 @@ pub struct Pack {
     pub meeting_ref: String,
     pub meeting_date: NaiveDate,
     pub meeting_time: Option<NaiveTime>,
+    #[sqlx(try_from = "String")]
+    pub zone: Zone,
     pub n: i32,
     pub content: Value,
     pub content_sha256: String,
@@ -373,8 +384,10 @@ pub struct Pack {
 pub async fn pack(conn: &mut PgConnection, id: i64) -> Result<Pack> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.board_id, p.meeting_id, m.ref AS meeting_ref, m.date AS meeting_date,
-                m.time AS meeting_time, p.n, p.content, p.content_sha256, p.status
-         FROM meeting_packs p JOIN meetings m ON m.id = p.meeting_id WHERE p.id = $1",
+                m.time AS meeting_time, b.timezone AS zone,
+                p.n, p.content, p.content_sha256, p.status
+         FROM meeting_packs p JOIN meetings m ON m.id = p.meeting_id
+         JOIN boards b ON b.id = p.board_id WHERE p.id = $1",
     )
     .bind(id)
     .fetch_one(conn)

@@ -225,6 +225,47 @@ async fn render_previews_an_email_from_the_database_in_each_format() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("circulation"));
 }
 
+#[tokio::test]
+async fn emails_write_meeting_times_in_the_boards_zone_with_bst_in_summer_and_gmt_in_winter() {
+    let board = board().await;
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("summer.toml");
+    let summer = "\n[[meetings]]\ndate = \"2024-06-12\"\ntime = \"11:00\"\n\
+                  title = \"London Criminal Justice Board\"\n";
+    std::fs::write(&registry, registry_text(&board.domain) + summer).unwrap();
+    ok(minuted(&board, dir.path()).args(["board", "import", registry.to_str().unwrap()]));
+    let render = |kind: &str, meeting: &str| {
+        let out = ok(minuted(&board, dir.path()).args([
+            "render",
+            kind,
+            "--meeting",
+            meeting,
+            "--member",
+            &board.probation.address,
+        ]));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let winter = render("update_request", &board.meeting_ref);
+    assert!(
+        winter.contains("Wednesday 13 December 2023 at 10:00 GMT."),
+        "{winter}"
+    );
+    let june = render("update_request", "LCJB-2024-06-12");
+    assert!(
+        june.contains("Wednesday 12 June 2024 at 11:00 BST."),
+        "{june}"
+    );
+    // Circulation of December's minutes names the next meeting, in summer time.
+    let circulation = render("circulation", &board.meeting_ref);
+    assert!(
+        circulation.contains("The next meeting is on Wednesday 12 June 2024 at 11:00 BST."),
+        "{circulation}"
+    );
+    let shown = ok(minuted(&board, dir.path()).args(["board", "show", "--json"]));
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["timezone"], "Europe/London");
+}
+
 #[test]
 fn check_config_refuses_a_broken_template_override_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -53,13 +53,14 @@ pub fn unique_domain() -> String {
     format!("{}.example", support::unique_name("t").replace('_', "-"))
 }
 
-fn registry_text(domain: &str) -> String {
+pub fn registry_text(domain: &str) -> String {
     format!(
         r#"
 [board]
 slug = "lcjb"
 name = "London Criminal Justice Board"
 address = "lcjb@{domain}"
+timezone = "Europe/London"
 
 [[organisations]]
 short = "MOPAC"
