@@ -11,6 +11,10 @@
 //!   connection was lost or timed out after the final `.`): the server may have accepted
 //!   it. Retried with the same Message-ID, so delivery is at least once.
 //!
+//! A 5xx reply that says the sender is being throttled (Exchange Online's `554 5.2.0
+//! ...SubmissionQuotaExceeded` past about 30 messages a minute, and similar `5.2.0`
+//! quota replies) is transient: the message is fine, the rate is not.
+//!
 //! Errors setting up a session (connect, TLS, EHLO, AUTH) are transient whatever their
 //! code: they concern our configuration or the server, not the message, and retrying
 //! after the operator fixes them must still be possible.
@@ -575,6 +579,9 @@ impl StepError {
     fn classify(self, phase: Phase) -> SendError {
         let text = self.describe();
         match (&self, phase) {
+            (StepError::Smtp(..), _) if is_throttling(&text) => SendError::Transient(format!(
+                "{text} (the server is throttling our sending; retried later)"
+            )),
             (StepError::Smtp(_, err), _) if err.is_permanent() => SendError::Permanent(text),
             (StepError::Smtp(_, err), _) if err.is_transient() => SendError::Transient(text),
             (_, Phase::AfterData) => SendError::Unknown(format!(
@@ -583,6 +590,24 @@ impl StepError {
             _ => SendError::Transient(text),
         }
     }
+}
+
+/// Whether a server's reply refuses for the rate of sending rather than the message:
+/// Exchange Online's submission quota (`554 5.2.0 STOREDRV.Submission.Exception:
+/// SubmissionQuotaExceededException`, `5.2.0 ... ThrottlingPolicy`) and other `5.2.0`
+/// replies that speak of a quota, a rate or too many messages.
+pub fn is_throttling(reply: &str) -> bool {
+    let lower = reply.to_ascii_lowercase();
+    if lower.contains("submissionquotaexceeded") {
+        return true;
+    }
+    let enhanced_5_2_0 = lower
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .any(|word| word == "5.2.0");
+    enhanced_5_2_0
+        && ["quota", "throttl", "rate", "too many", "limit"]
+            .iter()
+            .any(|w| lower.contains(w))
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {
@@ -619,6 +644,26 @@ mod tests {
             t.path_for("../../etc/passwd"),
             PathBuf::from("/var/mail/outbox/.._.._etc_passwd.eml")
         );
+    }
+
+    #[test]
+    fn exchange_online_throttling_is_told_apart_from_a_refused_message() {
+        for reply in [
+            "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception",
+            "DATA: 554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException",
+            "550 5.2.0 Message rejected: sending rate limit exceeded (ThrottlingPolicy)",
+            "554 5.2.0 Too many messages submitted in the last minute",
+        ] {
+            assert!(is_throttling(reply), "{reply}");
+        }
+        for reply in [
+            "550 5.1.1 User unknown",
+            "554 5.2.0 Message rejected as spam",
+            "552 5.2.2 Mailbox full; quota exceeded",
+            "554 5.7.1 Relay access denied",
+        ] {
+            assert!(!is_throttling(reply), "{reply}");
+        }
     }
 
     #[test]
