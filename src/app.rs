@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
 use crate::filing::worker as filer;
+use crate::oauth::{Account, TokenSource};
 use crate::outbox::{transport, worker};
 use crate::templates::Templates;
 use crate::{ingest, registry, store};
@@ -115,7 +116,8 @@ pub fn sender(
     pool: &sqlx::PgPool,
     templates: Arc<Templates>,
 ) -> anyhow::Result<worker::Worker> {
-    let transport = transport::from_settings(&settings.outgoing)?;
+    let sign_in = TokenSource::for_account(Account::Outgoing, settings, pool)?;
+    let transport = transport::from_settings(&settings.outgoing, sign_in)?;
     let worker_settings = worker::WorkerSettings::from_outgoing(&settings.outgoing)?;
     Ok(worker::Worker::new(
         pool.clone(),
@@ -150,8 +152,10 @@ async fn serve(
 
     let (stop, stop_signal) = Shutdown::new();
     let mut workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    let mailbox_sign_in = TokenSource::for_account(Account::Mailbox, settings, &database.pool)?;
     workers.spawn(ingest::run_until_stopped(
         settings.mailbox.clone(),
+        mailbox_sign_in,
         database.pool.clone(),
         Clock::System,
         stop_signal.clone(),

@@ -59,6 +59,100 @@ pub struct Settings {
     pub filing: FilingSettings,
     #[serde(default)]
     pub schedule: ScheduleSettings,
+    #[serde(default)]
+    pub secrets: SecretsSettings,
+    #[serde(default)]
+    pub alerts: AlertsSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// Key the stored sign-in tokens are encrypted with (at least 32 characters); the
+    /// approval key when absent.
+    pub key: Option<Secret>,
+}
+
+/// When the secretariat is emailed that mail has stopped.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSettings {
+    /// The mailbox has not been read for this long.
+    #[serde(default = "default_alert_minutes")]
+    pub mailbox_minutes: u32,
+    /// Outgoing mail has failed for this long.
+    #[serde(default = "default_alert_minutes")]
+    pub outgoing_minutes: u32,
+}
+
+impl Default for AlertsSettings {
+    fn default() -> Self {
+        AlertsSettings {
+            mailbox_minutes: default_alert_minutes(),
+            outgoing_minutes: default_alert_minutes(),
+        }
+    }
+}
+
+fn default_alert_minutes() -> u32 {
+    30
+}
+
+/// How a mailbox or the submission server is signed in to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    #[default]
+    Password,
+    Oauth2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthProvider {
+    Microsoft365,
+    Google,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFlow {
+    /// App-only access with the client's secret.
+    #[default]
+    ClientCredentials,
+    /// Delegated access: a person signs in once with `minuted auth login`.
+    DeviceCode,
+}
+
+/// The SASL mechanism IMAP signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SaslMechanism {
+    Xoauth2,
+    Oauthbearer,
+}
+
+/// OAuth 2.0 sign-in (`mailbox.oauth2`, `outgoing.oauth2`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Settings {
+    pub provider: OAuthProvider,
+    /// Microsoft 365: the directory (tenant) name or id.
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    #[serde(default)]
+    pub flow: OAuthFlow,
+    /// The token endpoint; the provider's when absent (required for `custom`).
+    pub token_url: Option<String>,
+    /// The device-authorization endpoint for `device_code`; the provider's when absent.
+    pub device_authorization_url: Option<String>,
+    /// Space-separated scopes; the provider's default for the flow when absent.
+    pub scope: Option<String>,
+    /// IMAP only: `xoauth2` or `oauthbearer`; by default XOAUTH2 when the server offers
+    /// it, else OAUTHBEARER.
+    pub mechanism: Option<SaslMechanism>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -115,6 +209,10 @@ pub struct MailboxSettings {
     pub security: Security,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// `password` (default) or `oauth2` (with `[mailbox.oauth2]`).
+    #[serde(default)]
+    pub auth: AuthKind,
+    pub oauth2: Option<OAuth2Settings>,
     #[serde(default = "default_folders")]
     pub folders: Vec<String>,
     /// What to do with a message once it is safely stored: `seen`, `leave` or `move:Folder`.
@@ -149,6 +247,8 @@ impl Default for MailboxSettings {
             security: default_tls(),
             username: None,
             password: None,
+            auth: AuthKind::Password,
+            oauth2: None,
             folders: default_folders(),
             after: default_after(),
             max_message_bytes: default_max_message_bytes(),
@@ -192,6 +292,10 @@ pub struct OutgoingSettings {
     pub security: Security,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// `password` (default) or `oauth2` (with `[outgoing.oauth2]`).
+    #[serde(default)]
+    pub auth: AuthKind,
+    pub oauth2: Option<OAuth2Settings>,
     /// The From of everything minuted sends.
     #[serde(default = "default_from")]
     pub from: String,
@@ -201,9 +305,8 @@ pub struct OutgoingSettings {
     pub concurrency: u32,
     /// At most this many messages handed to the transport per minute, counted across every
     /// process sharing the database; 0 means no limit. Submission services often impose
-    /// one (Exchange Online: 30).
-    #[serde(default)]
-    pub rate_per_minute: u32,
+    /// one: with `oauth2.provider = "microsoft365"` it defaults to Exchange Online's 30.
+    pub rate_per_minute: Option<u32>,
     /// A message that still fails transiently this long after it was queued is failed and
     /// the secretariat told.
     #[serde(default = "default_max_retry_hours")]
@@ -222,6 +325,25 @@ pub struct OutgoingSettings {
     pub sendmail_command: String,
 }
 
+impl OutgoingSettings {
+    /// Messages per minute, 0 for no limit: the configured rate, else Exchange Online's
+    /// limit (30) when signing in to Microsoft 365, else none.
+    pub fn rate_per_minute(&self) -> u32 {
+        self.rate_per_minute.unwrap_or_else(|| {
+            let microsoft = self.auth == AuthKind::Oauth2
+                && self
+                    .oauth2
+                    .as_ref()
+                    .is_some_and(|o| o.provider == OAuthProvider::Microsoft365);
+            if microsoft {
+                30
+            } else {
+                0
+            }
+        })
+    }
+}
+
 impl Default for OutgoingSettings {
     fn default() -> Self {
         OutgoingSettings {
@@ -232,9 +354,11 @@ impl Default for OutgoingSettings {
             security: default_starttls(),
             username: None,
             password: None,
+            auth: AuthKind::Password,
+            oauth2: None,
             from: default_from(),
             concurrency: default_concurrency(),
-            rate_per_minute: 0,
+            rate_per_minute: None,
             max_retry_hours: default_max_retry_hours(),
             lease_seconds: default_lease_seconds(),
             timeout_seconds: default_timeout_seconds(),
@@ -372,6 +496,77 @@ impl ScheduleSettings {
     /// `pack_time` as a time of day (midnight if invalid: `validate` refuses that).
     pub fn pack_time(&self) -> chrono::NaiveTime {
         parse_time_of_day(&self.pack_time).unwrap_or_default()
+    }
+}
+
+/// The problems of one account's OAuth 2.0 settings (`section` is `mailbox` or
+/// `outgoing`).
+fn check_oauth2(
+    section: &str,
+    auth: AuthKind,
+    oauth2: Option<&OAuth2Settings>,
+    problem: &mut impl FnMut(&str, String),
+) {
+    if auth != AuthKind::Oauth2 {
+        return;
+    }
+    let Some(o) = oauth2 else {
+        problem(
+            &format!("{section}.oauth2"),
+            format!("required with {section}.auth = \"oauth2\": provider, client_id and the flow"),
+        );
+        return;
+    };
+    let key = |k: &str| format!("{section}.oauth2.{k}");
+    if o.client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+        problem(
+            &key("client_id"),
+            "required: the application (client) id".into(),
+        );
+    }
+    match o.provider {
+        OAuthProvider::Microsoft365 if o.tenant.is_none() && o.token_url.is_none() => problem(
+            &key("tenant"),
+            "required for microsoft365: the directory name (contoso.onmicrosoft.com) or id".into(),
+        ),
+        OAuthProvider::Google if o.flow == OAuthFlow::ClientCredentials => problem(
+            &key("flow"),
+            "Google issues app-only Gmail tokens only to service accounts (a signed JWT), \
+             which minuted does not do: use flow = \"device_code\""
+                .into(),
+        ),
+        OAuthProvider::Custom if o.token_url.is_none() => problem(
+            &key("token_url"),
+            "required for provider = \"custom\"".into(),
+        ),
+        OAuthProvider::Custom
+            if o.flow == OAuthFlow::DeviceCode && o.device_authorization_url.is_none() =>
+        {
+            problem(
+                &key("device_authorization_url"),
+                "required for provider = \"custom\" with flow = \"device_code\"".into(),
+            )
+        }
+        _ => {}
+    }
+    if o.flow == OAuthFlow::ClientCredentials && o.client_secret.is_none() {
+        problem(
+            &key("client_secret"),
+            format!(
+                "required with flow = \"client_credentials\" (or set MINUTED__{}__OAUTH2__CLIENT_SECRET)",
+                section.to_uppercase()
+            ),
+        );
+    }
+    for (k, url) in [
+        ("token_url", &o.token_url),
+        ("device_authorization_url", &o.device_authorization_url),
+    ] {
+        if let Some(url) = url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                problem(&key(k), format!("\"{url}\" is not an http(s) URL"));
+            }
+        }
     }
 }
 
@@ -689,7 +884,10 @@ impl Settings {
             for (key, missing) in [
                 ("mailbox.host", mailbox.host.is_none()),
                 ("mailbox.username", mailbox.username.is_none()),
-                ("mailbox.password", mailbox.password.is_none()),
+                (
+                    "mailbox.password",
+                    mailbox.auth == AuthKind::Password && mailbox.password.is_none(),
+                ),
             ] {
                 if missing {
                     problem(key, "required when mailbox.source = \"imap\"".into());
@@ -748,6 +946,47 @@ impl Settings {
             }
         }
 
+        if mailbox.source == MailboxSource::Imap {
+            check_oauth2(
+                "mailbox",
+                mailbox.auth,
+                mailbox.oauth2.as_ref(),
+                &mut problem,
+            );
+        }
+        if self.outgoing.transport == Transport::Smtp {
+            check_oauth2(
+                "outgoing",
+                self.outgoing.auth,
+                self.outgoing.oauth2.as_ref(),
+                &mut problem,
+            );
+            if self.outgoing.auth == AuthKind::Oauth2 && self.outgoing.username.is_none() {
+                problem(
+                    "outgoing.username",
+                    "required with outgoing.auth = \"oauth2\": the mailbox the token signs in as"
+                        .into(),
+                );
+            }
+        }
+        if let Some(key) = &self.secrets.key {
+            if key.expose().len() < 32 {
+                problem("secrets.key", "must be at least 32 characters".into());
+            }
+        }
+        if self.alerts.mailbox_minutes == 0 {
+            problem(
+                "alerts.mailbox_minutes",
+                "must be at least 1; the default is 30".into(),
+            );
+        }
+        if self.alerts.outgoing_minutes == 0 {
+            problem(
+                "alerts.outgoing_minutes",
+                "must be at least 1; the default is 30".into(),
+            );
+        }
+
         let outgoing = &self.outgoing;
         if outgoing.transport == Transport::Smtp && outgoing.host.is_none() {
             problem(
@@ -758,7 +997,9 @@ impl Settings {
         if outgoing.port == Some(0) {
             problem("outgoing.port", "must be between 1 and 65535".into());
         }
-        if outgoing.username.is_some() != outgoing.password.is_some() {
+        if outgoing.auth == AuthKind::Password
+            && outgoing.username.is_some() != outgoing.password.is_some()
+        {
             problem(
                 "outgoing.password",
                 "outgoing.username and outgoing.password go together: set both or neither".into(),
@@ -927,6 +1168,47 @@ mod tests {
             Some(&path),
             env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn oauth2_settings_are_checked_per_provider_and_the_secret_can_come_from_the_environment() {
+        let text = "[mailbox]\nsource = \"imap\"\nhost = \"outlook.office365.com\"\n\
+                    username = \"lcjb@contoso.example\"\nauth = \"oauth2\"\n\
+                    [mailbox.oauth2]\nprovider = \"microsoft365\"\n\
+                    tenant = \"contoso.onmicrosoft.com\"\nclient_id = \"app\"\n\
+                    [outgoing]\ntransport = \"smtp\"\nhost = \"smtp.office365.com\"\n\
+                    username = \"lcjb@contoso.example\"\nauth = \"oauth2\"\n\
+                    [outgoing.oauth2]\nprovider = \"microsoft365\"\n\
+                    tenant = \"contoso.onmicrosoft.com\"\nclient_id = \"app\"\n\
+                    client_secret = \"s\"\n";
+        // No password is needed with oauth2, but client credentials need the secret.
+        let loaded = load_str(text, &[]).unwrap();
+        let err = loaded.settings.validate().unwrap_err().to_string();
+        assert!(err.contains("mailbox.oauth2.client_secret"), "{err}");
+        assert!(!err.contains("mailbox.password"), "{err}");
+        let loaded = load_str(
+            text,
+            &[("MINUTED__MAILBOX__OAUTH2__CLIENT_SECRET", "from-env")],
+        )
+        .unwrap();
+        loaded.settings.validate().unwrap();
+        let oauth2 = loaded.settings.mailbox.oauth2.as_ref().unwrap();
+        assert_eq!(oauth2.client_secret.as_ref().unwrap().expose(), "from-env");
+        // Exchange Online's limit is the default rate with Microsoft 365.
+        assert_eq!(loaded.settings.outgoing.rate_per_minute(), 30);
+        assert_eq!(OutgoingSettings::default().rate_per_minute(), 0);
+
+        for (from, to, key) in [
+            ("tenant = \"contoso.onmicrosoft.com\"\nclient_id = \"app\"\n[outgoing]", "client_id = \"app\"\n[outgoing]", "mailbox.oauth2.tenant"),
+            ("provider = \"microsoft365\"\ntenant = \"contoso.onmicrosoft.com\"\nclient_id = \"app\"\n[outgoing]", "provider = \"google\"\nclient_id = \"app\"\n[outgoing]", "mailbox.oauth2.flow"),
+            ("provider = \"microsoft365\"\ntenant = \"contoso.onmicrosoft.com\"\nclient_id = \"app\"\n[outgoing]", "provider = \"custom\"\nclient_id = \"app\"\n[outgoing]", "mailbox.oauth2.token_url"),
+            ("username = \"lcjb@contoso.example\"\nauth = \"oauth2\"\n[outgoing.oauth2]", "auth = \"oauth2\"\n[outgoing.oauth2]", "outgoing.username"),
+        ] {
+            assert!(text.contains(from), "{from}");
+            let loaded = load_str(&text.replacen(from, to, 1), &[("MINUTED__MAILBOX__OAUTH2__CLIENT_SECRET", "x")]).unwrap();
+            let err = loaded.settings.validate().unwrap_err().to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
     }
 
     #[test]

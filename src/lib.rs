@@ -45,6 +45,7 @@ pub mod filing;
 pub mod ingest;
 pub mod logging;
 pub mod minutes;
+pub mod oauth;
 pub mod outbox;
 pub mod registry;
 pub mod schedule;

@@ -10,6 +10,7 @@ use super::{print_json, print_text, with_database};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::filing::worker as filer;
+use crate::oauth::{Account, TokenSource};
 use crate::{app, ingest};
 
 /// Backlogs smaller than this finish too fast to need a progress line.
@@ -25,7 +26,8 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         let (stop, stopped) = app::Shutdown::new();
         let filing = filer::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
         let ingesting = async {
-            let result = ingest::drain_once(&settings, pool, &Clock::System, |total, backlog| {
+            let sign_in = TokenSource::for_account(Account::Mailbox, &loaded.settings, pool)?;
+            let result = ingest::drain_once(&settings, sign_in, pool, &Clock::System, |total, backlog| {
             if show_progress && (shown || backlog + total.fetched as usize >= PROGRESS_FROM) {
                 shown = true;
                 let mb = total.bytes as f64 / 1_048_576.0;

@@ -14,6 +14,7 @@ use crate::logging::LogFormat;
 use crate::{app, registry, store};
 
 mod actions;
+mod auth;
 mod board;
 mod ingest;
 mod meetings;
@@ -141,6 +142,26 @@ pub enum Command {
     /// The persistent schedule: update requests, chasers and meeting packs.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// OAuth 2.0 sign-in for the mailbox and the submission server.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Sign in: with flow = "device_code", print the address and code a person signs in
+    /// with, wait, and store the tokens; with "client_credentials", fetch a token to
+    /// prove the settings.
+    Login {
+        /// `mailbox` or `outgoing`.
+        #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<crate::oauth::Account>()))]
+        account: crate::oauth::Account,
+    },
+    /// Each account's flow, token expiry, last refresh and last error; never a token.
+    Status {
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -519,6 +540,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(command) => {
             let loaded = settings(cli.config.as_deref())?;
             schedule::run(command, &loaded).await
+        }
+        Command::Auth(command) => {
+            let loaded = settings(cli.config.as_deref())?;
+            auth::run(command, &loaded).await
         }
     }
 }

@@ -45,7 +45,9 @@ use super::{
     Wake,
 };
 use crate::app::Shutdown;
-use crate::config::{MailboxSettings, Security};
+use crate::config::{MailboxSettings, SaslMechanism, Security};
+use crate::oauth::sasl::TokenAuth;
+use crate::oauth::{AuthError, TokenSource};
 use crate::store::messages as store_messages;
 
 /// At most this many messages, or [`BATCH_BYTES`], per batch.
@@ -128,7 +130,7 @@ pub struct ImapSource {
     port: u16,
     security: Security,
     username: String,
-    password: String,
+    sign_in: SignIn,
     folders: Vec<String>,
     after: After,
     max_message_bytes: u64,
@@ -154,6 +156,15 @@ pub struct ImapSource {
     scan: Option<FolderScan>,
 }
 
+/// How the source signs in: a password, or an OAuth 2.0 bearer token over SASL.
+enum SignIn {
+    Password(String),
+    Token {
+        source: Arc<TokenSource>,
+        mechanism: SaslMechanism,
+    },
+}
+
 impl fmt::Debug for ImapSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImapSource")
@@ -163,19 +174,35 @@ impl fmt::Debug for ImapSource {
 }
 
 impl ImapSource {
-    pub fn new(settings: &MailboxSettings, pool: PgPool) -> Result<ImapSource, SourceError> {
+    pub fn new(
+        settings: &MailboxSettings,
+        token_source: Option<Arc<TokenSource>>,
+        pool: PgPool,
+    ) -> Result<ImapSource, SourceError> {
         let missing = |key: &str| SourceError::Config(format!("mailbox.{key} is not set"));
         let host = settings.host.clone().ok_or_else(|| missing("host"))?;
         let username = settings
             .username
             .clone()
             .ok_or_else(|| missing("username"))?;
-        let password = settings
-            .password
-            .as_ref()
-            .ok_or_else(|| missing("password"))?
-            .expose()
-            .to_owned();
+        let sign_in = match token_source {
+            Some(source) => SignIn::Token {
+                source,
+                mechanism: settings
+                    .oauth2
+                    .as_ref()
+                    .and_then(|o| o.mechanism)
+                    .unwrap_or(SaslMechanism::Xoauth2),
+            },
+            None => SignIn::Password(
+                settings
+                    .password
+                    .as_ref()
+                    .ok_or_else(|| missing("password"))?
+                    .expose()
+                    .to_owned(),
+            ),
+        };
         let port = settings.port_or_default();
         let tls = match settings.security {
             Security::Plain => None,
@@ -194,7 +221,7 @@ impl ImapSource {
             port,
             security: settings.security,
             username,
-            password,
+            sign_in,
             folders: settings.folders.clone(),
             after,
             max_message_bytes: settings.max_message_bytes,
@@ -263,21 +290,7 @@ impl ImapSource {
         if !matches!(self.security, Security::Starttls) {
             self.greeting(&mut client).await?;
         }
-        let mut session = match tokio::time::timeout(
-            self.command_timeout,
-            client.login(&self.username, &self.password),
-        )
-        .await
-        {
-            Ok(Ok(session)) => session,
-            Ok(Err((err, _))) => {
-                return Err(SourceError::Connection(format!(
-                    "IMAP login as {} at {address} failed: {err}",
-                    self.username
-                )))
-            }
-            Err(_) => return Err(SourceError::Timeout("LOGIN".into())),
-        };
+        let mut session = self.sign_in(client, &address).await?;
         let capabilities = self.timed("CAPABILITY", session.capabilities()).await?;
         let idle = capabilities.has_str("IDLE");
         let mv = capabilities.has_str("MOVE");
@@ -286,6 +299,83 @@ impl ImapSource {
             let _ = self.timed("CREATE", session.create(folder)).await;
         }
         Ok((session, idle, mv))
+    }
+
+    /// Signs in with the password, or with a token (refreshed and tried once more when
+    /// the server refuses the one held).
+    async fn sign_in(
+        &self,
+        client: Client<ImapStream>,
+        address: &str,
+    ) -> Result<ImapSession, SourceError> {
+        let user = &self.username;
+        let (source, mechanism) = match &self.sign_in {
+            SignIn::Password(password) => {
+                return match tokio::time::timeout(
+                    self.command_timeout,
+                    client.login(user, password),
+                )
+                .await
+                {
+                    Ok(Ok(session)) => Ok(session),
+                    Ok(Err((err @ async_imap::error::Error::No(_), _))) => {
+                        Err(SourceError::SignIn(format!(
+                            "IMAP login as {user} at {address} was refused: {err}"
+                        )))
+                    }
+                    Ok(Err((err, _))) => Err(SourceError::Connection(format!(
+                        "IMAP login as {user} at {address} failed: {err}"
+                    ))),
+                    Err(_) => Err(SourceError::Timeout("LOGIN".into())),
+                };
+            }
+            SignIn::Token { source, mechanism } => (source, *mechanism),
+        };
+        let mut client = client;
+        for attempt in 1..=2 {
+            let token = source
+                .access_token()
+                .await
+                .map_err(|err| sign_in_error(&err))?;
+            let auth = TokenAuth::new(mechanism, user, &self.host, self.port, &token);
+            let refusal = auth.refusal.clone();
+            match tokio::time::timeout(
+                self.command_timeout,
+                client.authenticate(mechanism.name(), auth),
+            )
+            .await
+            {
+                Ok(Ok(session)) => return Ok(session),
+                Ok(Err((async_imap::error::Error::No(text), returned))) => {
+                    source.refused(&token).await;
+                    let said = refusal
+                        .lock()
+                        .ok()
+                        .and_then(|r| r.clone())
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default();
+                    if attempt == 2 {
+                        return Err(SourceError::SignIn(format!(
+                            "the IMAP server refused the {} token for {user} at {address}: {text}{said}",
+                            mechanism.name()
+                        )));
+                    }
+                    tracing::warn!(
+                        mailbox = %self.name, mechanism = mechanism.name(),
+                        "the IMAP server refused the sign-in token{said}; refreshing it and trying again"
+                    );
+                    client = returned;
+                }
+                Ok(Err((err, _))) => {
+                    return Err(SourceError::Connection(format!(
+                        "IMAP AUTHENTICATE {} as {user} at {address} failed: {err}",
+                        mechanism.name()
+                    )))
+                }
+                Err(_) => return Err(SourceError::Timeout("AUTHENTICATE".into())),
+            }
+        }
+        unreachable!("the loop returns on its second attempt")
     }
 
     async fn handshake(
@@ -730,6 +820,15 @@ impl ImapSource {
             Err(_) if woke == Wake::Stopped => Ok(woke),
             Err(_) => Err(SourceError::Timeout("DONE".into())),
         }
+    }
+}
+
+/// A token that could not be had: a person must act, or the provider is away.
+fn sign_in_error(err: &AuthError) -> SourceError {
+    if err.needs_action() {
+        SourceError::SignIn(err.to_string())
+    } else {
+        SourceError::Connection(err.to_string())
     }
 }
 

@@ -22,6 +22,7 @@ pub mod parse;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,6 +34,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::{MailboxSettings, MailboxSource as SourceKind};
+use crate::oauth::TokenSource;
 use crate::store::{self, messages as store_messages};
 use parse::{Limits, Parsed, ParsedMessage};
 
@@ -114,6 +116,10 @@ pub enum SourceError {
     /// The settings cannot work (a missing CA file): retried, but an operator must act.
     #[error("{0}")]
     Config(String),
+    /// The server or the identity provider refused our credentials (a wrong password, a
+    /// revoked token or consent): retried, and the secretariat alerted at once.
+    #[error("{0}")]
+    SignIn(String),
 }
 
 /// A mailbox: IMAP or Maildir. Methods are called one at a time by one task.
@@ -522,11 +528,18 @@ pub enum AnySource {
     Maildir(maildir::MaildirSource),
 }
 
-pub fn open_source(settings: &MailboxSettings, pool: &PgPool) -> anyhow::Result<AnySource> {
+/// `sign_in`: the token source when the mailbox signs in with OAuth 2.0.
+pub fn open_source(
+    settings: &MailboxSettings,
+    sign_in: Option<Arc<TokenSource>>,
+    pool: &PgPool,
+) -> anyhow::Result<AnySource> {
     Ok(match settings.source {
-        SourceKind::Imap => {
-            AnySource::Imap(Box::new(imap::ImapSource::new(settings, pool.clone())?))
-        }
+        SourceKind::Imap => AnySource::Imap(Box::new(imap::ImapSource::new(
+            settings,
+            sign_in,
+            pool.clone(),
+        )?)),
         SourceKind::Maildir => AnySource::Maildir(maildir::MaildirSource::open(settings)?),
     })
 }
@@ -614,11 +627,12 @@ pub async fn drain<S: MailboxSource>(
 /// wait, reconnecting with backoff after any failure, until shutdown.
 pub async fn run_until_stopped(
     settings: MailboxSettings,
+    sign_in: Option<Arc<TokenSource>>,
     pool: PgPool,
     clock: Clock,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    match open_source(&settings, &pool)? {
+    match open_source(&settings, sign_in, &pool)? {
         AnySource::Imap(mut source) => {
             run_source(source.as_mut(), &settings, &pool, &clock, &mut shutdown).await
         }
@@ -744,11 +758,12 @@ async fn poll_while_held<S: MailboxSource>(
 /// up), drain the mailbox, release.
 pub async fn drain_once(
     settings: &MailboxSettings,
+    sign_in: Option<Arc<TokenSource>>,
     pool: &PgPool,
     clock: &Clock,
     progress: impl FnMut(&Summary, usize) -> bool,
 ) -> anyhow::Result<Summary> {
-    match open_source(settings, pool)? {
+    match open_source(settings, sign_in, pool)? {
         AnySource::Imap(mut source) => {
             drain_locked(source.as_mut(), settings, pool, clock, progress).await
         }

@@ -41,6 +41,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::config::{OutgoingSettings, Security, Transport as TransportKind};
+use crate::oauth::TokenSource;
 
 /// What the receiving side said when it took the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,10 @@ pub enum SendError {
     Permanent(String),
     #[error("{0}")]
     Unknown(String),
+    /// The server or the identity provider refused our credentials: nothing was sent,
+    /// retried like a transient failure, and the secretariat alerted at once.
+    #[error("{0}")]
+    SignIn(String),
 }
 
 /// A way to send mail. Three real implementations: [`SmtpTransport`], [`FileTransport`],
@@ -76,11 +81,15 @@ pub trait Transport: Send + Sync {
     }
 }
 
-/// The transport `outgoing.transport` names, ready to send.
-pub fn from_settings(settings: &OutgoingSettings) -> anyhow::Result<Arc<dyn Transport>> {
+/// The transport `outgoing.transport` names, ready to send. `sign_in`: the token source
+/// when SMTP signs in with OAuth 2.0.
+pub fn from_settings(
+    settings: &OutgoingSettings,
+    sign_in: Option<Arc<TokenSource>>,
+) -> anyhow::Result<Arc<dyn Transport>> {
     Ok(match settings.transport {
         TransportKind::File => Arc::new(FileTransport::new(settings.path.clone())),
-        TransportKind::Smtp => Arc::new(SmtpTransport::from_settings(settings)?),
+        TransportKind::Smtp => Arc::new(SmtpTransport::from_settings(settings, sign_in)?),
         TransportKind::Sendmail => Arc::new(SendmailTransport::from_settings(settings)?),
     })
 }
@@ -285,6 +294,8 @@ pub struct SmtpTransport {
     port: u16,
     security: Security,
     credentials: Option<Credentials>,
+    /// OAuth 2.0: a fresh token per connection, signed in with XOAUTH2 as `username`.
+    token: Option<(Arc<TokenSource>, String)>,
     tls: Option<TlsParameters>,
     timeout: Duration,
     hello: ClientId,
@@ -298,7 +309,10 @@ pub struct SmtpTransport {
 const MESSAGES_PER_CONNECTION: u32 = 100;
 
 impl SmtpTransport {
-    pub fn from_settings(settings: &OutgoingSettings) -> anyhow::Result<Self> {
+    pub fn from_settings(
+        settings: &OutgoingSettings,
+        sign_in: Option<Arc<TokenSource>>,
+    ) -> anyhow::Result<Self> {
         let host = settings
             .host
             .clone()
@@ -331,8 +345,15 @@ impl SmtpTransport {
                 )
             }
         };
+        let token = match (sign_in, &settings.username) {
+            (Some(source), Some(user)) => Some((source, user.clone())),
+            (Some(_), None) => {
+                anyhow::bail!("outgoing.username is required with outgoing.auth = \"oauth2\"")
+            }
+            (None, _) => None,
+        };
         let credentials = match (&settings.username, &settings.password) {
-            (Some(user), Some(password)) => {
+            (Some(user), Some(password)) if token.is_none() => {
                 Some(Credentials::new(user.clone(), password.expose().to_owned()))
             }
             _ => None,
@@ -343,6 +364,7 @@ impl SmtpTransport {
             port,
             security: settings.security,
             credentials,
+            token,
             tls,
             timeout: Duration::from_secs(u64::from(settings.timeout_seconds)),
             hello: ClientId::default(),
@@ -440,6 +462,38 @@ impl SmtpTransport {
                 .await
             {
                 connection.abort().await;
+                return Err(setup(err));
+            }
+        }
+        if let Some((source, user)) = &self.token {
+            let token = match source.access_token().await {
+                Ok(token) => token,
+                Err(err) => {
+                    connection.abort().await;
+                    return Err(if err.needs_action() {
+                        SendError::SignIn(err.to_string())
+                    } else {
+                        SendError::Transient(err.to_string())
+                    });
+                }
+            };
+            let credentials = Credentials::new(user.clone(), token.clone());
+            if let Err(err) = self
+                .step("AUTH", connection.auth(&[Mechanism::Xoauth2], &credentials))
+                .await
+            {
+                connection.abort().await;
+                let refused = matches!(&err, StepError::Smtp(_, e) if e.is_permanent() || e.status().is_some());
+                if refused {
+                    // Not offered again; the next connection asks for a fresh one.
+                    source.refused(&token).await;
+                    return Err(SendError::SignIn(format!(
+                        "the SMTP server {}:{} refused the XOAUTH2 token for {user}: {}",
+                        self.host,
+                        self.port,
+                        err.describe()
+                    )));
+                }
                 return Err(setup(err));
             }
         }

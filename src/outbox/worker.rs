@@ -85,7 +85,7 @@ impl WorkerSettings {
                     .min(i64::from(outgoing.lease_seconds) / 2),
             ),
             max_retry: Duration::hours(i64::from(outgoing.max_retry_hours)),
-            rate_per_minute: outgoing.rate_per_minute,
+            rate_per_minute: outgoing.rate_per_minute(),
         })
     }
 }
@@ -215,7 +215,7 @@ pub fn decide(
             server_reply: None,
             rendered: None,
         },
-        Err(SendError::Transient(error)) => {
+        Err(SendError::Transient(error) | SendError::SignIn(error)) => {
             retry(AttemptOutcome::Transient, OutboxStatus::Retrying, error)
         }
         Err(SendError::Unknown(error)) => {

@@ -13,6 +13,7 @@ pub mod minutes;
 pub mod outbox;
 pub mod registry;
 pub mod schedule;
+pub mod tokens;
 
 use std::time::Duration;
 

@@ -49,7 +49,7 @@ fn mail_settings(board: &str) -> Settings {
 
 /// Reads the board's mailbox, files what came, and runs the approval step.
 async fn ingest_and_handle(pool: &PgPool, settings: &Settings, clock: &Clock) {
-    let mut source = ingest::imap::ImapSource::new(&settings.mailbox, pool.clone()).unwrap();
+    let mut source = ingest::imap::ImapSource::new(&settings.mailbox, None, pool.clone()).unwrap();
     loop {
         match ingest::ingest_once(&mut source, pool, clock, &settings.mailbox)
             .await
@@ -72,7 +72,7 @@ async fn send_all(pool: &PgPool, settings: &Settings, clock: &Clock) {
     let worker = Worker::new(
         pool.clone(),
         clock.clone(),
-        transport::from_settings(&settings.outgoing).unwrap(),
+        transport::from_settings(&settings.outgoing, None).unwrap(),
         Arc::new(Templates::embedded().unwrap()),
         WorkerSettings::from_outgoing(&settings.outgoing).unwrap(),
     );

@@ -466,7 +466,7 @@ async fn an_update_appended_over_imap_shows_in_the_meeting_status() {
         mailbox: mailbox.clone(),
         ..settings()
     };
-    let mut source = ingest::imap::ImapSource::new(&mailbox, pool.clone()).unwrap();
+    let mut source = ingest::imap::ImapSource::new(&mailbox, None, pool.clone()).unwrap();
     loop {
         match ingest::ingest_once(&mut source, &pool, &Clock::System, &mailbox)
             .await

@@ -85,7 +85,7 @@ pub async fn drain<S: ingest::MailboxSource>(
 
 /// Opens an IMAP source and drains it once; disconnects afterwards.
 pub async fn drain_imap(settings: &MailboxSettings, pool: &PgPool) -> Summary {
-    let mut source = ImapSource::new(settings, pool.clone()).unwrap();
+    let mut source = ImapSource::new(settings, None, pool.clone()).unwrap();
     let summary = drain(&mut source, pool, settings).await;
     source.disconnect().await;
     summary

@@ -102,7 +102,7 @@ async fn a_server_certificate_from_an_unknown_authority_is_refused() {
     let user = user();
     let mut settings = imap_settings(&user, Security::Tls);
     settings.tls_ca_file = None;
-    let mut source = ImapSource::new(&settings, pool.clone()).unwrap();
+    let mut source = ImapSource::new(&settings, None, pool.clone()).unwrap();
     let err = ingest::ingest_once(&mut source, &pool, &Clock::System, &settings)
         .await
         .unwrap_err();
@@ -276,12 +276,14 @@ async fn two_daemons_at_once_store_every_message_once_and_the_second_takes_over(
     let (stop_b, shutdown_b) = Shutdown::new();
     let a = tokio::spawn(ingest::run_until_stopped(
         settings.clone(),
+        None,
         pool.clone(),
         Clock::System,
         shutdown_a,
     ));
     let b = tokio::spawn(ingest::run_until_stopped(
         settings.clone(),
+        None,
         pool.clone(),
         Clock::System,
         shutdown_b,
@@ -321,7 +323,7 @@ async fn idle_wakes_for_a_new_message_without_waiting_for_its_timeout() {
     // Long enough that only the server's notification can end the wait in this test.
     settings.idle_seconds = 1500;
     settings.poll_seconds = 3600;
-    let mut source = ImapSource::new(&settings, pool.clone()).unwrap();
+    let mut source = ImapSource::new(&settings, None, pool.clone()).unwrap();
     assert_eq!(drain(&mut source, &pool, &settings).await.stored, 1);
 
     let (_stop, mut shutdown) = Shutdown::new();
@@ -661,7 +663,7 @@ async fn a_folder_recreated_under_an_open_connection_is_read_again_without_dupli
     let mut settings = imap_settings(&user, Security::Plain);
     settings.folders = vec!["Kept".into()];
     // One source, one connection, kept open across the change as the daemon keeps it.
-    let mut source = ImapSource::new(&settings, pool.clone()).unwrap();
+    let mut source = ImapSource::new(&settings, None, pool.clone()).unwrap();
     assert_eq!(drain(&mut source, &pool, &settings).await.stored, 1);
 
     let mut session = support::imap_session(&user).await;

@@ -139,6 +139,7 @@ async fn a_dovecot_restart_during_idle_is_routine_and_ingestion_resumes() {
     let (stop, shutdown) = Shutdown::new();
     let worker = tokio::spawn(ingest::run_until_stopped(
         settings.clone(),
+        None,
         pool.clone(),
         Clock::System,
         shutdown,

@@ -304,7 +304,7 @@ pub fn smtp_worker(board: &Board, clock: &Clock, settings: &OutgoingSettings) ->
     worker_with(
         board,
         clock,
-        transport::from_settings(settings).unwrap(),
+        transport::from_settings(settings, None).unwrap(),
         settings,
     )
 }

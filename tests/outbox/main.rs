@@ -550,7 +550,7 @@ async fn the_rate_limit_caps_messages_per_minute_across_steps() {
     board.enqueue(rows, &clock).await;
     let dir = tempfile::tempdir().unwrap();
     let mut settings = outgoing(TransportKind::File);
-    settings.rate_per_minute = 3;
+    settings.rate_per_minute = Some(3);
     let worker = worker_with(
         &board,
         &clock,
@@ -809,7 +809,7 @@ async fn a_sendmail_that_refuses_the_recipient_fails_the_row_and_one_that_cannot
     worker_with(
         &board,
         &clock,
-        minuted::outbox::transport::from_settings(&settings).unwrap(),
+        minuted::outbox::transport::from_settings(&settings, None).unwrap(),
         &settings,
     )
     .send_once()
