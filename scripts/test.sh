@@ -13,9 +13,12 @@
 #
 # - Dovecot: IMAP with STARTTLS and IMAPS (certificate from a throwaway CA), any user name
 #   with the password `test`, LMTP that accepts any address and delivers it into a Maildir
-#   under the temporary directory.
+#   under the temporary directory. XOAUTH2 and OAUTHBEARER bearer tokens go to its oauth2
+#   passdb, which asks the identity provider on 127.0.0.1:$MINUTED_TEST_IDP_PORT about each
+#   one; the sign-in tests start that provider's stand-in themselves (tests/signin/idp.rs).
 # - Postfix: SMTP that relays every recipient, whatever the domain, over LMTP into that
-#   Dovecot, so a test reads what each recipient received.
+#   Dovecot, so a test reads what each recipient received; submission (STARTTLS) and
+#   submissions (implicit TLS) ports whose SMTP AUTH goes to Dovecot's SASL.
 # - PostgreSQL: the server at DATABASE_URL when it is set and answers, otherwise a private
 #   cluster. Each test creates its own database from the admin URL.
 #
@@ -255,12 +258,18 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/minuted-test.XXXXXX")
 # The services' unprivileged users (mail, dovecot, postfix, postgres) must reach their files.
 chmod 755 "$TMP"
 RUN_ID=$(basename "$TMP" | sed 's/.*\.//' | tr '[:upper:]' '[:lower:]')
-mapfile -t ports < <(free_ports 5)
+mapfile -t ports < <(free_ports 9)
 IMAP_PORT=${ports[0]}
 IMAPS_PORT=${ports[1]}
 LMTP_PORT=${ports[2]}
 SMTP_PORT=${ports[3]}
 PG_PORT=${ports[4]}
+# OAuth 2.0: the identity provider's stand-in (started by the sign-in tests themselves),
+# Dovecot's SASL service for Postfix, and Postfix's submission ports with SMTP AUTH.
+IDP_PORT=${ports[5]}
+AUTH_PORT=${ports[6]}
+SUBMISSION_PORT=${ports[7]}
+SMTPS_PORT=${ports[8]}
 
 # TLS for Dovecot and Postfix: a throwaway CA (MINUTED_TEST_TLS_CA) and a server certificate
 # for localhost and 127.0.0.1 signed by it. A single self-signed certificate would be its own
@@ -354,12 +363,22 @@ ssl_cert = <$TMP/tls/server.pem
 ssl_key = <$TMP/tls/server.key
 
 # Any user name logs in with the password "test"; every address exists and owns a Maildir.
+# XOAUTH2 and OAUTHBEARER bearer tokens are checked by the oauth2 passdb, which asks the
+# identity provider's introspection endpoint about every token (no auth cache, so a
+# revoked token is refused at the next sign-in).
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
+auth_cache_size = 0
 passdb {
   driver = static
   args = password=test
+  mechanisms = plain login
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $TMP/dovecot/oauth2.conf.ext
 }
 userdb {
   driver = static
@@ -405,6 +424,24 @@ service lmtp {
     port = $LMTP_PORT
   }
 }
+# SASL for Postfix's SMTP AUTH (smtpd_sasl_type = dovecot).
+service auth {
+  inet_listener postfix-sasl {
+    address = 127.0.0.1
+    port = $AUTH_PORT
+  }
+}
+EOF
+cat >"$TMP/dovecot/oauth2.conf.ext" <<EOF
+# RFC 7662 introspection of every bearer token: POST token=...; {"active": true,
+# "username": "..."} signs in as that user.
+introspection_url = http://127.0.0.1:$IDP_PORT/introspect
+introspection_mode = post
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 3000
 EOF
 "$DOVECOT_BIN" -c "$DOVECOT_CONF" || die "Dovecot did not start (see $TMP/dovecot/dovecot.log)"
 
@@ -451,10 +488,29 @@ smtpd_error_sleep_time = 0
 message_size_limit = 209715200
 biff = no
 append_dot_mydomain = no
+# SMTP AUTH through Dovecot's SASL, on the submission ports only (master.cf). Dovecot
+# counts XOAUTH2 as a plaintext mechanism, so noplaintext would hide it.
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:$AUTH_PORT
+smtpd_sasl_auth_enable = no
+smtpd_sasl_security_options = noanonymous
+smtpd_sasl_tls_security_options = noanonymous
 EOF
 cat >"$POSTFIX_CONF/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command
 127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+127.0.0.1:$SUBMISSION_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 pickup     unix  n       -       n       60      1       pickup
 cleanup    unix  n       -       n       -       0       cleanup
 qmgr       unix  n       -       n       300     1       qmgr
@@ -488,6 +544,8 @@ wait_for_port "Dovecot IMAP" "$IMAP_PORT"
 wait_for_port "Dovecot IMAPS" "$IMAPS_PORT"
 wait_for_port "Dovecot LMTP" "$LMTP_PORT"
 wait_for_port "Postfix SMTP" "$SMTP_PORT"
+wait_for_port "Postfix submission" "$SUBMISSION_PORT"
+wait_for_port "Postfix SMTPS" "$SMTPS_PORT"
 
 export MINUTED_TEST_TMP=$TMP
 export MINUTED_TEST_RUN_ID=$RUN_ID
@@ -499,6 +557,9 @@ export MINUTED_TEST_IMAP_PASSWORD=test
 export MINUTED_TEST_TLS_CA=$TMP/tls/ca.pem
 export MINUTED_TEST_LMTP_PORT=$LMTP_PORT
 export MINUTED_TEST_SMTP_PORT=$SMTP_PORT
+export MINUTED_TEST_SUBMISSION_PORT=$SUBMISSION_PORT
+export MINUTED_TEST_SMTPS_PORT=$SMTPS_PORT
+export MINUTED_TEST_IDP_PORT=$IDP_PORT
 export MINUTED_TEST_SMTP_SINK
 MINUTED_TEST_SMTP_SINK=$(command -v smtp-sink)
 export MINUTED_TEST_SMTP_SOURCE

@@ -483,7 +483,10 @@ impl SmtpTransport {
                 .await
             {
                 connection.abort().await;
-                let refused = matches!(&err, StepError::Smtp(_, e) if e.is_permanent() || e.status().is_some());
+                // A refused XOAUTH2 token comes back as a 334 challenge holding the
+                // error, which lettre reports as a client error, then a 5xx.
+                let refused = matches!(&err, StepError::Smtp(_, e)
+                    if e.is_permanent() || e.is_client() || e.status().is_some());
                 if refused {
                     // Not offered again; the next connection asks for a fresh one.
                     source.refused(&token).await;
