@@ -182,6 +182,12 @@ async fn serve(
         Clock::System,
         stop_signal.clone(),
     ));
+    workers.spawn(crate::alerts::run_until_stopped(
+        database.pool.clone(),
+        settings.alerts.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     if settings.schedule.enabled {
         workers.spawn(crate::schedule::run_until_stopped(
             database.pool.clone(),

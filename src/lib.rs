@@ -33,6 +33,7 @@
 //! nothing of tokio or sqlx.
 
 pub mod actions;
+pub mod alerts;
 pub mod app;
 pub mod approval;
 pub mod cli;

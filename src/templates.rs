@@ -79,6 +79,7 @@ fn embedded_source(kind: MailKind, part: Part) -> &'static str {
         BounceNotice => "bounce_notice",
         ReplyHelp => "reply_help",
         TriageNotice => "triage_notice",
+        Alert => "alert",
     }
 }
 
@@ -98,6 +99,7 @@ pub fn example_context(kind: MailKind) -> Value {
         MailKind::BounceNotice => include_str!("../templates/examples/bounce_notice.json"),
         MailKind::ReplyHelp => include_str!("../templates/examples/reply_help.json"),
         MailKind::TriageNotice => include_str!("../templates/examples/triage_notice.json"),
+        MailKind::Alert => include_str!("../templates/examples/alert.json"),
     };
     // The examples are embedded and checked by a unit test, so this cannot fail in a
     // released binary; an empty object keeps the signature infallible regardless.

@@ -16,6 +16,7 @@ use crate::{app, registry, store};
 mod actions;
 mod auth;
 mod board;
+mod health;
 mod ingest;
 mod meetings;
 mod messages;
@@ -145,6 +146,12 @@ pub enum Command {
     /// OAuth 2.0 sign-in for the mailbox and the submission server.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Whether mail flows: alarms, each folder's last read, sign-in, the outbox, triage
+    /// and the schedule. Exits non-zero when anything is in alarm.
+    Health {
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -544,6 +551,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Auth(command) => {
             let loaded = settings(cli.config.as_deref())?;
             auth::run(command, &loaded).await
+        }
+        Command::Health { output } => {
+            let loaded = settings(cli.config.as_deref())?;
+            health::run(output, &loaded).await
         }
     }
 }

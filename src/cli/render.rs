@@ -130,6 +130,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
             MailKind::BounceNotice => from_example.push("the failures"),
             MailKind::ReplyHelp => from_example.push("the reply answered"),
             MailKind::TriageNotice => from_example.push("the messages waiting"),
+            MailKind::Alert => from_example.push("the alarm"),
         }
         if !from_example.is_empty() {
             eprintln!(

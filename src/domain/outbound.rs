@@ -45,10 +45,13 @@ pub enum MailKind {
     ReplyHelp,
     /// To the secretariat, at most hourly: messages wait in triage.
     TriageNotice,
+    /// To the secretariat: mail has stopped (the mailbox cannot be read, a sign-in is
+    /// refused, outgoing mail fails), and again when it works again.
+    Alert,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 11] = [
+    pub const ALL: [MailKind; 12] = [
         MailKind::Acknowledgement,
         MailKind::ApprovalRequest,
         MailKind::ApprovalResult,
@@ -60,6 +63,7 @@ impl MailKind {
         MailKind::BounceNotice,
         MailKind::ReplyHelp,
         MailKind::TriageNotice,
+        MailKind::Alert,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,7 @@ impl MailKind {
             MailKind::BounceNotice => "bounce_notice",
             MailKind::ReplyHelp => "reply_help",
             MailKind::TriageNotice => "triage_notice",
+            MailKind::Alert => "alert",
         }
     }
 

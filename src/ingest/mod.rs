@@ -31,6 +31,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::alerts::{self, Service};
 use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::{MailboxSettings, MailboxSource as SourceKind};
@@ -719,6 +720,15 @@ async fn poll_while_held<S: MailboxSource>(
                 if summary.fetched > 0 {
                     tracing::info!(%summary, "mailbox drained");
                 }
+                let name = source.mailbox().to_owned();
+                alerts::record_ok(
+                    pool,
+                    Service::Mailbox,
+                    &name,
+                    &settings.folders,
+                    clock.now(),
+                )
+                .await;
                 backoff.reset();
                 if !lock.is_held().await {
                     tracing::warn!("lost the connection holding the mailbox lock; taking it again");
@@ -736,8 +746,16 @@ async fn poll_while_held<S: MailboxSource>(
             Ok(Wake::MaybeNewMail) => {}
             Err(err) => {
                 let delay = backoff.next_delay();
+                let sign_in = err
+                    .chain()
+                    .any(|e| matches!(e.downcast_ref(), Some(SourceError::SignIn(_))));
+                let name = source.mailbox().to_owned();
+                let error = format!("{err:#}");
+                alerts::record_failure(pool, Service::Mailbox, &name, &error, sign_in, clock.now())
+                    .await;
                 tracing::warn!(
-                    error = %format!("{err:#}"),
+                    error,
+                    sign_in,
                     retry_in_ms = delay.as_millis() as u64,
                     "mailbox ingestion failed; reconnecting"
                 );

@@ -79,6 +79,11 @@ pub trait Transport: Send + Sync {
     fn close_idle(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
+
+    /// Where mail goes, as `health` and the alarms name it.
+    fn name(&self) -> String {
+        "outgoing mail".to_owned()
+    }
 }
 
 /// The transport `outgoing.transport` names, ready to send. `sign_in`: the token source
@@ -506,6 +511,10 @@ impl SmtpTransport {
         })
     }
 
+    fn describe_server(&self) -> String {
+        format!("smtp://{}:{}", self.host, self.port)
+    }
+
     /// One mail transaction on an open session.
     async fn transaction(
         &self,
@@ -583,6 +592,10 @@ impl SmtpTransport {
 }
 
 impl Transport for SmtpTransport {
+    fn name(&self) -> String {
+        self.describe_server()
+    }
+
     fn send<'a>(
         &'a self,
         envelope: &'a Envelope,

@@ -43,6 +43,7 @@ use super::compose::{compose, Outgoing, OutgoingAttachment};
 use super::context::{template_context, ContextParts};
 use super::transport::{Delivered, SendError, Transport};
 use super::verp;
+use crate::alerts::{self, Service};
 use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::OutgoingSettings;
@@ -224,6 +225,24 @@ pub fn decide(
     }
 }
 
+/// What one step's outcomes say of the server.
+#[derive(Debug, Default)]
+struct Contact {
+    sent: bool,
+    /// The last failure that was the server's rather than a message's.
+    failure: Option<String>,
+}
+
+impl Contact {
+    fn note(&mut self, result: &AttemptResult) {
+        match result.outcome {
+            AttemptOutcome::Sent => self.sent = true,
+            AttemptOutcome::Transient => self.failure.clone_from(&result.error),
+            _ => {}
+        }
+    }
+}
+
 /// Outcomes are recorded in groups of at most this many...
 const RECORD_GROUP: usize = 256;
 /// ...or whatever arrived within this long after the first: a crash loses (and later
@@ -274,6 +293,8 @@ pub struct Worker {
     /// Names this process's leases: `<host>:<pid>:<random>`.
     owner: String,
     stop: Option<Shutdown>,
+    /// A send in this step was refused at sign-in (see `crate::alerts`).
+    sign_in_refused: AtomicBool,
 }
 
 impl Worker {
@@ -297,6 +318,7 @@ impl Worker {
             settings,
             owner,
             stop: None,
+            sign_in_refused: AtomicBool::new(false),
         }
     }
 
@@ -426,6 +448,7 @@ impl Worker {
         let recording = async {
             let mut released = Vec::new();
             let mut counted = SendSummary::default();
+            let mut contact = Contact::default();
             while let Some(first) = received.recv().await {
                 let mut group = vec![first];
                 let flush_at = tokio::time::Instant::now() + RECORD_AFTER;
@@ -457,6 +480,7 @@ impl Worker {
                     }
                 };
                 for result in &results {
+                    contact.note(result);
                     if recorded.contains(&result.id) {
                         counted.count(result.status);
                     } else {
@@ -468,12 +492,13 @@ impl Worker {
                     log_result(result);
                 }
             }
-            anyhow::Ok((counted, released))
+            anyhow::Ok((counted, released, contact))
         };
 
         let (leased, (), recorded) = futures::join!(leasing, sending, recording);
-        let (counted, released) = recorded?;
+        let (counted, released, contact) = recorded?;
         summary.add(&counted);
+        self.record_contact(contact).await;
         if !released.is_empty() {
             summary.released = released.len() as u64;
             store::release(&self.pool, &self.owner, self.clock.now(), &released)
@@ -487,6 +512,20 @@ impl Worker {
             _ if leased == 0 && summary.recovered + summary.expired == 0 => SendOutcome::Idle,
             _ => SendOutcome::Worked(summary),
         })
+    }
+
+    /// What this step says of the submission server, for the alarms: a message sent means
+    /// it works; only failures that are the server's (transient, sign-in) mean it does not.
+    async fn record_contact(&self, contact: Contact) {
+        let sign_in = self.sign_in_refused.swap(false, Ordering::Relaxed);
+        let name = self.transport.name();
+        let now = self.clock.now();
+        if contact.sent {
+            alerts::record_ok(&self.pool, Service::Outgoing, &name, &[], now).await;
+        } else if let Some(error) = contact.failure {
+            alerts::record_failure(&self.pool, Service::Outgoing, &name, &error, sign_in, now)
+                .await;
+        }
     }
 
     /// Renders what is not yet rendered, works out the addresses, and loads the
@@ -655,6 +694,9 @@ impl Worker {
                 limit.as_secs()
             ))),
         };
+        if matches!(result, Err(SendError::SignIn(_))) {
+            self.sign_in_refused.store(true, Ordering::Relaxed);
+        }
         let jitter: f64 = rand::thread_rng().gen();
         let mut result = decide(
             row.id,

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod approvals;
 pub mod events;
 pub mod filings;
+pub mod health;
 pub mod messages;
 pub mod minutes;
 pub mod outbox;

@@ -16,11 +16,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use lettre::address::Envelope;
+use minuted::alerts::{self, Service};
 use minuted::app::Shutdown;
 use minuted::clock::Clock;
 use minuted::config::{
-    AuthKind, MailboxSettings, MailboxSource, OAuth2Settings, OAuthFlow, OAuthProvider,
-    OutgoingSettings, SaslMechanism, Secret, Security, Transport as TransportKind,
+    AlertsSettings, AuthKind, MailboxSettings, MailboxSource, OAuth2Settings, OAuthFlow,
+    OAuthProvider, OutgoingSettings, SaslMechanism, Secret, Security, Transport as TransportKind,
 };
 use minuted::ingest::{self, imap::ImapSource, IngestOutcome, MailboxSource as _};
 use minuted::oauth::{Account, AuthError, Sealer, TokenSource};
@@ -421,4 +422,232 @@ async fn an_unreachable_provider_is_for_later_and_a_wrong_secret_needs_a_person(
         .await
         .unwrap_err();
     assert!(matches!(err, AuthError::Unreachable(_)), "{err:?}");
+}
+
+/// A board whose secretariat has two members, for the alerts.
+async fn board(pool: &PgPool) {
+    let text = r#"
+[board]
+slug = "lcjb"
+name = "London Criminal Justice Board"
+address = "lcjb@board.example"
+timezone = "Europe/London"
+
+[[organisations]]
+short = "MOPAC"
+name = "Mayor's Office for Policing and Crime"
+domains = ["mopac.example"]
+
+[[members]]
+name = "LCJB Secretariat"
+organisation = "MOPAC"
+email = "secretariat@mopac.example"
+roles = ["secretariat"]
+
+[[members]]
+name = "Deputy Secretary"
+organisation = "MOPAC"
+email = "deputy@mopac.example"
+roles = ["secretariat"]
+
+[[members]]
+name = "Sophie Linden"
+organisation = "MOPAC"
+email = "sophie.linden@mopac.example"
+roles = ["chair"]
+"#;
+    let registry = minuted::registry::parse("board.toml", text).unwrap();
+    store::registry::import(pool, &registry, "test")
+        .await
+        .unwrap();
+}
+
+async fn alerts_queued(pool: &PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT to_address, context->>'resolved' FROM outbox WHERE kind = 'alert' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_alarms_the_secretariat_once_and_again_when_it_works_again() {
+    let (url, pool) = database().await;
+    board(&pool).await;
+    // Tokens that live a minute: every sign-in asks the provider.
+    let (idp, user, client_id) = account(60);
+    let oauth2 = oauth2(&idp, &client_id, OAuthFlow::ClientCredentials);
+    let settings = mailbox(&user, Security::Starttls, oauth2.clone());
+    support::imap_append(&user, "INBOX", &message(&support::unique_name("one"))).await;
+    let (stop, shutdown) = Shutdown::new();
+    let worker = tokio::spawn(ingest::run_until_stopped(
+        settings,
+        Some(source(Account::Mailbox, &oauth2, &pool)),
+        pool.clone(),
+        Clock::System,
+        shutdown,
+    ));
+    wait_for_count(&pool, 1, Duration::from_secs(30)).await;
+    let alerts = AlertsSettings::default();
+    let checked = alerts::check(&pool, &alerts, Clock::System.now())
+        .await
+        .unwrap();
+    assert!(checked.opened.is_empty(), "{checked:?}");
+
+    // The client's secret is rotated at the provider without telling minuted, and the
+    // server drops the connection: the next sign-in is refused.
+    idp.register(&client_id, Some("rotated"), &user, 60);
+    idp.revoke_access(&user);
+    let kicked = Command::new("doveadm")
+        .args([
+            "-c",
+            &support::env("MINUTED_TEST_DOVECOT_CONF"),
+            "kick",
+            &user,
+        ])
+        .output()
+        .unwrap();
+    assert!(kicked.status.success());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let refused: Option<bool> =
+            sqlx::query_scalar("SELECT sign_in_refused FROM mail_health WHERE service = 'mailbox'")
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
+        if refused == Some(true) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the refusal was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Told at once (a refused sign-in does not wait for alerts.mailbox_minutes), once.
+    let checked = alerts::check(&pool, &alerts, Clock::System.now())
+        .await
+        .unwrap();
+    assert_eq!(checked.opened, vec!["mailbox"]);
+    alerts::check(&pool, &alerts, Clock::System.now())
+        .await
+        .unwrap();
+    let queued = alerts_queued(&pool).await;
+    assert_eq!(
+        queued,
+        vec![
+            ("deputy@mopac.example".to_owned(), "false".to_owned()),
+            ("secretariat@mopac.example".to_owned(), "false".to_owned()),
+        ]
+    );
+    let in_alarm = health(&url);
+    assert!(!in_alarm.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&in_alarm.stdout).unwrap();
+    assert_eq!(json["ok"], false, "{json}");
+    assert_eq!(json["alarms"][0]["service"], "mailbox", "{json}");
+    assert_eq!(json["alarms"][0]["notified"], true, "{json}");
+    assert!(
+        json["alarms"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_client"),
+        "{json}"
+    );
+    assert_eq!(json["folders"][0]["folder"], "INBOX", "{json}");
+
+    // The operator puts the right secret back: the daemon signs in on its next try, reads
+    // the mail that waited, and the secretariat hears it works again.
+    idp.register(&client_id, Some("s3cret"), &user, 60);
+    support::imap_append(&user, "INBOX", &message(&support::unique_name("two"))).await;
+    wait_for_count(&pool, 2, Duration::from_secs(90)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let checked = alerts::check(&pool, &alerts, Clock::System.now())
+            .await
+            .unwrap();
+        if checked.resolved == vec!["mailbox"] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the alarm was not resolved"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let resolved = alerts_queued(&pool).await;
+    assert_eq!(resolved.len(), 4);
+    assert!(
+        resolved[2..].iter().all(|(_, r)| r == "true"),
+        "{resolved:?}"
+    );
+    assert!(health(&url).status.success());
+    stop.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn outgoing_mail_failing_alarms_only_after_the_configured_minutes() {
+    let (_, pool) = database().await;
+    board(&pool).await;
+    let alerts = AlertsSettings {
+        mailbox_minutes: 30,
+        outgoing_minutes: 10,
+    };
+    let start = Clock::System.now();
+    let at = |minutes: i64| start + chrono::Duration::minutes(minutes);
+    minuted::alerts::record_failure(
+        &pool,
+        Service::Outgoing,
+        "smtp://smtp.example:587",
+        "connection refused",
+        false,
+        at(0),
+    )
+    .await;
+    minuted::alerts::record_failure(
+        &pool,
+        Service::Outgoing,
+        "smtp://smtp.example:587",
+        "connection refused",
+        false,
+        at(5),
+    )
+    .await;
+    assert!(alerts::check(&pool, &alerts, at(9))
+        .await
+        .unwrap()
+        .opened
+        .is_empty());
+    assert_eq!(
+        alerts::check(&pool, &alerts, at(10)).await.unwrap().opened,
+        vec!["outgoing"]
+    );
+    assert_eq!(alerts_queued(&pool).await.len(), 2);
+    minuted::alerts::record_ok(
+        &pool,
+        Service::Outgoing,
+        "smtp://smtp.example:587",
+        &[],
+        at(12),
+    )
+    .await;
+    assert_eq!(
+        alerts::check(&pool, &alerts, at(12))
+            .await
+            .unwrap()
+            .resolved,
+        vec!["outgoing"]
+    );
+    assert_eq!(alerts_queued(&pool).await.len(), 4);
+}
+
+/// `minuted health --json` against the database at `url`.
+fn health(url: &str) -> std::process::Output {
+    Command::new(BIN)
+        .env_remove("MINUTED_CONFIG")
+        .env("MINUTED__DATABASE__URL", url)
+        .args(["health", "--json"])
+        .output()
+        .unwrap()
 }
