@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! - [`actions`]: updates by reply: a filed action update applied to its action once.
+//! - [`alerts`]: alarms when mail stops: contacts recorded, alarms opened and resolved,
+//!   the secretariat emailed once per incident.
 //! - [`cli`]: the command line (clap), its output as tables or `--json`.
 //! - [`clock`]: the injected clock; nothing else reads the system time.
 //! - [`config`]: settings from the TOML file, environment overrides, validation.
@@ -22,6 +24,8 @@
 //! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
 //!   structure parser (attendees, apologies, items, actions, next meeting).
 //! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
+//! - [`oauth`]: OAuth 2.0 sign-in for IMAP and SMTP: providers' endpoints, sealed tokens
+//!   refreshed before expiry, SASL XOAUTH2 and OAUTHBEARER.
 //! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`schedule`]: the persistent schedule: update requests, chasers, meeting packs.

@@ -33,8 +33,6 @@ impl PrivateDovecot {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let port = support::free_port();
         let imap_port = support::env("MINUTED_TEST_IMAP_PORT");
-        let imaps_port = support::env("MINUTED_TEST_IMAPS_PORT");
-        let lmtp_port = support::env("MINUTED_TEST_LMTP_PORT");
         let run = dir.path().join("run");
         let state = dir.path().join("state");
         std::fs::create_dir_all(&run).unwrap();
@@ -55,9 +53,8 @@ impl PrivateDovecot {
                 format!("log_path = {}", dir.path().join("dovecot.log").display())
             } else if trimmed == format!("port = {imap_port}") {
                 format!("port = {port}")
-            } else if trimmed == format!("port = {imaps_port}")
-                || trimmed == format!("port = {lmtp_port}")
-            {
+            } else if trimmed.starts_with("port = ") {
+                // IMAPS, LMTP, the SASL listener: ports of its own.
                 format!("port = {}", support::free_port())
             } else {
                 line.to_owned()

@@ -144,6 +144,44 @@ async fn wait_for_count(pool: &PgPool, n: i64, within: Duration) {
     }
 }
 
+/// The ingest worker of a daemon signing in with `oauth2`.
+fn daemon(
+    settings: MailboxSettings,
+    oauth2: &OAuth2Settings,
+    pool: &PgPool,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let (stop, shutdown) = Shutdown::new();
+    let worker = tokio::spawn(ingest::run_until_stopped(
+        settings,
+        Some(source(Account::Mailbox, oauth2, pool)),
+        pool.clone(),
+        Clock::System,
+        shutdown,
+    ));
+    (stop, worker)
+}
+
+/// The server drops `user`'s connections, as Microsoft 365 drops idle ones.
+fn kick(user: &str) {
+    let kicked = Command::new("doveadm")
+        .args([
+            "-c",
+            &support::env("MINUTED_TEST_DOVECOT_CONF"),
+            "kick",
+            user,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        kicked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kicked.stderr)
+    );
+}
+
 #[tokio::test]
 async fn imap_signs_in_with_client_credentials_by_xoauth2_over_starttls_and_oauthbearer_over_tls() {
     let (_, pool) = database().await;
@@ -183,33 +221,13 @@ async fn a_token_revoked_while_the_daemon_idles_is_refreshed_and_mail_keeps_arri
     let oauth2 = oauth2(&idp, &client_id, OAuthFlow::ClientCredentials);
     let settings = mailbox(&user, Security::Starttls, oauth2.clone());
     support::imap_append(&user, "INBOX", &message(&support::unique_name("before"))).await;
-    let (stop, shutdown) = Shutdown::new();
-    let worker = tokio::spawn(ingest::run_until_stopped(
-        settings,
-        Some(source(Account::Mailbox, &oauth2, &pool)),
-        pool.clone(),
-        Clock::System,
-        shutdown,
-    ));
+    let (stop, worker) = daemon(settings, &oauth2, &pool);
     wait_for_count(&pool, 1, Duration::from_secs(30)).await;
     assert_eq!(idp.requests(&client_id), 1);
 
     // The administrator revokes the token and the server drops the idle connection.
     idp.revoke_access(&user);
-    let kicked = Command::new("doveadm")
-        .args([
-            "-c",
-            &support::env("MINUTED_TEST_DOVECOT_CONF"),
-            "kick",
-            &user,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        kicked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&kicked.stderr)
-    );
+    kick(&user);
     support::imap_append(&user, "INBOX", &message(&support::unique_name("after"))).await;
     wait_for_count(&pool, 2, Duration::from_secs(60)).await;
     assert_eq!(idp.requests(&client_id), 2, "one refresh after the refusal");
@@ -480,14 +498,7 @@ async fn a_refused_sign_in_alarms_the_secretariat_once_and_again_when_it_works_a
     let oauth2 = oauth2(&idp, &client_id, OAuthFlow::ClientCredentials);
     let settings = mailbox(&user, Security::Starttls, oauth2.clone());
     support::imap_append(&user, "INBOX", &message(&support::unique_name("one"))).await;
-    let (stop, shutdown) = Shutdown::new();
-    let worker = tokio::spawn(ingest::run_until_stopped(
-        settings,
-        Some(source(Account::Mailbox, &oauth2, &pool)),
-        pool.clone(),
-        Clock::System,
-        shutdown,
-    ));
+    let (stop, worker) = daemon(settings, &oauth2, &pool);
     wait_for_count(&pool, 1, Duration::from_secs(30)).await;
     let alerts = AlertsSettings::default();
     let checked = alerts::check(&pool, &alerts, Clock::System.now())
@@ -499,16 +510,7 @@ async fn a_refused_sign_in_alarms_the_secretariat_once_and_again_when_it_works_a
     // server drops the connection: the next sign-in is refused.
     idp.register(&client_id, Some("rotated"), &user, 60);
     idp.revoke_access(&user);
-    let kicked = Command::new("doveadm")
-        .args([
-            "-c",
-            &support::env("MINUTED_TEST_DOVECOT_CONF"),
-            "kick",
-            &user,
-        ])
-        .output()
-        .unwrap();
-    assert!(kicked.status.success());
+    kick(&user);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let refused: Option<bool> =
