@@ -44,9 +44,10 @@ impl Shutdown {
         let _ = self.receiver.wait_for(|stop| *stop).await;
     }
 
-    /// A worker's loop: runs `pass` and waits `every` until shutdown. A failed pass is
-    /// logged (as `what`) and the next waits 1, 4, 9 … 36 s instead, never longer than
-    /// `failure_cap`, so a database that is restarting is not hammered.
+    /// A worker's loop: runs `pass` and waits `every` until shutdown. After a failed
+    /// pass the next waits with backoff (1 s doubling, jittered, never longer than
+    /// `failure_cap`), so a database that is restarting is not hammered; the failure is
+    /// logged as [`FailureLog`](crate::retry::FailureLog) does, not once per pass.
     pub async fn repeat<F, Fut, T>(
         mut self,
         what: &str,
@@ -57,21 +58,20 @@ impl Shutdown {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<T>>,
     {
-        let mut failures: u32 = 0;
+        let mut backoff = crate::retry::Backoff::with_cap(failure_cap);
+        let mut failures = crate::retry::FailureLog::new(what);
         while !self.is_stopping() {
-            match pass().await {
-                Ok(_) => failures = 0,
-                Err(err) => {
-                    failures = failures.saturating_add(1);
-                    tracing::error!(error = %format!("{err:#}"), "{what} failed; retrying");
+            let wait = match pass().await {
+                Ok(_) => {
+                    backoff.reset();
+                    failures.succeeded();
+                    every
                 }
-            }
-            let wait = if failures > 0 {
-                failure_cap.min(std::time::Duration::from_secs(
-                    u64::from(failures.min(6)).pow(2),
-                ))
-            } else {
-                every
+                Err(err) => {
+                    let wait = backoff.next_delay();
+                    failures.failed(&format!("{err:#}"), wait);
+                    wait
+                }
             };
             tokio::select! {
                 _ = self.stopped() => break,
@@ -199,12 +199,31 @@ async fn serve(
     }
     tracing::info!(workers = workers.len(), "minuted is running");
 
-    shutdown.await;
-    tracing::info!("shutting down");
+    // The private cluster's server is watched and restarted; when it cannot be, the
+    // daemon stops and exits non-zero.
+    let watched = async {
+        match database.watch() {
+            Some(watch) => watch.supervise(stop_signal.clone()).await,
+            None => std::future::pending().await,
+        }
+    };
+    let fatal = tokio::select! {
+        _ = shutdown => None,
+        err = watched => Some(err),
+    };
+    match &fatal {
+        None => tracing::info!("shutting down"),
+        Some(err) => {
+            tracing::error!(error = %format!("{err:#}"), "shutting down: the database cannot be brought back")
+        }
+    }
     let _ = stop.send(true);
 
     let grace = Duration::from_secs(settings.daemon.shutdown_grace_seconds);
     let drained = tokio::time::timeout(grace, drain(workers)).await;
+    if let Some(err) = fatal {
+        return Err(err);
+    }
     match drained {
         Ok(result) => result,
         Err(_) => {

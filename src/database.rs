@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 use crate::config::Settings;
 use crate::store;
@@ -83,6 +83,16 @@ impl Database {
                 })
             }
         }
+    }
+
+    /// With the private cluster: what watches its server and restarts it.
+    pub fn watch(&self) -> Option<ClusterWatch> {
+        self.cluster.as_ref().map(|c| ClusterWatch {
+            dir: c.dir.clone(),
+            server_dir: c.server_dir.clone(),
+            binaries: c.binaries.clone(),
+            account: c.account,
+        })
     }
 
     /// Closes the pool and, if this was the last process using the private cluster,
@@ -365,6 +375,165 @@ impl Cluster {
             );
         }
         Ok(())
+    }
+}
+
+/// How often the private cluster's server is looked at.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Restarts tried, with backoff, before minuted gives up and exits.
+pub const MAX_RESTARTS: u32 = 5;
+
+/// Watches the private cluster's server (its postmaster) and restarts it when it dies —
+/// killed by the OOM killer, say. Several minuted processes share a cluster: each
+/// watches, and the restart happens under `control.lock`, so the first to notice
+/// restarts it and the others find it running.
+pub struct ClusterWatch {
+    dir: PathBuf,
+    server_dir: PathBuf,
+    binaries: ServerBinaries,
+    account: Account,
+}
+
+impl ClusterWatch {
+    fn alive(&self) -> bool {
+        postmaster_alive(&self.server_dir)
+    }
+
+    /// Starts the server unless another process has already.
+    fn restart(&self) -> anyhow::Result<bool> {
+        let control = lock_file(&self.dir.join("control.lock"))?;
+        control
+            .lock()
+            .context("cannot lock the private cluster's control.lock")?;
+        if server_running(
+            &self.binaries,
+            self.account,
+            &Cluster::data(&self.server_dir),
+        )? {
+            return Ok(false);
+        }
+        start_server(&self.binaries, self.account, &self.server_dir)?;
+        Ok(true)
+    }
+
+    /// Until shutdown: looks every second; when the server has died, restarts it with
+    /// backoff. Returns an error only when [`MAX_RESTARTS`] tries in a row failed: the
+    /// daemon then exits non-zero, and a service manager's `Restart=on-failure` takes
+    /// over.
+    pub async fn supervise(self, mut shutdown: crate::app::Shutdown) -> anyhow::Error {
+        let watch = std::sync::Arc::new(self);
+        loop {
+            tokio::select! {
+                _ = shutdown.stopped() => return std::future::pending().await,
+                _ = tokio::time::sleep(WATCH_EVERY) => {}
+            }
+            let looking = watch.clone();
+            if tokio::task::spawn_blocking(move || looking.alive())
+                .await
+                .unwrap_or(true)
+            {
+                continue;
+            }
+            tracing::error!(dir = %watch.dir.display(), "the private PostgreSQL cluster's server has stopped; restarting it");
+            let mut backoff = crate::retry::Backoff::with_cap(std::time::Duration::from_secs(16));
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let restarting = watch.clone();
+                let result = tokio::task::spawn_blocking(move || restarting.restart())
+                    .await
+                    .unwrap_or_else(|err| Err(anyhow::anyhow!("the restart task failed: {err}")));
+                match result {
+                    Ok(true) => {
+                        tracing::warn!(
+                            attempt,
+                            "the private PostgreSQL cluster was restarted; work resumes"
+                        );
+                        break;
+                    }
+                    Ok(false) => {
+                        tracing::info!(
+                            "another minuted process restarted the private PostgreSQL cluster"
+                        );
+                        break;
+                    }
+                    Err(err) if attempt >= MAX_RESTARTS => {
+                        return err.context(format!(
+                            "the private PostgreSQL cluster in {} could not be restarted after {MAX_RESTARTS} tries; exiting",
+                            watch.dir.display()
+                        ));
+                    }
+                    Err(err) => {
+                        let delay = backoff.next_delay();
+                        tracing::error!(attempt, error = %format!("{err:#}"), retry_in_ms = delay.as_millis() as u64, "cannot restart the private PostgreSQL cluster");
+                        tokio::select! {
+                            _ = shutdown.stopped() => return std::future::pending().await,
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the postmaster named in `server_dir`'s `postmaster.pid` is alive.
+fn postmaster_alive(server_dir: &Path) -> bool {
+    let pid_file = Cluster::data(server_dir).join("postmaster.pid");
+    let Ok(text) = fs::read_to_string(pid_file) else {
+        return false;
+    };
+    let Some(pid) = text
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse::<i32>().ok())
+    else {
+        return false;
+    };
+    use nix::errno::Errno;
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) | Err(Errno::EPERM) => true,
+        Err(_) => false,
+    }
+}
+
+/// Whether the database answers, without starting anything: the private cluster's
+/// server is running, or the server at `database.url` accepts a connection within 5 s.
+/// For `health`, which must not bring up a cluster that is down.
+pub async fn probe(settings: &Settings) -> Result<(), String> {
+    match &settings.database.url {
+        Some(url) => {
+            let options: PgConnectOptions = url
+                .expose()
+                .parse()
+                .map_err(|e| format!("database.url is not a valid PostgreSQL URL: {e}"))?;
+            match tokio::time::timeout(std::time::Duration::from_secs(5), options.connect()).await {
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                    Ok(())
+                }
+                Ok(Err(err)) => Err(format!(
+                    "the PostgreSQL server at database.url does not answer: {err}"
+                )),
+                Err(_) => {
+                    Err("the PostgreSQL server at database.url did not answer within 5 s".into())
+                }
+            }
+        }
+        None => {
+            let dir = settings.data_dir.join("postgres");
+            let server_dir = fs::read_to_string(dir.join("server-dir"))
+                .map(|t| PathBuf::from(t.trim()))
+                .unwrap_or(dir.clone());
+            if postmaster_alive(&server_dir) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the private PostgreSQL cluster in {} is not running",
+                    dir.display()
+                ))
+            }
+        }
     }
 }
 

@@ -28,6 +28,7 @@
 //!   refreshed before expiry, SASL XOAUTH2 and OAUTHBEARER.
 //! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
+//! - [`retry`]: the one backoff and the one log of a failure that repeats.
 //! - [`schedule`]: the persistent schedule: update requests, chasers, meeting packs.
 //! - [`store`]: every SQL query, one file per aggregate.
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
@@ -53,6 +54,7 @@ pub mod minutes;
 pub mod oauth;
 pub mod outbox;
 pub mod registry;
+pub mod retry;
 pub mod schedule;
 pub mod store;
 pub mod templates;

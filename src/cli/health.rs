@@ -16,6 +16,9 @@ struct Health {
     /// False when anything is in alarm.
     ok: bool,
     checked_at: DateTime<Utc>,
+    /// `up`; when the database is down, `health` prints only `ok`, `checked_at` and
+    /// `database` (`up: false` with the `error`).
+    database: DatabaseState,
     alarms: Vec<Alarm>,
     mailbox: Option<HealthRow>,
     /// Each folder's last successful read.
@@ -63,9 +66,40 @@ struct ScheduleHealth {
     lag_seconds: i64,
 }
 
+/// What `health` says when the database itself is down.
+#[derive(Debug, Serialize)]
+struct DatabaseDown {
+    ok: bool,
+    checked_at: DateTime<Utc>,
+    database: DatabaseState,
+}
+
+#[derive(Debug, Serialize)]
+struct DatabaseState {
+    up: bool,
+    error: String,
+}
+
 pub async fn run(output: Output, loaded: &Loaded) -> anyhow::Result<()> {
     let now = crate::clock::Clock::System.now();
     let settings = &loaded.settings.alerts;
+    // A database that is down is reported, never started (a private cluster) by asking.
+    if let Err(error) = crate::database::probe(&loaded.settings).await {
+        let down = DatabaseDown {
+            ok: false,
+            checked_at: now,
+            database: DatabaseState {
+                up: false,
+                error: error.clone(),
+            },
+        };
+        if output.json {
+            print_json(&down)?;
+        } else {
+            print_text(&format!("ALARM\n  database: down: {error}\n"))?;
+        }
+        anyhow::bail!("in alarm: database")
+    }
     let health = with_database(loaded, async |pool| {
         let mut conn = pool.acquire().await?;
         let services = health::services(&mut conn).await?;
@@ -118,6 +152,10 @@ pub async fn run(output: Output, loaded: &Loaded) -> anyhow::Result<()> {
         Ok(Health {
             ok: alarms.is_empty(),
             checked_at: now,
+            database: DatabaseState {
+                up: true,
+                error: String::new(),
+            },
             alarms,
             mailbox: services.iter().find(|s| s.service == "mailbox").cloned(),
             folders: health::folder_contacts(&mut conn).await?,

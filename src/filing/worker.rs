@@ -28,6 +28,7 @@ use crate::domain::address::EmailAddress;
 use crate::domain::outbound::MailKind;
 use crate::filing::{self, answer, Attachment, Dsn, Headers};
 use crate::ingest::parse::ParsedMessage;
+use crate::retry::{Backoff, FailureLog};
 use crate::store;
 use crate::store::filings::{self, Recorded};
 use crate::store::outbox::{self, BounceTarget, NewOutboxMessage, Recipient};
@@ -876,18 +877,21 @@ pub async fn run_until_stopped(
             tracing::error!(error = %format!("{err:#}"), "cannot queue owed acknowledgements")
         }
     }
-    let mut failures: u32 = 0;
+    let mut backoff = Backoff::new();
+    let mut failures = FailureLog::new("filing");
+    let mut listening = FailureLog::new("listening for new messages");
     while !shutdown.is_stopping() {
         // After a failure, one message at a time until one goes through: the error then
         // names the message that causes it, and the others are not held up behind it.
-        let step = if failures == 0 {
-            file_batch(&pool, &settings, &clock, BATCH).await
-        } else {
+        let step = if failures.is_failing() {
             file_once(&pool, &settings, &clock).await.map(|o| vec![o])
+        } else {
+            file_batch(&pool, &settings, &clock, BATCH).await
         };
-        match step {
+        let wait = match step {
             Ok(outcomes) => {
-                failures = 0;
+                backoff.reset();
+                failures.succeeded();
                 let mut more = false;
                 for outcome in outcomes {
                     match outcome {
@@ -911,36 +915,42 @@ pub async fn run_until_stopped(
                 if more {
                     continue;
                 }
+                // Notices held back by the hourly limit go once it has passed.
+                if let Err(err) = notify_triage_due(&pool, &clock).await {
+                    tracing::warn!(error = %format!("{err:#}"), "cannot tell the secretariat of triage");
+                }
+                POLL
             }
             Err(err) => {
-                failures = failures.saturating_add(1);
-                tracing::error!(error = %format!("{err:#}"), "filing failed; retrying");
+                let wait = backoff.next_delay();
+                failures.failed(&format!("{err:#}"), wait);
+                wait
             }
-        }
-        if failures == 0 {
-            // Notices held back by the hourly limit go once it has passed.
-            if let Err(err) = notify_triage_due(&pool, &clock).await {
-                tracing::warn!(error = %format!("{err:#}"), "cannot tell the secretariat of triage");
-            }
-        }
-        let wait = if failures > 0 {
-            Duration::from_secs(u64::from(failures.min(6)).pow(2))
-        } else {
-            POLL
         };
-        tokio::select! {
+        // A notification, the wait, or shutdown. A lost notification connection is not a
+        // wake-up (it fails at once while the database is down): the rest of the wait is
+        // slept, and the listener reconnects on its next use.
+        let until = tokio::time::Instant::now() + wait;
+        let notified = tokio::select! {
             _ = shutdown.stopped() => break,
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep_until(until) => None,
             notified = async {
                 match listener.as_mut() {
                     Some(l) => l.recv().await.map(|_| ()),
                     None => std::future::pending().await,
                 }
-            } => {
-                if let Err(err) = notified {
-                    tracing::warn!(error = %err, "lost the notification connection; it reconnects");
+            } => Some(notified),
+        };
+        match notified {
+            Some(Ok(())) => listening.succeeded(),
+            Some(Err(err)) => {
+                listening.failed(&err.to_string(), until - tokio::time::Instant::now());
+                tokio::select! {
+                    _ = shutdown.stopped() => break,
+                    _ = tokio::time::sleep_until(until) => {}
                 }
             }
+            None => {}
         }
     }
     Ok(())

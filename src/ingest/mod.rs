@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -36,6 +35,7 @@ use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::{MailboxSettings, MailboxSource as SourceKind};
 use crate::oauth::TokenSource;
+use crate::retry::FailureLog;
 use crate::store::{self, messages as store_messages};
 use parse::{Limits, Parsed, ParsedMessage};
 
@@ -545,35 +545,7 @@ pub fn open_source(
     })
 }
 
-/// Reconnect delays: doubling from 1 s to 60 s, each with up to ±25 % jitter so that
-/// several daemons do not hammer a restarting server in step.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    attempt: u32,
-}
-
-impl Backoff {
-    pub fn new() -> Backoff {
-        Backoff { attempt: 0 }
-    }
-
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
-
-    pub fn next_delay(&mut self) -> Duration {
-        let base = 1000u64.saturating_mul(1 << self.attempt.min(6)).min(60_000);
-        self.attempt = self.attempt.saturating_add(1);
-        let jitter = rand::thread_rng().gen_range(0.75..1.25);
-        Duration::from_millis((base as f64 * jitter) as u64)
-    }
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff::new()
-    }
-}
+pub use crate::retry::Backoff;
 
 /// Sleeps for `delay` unless shutdown comes first; true when stopping.
 async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
@@ -653,11 +625,16 @@ async fn run_source<S: MailboxSource>(
     let mailbox = source.mailbox().to_owned();
     let retry = Duration::from_secs(settings.poll_seconds.clamp(1, 5));
     let mut backoff = Backoff::new();
+    let mut lock_failures = FailureLog::new("taking the mailbox lock");
     let mut told_busy = false;
     while !shutdown.is_stopping() {
         let mut lock = match PollerLock::try_acquire(pool, &mailbox).await {
-            Ok(Some(lock)) => lock,
+            Ok(Some(lock)) => {
+                lock_failures.succeeded();
+                lock
+            }
             Ok(None) => {
+                lock_failures.succeeded();
                 if !told_busy {
                     tracing::info!(%mailbox, "another minuted process polls this mailbox; standing by");
                     told_busy = true;
@@ -668,14 +645,16 @@ async fn run_source<S: MailboxSource>(
                 continue;
             }
             Err(err) => {
-                tracing::warn!(error = %format!("{err:#}"), "cannot take the mailbox lock; retrying");
-                if sleep_or_stop(backoff.next_delay(), shutdown).await {
+                let delay = backoff.next_delay();
+                lock_failures.failed(&format!("{err:#}"), delay);
+                if sleep_or_stop(delay, shutdown).await {
                     break;
                 }
                 continue;
             }
         };
         told_busy = false;
+        backoff.reset();
         tracing::info!(%mailbox, "polling the mailbox");
         poll_while_held(
             source,
@@ -704,6 +683,7 @@ async fn poll_while_held<S: MailboxSource>(
     shutdown: &mut Shutdown,
     backoff: &mut Backoff,
 ) {
+    let mut failures = FailureLog::new("mailbox ingestion");
     loop {
         if shutdown.is_stopping() {
             return;
@@ -730,6 +710,7 @@ async fn poll_while_held<S: MailboxSource>(
                 )
                 .await;
                 backoff.reset();
+                failures.succeeded();
                 if !lock.is_held().await {
                     tracing::warn!("lost the connection holding the mailbox lock; taking it again");
                     return;
@@ -753,12 +734,7 @@ async fn poll_while_held<S: MailboxSource>(
                 let error = format!("{err:#}");
                 alerts::record_failure(pool, Service::Mailbox, &name, &error, sign_in, clock.now())
                     .await;
-                tracing::warn!(
-                    error,
-                    sign_in,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "mailbox ingestion failed; reconnecting"
-                );
+                failures.failed(&error, delay);
                 source.disconnect().await;
                 if sleep_or_stop(delay, shutdown).await {
                     return;

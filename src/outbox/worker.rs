@@ -746,11 +746,18 @@ impl Worker {
     pub async fn run_until_stopped(self, mut shutdown: Shutdown) -> anyhow::Result<()> {
         let worker = self.with_shutdown(shutdown.clone());
         tracing::info!(owner = %worker.owner, "sender started");
+        let mut backoff = crate::retry::Backoff::new();
+        let mut failures = crate::retry::FailureLog::new("the outbox step");
         loop {
             if shutdown.is_stopping() {
                 break;
             }
-            let pause = match worker.run_batches(None).await {
+            let step = worker.run_batches(None).await;
+            if step.is_ok() {
+                backoff.reset();
+                failures.succeeded();
+            }
+            let pause = match step {
                 Ok(SendOutcome::Worked(summary)) => {
                     tracing::info!(summary = ?summary, "outbox step");
                     if summary.leased == 0 || summary.released < summary.leased {
@@ -769,8 +776,9 @@ impl Worker {
                 )
                 .clamp(StdDuration::from_millis(50), StdDuration::from_secs(5)),
                 Err(err) => {
-                    tracing::error!(error = %format!("{err:#}"), "outbox step failed");
-                    StdDuration::from_secs(5)
+                    let pause = backoff.next_delay();
+                    failures.failed(&format!("{err:#}"), pause);
+                    pause
                 }
             };
             tokio::select! {
