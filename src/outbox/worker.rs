@@ -305,9 +305,7 @@ impl Worker {
         templates: Arc<Templates>,
         settings: WorkerSettings,
     ) -> Worker {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "localhost".to_owned());
+        let host = host_name();
         let random: u32 = rand::thread_rng().gen();
         let owner = format!("{host}:{}:{random:08x}", std::process::id());
         Worker {
@@ -512,6 +510,38 @@ impl Worker {
             _ if leased == 0 && summary.recovered + summary.expired == 0 => SendOutcome::Idle,
             _ => SendOutcome::Worked(summary),
         })
+    }
+
+    /// Rows leased by a process on this host that no longer runs (killed, crashed) are
+    /// taken back at once rather than when their leases run out (`lease_seconds`, ten
+    /// minutes by default): they become `unknown` and are sent again with the same
+    /// Message-ID. A process on another host is left to its lease.
+    async fn take_back_leases_of_dead_processes(&self) {
+        let prefix = format!("{}:", host_name());
+        let owners = match store::sending_owners(&self.pool, &prefix).await {
+            Ok(owners) => owners,
+            Err(err) => {
+                tracing::debug!(error = %err, "cannot list the outbox's lease owners");
+                return;
+            }
+        };
+        let dead: Vec<String> = owners
+            .into_iter()
+            .filter(|owner| *owner != self.owner && !process_alive(owner))
+            .collect();
+        if dead.is_empty() {
+            return;
+        }
+        match store::end_leases_of(&self.pool, &dead, self.clock.now()).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::warn!(
+                rows, owners = ?dead,
+                "outbox rows leased by a process that is gone are taken back; they are resent with their Message-IDs"
+            ),
+            Err(err) => {
+                tracing::debug!(error = %err, "cannot take back the leases of a process that is gone")
+            }
+        }
     }
 
     /// What this step says of the submission server, for the alarms: a message sent means
@@ -746,6 +776,7 @@ impl Worker {
     pub async fn run_until_stopped(self, mut shutdown: Shutdown) -> anyhow::Result<()> {
         let worker = self.with_shutdown(shutdown.clone());
         tracing::info!(owner = %worker.owner, "sender started");
+        worker.take_back_leases_of_dead_processes().await;
         let mut backoff = crate::retry::Backoff::new();
         let mut failures = crate::retry::FailureLog::new("the outbox step");
         loop {
@@ -790,6 +821,25 @@ impl Worker {
         tracing::info!("sender stopped");
         Ok(())
     }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned())
+}
+
+/// Whether the process named in a lease owner (`<host>:<pid>:<random>`) of this host
+/// runs. Unparseable owners count as running: their leases are left to run out.
+fn process_alive(owner: &str) -> bool {
+    let Some(pid) = owner.split(':').nth(1).and_then(|p| p.parse::<i32>().ok()) else {
+        return true;
+    };
+    use nix::errno::Errno;
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(Errno::ESRCH)
+    )
 }
 
 fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
