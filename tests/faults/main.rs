@@ -447,7 +447,7 @@ fn a_full_outbox_directory_is_retried_and_every_message_written_once_space_retur
         .status();
     write_config(dir.path(), Some(&database), "");
     // A fast clock: retries after a minute come after about a second.
-    let now = chrono::Utc::now().to_rfc3339();
+    let now = minuted::clock::Clock::System.now().to_rfc3339();
     let daemon = Daemon::start(dir.path(), &["--clock-start", &now, "--clock-rate", "60"]);
     let all = ids("full", 4);
     for id in &all {
