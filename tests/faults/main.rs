@@ -471,3 +471,122 @@ fn a_full_outbox_directory_is_retried_and_every_message_written_once_space_retur
     assert!(rows.iter().all(|r| r["status"] == "sent"), "{rows:?}");
     assert!(daemon.stop().success());
 }
+
+/// An `smtp-sink` on `port` dumping each message into `dir`; killed when dropped.
+struct Sink(Child);
+
+impl Sink {
+    fn start(port: u16, dir: &Path) -> Sink {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let mut command = Command::new(support::env("MINUTED_TEST_SMTP_SINK"));
+        if nix::unistd::geteuid().is_root() {
+            command.args(["-u", "nobody"]);
+        }
+        let child = command
+            .arg("-d")
+            .arg(dir.join("m"))
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("64")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "smtp-sink did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sink(child)
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The In-Reply-To of every message the sink took, one entry per delivery.
+fn delivered(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .filter_map(|text| {
+            let start = text.find("In-Reply-To: <")? + 14;
+            Some(text[start..].split('@').next()?.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_mail_server_down_for_30_s_each_message_is_sent_exactly_once_afterwards() {
+    let dir = workdir("minuted-fault-smtp");
+    let database = fresh_database();
+    let port = support::free_port();
+    let dumps = dir.path().join("sink");
+    write_config(dir.path(), Some(&database), "");
+    // The config's [outgoing] section is the file transport's: point it at the sink.
+    let config = std::fs::read_to_string(dir.path().join("minuted.toml")).unwrap();
+    let config = config.replace(
+        &format!("[outgoing]\npath = \"{}/mail/outbox\"\n", dir.path().display()),
+        &format!("[outgoing]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n"),
+    );
+    std::fs::write(dir.path().join("minuted.toml"), config).unwrap();
+    let sink = Sink::start(port, &dumps);
+    // A fast clock: retries minutes apart come seconds apart.
+    let now = minuted::clock::Clock::System.now().to_rfc3339();
+    let daemon = Daemon::start(dir.path(), &["--clock-start", &now, "--clock-rate", "60"]);
+    let before = ids("before", 3);
+    for id in &before {
+        deliver(dir.path(), id);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while delivered(&dumps).len() < before.len() {
+        assert!(
+            Instant::now() < deadline,
+            "not sent: {:?}",
+            delivered(&dumps)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The mail server goes away for 30 s while more mail is due.
+    drop(sink);
+    let lines_before = daemon.lines().len();
+    let during = ids("during", 5);
+    for id in &during {
+        deliver(dir.path(), id);
+    }
+    std::thread::sleep(Duration::from_secs(30));
+    let caused = daemon.lines().len() - lines_before;
+    assert!(caused < 200, "{caused} log lines while the server was down");
+    let _sink = Sink::start(port, &dumps);
+
+    let mut all = before;
+    all.extend(during);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = delivered(&dumps);
+        if all.iter().all(|id| got.contains(id)) {
+            for id in &all {
+                let times = got.iter().filter(|g| *g == id).count();
+                assert_eq!(times, 1, "{id} sent {times} times");
+            }
+            assert_eq!(got.len(), all.len(), "{got:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all sent after the server came back: {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(daemon.stop().success());
+}

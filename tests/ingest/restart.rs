@@ -123,7 +123,7 @@ impl Drop for PrivateDovecot {
 }
 
 #[tokio::test]
-async fn a_dovecot_restart_during_idle_is_routine_and_ingestion_resumes() {
+async fn dovecot_down_for_30_s_during_idle_is_waited_out_and_ingestion_resumes() {
     let dovecot = PrivateDovecot::start();
     dovecot.wait_listening().await;
     let (_, pool) = database().await;
@@ -149,8 +149,11 @@ async fn a_dovecot_restart_during_idle_is_routine_and_ingestion_resumes() {
     .await;
     wait_for_count(&pool, 1, Duration::from_secs(30)).await;
 
+    // Down for 30 s: the worker retries with backoff meanwhile.
     dovecot.run(&["stop"]);
     dovecot.wait_stopped().await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(!worker.is_finished(), "the worker must wait out the outage");
     dovecot.run(&[]);
     dovecot.wait_listening().await;
 
