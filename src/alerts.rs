@@ -79,13 +79,24 @@ pub fn alarm_reason(
     if row.sign_in_refused {
         return Some(format!("the sign-in was refused: {error}"));
     }
-    let since = row.failing_since?;
     let minutes = service.minutes(settings);
-    (now - since >= Duration::minutes(i64::from(minutes))).then(|| {
+    let limit = Duration::minutes(i64::from(minutes));
+    if let Some(since) = row.failing_since {
+        return (now - since >= limit).then(|| {
+            format!(
+                "failing for {} minutes (alerts.{}_minutes is {minutes}): {error}",
+                (now - since).num_minutes(),
+                service.as_str()
+            )
+        });
+    }
+    // Nothing failed, but nothing read the mailbox either (the daemon stopped, or its
+    // reader hangs): the reader records a good contact at least every IDLE period.
+    let read_at = row.last_ok_at?;
+    (service == Service::Mailbox && now - read_at >= limit).then(|| {
         format!(
-            "failing for {} minutes (alerts.{}_minutes is {minutes}): {error}",
-            (now - since).num_minutes(),
-            service.as_str()
+            "the mailbox has not been read for {} minutes (alerts.mailbox_minutes is {minutes}); is the daemon running?",
+            (now - read_at).num_minutes()
         )
     })
 }
@@ -168,7 +179,7 @@ pub async fn check(
                     tracing::error!(service = service.as_str(), %reason, queued, "ALARM: the secretariat is told");
                 }
             }
-            (None, Some(alarm)) if row.failing_since.is_none() && !row.sign_in_refused => {
+            (None, Some(alarm)) => {
                 if !health::resolve_alarm(&mut tx, alarm.id, now).await? {
                     continue;
                 }
@@ -259,6 +270,13 @@ pub async fn run_until_stopped(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let every = crate::clock::real_wait(CHECK_EVERY);
+    // The first look waits a period: at start-up the mailbox's last read may be old
+    // (the daemon was stopped) until the reader's first round records a new one.
+    let mut waiting = shutdown.clone();
+    tokio::select! {
+        _ = waiting.stopped() => return Ok(()),
+        _ = tokio::time::sleep(every) => {}
+    }
     shutdown
         .repeat("alarm check", every, every, || {
             check(&pool, &settings, clock.now())
@@ -311,5 +329,19 @@ mod tests {
         assert!(alarm_reason(&row("outgoing", Some(10), false, now), &settings, now).is_some());
         let refused = alarm_reason(&row("mailbox", Some(0), true, now), &settings, now).unwrap();
         assert!(refused.starts_with("the sign-in was refused"), "{refused}");
+        // Not read for the limit: the daemon is not running, or its reader hangs.
+        let mut stale = row("mailbox", None, false, now);
+        stale.last_ok_at = Some(now - Duration::minutes(31));
+        let why = alarm_reason(&stale, &settings, now).unwrap();
+        assert!(
+            why.starts_with("the mailbox has not been read for 31 minutes"),
+            "{why}"
+        );
+        stale.last_ok_at = Some(now - Duration::minutes(5));
+        assert_eq!(alarm_reason(&stale, &settings, now), None);
+        // An outbox with nothing to send is no alarm however long it has been.
+        let mut quiet = row("outgoing", None, false, now);
+        quiet.last_ok_at = Some(now - Duration::days(3));
+        assert_eq!(alarm_reason(&quiet, &settings, now), None);
     }
 }

@@ -23,6 +23,17 @@ pub fn init(format: LogFormat, level: Option<&str>) {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
         }
     };
+    // The IMAP and SMTP libraries write each command they send at trace level, sign-in
+    // included (a password, a bearer token): never below debug, whatever was asked.
+    let filter = [
+        "async_imap=debug",
+        "lettre=debug",
+        "reqwest=debug",
+        "hyper=info",
+    ]
+    .into_iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, |f, d| f.add_directive(d));
     // A closed stderr (`minuted ... 2>&1 | head`) must not turn into a panic.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

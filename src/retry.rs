@@ -24,11 +24,12 @@ impl Backoff {
         Backoff::with_cap(Duration::from_secs(60))
     }
 
-    /// 1 s doubling to `cap` (at least 1 s).
+    /// 1 s doubling to `cap`, which is held between 1 s and 60 s: however rarely a
+    /// worker runs when all is well, it tries again within a minute of a failure.
     pub fn with_cap(cap: Duration) -> Backoff {
         Backoff {
             attempt: 0,
-            cap: cap.max(Duration::from_secs(1)),
+            cap: cap.clamp(Duration::from_secs(1), Duration::from_secs(60)),
         }
     }
 
@@ -156,6 +157,9 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next_delay() <= Duration::from_millis(1250));
+        let mut unbounded = Backoff::with_cap(Duration::MAX);
+        let longest = (0..30).map(|_| unbounded.next_delay()).max().unwrap();
+        assert!(longest <= Duration::from_secs(75), "{longest:?}");
     }
 
     #[test]

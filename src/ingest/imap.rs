@@ -318,6 +318,13 @@ impl ImapSource {
                 .await
                 {
                     Ok(Ok(session)) => Ok(session),
+                    Ok(Err((async_imap::error::Error::No(text), _)))
+                        if text.to_ascii_uppercase().contains("[UNAVAILABLE]") =>
+                    {
+                        Err(SourceError::Connection(format!(
+                            "the IMAP server could not check the login of {user} at {address}: {text}"
+                        )))
+                    }
                     Ok(Err((err @ async_imap::error::Error::No(_), _))) => {
                         Err(SourceError::SignIn(format!(
                             "IMAP login as {user} at {address} was refused: {err}"
@@ -346,6 +353,15 @@ impl ImapSource {
             .await
             {
                 Ok(Ok(session)) => return Ok(session),
+                Ok(Err((async_imap::error::Error::No(text), _)))
+                    if text.to_ascii_uppercase().contains("[UNAVAILABLE]") =>
+                {
+                    // The server could not check the token (its identity provider is
+                    // away): nothing is wrong with the token; later.
+                    return Err(SourceError::Connection(format!(
+                        "the IMAP server could not check the sign-in token for {user} at {address}: {text}"
+                    )));
+                }
                 Ok(Err((async_imap::error::Error::No(text), returned))) => {
                     source.refused(&token).await;
                     let said = refusal
@@ -618,6 +634,9 @@ impl ImapSource {
                     .await
                 }
             };
+            // A MOVE fills the unsolicited-response channel with EXPUNGEs; empty it now,
+            // remembering any new mail announced, before it overflows.
+            self.drain_unsolicited().await;
             match result {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {

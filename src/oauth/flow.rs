@@ -104,8 +104,15 @@ fn read_tokens(url: &str, status: reqwest::StatusCode, text: &str) -> Result<Tok
 }
 
 fn error_of(url: &str, status: reqwest::StatusCode, text: &str) -> AuthError {
+    let later = status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
     match serde_json::from_str::<ErrorBody>(text) {
-        Ok(body) if !status.is_server_error() && body.error != "temporarily_unavailable" => {
+        Ok(body)
+            if !later
+                && !matches!(
+                    body.error.as_str(),
+                    "temporarily_unavailable" | "rate_limit_exceeded" | "slow_down"
+                ) =>
+        {
             AuthError::Refused(format!(
                 "{url} refused: {}{}",
                 body.error,
@@ -265,5 +272,14 @@ mod tests {
             r#"{"error":"temporarily_unavailable"}"#,
         );
         assert!(matches!(busy, AuthError::Unreachable(_)), "{busy:?}");
+        let throttled = error_of(
+            url,
+            reqwest::StatusCode::TOO_MANY_REQUESTS,
+            r#"{"error":"invalid_request","error_description":"too many requests"}"#,
+        );
+        assert!(
+            matches!(throttled, AuthError::Unreachable(_)),
+            "{throttled:?}"
+        );
     }
 }

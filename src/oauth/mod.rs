@@ -230,16 +230,18 @@ impl TokenSource {
         self.account
     }
 
-    /// A token with more than [`EARLY_REFRESH`] to live, refreshing when needed.
+    /// A token with more than [`EARLY_REFRESH`] to live, refreshing when needed. The
+    /// cache stays locked while one caller refreshes: the others of this process wait
+    /// for its token instead of each asking the database and the provider.
     pub async fn access_token(&self) -> Result<String, AuthError> {
-        let now = real_now();
-        if let Some((token, expires_at)) = self.cached.lock().await.as_ref() {
-            if *expires_at - EARLY_REFRESH > now {
+        let mut cached = self.cached.lock().await;
+        if let Some((token, expires_at)) = cached.as_ref() {
+            if *expires_at - EARLY_REFRESH > real_now() {
                 return Ok(token.clone());
             }
         }
         let (token, expires_at) = self.current_or_refreshed().await?;
-        *self.cached.lock().await = Some((token.clone(), expires_at));
+        *cached = Some((token.clone(), expires_at));
         Ok(token)
     }
 
@@ -260,6 +262,10 @@ impl TokenSource {
         let account = self.account.as_str();
         let flow_name = self.endpoints.flow_name();
         let mut tx = self.pool.begin().await?;
+        // Another process refreshing holds the row through one HTTP call (30 s at most).
+        sqlx::query("SET LOCAL lock_timeout = '45s'")
+            .execute(&mut *tx)
+            .await?;
         let row = tokens::lock(&mut tx, account, &self.endpoints.client_id, flow_name).await?;
         let same_client = row.client_id == self.endpoints.client_id && row.flow == flow_name;
         let now = real_now();
@@ -300,9 +306,11 @@ impl TokenSource {
                 Ok((minted.access_token, expires_at))
             }
             Err(err) => {
-                // A refused refresh token is dropped: it will not work again, and
-                // `auth status` then says a sign-in is needed.
-                let forget = matches!(err, AuthError::Refused(_))
+                // A refresh token the provider says is dead (invalid_grant: expired,
+                // revoked, consent withdrawn) is dropped: it will not work again, and
+                // `auth status` then says a sign-in is needed. Other refusals (a wrong
+                // client secret, fixed later) keep it.
+                let forget = matches!(&err, AuthError::Refused(text) if text.contains("refused: invalid_grant"))
                     && self.endpoints.flow == OAuthFlow::DeviceCode;
                 tokens::record_error(&mut tx, account, &err.to_string(), forget, now).await?;
                 tx.commit().await?;

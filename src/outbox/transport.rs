@@ -405,7 +405,19 @@ impl SmtpTransport {
         Ok(tcp)
     }
 
+    /// A session, signed in. A token the server refuses is marked (never offered again)
+    /// and the sign-in tried once more with a fresh one, as IMAP does.
     async fn connect(&self) -> Result<Session, SendError> {
+        match self.connect_once().await {
+            Err(SendError::SignIn(first)) if self.token.is_some() => {
+                tracing::warn!(error = %first, "the SMTP server refused the sign-in token; refreshing it and trying again");
+                self.connect_once().await
+            }
+            other => other,
+        }
+    }
+
+    async fn connect_once(&self) -> Result<Session, SendError> {
         let setup = |err: StepError| {
             SendError::Transient(format!(
                 "cannot open an SMTP session with {}:{}: {}",
@@ -489,9 +501,11 @@ impl SmtpTransport {
             {
                 connection.abort().await;
                 // A refused XOAUTH2 token comes back as a 334 challenge holding the
-                // error, which lettre reports as a client error, then a 5xx.
+                // error, which lettre reports as a client error, then a 5xx. A 4xx
+                // (`454 4.7.0 Temporary authentication failure`: the server could not
+                // check it) says nothing against the token: later.
                 let refused = matches!(&err, StepError::Smtp(_, e)
-                    if e.is_permanent() || e.is_client() || e.status().is_some());
+                    if e.is_permanent() || e.is_client());
                 if refused {
                     // Not offered again; the next connection asks for a fresh one.
                     source.refused(&token).await;
@@ -675,9 +689,17 @@ pub fn is_throttling(reply: &str) -> bool {
         .split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .any(|word| word == "5.2.0");
     enhanced_5_2_0
-        && ["quota", "throttl", "rate", "too many", "limit"]
-            .iter()
-            .any(|w| lower.contains(w))
+        && [
+            "quota",
+            "throttl",
+            "rate limit",
+            "sending rate",
+            "submission rate",
+            "too many",
+            "limit exceeded",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {
@@ -729,6 +751,7 @@ mod tests {
         for reply in [
             "550 5.1.1 User unknown",
             "554 5.2.0 Message rejected as spam",
+            "554 5.2.0 STOREDRV.Deliver.Exception:ConversionFailed; the generated message was moderated",
             "552 5.2.2 Mailbox full; quota exceeded",
             "554 5.7.1 Relay access denied",
         ] {

@@ -237,7 +237,20 @@ impl Contact {
     fn note(&mut self, result: &AttemptResult) {
         match result.outcome {
             AttemptOutcome::Sent => self.sent = true,
-            AttemptOutcome::Transient => self.failure.clone_from(&result.error),
+            // The server's own failures: no session ("cannot open an SMTP session",
+            // a refused sign-in, "cannot write" a file, "cannot run" sendmail), not a
+            // 4xx about one recipient.
+            AttemptOutcome::Transient
+                if result.error.as_deref().is_some_and(|e| {
+                    e.starts_with("cannot ")
+                        || e.contains("sign-in")
+                        || e.contains("refused the XOAUTH2")
+                        || e.starts_with("the identity provider")
+                        || e.starts_with("not signed in")
+                }) =>
+            {
+                self.failure.clone_from(&result.error)
+            }
             _ => {}
         }
     }
@@ -823,18 +836,32 @@ impl Worker {
     }
 }
 
+/// The first part of a lease owner's name: the host name, and a digest of this boot of
+/// the kernel and this process-id namespace, so that two containers sharing a host name
+/// (host networking) never read each other's process ids as their own.
 fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+    use sha2::{Digest, Sha256};
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let namespace = std::fs::read_link("/proc/self/ns/pid")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let digest = Sha256::digest(format!("{}|{namespace}", boot.trim()).as_bytes());
+    format!("{host}~{}", hex::encode(&digest[..4]))
 }
 
-/// Whether the process named in a lease owner (`<host>:<pid>:<random>`) of this host
-/// runs. Unparseable owners count as running: their leases are left to run out.
+/// Whether the process named in a lease owner (`<host>~<boot>:<pid>:<random>`) of this
+/// boot and namespace runs. A process with our own id is gone (we have its id now).
+/// Unparseable owners count as running: their leases are left to run out.
 fn process_alive(owner: &str) -> bool {
     let Some(pid) = owner.split(':').nth(1).and_then(|p| p.parse::<i32>().ok()) else {
         return true;
     };
+    if u32::try_from(pid).is_ok_and(|p| p == std::process::id()) {
+        return false;
+    }
     use nix::errno::Errno;
     !matches!(
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),

@@ -272,24 +272,30 @@ async fn smtp_signs_in_with_xoauth2_over_starttls_and_implicit_tls_and_recovers_
             .await
             .unwrap();
 
-        // Revoked: a new connection is refused once (and says so), then signs in with a
-        // fresh token.
+        // Revoked: a new connection is refused once, marks the token and signs in again
+        // with a fresh one; the message goes.
         idp.revoke_access(&user);
         sender.close_idle().await;
         let second = support::unique_name("second");
-        let refused = sender
-            .send(&envelope, &message(&second), &second)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&refused, SendError::SignIn(text) if text.contains("XOAUTH2")),
-            "{refused:?}"
-        );
         sender
             .send(&envelope, &message(&second), &second)
             .await
             .unwrap();
         assert_eq!(idp.requests(&client_id), 2);
+
+        // A client whose secret no longer works: refused, and said to be a sign-in.
+        idp.register(&client_id, Some("rotated"), &user, 3600);
+        idp.revoke_access(&user);
+        sender.close_idle().await;
+        let third = support::unique_name("third");
+        let refused = sender
+            .send(&envelope, &message(&third), &third)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, SendError::SignIn(text) if text.contains("invalid_client")),
+            "{refused:?}"
+        );
 
         let received = support::wait_for_messages(&to, "INBOX", 2, Duration::from_secs(30)).await;
         assert_eq!(received.len(), 2, "{security:?}");
