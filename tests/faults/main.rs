@@ -13,7 +13,7 @@ mod support;
 
 mod rig;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -254,5 +254,140 @@ fn the_mail_server_down_for_30_s_each_message_is_sent_exactly_once_afterwards() 
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    assert!(daemon.stop().success());
+}
+
+/// Rows of `kind` per recipient.
+fn per_recipient(
+    rows: &[serde_json::Value],
+    kind: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for row in rows.iter().filter(|r| r["kind"] == kind) {
+        *counts
+            .entry(row["to"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn killed_while_applying_an_approval_each_member_gets_one_circulation() {
+    let dir = workdir("minuted-fault-approve");
+    let database = fresh_database();
+    // No undo window: circulation is queued with the approval.
+    write_config(
+        dir.path(),
+        Some(&database),
+        "[approval]\nundo_minutes = 0\n",
+    );
+    let daemon = Daemon::start(dir.path(), &[]);
+    let draft = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml/draft_minutes.eml"),
+    )
+    .unwrap();
+    deliver_raw(dir.path(), "draft", &draft);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let request = loop {
+        if let Some(found) = outbox_emails(dir.path()).into_iter().find(|e| {
+            header(e, "Subject").is_some_and(|s| s.starts_with("Approval needed"))
+                && header(e, "To").is_some_and(|t| t.contains("lcjb-secretariat@mopac.example"))
+        }) {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "no approval request");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let reply_to = header(&request, "Reply-To").unwrap();
+    let parent = header(&request, "Message-ID").unwrap();
+    let approve = format!(
+        "From: LCJB Secretariat <lcjb-secretariat@mopac.example>\r\nTo: {reply_to}\r\n\
+         Subject: Re: {subject}\r\nDate: Mon, 27 Nov 2023 15:05:00 +0000\r\n\
+         Message-ID: <approve-{id}@mopac.example>\r\nIn-Reply-To: {parent}\r\nReferences: {parent}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAPPROVE\r\n",
+        subject = header(&request, "Subject").unwrap(),
+        id = support::unique_name("a"),
+    );
+    deliver_raw(dir.path(), "approve", approve.as_bytes());
+    // Killed while the reply is read, filed and applied.
+    std::thread::sleep(Duration::from_millis(700));
+    daemon.kill();
+    let daemon = Daemon::start(dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let circulated = loop {
+        let rows = outbox_rows(dir.path());
+        let circulation = per_recipient(&rows, "circulation");
+        let settled = rows
+            .iter()
+            .filter(|r| r["kind"] == "circulation")
+            .all(|r| r["status"] == "sent");
+        if !circulation.is_empty() && settled {
+            break circulation;
+        }
+        assert!(Instant::now() < deadline, "no circulation: {rows:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(circulated.len() > 5, "{circulated:?}");
+    assert!(circulated.values().all(|n| *n == 1), "{circulated:?}");
+    let files = outbox_emails(dir.path())
+        .into_iter()
+        .filter(|e| header(e, "Subject").is_some_and(|s| s.starts_with("Approved minutes")))
+        .count();
+    assert_eq!(files, circulated.len());
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn killed_while_firing_the_schedule_each_organisation_gets_one_update_request() {
+    let dir = workdir("minuted-fault-schedule");
+    let database = fresh_database();
+    write_config(dir.path(), Some(&database), "");
+    let config = std::fs::read_to_string(dir.path().join("minuted.toml")).unwrap();
+    let config = config.replace(
+        "[schedule]\nenabled = false\n",
+        "[schedule]\ntick_seconds = 1\n",
+    );
+    std::fs::write(dir.path().join("minuted.toml"), config).unwrap();
+    // 3 December 2023, 09:00 in London: the update requests for 13 December are due.
+    let daemon = Daemon::start(dir.path(), &["--clock-start", "2023-12-03T09:00:05Z"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while per_recipient(&outbox_rows(dir.path()), "update_request").is_empty() {
+        assert!(Instant::now() < deadline, "no update request");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    daemon.kill();
+    let daemon = Daemon::start(dir.path(), &["--clock-start", "2023-12-03T09:00:30Z"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = Command::new(BIN)
+            .env_remove("MINUTED_CONFIG")
+            .arg("--config")
+            .arg(dir.path().join("minuted.toml"))
+            .args(["schedule", "list", "--json"])
+            .output()
+            .unwrap();
+        let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let requests: Vec<&serde_json::Value> = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "update_request")
+            .collect();
+        if !requests.is_empty() && requests.iter().all(|j| j["status"] != "pending") {
+            assert!(
+                requests.iter().all(|j| j["status"] == "fired"),
+                "{requests:?}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "update requests still pending: {jobs}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let requests = per_recipient(&outbox_rows(dir.path()), "update_request");
+    assert!(requests.len() > 3, "{requests:?}");
+    assert!(requests.values().all(|n| *n == 1), "{requests:?}");
     assert!(daemon.stop().success());
 }

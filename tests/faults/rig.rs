@@ -136,6 +136,14 @@ pub fn deliver(dir: &Path, id: &str) {
     std::fs::rename(&tmp, inbox.join("new").join(format!("{id}.eml"))).unwrap();
 }
 
+/// Delivers `raw` as message `name`, as a delivery agent does (tmp/, then new/).
+pub fn deliver_raw(dir: &Path, name: &str, raw: &[u8]) {
+    let inbox = dir.join("mail/inbox");
+    let tmp = inbox.join("tmp").join(format!("{name}.eml"));
+    std::fs::write(&tmp, raw).unwrap();
+    std::fs::rename(&tmp, inbox.join("new").join(format!("{name}.eml"))).unwrap();
+}
+
 /// How many acknowledgements (files in the outbox) answer message `id`.
 pub fn acknowledged(dir: &Path) -> std::collections::HashMap<String, usize> {
     let mut found = std::collections::HashMap::new();
@@ -397,4 +405,49 @@ pub fn delivered_with_ids(dir: &Path) -> Vec<(String, String)> {
             Some((about, header(&text, "\nMessage-ID:")?))
         })
         .collect()
+}
+
+/// Each email in the file outbox: (file name, its headers as `name: value` lines).
+pub fn outbox_emails(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("mail/outbox")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension().is_some_and(|x| x == "eml"))
+                .then(|| std::fs::read_to_string(&path).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// The value of header `name` in a stored email (unfolded), if any.
+pub fn header(email: &str, name: &str) -> Option<String> {
+    let head = email.split("\r\n\r\n").next().unwrap_or(email);
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+    })
+}
+
+/// The rows of `minuted outbox list --json` for the daemon's config.
+pub fn outbox_rows(dir: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(BIN)
+        .env_remove("MINUTED_CONFIG")
+        .arg("--config")
+        .arg(dir.join("minuted.toml"))
+        .args(["outbox", "list", "--limit", "10000", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
