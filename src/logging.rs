@@ -63,3 +63,18 @@ pub fn init(format: LogFormat, level: Option<&str>) {
         tracing::error!(%location, panic = %payload, "panicked");
     }));
 }
+
+/// An error with its sources, each said once: `connect: Connection refused (os error 111)`.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = inner.source();
+    }
+    text
+}

@@ -83,12 +83,13 @@ async fn post(
         .body(body)
         .send()
         .await
-        .map_err(|err| AuthError::Unreachable(format!("{url}: {}", error_chain(&err))))?;
+        .map_err(|err| {
+            AuthError::Unreachable(format!("{url}: {}", crate::logging::error_chain(&err)))
+        })?;
     let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|err| AuthError::Unreachable(format!("{url}: {}", error_chain(&err))))?;
+    let text = response.text().await.map_err(|err| {
+        AuthError::Unreachable(format!("{url}: {}", crate::logging::error_chain(&err)))
+    })?;
     Ok((status, text))
 }
 
@@ -209,20 +210,6 @@ pub async fn poll_device(
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default().trim()
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        let more = inner.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = inner.source();
-    }
-    text
 }
 
 /// `application/x-www-form-urlencoded` for one key or value.

@@ -651,7 +651,7 @@ impl StepError {
         match self {
             StepError::Smtp(what, err) => match (err.status(), std::error::Error::source(err)) {
                 (Some(code), Some(text)) => format!("{what}: {code} {text}"),
-                _ => format!("{what}: {}", error_chain(err)),
+                _ => format!("{what}: {}", crate::logging::error_chain(err)),
             },
             StepError::Io(what, err) => format!("{what}: {err}"),
             StepError::Timeout(what, limit) => {
@@ -700,20 +700,6 @@ pub fn is_throttling(reply: &str) -> bool {
         ]
         .iter()
         .any(|w| lower.contains(w))
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        let more = inner.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = inner.source();
-    }
-    text
 }
 
 fn describe_response(response: &Response) -> String {
