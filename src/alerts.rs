@@ -262,14 +262,16 @@ async fn tell(
     Ok(queued)
 }
 
-/// The daemon's alarm worker: a check every [`CHECK_EVERY`] until shutdown.
+/// The daemon's alarm worker: a check every [`CHECK_EVERY`] until shutdown. Contacts
+/// are recorded, and alarms judged, in the machine's time, whatever a rehearsal clock
+/// (`--clock-rate`) says: a mailbox is stale after thirty real minutes.
 pub async fn run_until_stopped(
     pool: PgPool,
     settings: AlertsSettings,
-    clock: Clock,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let every = crate::clock::real_wait(CHECK_EVERY);
+    let clock = Clock::System;
+    let every = CHECK_EVERY;
     // The first look waits a period: at start-up the mailbox's last read may be old
     // (the daemon was stopped) until the reader's first round records a new one.
     let mut waiting = shutdown.clone();

@@ -185,7 +185,6 @@ async fn serve(
     workers.spawn(crate::alerts::run_until_stopped(
         database.pool.clone(),
         settings.alerts.clone(),
-        Clock::System,
         stop_signal.clone(),
     ));
     if settings.schedule.enabled {

@@ -974,6 +974,17 @@ impl Settings {
                 problem("secrets.key", "must be at least 32 characters".into());
             }
         }
+        if self.mailbox.source == MailboxSource::Imap
+            && u64::from(self.alerts.mailbox_minutes) * 60 <= self.mailbox.idle_seconds
+        {
+            problem(
+                "alerts.mailbox_minutes",
+                format!(
+                    "must be longer than mailbox.idle_seconds ({} s): a quiet mailbox is read once per IDLE period",
+                    self.mailbox.idle_seconds
+                ),
+            );
+        }
         if self.alerts.mailbox_minutes == 0 {
             problem(
                 "alerts.mailbox_minutes",

@@ -706,7 +706,7 @@ async fn poll_while_held<S: MailboxSource>(
                     Service::Mailbox,
                     &name,
                     &settings.folders,
-                    clock.now(),
+                    Clock::System.now(),
                 )
                 .await;
                 backoff.reset();
@@ -732,8 +732,15 @@ async fn poll_while_held<S: MailboxSource>(
                     .any(|e| matches!(e.downcast_ref(), Some(SourceError::SignIn(_))));
                 let name = source.mailbox().to_owned();
                 let error = format!("{err:#}");
-                alerts::record_failure(pool, Service::Mailbox, &name, &error, sign_in, clock.now())
-                    .await;
+                alerts::record_failure(
+                    pool,
+                    Service::Mailbox,
+                    &name,
+                    &error,
+                    sign_in,
+                    Clock::System.now(),
+                )
+                .await;
                 failures.failed(&error, delay);
                 source.disconnect().await;
                 if sleep_or_stop(delay, shutdown).await {
