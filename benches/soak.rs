@@ -153,7 +153,13 @@ fn main() {
         .iter()
         .map(|(about, ids)| deliveries[about] - ids.len())
         .sum();
-    let filed = pg.count("SELECT count(*) FROM filings WHERE current");
+    let filed: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::PgPool::connect(&pg.url()).await.unwrap();
+        sqlx::query_scalar("SELECT count(*) FROM filings WHERE current")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
     println!("messages in          {}", sent_in.len());
     println!("messages filed       {filed}");
     println!(

@@ -283,29 +283,6 @@ impl OwnPostgres {
         self.run("pg_ctl", &["stop", "-D", &data, "-m", "fast", "-w", "-s"]);
     }
 
-    /// One number from the database, by `psql`.
-    pub fn count(&self, sql: &str) -> i64 {
-        let output = Command::new(self.bindir.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-Atc",
-                sql,
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(-1)
-    }
-
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
