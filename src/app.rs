@@ -260,3 +260,12 @@ pub fn termination_signal() -> anyhow::Result<impl Future<Output = ()>> {
         }
     })
 }
+
+/// Whether a process with id `pid` runs on this machine (one of another user's counts).
+pub fn process_runs(pid: i32) -> bool {
+    use nix::errno::Errno;
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(Errno::ESRCH)
+    )
+}

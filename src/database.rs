@@ -490,11 +490,7 @@ fn postmaster_alive(server_dir: &Path) -> bool {
     else {
         return false;
     };
-    use nix::errno::Errno;
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) | Err(Errno::EPERM) => true,
-        Err(_) => false,
-    }
+    crate::app::process_runs(pid)
 }
 
 /// Whether the database answers, without starting anything: the private cluster's

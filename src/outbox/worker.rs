@@ -863,11 +863,7 @@ fn process_alive(owner: &str) -> bool {
     if u32::try_from(pid).is_ok_and(|p| p == std::process::id()) {
         return false;
     }
-    use nix::errno::Errno;
-    !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(Errno::ESRCH)
-    )
+    crate::app::process_runs(pid)
 }
 
 fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
