@@ -1,0 +1,395 @@
+//! The structure of minutes: who attended, who sent apologies, the items as numbered in
+//! the document, the actions it records, and the date of the next meeting.
+//!
+//! This module owns reading that structure out of plain text ([`parse`]) and matching the
+//! names it finds against the board registry ([`match_names`]). It reads the formats UK
+//! boards publish: attendee lists as `- Name, Organisation`, `- Name (XX) - Role`,
+//! `Present:` / `In attendance:` / `Apologies:` headings or inline lists, tables turned
+//! into tab- or pipe-separated rows; items as `Item 2 - Title`, `1. Item 1 - Title`,
+//! `Item 2a.` / `Item 2.b`, or numbered headings `3. Title` (with numbered paragraphs
+//! `3.1 ...` as their text); explicit `Action:` lines and commitments in the text ("... will
+//! be circulated", "X agreed to ..."), each with the owner named in the sentence or its
+//! paragraph; "Date of next meeting" / "The next meeting will be ..." with the date.
+//!
+//! The parser is heuristic by nature; it prefers missing a doubtful line to inventing a
+//! person or an item, and it never fails: odd input gives an emptier structure. It does
+//! not extract text from files (see [`super::extract`]) and does not touch the database.
+use actions::action_from_cells;
+use actions::action_header;
+use actions::find_actions;
+use actions::strip_list_number;
+use actions::EXPLICIT_ACTION;
+use dates::find_date;
+use dates::latest_year;
+use dates::next_meeting_line;
+use items::item_word_heading;
+use items::next_in_sequence;
+use items::numbered_heading;
+use items::without_paragraph_number;
+use lines::heading;
+use lines::prepare_lines;
+use lines::Heading;
+use lines::Line;
+use people::dedupe_people;
+use people::header_columns;
+use people::parse_inline_people;
+use people::parse_person;
+use people::people_grid;
+use people::person_from_cells;
+use people::Column;
+
+mod actions;
+mod dates;
+mod items;
+mod lines;
+mod names;
+mod people;
+#[cfg(test)]
+mod tests;
+mod words;
+
+pub use names::{match_names, NameMatch, NameMatches, RegistryMember};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// What a set of minutes says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinutesStructure {
+    pub attendees: Vec<Person>,
+    pub apologies: Vec<Person>,
+    pub items: Vec<Item>,
+    pub actions: Vec<CandidateAction>,
+    pub next_meeting: Option<NextMeeting>,
+}
+
+/// A person as the minutes list them. `name` is without honorifics or ranks (`Cllr`,
+/// `Dame`, `AC`), which are kept in `title`, so that it compares with the registry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    pub title: Option<String>,
+    /// As written beside the name (`LO`, `Kris V`); never invented.
+    pub initials: Option<String>,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+}
+
+/// An agenda item as written: `number` is the document's own (`1`, `2a`, `2.b`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub number: String,
+    pub title: String,
+    /// The item's text, paragraphs separated by newlines.
+    pub text: String,
+}
+
+/// An action the minutes record, to be confirmed by approval before it enters the
+/// register.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateAction {
+    /// The sentence (or `Action:` line) that records it.
+    pub text: String,
+    /// An organisation or initials from the attendee list (or the registry), as written.
+    pub owner: Option<String>,
+    /// Number of the item it was recorded under.
+    pub item: Option<String>,
+    /// When, as written: `next meeting`, `December 2023`, `31 March 2024`.
+    pub due: Option<String>,
+    /// Written as an action (`Action:` line, actions table) rather than found in a
+    /// sentence.
+    pub explicit: bool,
+}
+
+/// The next meeting: the sentence that states it and the date it names, when it names
+/// one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextMeeting {
+    pub date: Option<NaiveDate>,
+    pub text: String,
+}
+
+/// What the parser may know beyond the text.
+#[derive(Debug, Clone, Default)]
+pub struct ParseContext {
+    /// The date of the meeting the minutes are of: resolves dates written without a year.
+    pub meeting_date: Option<NaiveDate>,
+    /// Organisation names (short and full) from the registry: recognised as owners and
+    /// as organisations in attendee lines.
+    pub organisations: Vec<String>,
+    /// Member initials from the registry, recognised as owners.
+    pub initials: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// The parser
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Preamble,
+    Attendees,
+    Apologies,
+    Actions,
+    Body,
+}
+
+/// Reads the structure of minutes from their text.
+pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
+    let lines = prepare_lines(text);
+    let document_year = latest_year(text);
+    let item_word_style = lines.iter().any(|l| item_word_heading(&l.text).is_some());
+    let item_heading = |line: &Line| -> Option<(String, String)> {
+        if item_word_style {
+            return item_word_heading(&line.text);
+        }
+        let first_cell_is_number = line.cells.len() >= 2
+            && !line.cells[0].is_empty()
+            && line.cells[0]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.');
+        if first_cell_is_number {
+            let joined = format!(
+                "{} {}",
+                line.cells[0].trim_end_matches('.'),
+                line.cells[1..].join(" ")
+            );
+            return numbered_heading(&joined);
+        }
+        numbered_heading(&line.text).filter(|_| !line.bullet)
+    };
+
+    let mut structure = MinutesStructure::default();
+    let mut mode = Mode::Preamble;
+    let mut columns: Option<Vec<Column>> = None;
+    let mut action_columns: Option<Vec<&'static str>> = None;
+    let mut explicit_rows: Vec<(Option<String>, CandidateAction)> = Vec::new();
+    let mut pending_next_meeting = false;
+    let mut item_text: Vec<String> = Vec::new();
+
+    // Appends the collected lines to the current item's text.
+    let flush_item = |structure: &mut MinutesStructure, item_text: &mut Vec<String>| {
+        if let Some(item) = structure.items.last_mut() {
+            let mut text = std::mem::take(&mut item.text);
+            text.push('\n');
+            text.push_str(&item_text.join("\n"));
+            item.text = text.trim().to_owned();
+        }
+        item_text.clear();
+    };
+
+    for line in &lines {
+        if line.blank() {
+            if mode == Mode::Body {
+                item_text.push(String::new());
+            }
+            continue;
+        }
+        let text = line.text.as_str();
+        let plain = without_paragraph_number(text);
+
+        // A heading "Date of next meeting" leaves the date to the next line.
+        if pending_next_meeting {
+            pending_next_meeting = false;
+            if let Some(next) = structure.next_meeting.as_mut() {
+                let stated = next_meeting_line(plain).unwrap_or_else(|| plain.to_owned());
+                if let Some(date) = find_date(&stated, ctx.meeting_date, document_year) {
+                    next.date = Some(date);
+                    next.text = if next_meeting_line(plain).is_some() {
+                        stated
+                    } else {
+                        format!("{}: {stated}", next.text.trim_end_matches(':'))
+                    };
+                    continue;
+                }
+            }
+        }
+
+        // Item headings end any list, and may themselves state the next meeting
+        // ("7. Date of next meeting").
+        if let Some((number, title)) = item_heading(line) {
+            let in_sequence = item_word_style
+                || next_in_sequence(structure.items.last().map(|i| i.number.as_str()), &number);
+            if in_sequence {
+                flush_item(&mut structure, &mut item_text);
+                if structure.next_meeting.is_none() {
+                    if let Some(sentence) = next_meeting_line(&title) {
+                        let date = find_date(&sentence, ctx.meeting_date, document_year);
+                        pending_next_meeting = date.is_none();
+                        structure.next_meeting = Some(NextMeeting {
+                            date,
+                            text: sentence,
+                        });
+                    }
+                }
+                structure.items.push(Item {
+                    number,
+                    title,
+                    text: String::new(),
+                });
+                mode = Mode::Body;
+                columns = None;
+                continue;
+            }
+        }
+
+        // The next meeting, wherever it is stated.
+        if let Some(sentence) = next_meeting_line(plain) {
+            let date = find_date(&sentence, ctx.meeting_date, document_year);
+            if structure
+                .next_meeting
+                .as_ref()
+                .is_none_or(|n| n.date.is_none())
+            {
+                pending_next_meeting = date.is_none();
+                structure.next_meeting = Some(NextMeeting {
+                    date,
+                    text: sentence.clone(),
+                });
+            }
+            // The statement is not part of the item's discussion; the rest of the line is.
+            let rest = plain.replacen(&sentence, "", 1);
+            let rest = rest.trim();
+            if !rest.is_empty() && mode == Mode::Body {
+                item_text.push(rest.to_owned());
+            }
+            continue;
+        }
+
+        // An actions table wherever it starts.
+        if !line.cells.is_empty() {
+            if let Some(found) = action_header(&line.cells) {
+                flush_item(&mut structure, &mut item_text);
+                mode = Mode::Actions;
+                action_columns = Some(found);
+                continue;
+            }
+        }
+
+        let heading_line = Line {
+            text: plain.to_owned(),
+            bullet: line.bullet,
+            cells: line.cells.clone(),
+        };
+        match heading(&heading_line) {
+            Some(Heading::Attendees(inline)) => {
+                if let Some(inline) = inline {
+                    structure
+                        .attendees
+                        .extend(parse_inline_people(&inline, ctx));
+                }
+                if mode == Mode::Body {
+                    item_text.push(text.to_owned());
+                } else {
+                    mode = Mode::Attendees;
+                }
+                columns = None;
+                continue;
+            }
+            Some(Heading::Apologies(inline)) => {
+                if let Some(inline) = inline {
+                    structure
+                        .apologies
+                        .extend(parse_inline_people(&inline, ctx));
+                }
+                if mode == Mode::Body {
+                    item_text.push(text.to_owned());
+                } else {
+                    mode = Mode::Apologies;
+                }
+                columns = None;
+                continue;
+            }
+            Some(Heading::NoApologies) => {
+                if mode == Mode::Body {
+                    item_text.push(text.to_owned());
+                }
+                continue;
+            }
+            Some(Heading::Actions) => {
+                flush_item(&mut structure, &mut item_text);
+                mode = Mode::Actions;
+                action_columns = None;
+                continue;
+            }
+            None => {}
+        }
+
+        match mode {
+            Mode::Attendees | Mode::Apologies => {
+                let list = if mode == Mode::Attendees {
+                    &mut structure.attendees
+                } else {
+                    &mut structure.apologies
+                };
+                if !line.cells.is_empty() {
+                    if let Some(found) = header_columns(&line.cells) {
+                        columns = Some(found);
+                        continue;
+                    }
+                    if columns.is_none() {
+                        if let Some(people) = people_grid(&line.cells, ctx) {
+                            list.extend(people);
+                            continue;
+                        }
+                    }
+                    if let Some(person) = person_from_cells(&line.cells, columns.as_deref(), ctx) {
+                        list.push(person);
+                        continue;
+                    }
+                } else if let Some(person) = parse_person(text, ctx) {
+                    list.push(person);
+                    continue;
+                } else if !line.bullet && text.contains(',') && text.split(',').count() > 2 {
+                    // A run-on list under a heading: "A, B, C and D".
+                    let people = parse_inline_people(text, ctx);
+                    if !people.is_empty() {
+                        list.extend(people);
+                        continue;
+                    }
+                }
+                // Anything else ends the list.
+                mode = if structure.items.is_empty() {
+                    Mode::Preamble
+                } else {
+                    Mode::Body
+                };
+                if mode == Mode::Body {
+                    item_text.push(text.to_owned());
+                }
+            }
+            Mode::Actions => {
+                if !line.cells.is_empty() {
+                    if let Some(row) = action_from_cells(&line.cells, action_columns.as_deref()) {
+                        let item = row
+                            .item
+                            .clone()
+                            .or_else(|| structure.items.last().map(|i| i.number.clone()))
+                            .filter(|_| action_columns.is_none());
+                        explicit_rows.push((item, row));
+                    }
+                    continue;
+                }
+                let body = EXPLICIT_ACTION
+                    .captures(text)
+                    .and_then(|c| c.get(1))
+                    .map_or(text, |m| m.as_str());
+                let body = strip_list_number(body);
+                explicit_rows.push((
+                    None,
+                    CandidateAction {
+                        text: body.to_owned(),
+                        explicit: true,
+                        ..CandidateAction::default()
+                    },
+                ));
+            }
+            Mode::Body => item_text.push(text.to_owned()),
+            Mode::Preamble => {}
+        }
+    }
+    flush_item(&mut structure, &mut item_text);
+    dedupe_people(&mut structure.attendees);
+    dedupe_people(&mut structure.apologies);
+    structure.actions = find_actions(&structure, ctx, &explicit_rows);
+    structure
+}

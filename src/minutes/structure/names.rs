@@ -1,0 +1,120 @@
+//! Matching the names in minutes against the board registry.
+
+use super::words::is_title;
+use super::MinutesStructure;
+use super::Person;
+use serde::Serialize;
+// ---------------------------------------------------------------------------------------
+// Matching against the registry
+
+/// The part of a registry member that names in minutes are matched against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryMember {
+    pub name: String,
+    pub initials: Option<String>,
+    pub organisation: Option<String>,
+}
+
+impl From<&crate::registry::Member> for RegistryMember {
+    fn from(member: &crate::registry::Member) -> Self {
+        RegistryMember {
+            name: member.name.clone(),
+            initials: member.initials.clone(),
+            organisation: member.organisation.clone(),
+        }
+    }
+}
+
+/// A name in the minutes and the registry member it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NameMatch {
+    /// As the minutes write it (with title).
+    pub written: String,
+    pub member: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NameMatches {
+    pub matched: Vec<NameMatch>,
+    /// Attendees and apologies with no (or no single) registry member, as written.
+    pub unmatched: Vec<String>,
+}
+
+/// Lower case, titles removed, hyphens and punctuation to spaces.
+pub(super) fn normalise_key(name: &str) -> String {
+    name.split(|c: char| c.is_whitespace() || c == '-' || c == '.' || c == ',')
+        .filter(|w| !w.is_empty() && !is_title(w))
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(super) fn person_matches(person: &Person, member: &RegistryMember) -> bool {
+    let written = normalise_key(&person.name);
+    let known = normalise_key(&member.name);
+    if written == known {
+        return true;
+    }
+    let w: Vec<&str> = written.split(' ').collect();
+    let k: Vec<&str> = known.split(' ').collect();
+    let (Some(w_first), Some(w_last), Some(k_first), Some(k_last)) =
+        (w.first(), w.last(), k.first(), k.last())
+    else {
+        return false;
+    };
+    if w_last != k_last {
+        // Initials and organisation agree, surname spelled differently: not enough.
+        return false;
+    }
+    // Middle names dropped or added: "Jane Garvan" and "Jane E Garvan".
+    if w_first == k_first {
+        return true;
+    }
+    // "J Garvan", or a short form the stated initials confirm.
+    if w_first.len() == 1 && k_first.starts_with(w_first) {
+        return true;
+    }
+    match (&person.initials, &member.initials) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+/// Matches the attendees and apologies against the registry. A name matches when it is
+/// the same name ignoring case, titles (Cllr, Dr, DAC, Dame) and hyphens, or the same
+/// surname with the same first name, first initial, or stated initials.
+pub fn match_names(structure: &MinutesStructure, members: &[RegistryMember]) -> NameMatches {
+    let mut matches = NameMatches::default();
+    for person in structure.attendees.iter().chain(structure.apologies.iter()) {
+        let written = match &person.title {
+            Some(title) => format!("{title} {}", person.name),
+            None => person.name.clone(),
+        };
+        let found: Vec<&RegistryMember> = members
+            .iter()
+            .filter(|m| person_matches(person, m))
+            .collect();
+        let exact: Vec<&&RegistryMember> = found
+            .iter()
+            .filter(|m| normalise_key(&m.name) == normalise_key(&person.name))
+            .collect();
+        let chosen = match (exact.as_slice(), found.as_slice()) {
+            ([one], _) => Some(one.name.clone()),
+            (_, [one]) => Some(one.name.clone()),
+            _ => None,
+        };
+        match chosen {
+            Some(member) => matches.matched.push(NameMatch { written, member }),
+            None => {
+                if !matches.unmatched.contains(&written) {
+                    matches.unmatched.push(written);
+                }
+            }
+        }
+    }
+    matches
+}

@@ -1,0 +1,257 @@
+use super::actions::sentences;
+use super::actions::ACTIVE_COMMITMENT;
+use super::actions::BRACKET_OWNER;
+use super::actions::DUE;
+use super::actions::EXPLICIT_ACTION;
+use super::actions::OWNER_LABEL;
+use super::actions::PASSIVE_COMMITMENT;
+use super::actions::REPORTING_VERB;
+use super::actions::TRAILING_ACTION;
+use super::actions::X_TO_VERB;
+use super::dates::DAY_MONTH;
+use super::dates::ISO_DATE;
+use super::dates::MONTH_DAY;
+use super::dates::NEXT_MEETING;
+use super::dates::NUMERIC_DATE;
+use super::dates::YEAR;
+use super::items::item_word_heading;
+use super::items::numbered_heading;
+use super::items::ITEM_WORD;
+use super::items::NUMBERED_HEADING;
+use super::lines::ACTIONS_HEADING;
+use super::lines::APOLOGIES_HEADING;
+use super::lines::ATTENDEES_HEADING;
+use super::lines::BULLET;
+use super::lines::NO_APOLOGIES;
+use super::people::initials_of;
+use super::people::parse_person;
+use super::*;
+
+fn ctx() -> ParseContext {
+    ParseContext::default()
+}
+
+#[test]
+fn every_pattern_compiles() {
+    for re in [
+        &*BULLET,
+        &*ATTENDEES_HEADING,
+        &*APOLOGIES_HEADING,
+        &*NO_APOLOGIES,
+        &*ACTIONS_HEADING,
+        &*ITEM_WORD,
+        &*NUMBERED_HEADING,
+        &*DAY_MONTH,
+        &*MONTH_DAY,
+        &*NUMERIC_DATE,
+        &*ISO_DATE,
+        &*YEAR,
+        &*NEXT_MEETING,
+        &*EXPLICIT_ACTION,
+        &*TRAILING_ACTION,
+        &*OWNER_LABEL,
+        &*BRACKET_OWNER,
+        &*X_TO_VERB,
+        &*PASSIVE_COMMITMENT,
+        &*ACTIVE_COMMITMENT,
+        &*DUE,
+        &*REPORTING_VERB,
+    ] {
+        assert_ne!(re.as_str(), "$^");
+    }
+}
+
+#[test]
+fn attendee_lines_in_both_seed_styles_parse() {
+    let p = parse_person("Sophie Linden, DMPC (Chair)", &ctx()).unwrap();
+    assert_eq!(
+        (
+            p.name.as_str(),
+            p.role.as_deref(),
+            p.organisation.as_deref()
+        ),
+        ("Sophie Linden", Some("Chair"), Some("DMPC"))
+    );
+    let p = parse_person(
+        "Dame Lynne Owens (LO) - Deputy Commissioner of the MPS",
+        &ctx(),
+    )
+    .unwrap();
+    assert_eq!(p.name, "Lynne Owens");
+    assert_eq!(p.title.as_deref(), Some("Dame"));
+    assert_eq!(p.initials.as_deref(), Some("LO"));
+    assert_eq!(p.role.as_deref(), Some("Deputy Commissioner of the MPS"));
+    let p = parse_person("Will Balakrishnan (WB) - Director, C&P, MOPAC", &ctx()).unwrap();
+    assert_eq!(
+        (p.role.as_deref(), p.organisation.as_deref()),
+        (Some("Director, C&P"), Some("MOPAC"))
+    );
+    let p = parse_person("Kris Venkatasami (Kris V) - CPS S", &ctx()).unwrap();
+    assert_eq!(
+        (p.initials.as_deref(), p.organisation.as_deref()),
+        (Some("Kris V"), Some("CPS S"))
+    );
+    let p = parse_person("Diana Luchford, MOPAC CEO", &ctx()).unwrap();
+    assert_eq!(
+        (p.role.as_deref(), p.organisation.as_deref()),
+        (Some("CEO"), Some("MOPAC"))
+    );
+    let p = parse_person("Cmdr. Nick John, MPS", &ctx()).unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.title.as_deref()),
+        ("Nick John", Some("Cmdr."))
+    );
+    let p = parse_person("Leah Simms, HMPPS, Probation", &ctx()).unwrap();
+    assert_eq!(p.organisation.as_deref(), Some("HMPPS, Probation"));
+}
+
+#[test]
+fn headings_and_sentences_are_not_people() {
+    for text in [
+        "Item 1 - Welcome",
+        "Welcome and introductions",
+        "Key information",
+        "Publication type: General",
+        "MOPAC CEO",
+        "The Chair welcomed members.",
+        "Contents",
+    ] {
+        assert!(parse_person(text, &ctx()).is_none(), "{text}");
+    }
+}
+
+#[test]
+fn initials_are_recognised_only_when_they_fit_the_name() {
+    assert!(initials_of("DWB", "Debbie Weekes-Bernard"));
+    assert!(initials_of("JG", "Jane E Garvan"));
+    assert!(initials_of("CSt", "Connie Stygall"));
+    assert!(initials_of("Kris V", "Kris Venkatasami"));
+    assert!(!initials_of("MPS", "John Smith"));
+    assert!(!initials_of("Chair", "Claire Hughes"));
+}
+
+#[test]
+fn item_headings_keep_their_numbers_as_written() {
+    assert_eq!(
+        item_word_heading("1. Item 1 - Welcome, minutes and previous actions"),
+        Some(("1".into(), "Welcome, minutes and previous actions".into()))
+    );
+    assert_eq!(
+        item_word_heading("Item 2a. Update on the LCJB Serious Case Review task and finish group")
+            .map(|x| x.0),
+        Some("2a".into())
+    );
+    assert_eq!(
+        item_word_heading("Item 2.b Update from Probation").map(|x| x.0),
+        Some("2.b".into())
+    );
+    assert_eq!(
+        item_word_heading("Agenda Item 4: Finance").map(|x| x.1),
+        Some("Finance".into())
+    );
+    assert_eq!(
+        numbered_heading("3. Performance report"),
+        Some(("3".into(), "Performance report".into()))
+    );
+    assert_eq!(numbered_heading("3.1 The board noted the report."), None);
+    assert_eq!(numbered_heading("13 December 2023"), None);
+    assert_eq!(
+        item_word_heading("45/23 Minutes of the previous meeting"),
+        Some(("45/23".into(), "Minutes of the previous meeting".into()))
+    );
+    assert_eq!(
+        item_word_heading("CSP/23/07: Serious violence duty").map(|x| x.0),
+        Some("CSP/23/07".into())
+    );
+    assert_eq!(item_word_heading("12/03/2024 was the date."), None);
+}
+
+#[test]
+fn next_meeting_dates_resolve_their_year() {
+    let text = "The final strategy will be presented in December 2023.\nThe date of the next meeting is Wednesday 13th December.";
+    let s = parse(text, &ctx());
+    assert_eq!(
+        s.next_meeting.unwrap().date,
+        NaiveDate::from_ymd_opt(2023, 12, 13)
+    );
+    let ctx = ParseContext {
+        meeting_date: NaiveDate::from_ymd_opt(2023, 11, 20),
+        ..ParseContext::default()
+    };
+    let s = parse("Date of next meeting: 15 January, 10am", &ctx);
+    assert_eq!(
+        s.next_meeting.unwrap().date,
+        NaiveDate::from_ymd_opt(2024, 1, 15)
+    );
+    let s = parse(
+        "Date of next meeting\nTuesday 5 March 2024 at 2pm, City Hall",
+        &ParseContext::default(),
+    );
+    assert_eq!(
+        s.next_meeting.unwrap().date,
+        NaiveDate::from_ymd_opt(2024, 3, 5)
+    );
+    let s = parse("Next meeting: 05/03/2024", &ParseContext::default());
+    assert_eq!(
+        s.next_meeting.unwrap().date,
+        NaiveDate::from_ymd_opt(2024, 3, 5)
+    );
+    let s = parse(
+        "Themes to be discussed at the next meeting.",
+        &ParseContext::default(),
+    );
+    assert!(s.next_meeting.is_none());
+}
+
+#[test]
+fn sentences_split_at_full_stops_but_not_abbreviations() {
+    assert_eq!(
+        sentences("Dr. Smith spoke. The MPS agreed. e.g. this"),
+        vec!["Dr. Smith spoke.", "The MPS agreed. e.g. this"]
+    );
+}
+
+#[test]
+fn names_match_the_registry_despite_titles_case_and_hyphens() {
+    let members = vec![
+        RegistryMember {
+            name: "Lynne Owens".into(),
+            initials: Some("LO".into()),
+            organisation: Some("MPS".into()),
+        },
+        RegistryMember {
+            name: "Jane E Garvan".into(),
+            initials: Some("JG".into()),
+            organisation: None,
+        },
+        RegistryMember {
+            name: "Debbie Weekes-Bernard".into(),
+            initials: Some("DWB".into()),
+            organisation: None,
+        },
+        RegistryMember {
+            name: "Matt Twist".into(),
+            initials: None,
+            organisation: None,
+        },
+    ];
+    let person = |name: &str, title: Option<&str>, initials: Option<&str>| Person {
+        name: name.into(),
+        title: title.map(Into::into),
+        initials: initials.map(Into::into),
+        ..Person::default()
+    };
+    let structure = MinutesStructure {
+        attendees: vec![
+            person("Lynne Owens", Some("Dame"), Some("LO")),
+            person("JANE GARVAN", None, None),
+            person("Debbie Weekes Bernard", None, None),
+            person("M Twist", Some("DAC"), None),
+            person("Nobody Known", Some("Cllr"), None),
+        ],
+        ..MinutesStructure::default()
+    };
+    let m = match_names(&structure, &members);
+    assert_eq!(m.matched.len(), 4, "{m:?}");
+    assert_eq!(m.unmatched, vec!["Cllr Nobody Known".to_owned()]);
+}
