@@ -90,8 +90,8 @@ pub fn extract(
     let format = detect(bytes, filename, content_type)?;
     let text = match format {
         Format::Text => normalise(&decode_text(bytes)),
-        Format::Markdown => normalise(&markdown_to_text(&decode_text(bytes))),
-        Format::Html => normalise(&crate::text::html::to_text(&decode_text(bytes))),
+        Format::Markdown => normalise(&decode_text(bytes)),
+        Format::Html => normalise(&crate::text::html::to_marked_text(&decode_text(bytes))),
         Format::Docx => normalise(&docx_to_text(bytes)?),
         Format::Pdf => normalise(&pdf_to_text(bytes)?),
     };
@@ -164,6 +164,8 @@ pub fn detect(
         (_, Some(Format::Pdf)) => Ok(Format::Pdf),
         (_, Some(Format::Docx)) => Ok(Format::Docx),
         (Some(format @ (Format::Pdf | Format::Docx)), _) => Ok(format),
+        // A web page saved as .txt is still HTML.
+        (Some(Format::Text), _) if looks_like_html(bytes) => Ok(Format::Html),
         (Some(format), _) => Ok(format),
         (None, Some(format)) => Ok(format),
         (None, None) => {
@@ -179,6 +181,22 @@ pub fn detect(
             }
         }
     }
+}
+
+/// Whether text is marked up as HTML: several block tags (`<p>`, `<li>`, `<h2>`...) in
+/// its first 64 KB.
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(65_536)]).to_ascii_lowercase();
+    let tags = [
+        "<p>", "<p ", "<li>", "<li ", "<ul>", "<ol>", "<table", "<br>", "<br/>", "<div",
+    ]
+    .iter()
+    .map(|tag| head.matches(tag).count())
+    .sum::<usize>()
+        + (1..=6)
+            .map(|n| head.matches(&format!("<h{n}")).count())
+            .sum::<usize>();
+    tags >= 3
 }
 
 fn sniff(bytes: &[u8]) -> Option<Format> {
@@ -286,77 +304,6 @@ pub fn normalise(text: &str) -> String {
 
 /// Markdown to text: heading markers, emphasis and link syntax removed; list markers and
 /// pipe tables kept (the structure parser reads both).
-fn markdown_to_text(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let line = if trimmed.starts_with('#') {
-                trimmed.trim_start_matches('#').trim_start()
-            } else {
-                line
-            };
-            // Table separator rows (`|---|:--:|`) carry nothing.
-            if line.trim().starts_with('|')
-                && line
-                    .chars()
-                    .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'))
-            {
-                return String::new();
-            }
-            strip_markdown_inline(line)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn strip_markdown_inline(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '*' | '_' if i + 1 < chars.len() && chars[i + 1] == c => i += 2,
-            // Single emphasis markers hugging a word: `*word*`, `_word_`. A bullet `* `
-            // at the start of a line is kept.
-            '*' | '_'
-                if (i > 0 || chars.get(1).is_some_and(|n| !n.is_whitespace()))
-                    && (chars.get(i + 1).is_some_and(|n| !n.is_whitespace())
-                        || (i > 0 && !chars[i - 1].is_whitespace())) =>
-            {
-                i += 1
-            }
-            '`' => i += 1,
-            '[' => {
-                // [text](url) -> text
-                let close = chars[i..].iter().position(|&c| c == ']').map(|p| i + p);
-                match close {
-                    Some(close) if chars.get(close + 1) == Some(&'(') => {
-                        let end = chars[close..]
-                            .iter()
-                            .position(|&c| c == ')')
-                            .map(|p| close + p);
-                        out.extend(&chars[i + 1..close]);
-                        i = end.map_or(close + 1, |e| e + 1);
-                    }
-                    _ => {
-                        out.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            '\\' if i + 1 < chars.len() => {
-                out.push(chars[i + 1]);
-                i += 2;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------
 // .docx
@@ -1055,10 +1002,26 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(html.text, "Present:\n\n- A B");
         let md = extract(b"# Minutes\n\n**Present:** [John Smith](mailto:j@x) (Chair)\n\n| Name | Org |\n|---|---|\n| A | B |\n", Some("m.md"), None).unwrap();
+        // Markdown is kept as written: its headings and lists are structure the parser
+        // reads.
         assert_eq!(
             md.text,
-            "Minutes\n\nPresent: John Smith (Chair)\n\n| Name | Org |\n\n| A | B |"
+            "# Minutes\n\n**Present:** [John Smith](mailto:j@x) (Chair)\n\n| Name | Org |\n|---|---|\n| A | B |"
         );
+        let outline = extract(
+            b"<h2>Minutes</h2><ul><li>Tour<ul><li>Detail</li></ul></li><li>Next</li></ul>",
+            Some("m.html"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(outline.text, "## Minutes\n\n- Tour\n  - Detail\n- Next");
+        let saved_page = extract(
+            b"<h2>Minutes</h2>\n<p>One</p>\n<ul><li>Two</li></ul>",
+            Some("minutes.txt"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(saved_page.format, Format::Html);
         let text = extract(
             b"Caf\xe9 \x93quoted\x94\r\nnext",
             None,

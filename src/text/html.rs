@@ -27,6 +27,22 @@ pub fn to_text(html: &str) -> String {
         Options {
             reply_structure: false,
             image_alt: true,
+            structure_marks: false,
+        },
+    )
+    .text
+}
+
+/// Like [`to_text`], but the document's outline stays visible for a structure parser:
+/// headings start with `#` per level (`<h2>` is `## `), and list items are indented two
+/// spaces per level of nesting.
+pub fn to_marked_text(html: &str) -> String {
+    convert(
+        html,
+        Options {
+            reply_structure: false,
+            image_alt: true,
+            structure_marks: true,
         },
     )
     .text
@@ -65,6 +81,7 @@ pub fn to_reply_text(html: &str) -> ReplyText {
         Options {
             reply_structure: true,
             image_alt: false,
+            structure_marks: false,
         },
     )
 }
@@ -73,6 +90,8 @@ pub fn to_reply_text(html: &str) -> ReplyText {
 struct Options {
     reply_structure: bool,
     image_alt: bool,
+    /// Headings as `#` marks and nested list items indented ([`to_marked_text`]).
+    structure_marks: bool,
 }
 
 fn convert(html: &str, options: Options) -> ReplyText {
@@ -236,6 +255,8 @@ struct Writer {
     paragraph: bool,
     /// `None` for a bulleted list, `Some(n)` for an ordered one at item n.
     lists: Vec<Option<u32>>,
+    /// Levels of list nesting the line being written is indented by (marked text only).
+    line_indent: usize,
     /// Cells already written in the current table row.
     cells: usize,
     /// Inside a table cell, blocks separate words, not lines: a row stays one line.
@@ -315,6 +336,9 @@ impl Writer {
                     }
                     _ => "- ".to_owned(),
                 };
+                if self.options.structure_marks {
+                    self.line_indent = self.lists.len().saturating_sub(1);
+                }
                 self.start_text();
                 self.line.push_str(&marker);
                 self.space = false;
@@ -365,6 +389,16 @@ impl Writer {
             _ if PARAGRAPHS.contains(&name) => {
                 self.end_line();
                 self.paragraph = true;
+                let level = name
+                    .strip_prefix('h')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|_| self.options.structure_marks);
+                if let Some(level) = level {
+                    self.start_text();
+                    self.line.push_str(&"#".repeat(level));
+                    self.line.push(' ');
+                    self.space = false;
+                }
             }
             _ if BLOCKS.contains(&name) => self.end_line(),
             _ => {}
@@ -575,7 +609,8 @@ impl Writer {
         } else {
             text.trim()
         };
-        let line = format!("{}{text}", quote_prefix(self.line_depth));
+        let indent = "  ".repeat(std::mem::take(&mut self.line_indent));
+        let line = format!("{}{indent}{text}", quote_prefix(self.line_depth));
         self.lines.push(line.trim_end().to_owned());
         self.space = false;
     }

@@ -1,8 +1,9 @@
 //! Lines as the parser sees them (bullets taken off, table rows split into cells) and
 //! the section headings that open a list of people or actions.
 
-use regex::Regex;
 use std::sync::LazyLock;
+
+use regex::Regex;
 // ---------------------------------------------------------------------------------------
 // Lines
 
@@ -23,11 +24,18 @@ pub(super) fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|_| unreachable_regex())
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Line {
-    /// Without bullet, trimmed, spaces collapsed (tabs kept).
+    /// Without bullet and markup, trimmed, spaces collapsed (tabs kept).
     pub(super) text: String,
     pub(super) bullet: bool,
+    /// How deep a bullet is nested: 0 at the left margin.
+    pub(super) depth: usize,
+    /// A heading's level: Markdown `#` marks, a setext or reStructuredText underline (by
+    /// the order underline characters first appear), or a wiki `==Title`.
+    pub(super) heading: Option<usize>,
+    /// The whole line is bold (`**Resolved**`): a label, not a heading.
+    pub(super) strong: bool,
     /// Table cells when the line is a tab- or pipe-separated row.
     pub(super) cells: Vec<String>,
 }
@@ -38,31 +46,121 @@ impl Line {
     }
 }
 
+static ATX_HEADING: LazyLock<Regex> = LazyLock::new(|| regex(r"^(#{1,6})\s+(.*?)(?:\s+#+)?\s*$"));
+static WIKI_HEADING: LazyLock<Regex> = LazyLock::new(|| regex(r"^(={2,6})\s*([^=\s].*?)\s*=*\s*$"));
+static UNDERLINE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^(?:={3,}|-{3,}|~{3,}|\^{3,}|\*{3,}|\+{3,}|_{3,})$"));
+/// A reStructuredText reference: `` `4   Gifts <#id6>`_ `` is `4   Gifts`.
+static REST_REFERENCE: LazyLock<Regex> = LazyLock::new(|| regex(r"`([^`<]*?)\s*(?:<[^>`]*>)?`__?"));
+static HTML_COMMENT: LazyLock<Regex> = LazyLock::new(|| regex(r"<!--.*?-->"));
+static AUTOLINK: LazyLock<Regex> = LazyLock::new(|| regex(r"<(?:https?|mailto|ftp):[^>\s]*>"));
+static CHECKBOX: LazyLock<Regex> = LazyLock::new(|| regex(r"^\[[ xX]\]\s+"));
+
+/// Lines of the document with Markdown, reStructuredText and wiki markup read: headings
+/// carry their level, bullets their depth, and the text is what a reader sees.
 pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::new();
+    let mut underlines: Vec<char> = Vec::new();
+    let mut in_fence = false;
     for raw in text.lines() {
-        let trimmed = raw
+        let raw = HTML_COMMENT.replace_all(raw, "");
+        let indent: usize = raw
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .map(|c| if c == '\t' { 4 } else { 1 })
+            .sum();
+        let mut trimmed = raw
             .trim_matches(|c: char| c.is_whitespace() && c != '\t')
             .trim();
+        // Fenced code is quoted material, not the minutes' structure.
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence || (trimmed.starts_with("{:") && trimmed.ends_with('}')) {
+            continue;
+        }
+        while let Some(rest) = trimmed.strip_prefix('>') {
+            trimmed = rest.trim_start();
+        }
+        if UNDERLINE.is_match(trimmed) {
+            let underlined = lines.last_mut().filter(|previous| {
+                !previous.blank()
+                    && previous.heading.is_none()
+                    && !previous.bullet
+                    && previous.cells.is_empty()
+                    && previous.text.chars().count() <= 120
+            });
+            match underlined {
+                Some(previous) => {
+                    let mark = trimmed.chars().next().unwrap_or('-');
+                    if !underlines.contains(&mark) {
+                        underlines.push(mark);
+                    }
+                    previous.heading = underlines.iter().position(|c| *c == mark).map(|i| i + 1);
+                }
+                // A rule between parts.
+                None => lines.push(Line::default()),
+            }
+            continue;
+        }
+        let mut heading = None;
+        if let Some(c) = ATX_HEADING.captures(trimmed) {
+            heading = Some(c[1].len());
+            trimmed = c.get(2).map_or("", |m| m.as_str());
+        } else if let Some(c) = WIKI_HEADING.captures(trimmed) {
+            heading = Some(c[1].len());
+            trimmed = c.get(2).map_or("", |m| m.as_str());
+        }
         let (bullet, rest) = match BULLET.find(trimmed) {
-            Some(m) if m.start() == 0 => (true, &trimmed[m.end()..]),
+            Some(m) if m.start() == 0 && heading.is_none() => (true, &trimmed[m.end()..]),
             _ => (false, trimmed),
         };
+        let rest = match CHECKBOX.find(rest) {
+            Some(m) if bullet => &rest[m.end()..],
+            _ => rest,
+        };
         let cells = split_cells(rest);
+        // Separator rows of Markdown and grid tables carry nothing.
+        if cells.len() > 1
+            && cells.iter().all(|c| {
+                c.chars()
+                    .all(|ch| matches!(ch, '-' | ':' | '=' | '+' | ' '))
+            })
+        {
+            continue;
+        }
+        let strong = is_strong(rest);
         let text = if cells.len() > 1 {
-            cells.join("\t")
+            cells
+                .iter()
+                .map(|c| clean_inline(c))
+                .collect::<Vec<_>>()
+                .join("\t")
         } else {
-            collapse_spaces(rest.trim_matches('|').trim())
+            collapse_spaces(&clean_inline(rest.trim_matches('|').trim()))
         };
         let line = Line {
             text,
             bullet,
-            cells: if cells.len() > 1 { cells } else { Vec::new() },
+            depth: if bullet { indent / 2 } else { 0 },
+            heading,
+            strong,
+            cells: if cells.len() > 1 {
+                cells.iter().map(|c| clean_inline(c)).collect()
+            } else {
+                Vec::new()
+            },
         };
-        // Hard-wrapped paragraphs (PDF text): a line starting in lower case continues
-        // the one before unless that one ended a sentence.
+        if line.blank() && line.heading.is_some() {
+            continue;
+        }
+        // Hard-wrapped paragraphs (PDF text, mail wrapped at 72 columns): a line starting
+        // in lower case continues the one before unless that one ended a sentence.
         if let Some(previous) = lines.last_mut() {
             let continues = !line.bullet
+                && line.heading.is_none()
+                && previous.heading.is_none()
                 && line.cells.is_empty()
                 && previous.cells.is_empty()
                 && !previous.blank()
@@ -77,6 +175,31 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
         lines.push(line);
     }
     lines
+}
+
+/// Whether a line is bold from end to end: `**Resolved**`, `__Notes:__`.
+fn is_strong(text: &str) -> bool {
+    let text = text.trim().trim_end_matches(':');
+    ["**", "__"].iter().any(|mark| {
+        text.len() > 4
+            && text.starts_with(mark)
+            && text.ends_with(mark)
+            && !text[2..text.len() - 2].contains(mark)
+    })
+}
+
+/// The text a reader sees: escapes, links, emphasis, code marks and reStructuredText
+/// references read, HTML entities decoded, a hard break's trailing backslash dropped.
+pub(super) fn clean_inline(text: &str) -> String {
+    let text = AUTOLINK.replace_all(text, "");
+    let text = REST_REFERENCE.replace_all(&text, "$1");
+    let text = text.trim_end().trim_end_matches('\\');
+    let text = if text.contains('&') {
+        crate::text::html::decode_entities(text)
+    } else {
+        text.to_owned()
+    };
+    strip_markdown_inline(&text)
 }
 
 pub(super) fn collapse_spaces(text: &str) -> String {
@@ -192,4 +315,53 @@ pub(super) fn heading(line: &Line) -> Option<Heading> {
         return Some(Heading::Actions);
     }
     None
+}
+
+pub(super) fn strip_markdown_inline(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '*' | '_' if i + 1 < chars.len() && chars[i + 1] == c => i += 2,
+            // Single emphasis markers hugging a word: `*word*`, `_word_`. A bullet `* `
+            // at the start of a line is kept.
+            '*' | '_'
+                if (i > 0 || chars.get(1).is_some_and(|n| !n.is_whitespace()))
+                    && (chars.get(i + 1).is_some_and(|n| !n.is_whitespace())
+                        || (i > 0 && !chars[i - 1].is_whitespace())) =>
+            {
+                i += 1
+            }
+            '`' => i += 1,
+            '[' => {
+                // [text](url) -> text
+                let close = chars[i..].iter().position(|&c| c == ']').map(|p| i + p);
+                match close {
+                    Some(close) if chars.get(close + 1) == Some(&'(') => {
+                        let end = chars[close..]
+                            .iter()
+                            .position(|&c| c == ')')
+                            .map(|p| close + p);
+                        out.extend(&chars[i + 1..close]);
+                        i = end.map_or(close + 1, |e| e + 1);
+                    }
+                    _ => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            '\\' if i + 1 < chars.len() => {
+                out.push(chars[i + 1]);
+                i += 2;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }

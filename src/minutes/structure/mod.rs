@@ -137,27 +137,9 @@ enum Mode {
 pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
     let lines = prepare_lines(text);
     let document_year = latest_year(text);
-    let item_word_style = lines.iter().any(|l| item_word_heading(&l.text).is_some());
-    let item_heading = |line: &Line| -> Option<(String, String)> {
-        if item_word_style {
-            return item_word_heading(&line.text);
-        }
-        let first_cell_is_number = line.cells.len() >= 2
-            && !line.cells[0].is_empty()
-            && line.cells[0]
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.');
-        if first_cell_is_number {
-            let joined = format!(
-                "{} {}",
-                line.cells[0].trim_end_matches('.'),
-                line.cells[1..].join(" ")
-            );
-            return numbered_heading(&joined);
-        }
-        numbered_heading(&line.text).filter(|_| !line.bullet)
-    };
-
+    let mut lines = lines;
+    let starts = items::find_items(&mut lines);
+    let mut next_start = starts.iter().peekable();
     let mut structure = MinutesStructure::default();
     let mut mode = Mode::Preamble;
     let mut columns: Option<Vec<Column>> = None;
@@ -177,7 +159,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
         item_text.clear();
     };
 
-    for line in &lines {
+    for (index, line) in lines.iter().enumerate() {
         if line.blank() {
             if mode == Mode::Body {
                 item_text.push(String::new());
@@ -206,30 +188,60 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
 
         // Item headings end any list, and may themselves state the next meeting
         // ("7. Date of next meeting").
-        if let Some((number, title)) = item_heading(line) {
-            let in_sequence = item_word_style
-                || next_in_sequence(structure.items.last().map(|i| i.number.as_str()), &number);
-            if in_sequence {
-                flush_item(&mut structure, &mut item_text);
-                if structure.next_meeting.is_none() {
-                    if let Some(sentence) = next_meeting_line(&title) {
-                        let date = find_date(&sentence, ctx.meeting_date, document_year);
-                        pending_next_meeting = date.is_none();
-                        structure.next_meeting = Some(NextMeeting {
-                            date,
-                            text: sentence,
-                        });
-                    }
+        if let Some(start) = next_start.next_if(|s| s.line == index) {
+            flush_item(&mut structure, &mut item_text);
+            if structure.next_meeting.is_none() {
+                if let Some(sentence) = next_meeting_line(&start.title) {
+                    let stated = format!("{sentence} {}", start.rest);
+                    let date = find_date(&stated, ctx.meeting_date, document_year);
+                    pending_next_meeting = date.is_none();
+                    structure.next_meeting = Some(NextMeeting {
+                        date,
+                        text: stated.trim().to_owned(),
+                    });
                 }
-                structure.items.push(Item {
-                    number,
-                    title,
-                    text: String::new(),
-                });
-                mode = Mode::Body;
-                columns = None;
-                continue;
             }
+            structure.items.push(Item {
+                number: start.number.clone(),
+                title: start.title.clone(),
+                text: String::new(),
+            });
+            columns = None;
+            // An item that is the attendance record or the apologies ("1. Present: A,
+            // B", "2. Apologies") reads its list.
+            let as_heading = Line {
+                text: if start.rest.is_empty() {
+                    start.title.clone()
+                } else {
+                    format!("{}: {}", start.title, start.rest)
+                },
+                ..Line::default()
+            };
+            mode = match heading(&as_heading) {
+                Some(Heading::Attendees(inline)) => {
+                    if let Some(inline) = inline {
+                        structure
+                            .attendees
+                            .extend(parse_inline_people(&inline, ctx));
+                    }
+                    Mode::Attendees
+                }
+                Some(Heading::Apologies(inline)) => {
+                    if let Some(inline) = inline {
+                        structure
+                            .apologies
+                            .extend(parse_inline_people(&inline, ctx));
+                    }
+                    Mode::Apologies
+                }
+                _ => {
+                    if !start.rest.is_empty() {
+                        item_text.push(start.rest.clone());
+                    }
+                    Mode::Body
+                }
+            };
+            continue;
         }
 
         // The next meeting, wherever it is stated.
@@ -267,8 +279,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
 
         let heading_line = Line {
             text: plain.to_owned(),
-            bullet: line.bullet,
-            cells: line.cells.clone(),
+            ..line.clone()
         };
         match heading(&heading_line) {
             Some(Heading::Attendees(inline)) => {
@@ -277,9 +288,11 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                         .attendees
                         .extend(parse_inline_people(&inline, ctx));
                 }
-                if mode == Mode::Body {
+                if !structure.items.is_empty() {
                     item_text.push(text.to_owned());
-                } else {
+                }
+                // Inside an item's discussion only a heading opens a list.
+                if mode != Mode::Body || line.heading.is_some() || line.strong {
                     mode = Mode::Attendees;
                 }
                 columns = None;
@@ -291,9 +304,11 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                         .apologies
                         .extend(parse_inline_people(&inline, ctx));
                 }
-                if mode == Mode::Body {
+                if !structure.items.is_empty() {
                     item_text.push(text.to_owned());
-                } else {
+                }
+                // Inside an item's discussion only a heading opens a list.
+                if mode != Mode::Body || line.heading.is_some() || line.strong {
                     mode = Mode::Apologies;
                 }
                 columns = None;
@@ -316,6 +331,10 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
 
         match mode {
             Mode::Attendees | Mode::Apologies => {
+                // The list of an item that is the attendance record stays its text.
+                if !structure.items.is_empty() {
+                    item_text.push(text.to_owned());
+                }
                 let list = if mode == Mode::Attendees {
                     &mut structure.attendees
                 } else {
@@ -353,9 +372,6 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 } else {
                     Mode::Body
                 };
-                if mode == Mode::Body {
-                    item_text.push(text.to_owned());
-                }
             }
             Mode::Actions => {
                 if !line.cells.is_empty() {
