@@ -104,16 +104,16 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
             }
             continue;
         }
-        let mut heading = None;
+        let mut level = None;
         if let Some(c) = ATX_HEADING.captures(trimmed) {
-            heading = Some(c[1].len());
+            level = Some(c[1].len());
             trimmed = c.get(2).map_or("", |m| m.as_str());
         } else if let Some(c) = WIKI_HEADING.captures(trimmed) {
-            heading = Some(c[1].len());
+            level = Some(c[1].len());
             trimmed = c.get(2).map_or("", |m| m.as_str());
         }
         let (bullet, rest) = match BULLET.find(trimmed) {
-            Some(m) if m.start() == 0 && heading.is_none() => (true, &trimmed[m.end()..]),
+            Some(m) if m.start() == 0 && level.is_none() => (true, &trimmed[m.end()..]),
             _ => (false, trimmed),
         };
         let rest = match CHECKBOX.find(rest) {
@@ -144,7 +144,7 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
             text,
             bullet,
             depth: if bullet { indent / 2 } else { 0 },
-            heading,
+            heading: level,
             strong,
             cells: if cells.len() > 1 {
                 cells.iter().map(|c| clean_inline(c)).collect()
@@ -172,9 +172,33 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
                 continue;
             }
         }
-        lines.push(line);
+        match second_label(&line.text) {
+            Some(at) if line.cells.is_empty() && heading(&line).is_some() => {
+                let second = Line {
+                    text: line.text[at..].to_owned(),
+                    ..Line::default()
+                };
+                lines.push(Line {
+                    text: line.text[..at].trim_end().to_owned(),
+                    ..line
+                });
+                lines.push(second);
+            }
+            _ => lines.push(line),
+        }
     }
     lines
+}
+
+static SECOND_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"\s(?:In attendance|Also present|Also in attendance|Apologies(?: for absence)?|Absent|Regrets|Officers present)\s*:",
+    )
+});
+
+/// Where a second list starts on the line of the first: "Present: A, B In attendance: C".
+fn second_label(text: &str) -> Option<usize> {
+    SECOND_LABEL.find(text).map(|m| m.start() + 1)
 }
 
 /// Whether a line is bold from end to end: `**Resolved**`, `__Notes:__`.
@@ -243,12 +267,12 @@ pub(super) enum Heading {
 
 pub(super) static ATTENDEES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:(?:board\s+|committee\s+)?members\s+present|present|attendees(?:\s+and\s+apologies)?|attendance|in\s+attendance|also\s+present|also\s+in\s+attendance|officers\s+present|officers\s+in\s+attendance|attending|also\s+attending|those\s+present|(?:board\s+)?members|guests|observers|invited|chair(?:ed by)?|chairperson)\s*(?:[:\-\u{2013}]\s*(.*))?$",
+        r"(?i)^(?:(?:board\s+|committee\s+)?members\s+present|present|attendees(?:\s+and\s+apologies)?|attendance|in\s+attendance|also\s+present|also\s+in\s+attendance|officers\s+present|officers\s+in\s+attendance|attending|also\s+attending|those\s+present|(?:board\s+)?members|guests|observers|invited|chair(?:ed by)?|chairperson|those\s+attending|(?:members|others|councillors|officers|trustees|directors|committee\s+members)\s+present|present\s*\([^)]{1,40}\)|attending)\s*(?:[:\-\u{2013}]+\s*(.*)|\s+(?-i:([A-Z].*)))?$",
     )
 });
 pub(super) static APOLOGIES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:apologies\s+(?:for\s+absence\s+)?(?:were|was|have\s+been|had\s+been)\s+(?:received|given|noted|tendered|submitted)\s+(?:from|by|on\s+behalf\s+of)\s+(.+)|apologies\s+(?:for\s+absence\s+)?(?:received\s+)?from\s+(.+)|(?:apologies(?:\s+for\s+absence)?(?:\s+received)?(?:\s+and\s+substitutions)?|absent(?:\s+with\s+apologies)?|apologies\s+for\s+absence\s+and\s+substitutions)\s*(?:[:\-\u{2013}]\s*(.*))?)$",
+        r"(?i)^(?:apologies\s+(?:for\s+absence\s+)?(?:were|was|have\s+been|had\s+been)\s+(?:received|given|noted|tendered|submitted)\s+(?:from|by|on\s+behalf\s+of)\s+(.+)|apologies\s+(?:for\s+absence\s+)?(?:received\s+)?from\s+(.+)|(?:apologies(?:\s+for\s+absence)?(?:\s+received)?(?:\s+and\s+substitutions)?|absent(?:\s+with\s+apologies)?|apologies\s+for\s+absence\s+and\s+substitutions|regrets|not\s+present|absentees|missing(?:\s+attendees)?)\s*(?:[:\-\u{2013}]+\s*(.*))?)$",
     )
 });
 pub(super) static NO_APOLOGIES: LazyLock<Regex> = LazyLock::new(|| {
@@ -296,6 +320,7 @@ pub(super) fn heading(line: &Line) -> Option<Heading> {
         }
         let inline = c
             .get(1)
+            .or_else(|| c.get(2))
             .map(|m| m.as_str().trim().to_owned())
             .filter(|s| !s.is_empty());
         let inline = if lower.starts_with("chair") {

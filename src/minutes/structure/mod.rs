@@ -17,6 +17,7 @@
 use actions::action_from_cells;
 use actions::action_header;
 use actions::find_actions;
+use actions::sentences;
 use actions::strip_list_number;
 use actions::EXPLICIT_ACTION;
 use dates::find_date;
@@ -30,9 +31,11 @@ use lines::heading;
 use lines::prepare_lines;
 use lines::Heading;
 use lines::Line;
+use people::apologies_in;
 use people::dedupe_people;
 use people::header_columns;
 use people::parse_inline_people;
+use people::parse_listed_person;
 use people::parse_person;
 use people::people_grid;
 use people::person_from_cells;
@@ -326,7 +329,31 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 action_columns = None;
                 continue;
             }
-            None => {}
+            None => {
+                // Apologies recorded in a sentence, where apologies are recorded: before
+                // the items, or in the apologies item.
+                let in_apologies_item = structure
+                    .items
+                    .last()
+                    .is_some_and(|item| item.title.to_lowercase().contains("apolog"));
+                let in_scope = matches!(mode, Mode::Preamble | Mode::Attendees | Mode::Apologies)
+                    || in_apologies_item;
+                let mut found = false;
+                for sentence in sentences(plain) {
+                    let sentence = sentence.trim();
+                    let strict = sentence.to_lowercase().starts_with("there were apologies");
+                    if let Some(list) = apologies_in(sentence).filter(|_| in_scope || strict) {
+                        structure.apologies.extend(parse_inline_people(&list, ctx));
+                        found = true;
+                    }
+                }
+                if found {
+                    if !structure.items.is_empty() {
+                        item_text.push(text.to_owned());
+                    }
+                    continue;
+                }
+            }
         }
 
         match mode {
@@ -355,16 +382,24 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                         list.push(person);
                         continue;
                     }
-                } else if let Some(person) = parse_person(text, ctx) {
+                } else if let Some(person) = if line.bullet {
+                    parse_listed_person(text, ctx)
+                } else {
+                    parse_person(text, ctx)
+                } {
                     list.push(person);
                     continue;
-                } else if !line.bullet && text.contains(',') && text.split(',').count() > 2 {
+                } else if text.contains(',') && text.split(',').count() > 2 {
                     // A run-on list under a heading: "A, B, C and D".
                     let people = parse_inline_people(text, ctx);
                     if !people.is_empty() {
                         list.extend(people);
                         continue;
                     }
+                }
+                // "The following trustees were present:" introduces more of the list.
+                if text.ends_with(':') && text.split_whitespace().count() <= 12 {
+                    continue;
                 }
                 // Anything else ends the list.
                 mode = if structure.items.is_empty() {

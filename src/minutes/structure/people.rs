@@ -1,6 +1,10 @@
 //! People as minutes list them: one to a line with role, initials and organisation, in
 //! tables, or inline (`A, B and C`).
 
+use super::lines::regex;
+use regex::Regex;
+use std::sync::LazyLock;
+
 use super::names::normalise_key;
 use super::words::has_word;
 use super::words::is_acronym;
@@ -87,12 +91,21 @@ pub(super) fn split_top_level<'a>(text: &'a str, separators: &[&str]) -> Vec<&'a
 /// Parses a person's name (with titles) at the start of `text`: returns the person with
 /// name and title, and the rest of the text.
 pub(super) fn parse_name(text: &str) -> Option<(String, Option<String>)> {
+    parse_name_as(text, false)
+}
+
+/// As [`parse_name`]; `listed` for a name in an attendance list, where one word, a
+/// nickname, initials (`JP`, `bl`) and `Member 7` are names too.
+fn parse_name_as(text: &str, listed: bool) -> Option<(String, Option<String>)> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut titles = Vec::new();
     let mut name = Vec::new();
     for (i, word) in words.iter().enumerate() {
-        // Titles come first ("Cllr", "Dame", "AC", "Ch Supt"), post-nominals last.
-        if name.is_empty() && is_title(word) && i + 1 < words.len() {
+        // Titles come first ("Cllr", "Dame", "AC", "Ch Supt", "County Councillor"),
+        // post-nominals last.
+        let qualifies_title = PLACE_QUALIFIERS.contains(&word_key(word).as_str())
+            && words.get(i + 1).is_some_and(|next| is_title(next));
+        if name.is_empty() && (is_title(word) || qualifies_title) && i + 1 < words.len() {
             titles.push(*word);
             continue;
         }
@@ -102,6 +115,9 @@ pub(super) fn parse_name(text: &str) -> Option<(String, Option<String>)> {
             continue;
         }
         name.push(*word);
+    }
+    if listed {
+        return listed_name(&name, &titles);
     }
     if name.len() < 2 || name.len() > 5 {
         return None;
@@ -133,6 +149,54 @@ pub(super) fn parse_name(text: &str) -> Option<(String, Option<String>)> {
     let title = (!titles.is_empty()).then(|| titles.join(" "));
     Some((name.join(" "), title))
 }
+
+/// Words that make a councillor's title of the council they sit on: "County Councillor".
+const PLACE_QUALIFIERS: &[&str] = &[
+    "county",
+    "borough",
+    "parish",
+    "district",
+    "town",
+    "city",
+    "borough/ncc",
+    "borough/county",
+];
+
+fn listed_name(name: &[&str], titles: &[&str]) -> Option<(String, Option<String>)> {
+    if name.is_empty() || name.len() > 4 {
+        return None;
+    }
+    let numbered_member = name.len() == 2
+        && word_key(name[0]) == "member"
+        && name[1].chars().all(|c| c.is_ascii_digit());
+    if !numbered_member {
+        for (i, word) in name.iter().enumerate() {
+            let key = word_key(word);
+            let valid_chars = word
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '\u{2019}' | '.' | '?'));
+            if !valid_chars
+                || NOT_NAME_WORDS.contains(&key.as_str())
+                || ORG_WORDS.contains(&key.as_str())
+                || ROLE_WORDS.contains(&key.as_str())
+                || LIST_WORDS.contains(&key.as_str())
+                || (i > 0
+                    && word.chars().next().is_some_and(char::is_lowercase)
+                    && !NAME_PARTICLES.contains(&key.as_str()))
+            {
+                return None;
+            }
+        }
+    }
+    let title = (!titles.is_empty()).then(|| titles.join(" "));
+    Some((name.join(" "), title))
+}
+
+/// Words in an attendance list that are not a person.
+const LIST_WORDS: &[&str] = &[
+    "none", "nobody", "n/a", "nil", "tbc", "all", "everyone", "public", "others", "various", "see",
+    "above", "below", "the", "a", "an", "with", "were", "was",
+];
 
 pub(super) fn name_initials(name: &str) -> Vec<char> {
     name.split(|c: char| c.is_whitespace() || c == '-')
@@ -181,7 +245,22 @@ pub(super) fn initials_of(candidate: &str, name: &str) -> bool {
 
 /// Parses one person from a line or a list entry.
 pub(super) fn parse_person(text: &str, ctx: &ParseContext) -> Option<Person> {
-    let text = text.trim().trim_end_matches([';', '.', ',']).trim();
+    parse_person_as(text, ctx, false)
+}
+
+/// A person in an attendance or apologies list (see [`parse_name_as`]).
+pub(super) fn parse_listed_person(text: &str, ctx: &ParseContext) -> Option<Person> {
+    parse_person_as(text, ctx, true)
+}
+
+static HANDLE: LazyLock<Regex> = LazyLock::new(|| regex(r"\(?@[A-Za-z0-9_\-]+\)?"));
+
+fn parse_person_as(text: &str, ctx: &ParseContext, listed: bool) -> Option<Person> {
+    let without_handle = HANDLE.replace_all(text, " ");
+    let text = without_handle
+        .trim()
+        .trim_end_matches([';', '.', ','])
+        .trim();
     if text.is_empty() || text.len() > 250 {
         return None;
     }
@@ -201,7 +280,11 @@ pub(super) fn parse_person(text: &str, ctx: &ParseContext) -> Option<Person> {
     .filter_map(|sep| text.find(sep))
     .min()
     .unwrap_or(text.len());
-    let (name, title) = parse_name(text[..end].trim())?;
+    let (name, title) = parse_name_as(text[..end].trim(), false).or_else(|| {
+        listed
+            .then(|| parse_name_as(text[..end].trim(), true))
+            .flatten()
+    })?;
     let mut person = Person {
         name,
         title,
@@ -432,7 +515,14 @@ pub(super) fn people_grid(cells: &[String], ctx: &ParseContext) -> Option<Vec<Pe
 /// Splits an inline list ("A (Chair), B, C and D") into people. Fragments that are not
 /// names ("Jane Doe, MPS") describe the person before them.
 pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person> {
-    let text = text.trim().trim_end_matches('.');
+    let text = match UNNAMED_COUNT.find(text) {
+        Some(m) => &text[..m.start()],
+        None => text,
+    };
+    let text = RELATIVE_CLAUSE.replace_all(text, "");
+    let text = AND_FROM.replace_all(&text, " and ");
+    let text = split_unseparated(&text);
+    let text = text.trim().trim_end_matches(['.', ',']);
     let separators: &[&str] = if text.contains(';') {
         &[";"]
     } else {
@@ -444,7 +534,7 @@ pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person>
         if fragment.is_empty() {
             continue;
         }
-        match parse_person(fragment, ctx) {
+        match parse_listed_person(fragment, ctx) {
             Some(person) => people.push(person),
             None => {
                 if let Some(last) = people.last_mut() {
@@ -455,6 +545,72 @@ pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person>
     }
     people
 }
+
+/// "and 10 members of the public": a count of people, not names; the list ends there.
+static UNNAMED_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)(?:,?\s*(?:and\s+)?(?:approximately\s+|about\s+|some\s+|around\s+)?\b\d+\s+(?:members?\s+of\s+(?:the\s+)?public|residents|parishioners|people|others|observers|visitors|guests)\b|,?\s*(?:and\s+)?(?:several|many|some)\s+(?:members\s+of\s+the\s+public|residents)).*$",
+    )
+});
+/// "X who was on holiday", "Y due to illness": why, not who.
+static RELATIVE_CLAUSE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\s+(?:who|as\s+(?:he|she|they)|due\s+to|because|owing\s+to|for\s+personal)\b[^,;]*")
+});
+static AND_FROM: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i),?\s+and\s+(?:also\s+)?from\s+"));
+static UNSEPARATED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"([\w'\-]*[a-z]|\))\s+((?:Cllr|Councillor|Mrs|Mr|Ms|Miss|Dr|Prof)\.?\s+[A-Z])|(\))\s+([A-Z][a-z]+\s+[A-Z])",
+    )
+});
+
+/// Lists written without separators ("Cllr A B Cllr C D", "Mrs T Mann (Chair) Mrs S
+/// Lee"): a new person starts at each honorific and after a closing bracket.
+fn split_unseparated(text: &str) -> String {
+    if text.contains(',') && text.split(',').count() > 2 && !text.contains(") ") {
+        return text.to_owned();
+    }
+    UNSEPARATED
+        .replace_all(text, |c: &regex::Captures| {
+            match (c.get(1), c.get(2), c.get(3), c.get(4)) {
+                // "A and Cllr B" is already separated.
+                (Some(a), Some(b), _, _) if !matches!(a.as_str(), "and" | "or") => {
+                    format!("{}, {}", a.as_str(), b.as_str())
+                }
+                (_, _, Some(a), Some(b)) => format!("{}, {}", a.as_str(), b.as_str()),
+                _ => c[0].to_owned(),
+            }
+        })
+        .into_owned()
+}
+
+/// The list in a sentence recording apologies: "Apologies were received from A, B and
+/// C", "Apologies were accepted for ...", "There were apologies for absence from ...",
+/// "X sent his apologies".
+pub(super) fn apologies_in(sentence: &str) -> Option<String> {
+    if FUTURE_APOLOGIES.is_match(sentence) {
+        return None;
+    }
+    if let Some(c) = APOLOGY_SENTENCE.captures(sentence) {
+        return c.get(1).map(|m| m.as_str().to_owned());
+    }
+    SENT_APOLOGIES
+        .captures(sentence)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_owned())
+}
+
+static APOLOGY_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:there\s+were\s+)?apolog(?:y|ies)(?:\s+for\s+absence)?(?:\s+(?:were|was|have\s+been|had\s+been|are))?(?:\s+also)?(?:\s+(?:received|accepted|given|tendered|noted|submitted|sent|offered))?(?:\s+in\s+advance)?\s+(?:from|for|by|on\s+behalf\s+of)\s+(.+?)\.?$",
+    )
+});
+static SENT_APOLOGIES: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^((?:(?:Cllr|Councillor|Mrs|Mr|Ms|Miss|Dr)\.?\s+)?[A-Z][\w\-']+(?:\s+[A-Z][\w\-']+){0,2})\s+(?:sent|gave|offered|tendered)\s+(?:his|her|their)\s+apologies\b",
+    )
+});
+static FUTURE_APOLOGIES: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)\bfor\s+the\s+(?:next|following|forthcoming)\s+meeting\b"));
 
 pub(super) fn dedupe_people(people: &mut Vec<Person>) {
     let mut seen: Vec<String> = Vec::new();
