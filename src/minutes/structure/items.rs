@@ -21,20 +21,7 @@ pub(super) static ITEM_WORD: LazyLock<Regex> = LazyLock::new(|| {
 pub(super) static NUMBERED_HEADING: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(\d{1,3}[a-z]?)(?:[.)]\s*|\s+)(\S.*)$"));
 
-/// Council-style minute references: `45/23 Title`, `CSP/23/45 Title`, `CSP 12/23: Title`.
-pub(super) static MINUTE_REF: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"^((?:[A-Z]{2,8}[/ ])?\d{1,4}/\d{2,4}(?:/\d{1,4})?)\.?(?:\s*[:\-\u{2013}]\s*|\s+)([A-Z].*)$",
-    )
-});
-
 pub(super) fn item_word_heading(text: &str) -> Option<(String, String)> {
-    if let Some(c) = MINUTE_REF.captures(text) {
-        let title = clean_title(c.get(2).map_or("", |m| m.as_str()));
-        if title.split_whitespace().count() <= 15 && !title.ends_with('.') {
-            return Some((c.get(1)?.as_str().to_owned(), title));
-        }
-    }
     let c = ITEM_WORD.captures(text)?;
     let number = c.get(1)?.as_str().to_owned();
     let title = clean_title(c.get(2).map_or("", |m| m.as_str()));
@@ -184,10 +171,14 @@ fn is_generated_summary(title: &str) -> bool {
 
 /// `12. Title`, `12\. Title` (read as `12. Title`), `12 Title`, `12.<tab>title`,
 /// `145/19 Title`, at the start of a line or of a sentence.
-static LEADING_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:(\d{1,4}/\d{2,4})|(\d{1,3})([a-z])?(\.|\)|\t| ))\s*(\S.*)$"));
-static MID_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"[.!?:;)]\s+(?:(\d{1,4}/\d{2,4})|(\d{1,3})\.)\s+[A-Z]"));
+static LEADING_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^(?:((?:[A-Z]{2,8}[/ ])?\d{1,4}/\d{2,4}(?:/\d{1,4})?)[.:]?|(\d{1,3})([a-z])?(\.|\)|\t| ))\s*(\S.*)$",
+    )
+});
+static MID_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"[.!?:;)]\s+(?:((?:[A-Z]{2,8}[/ ])?\d{1,4}/\d{2,4}(?:/\d{1,4})?)|(\d{1,3})\.)\s+[A-Z]")
+});
 
 struct Numbering {
     used: HashSet<u32>,
@@ -209,7 +200,8 @@ impl Numbering {
             None if reference => true,
             None => (1..=3).contains(&n) && !strict || n == 1,
             Some(_) if reference => n > self.highest && n <= self.highest + 3,
-            Some(_) if strict => n == self.highest + 1,
+            // Written without a full stop: next or nearly (a swapped pair), never far.
+            Some(_) if strict => n + 1 >= self.highest && n <= self.highest + 2,
             Some(_) => n >= 1 && n <= self.highest + 3,
         }
     }
@@ -263,7 +255,14 @@ fn numbered_items(lines: &mut Vec<Line>) -> Vec<ItemStart> {
     found
 }
 
+/// The count in an item number: `12`, `145` of `145/19`, `18` of `CSL/23/18`.
 fn number_value(text: &str) -> Option<u32> {
+    let parts: Vec<&str> = text.split(['/', ' ']).collect();
+    let text = if parts.len() == 3 {
+        parts[2]
+    } else {
+        parts.first().copied().unwrap_or(text)
+    };
     text.chars()
         .take_while(char::is_ascii_digit)
         .collect::<String>()
@@ -281,7 +280,7 @@ fn numbered_line(line: &Line, numbering: &mut Numbering) -> Option<ItemStart> {
             .all(|c| c.is_ascii_digit() || c == '.')
     {
         format!(
-            "{} {}",
+            "{}\t{}",
             line.cells[0].trim_end_matches('.'),
             line.cells[1..].join(" ")
         )
@@ -352,7 +351,15 @@ pub(super) fn split_title(body: &str, number: &str) -> (String, String) {
     for separator in [": ", " - ", " \u{2013} ", " \u{2014} "] {
         if let Some(at) = body.find(separator) {
             let after = body[at + separator.len()..].split_whitespace().count();
-            if after >= 3 && at > 0 {
+            let before = body[..at].split_whitespace().count();
+            // "To Discuss: Request from ..." is one title; "Present: A, B" is a list.
+            let label = separator == ": "
+                && heading(&Line {
+                    text: body[..=at].to_owned(),
+                    ..Line::default()
+                })
+                .is_some();
+            if after >= 3 && (before >= 3 || label) {
                 end = end.min(at);
             }
         }
@@ -560,19 +567,36 @@ fn issue_items(lines: &[Line], headings: Vec<ItemStart>) -> Vec<ItemStart> {
     if headings.iter().any(|h| ISSUE_REFERENCE.is_match(&h.title)) {
         return headings;
     }
-    let first = headings.first().map_or(0, |h| h.line);
-    let end = lines[first..]
+    let agenda = lines
         .iter()
-        .enumerate()
-        .skip(1)
-        .find(|(_, l)| {
-            l.heading
-                .is_some_and(|level| level < lines[first].heading.unwrap_or(7))
-        })
-        .map_or(lines.len(), |(i, _)| first + i);
-    let issues: Vec<ItemStart> = bullet_items(lines, first, end)
+        .position(|l| l.heading.is_some() && heading_role(&l.text) == HeadingRole::Agenda);
+    let first = headings
+        .first()
+        .map_or(0, |h| h.line)
+        .min(agenda.unwrap_or(usize::MAX));
+    let names_issue = |item: &ItemStart| {
+        ISSUE_REFERENCE
+            .find_iter(&item.title)
+            .last()
+            .is_some_and(|m| {
+                item.title[m.end()..]
+                    .trim_matches(['.', ')', ' '])
+                    .is_empty()
+            })
+    };
+    let candidates: Vec<ItemStart> = bullet_items(lines, first, lines.len())
         .into_iter()
-        .filter(|item| ISSUE_REFERENCE.is_match(&item.title))
+        .filter(names_issue)
+        .collect();
+    // Issue bullets and discussion bullets are told apart by their marks.
+    let marks: Vec<char> = candidates.iter().map(|i| lines[i.line].mark).collect();
+    let mark = marks
+        .iter()
+        .max_by_key(|m| marks.iter().filter(|n| n == m).count())
+        .copied();
+    let issues: Vec<ItemStart> = candidates
+        .into_iter()
+        .filter(|i| Some(lines[i.line].mark) == mark)
         .collect();
     if issues.len() >= 2 {
         issues

@@ -29,6 +29,8 @@ pub(super) struct Line {
     /// Without bullet and markup, trimmed, spaces collapsed (tabs kept).
     pub(super) text: String,
     pub(super) bullet: bool,
+    /// The bullet's mark (`-`, `*`, `•`...).
+    pub(super) mark: char,
     /// How deep a bullet is nested: 0 at the left margin.
     pub(super) depth: usize,
     /// A heading's level: Markdown `#` marks, a setext or reStructuredText underline (by
@@ -143,6 +145,11 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
         let line = Line {
             text,
             bullet,
+            mark: if bullet {
+                trimmed.chars().next().unwrap_or('-')
+            } else {
+                ' '
+            },
             depth: if bullet { indent / 2 } else { 0 },
             heading: level,
             strong,
