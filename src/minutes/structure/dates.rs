@@ -176,10 +176,21 @@ pub(super) static NEXT_MEETING: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether the line states the next meeting, and the rest of the line after the phrase.
+static NEXT_MEETING_INSIDE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\bdates?\s+(?:and\s+times?\s+)?(?:of|for)\s+(?:the\s+)?(?:next|future|forthcoming)\s+(?:\w+\s+)?meetings?\b|^dates\s+of\s+(?:the\s+)?meetings\b",
+    )
+});
+
 pub(super) fn next_meeting_line(text: &str) -> Option<String> {
     // The phrase may open a later sentence of the line ("AOB ... The date of the next
     // meeting is ...").
     for sentence in sentences(text) {
+        // "Friday 15th March was agreed as the date of the next meeting", "Confirm the
+        // Date of the Next Meeting", "Dates of Meetings for 2005".
+        if NEXT_MEETING_INSIDE.is_match(sentence) && !NEXT_MEETING.is_match(sentence.trim()) {
+            return Some(sentence.trim().to_owned());
+        }
         if let Some(c) = NEXT_MEETING.captures(sentence.trim()) {
             let rest = c.get(1).map_or("", |m| m.as_str()).trim().to_lowercase();
             // "Next meeting agenda items" is something else.

@@ -127,17 +127,40 @@ pub(super) fn find_items(lines: &mut Vec<Line>) -> Vec<ItemStart> {
         }
     }
     let numbered = numbered_items(lines);
-    if numbered.len() >= 2 {
-        return numbered
-            .into_iter()
-            .filter(|item| !is_generated_summary(&item.title))
-            .collect();
-    }
-    let headed = heading_items(lines);
-    if !headed.is_empty() {
-        return headed;
-    }
-    plain_heading_items(lines)
+    let found = if numbered.len() >= 2 {
+        numbered
+    } else {
+        let topics = topic_items(lines);
+        let headed = heading_items(lines);
+        if topics.len() >= 2 {
+            topics
+        } else if !headed.is_empty() {
+            headed
+        } else {
+            plain_heading_items(lines)
+        }
+    };
+    found
+        .into_iter()
+        .filter(|item| !is_generated_summary(&item.title))
+        .collect()
+}
+
+/// Minutes scribed on IRC: each `Topic:` line opens an item.
+fn topic_items(lines: &[Line]) -> Vec<ItemStart> {
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let title = line.text.strip_prefix("Topic:")?.trim();
+            (!title.is_empty()).then(|| ItemStart {
+                line: i,
+                number: String::new(),
+                title: clean_title(title),
+                rest: String::new(),
+            })
+        })
+        .collect()
 }
 
 fn item_word_items(lines: &[Line]) -> Vec<ItemStart> {
@@ -165,6 +188,7 @@ fn is_generated_summary(title: &str) -> bool {
             | "action items"
             | "actions"
             | "summary of actions"
+            | "summary of action items"
             | "summary of resolutions"
     )
 }

@@ -171,7 +171,8 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
                 && line.cells.is_empty()
                 && previous.cells.is_empty()
                 && !previous.blank()
-                && line.text.chars().next().is_some_and(char::is_lowercase)
+                && (line.text.chars().next().is_some_and(char::is_lowercase)
+                    || previous.text.ends_with(','))
                 && !previous.text.ends_with(['.', ':', ';', '?', '!']);
             if continues {
                 previous.text.push(' ');
@@ -274,7 +275,7 @@ pub(super) enum Heading {
 
 pub(super) static ATTENDEES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"(?i)^(?:(?:board\s+|committee\s+)?members\s+present|present|attendees(?:\s+and\s+apologies)?|attendance|in\s+attendance|also\s+present|also\s+in\s+attendance|officers\s+present|officers\s+in\s+attendance|attending|also\s+attending|those\s+present|(?:board\s+)?members|guests|observers|invited|chair(?:ed by)?|chairperson|those\s+attending|(?:members|others|councillors|officers|trustees|directors|committee\s+members)\s+present|present\s*\([^)]{1,40}\)|attending)\s*(?:[:\-\u{2013}]+\s*(.*)|\s+(?-i:([A-Z].*)))?$",
+        r"(?i)^(?:(?:board\s+|committee\s+)?members\s+present|present|attendees(?:\s+and\s+apologies)?|attendance|in\s+attendance|also\s+present|also\s+in\s+attendance|officers\s+present|officers\s+in\s+attendance|attending|also\s+attending|those\s+present|(?:board\s+)?members|guests|observers|invited|chair(?:ed by)?|chairperson|those\s+attending|(?:members|others|councillors|officers|trustees|directors|committee\s+members)\s+present|present\s*\([^)]{1,40}\)|attending)\s*(?:[:\-\u{2013}]+(?:\s+[\-\u{2013}](?:\s|$))?\s*(.*)|\s+(?-i:([A-Z].*)))?$",
     )
 });
 pub(super) static APOLOGIES_HEADING: LazyLock<Regex> = LazyLock::new(|| {

@@ -256,6 +256,18 @@ pub(super) fn parse_listed_person(text: &str, ctx: &ParseContext) -> Option<Pers
 static HANDLE: LazyLock<Regex> = LazyLock::new(|| regex(r"\(?@[A-Za-z0-9_\-]+\)?"));
 
 fn parse_person_as(text: &str, ctx: &ParseContext, listed: bool) -> Option<Person> {
+    let handle_only = text.trim().trim_end_matches(['.', ',', ';']);
+    if listed
+        && handle_only.starts_with('@')
+        && HANDLE
+            .find(handle_only)
+            .is_some_and(|m| m.len() == handle_only.len())
+    {
+        return Some(Person {
+            name: handle_only.to_owned(),
+            ..Person::default()
+        });
+    }
     let without_handle = HANDLE.replace_all(text, " ");
     let text = without_handle
         .trim()
@@ -523,13 +535,25 @@ pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person>
     let text = AND_FROM.replace_all(&text, " and ");
     let text = split_unseparated(&text);
     let text = text.trim().trim_end_matches(['.', ',']);
-    let separators: &[&str] = if text.contains(';') {
-        &[";"]
+    // "A, B; C, D": semicolons part people whose entries hold commas ("Name, Org"),
+    // unless every comma part is itself a name.
+    let fragments: Vec<&str> = if text.contains(';') {
+        split_top_level(text, &[";"])
+            .into_iter()
+            .flat_map(|part| {
+                let names: Vec<&str> = split_top_level(part, &[",", " and ", " & "]);
+                if names.len() > 1 && names.iter().all(|n| parse_person(n, ctx).is_some()) {
+                    names
+                } else {
+                    vec![part]
+                }
+            })
+            .collect()
     } else {
-        &[",", " and ", " & "]
+        split_top_level(text, &[",", " and ", " & "])
     };
     let mut people: Vec<Person> = Vec::new();
-    for fragment in split_top_level(text, separators) {
+    for fragment in fragments {
         let fragment = fragment.trim();
         if fragment.is_empty() {
             continue;
@@ -593,6 +617,9 @@ pub(super) fn apologies_in(sentence: &str) -> Option<String> {
     if let Some(c) = APOLOGY_SENTENCE.captures(sentence) {
         return c.get(1).map(|m| m.as_str().to_owned());
     }
+    if let Some(c) = WAS_ABSENT.captures(sentence) {
+        return c.get(1).map(|m| m.as_str().to_owned());
+    }
     SENT_APOLOGIES
         .captures(sentence)
         .and_then(|c| c.get(1))
@@ -607,6 +634,11 @@ static APOLOGY_SENTENCE: LazyLock<Regex> = LazyLock::new(|| {
 static SENT_APOLOGIES: LazyLock<Regex> = LazyLock::new(|| {
     regex(
         r"^((?:(?:Cllr|Councillor|Mrs|Mr|Ms|Miss|Dr)\.?\s+)?[A-Z][\w\-']+(?:\s+[A-Z][\w\-']+){0,2})\s+(?:sent|gave|offered|tendered)\s+(?:his|her|their)\s+apologies\b",
+    )
+});
+static WAS_ABSENT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^((?:(?:Cllr|Councillor|Mrs|Mr|Ms|Miss|Dr)\.?\s+)?[A-Z][\w\-']+(?:\s+[A-Z][\w\-']+){0,2}(?:\s+\([^)]*\))?(?:(?:,\s+|\s+and\s+)(?:(?:Cllr|Councillor|Mrs|Mr|Ms|Dr)\.?\s+)?[A-Z][\w\-']+(?:\s+[A-Z][\w\-']+){0,2}(?:\s+\([^)]*\))?)*)\s+(?:was|were)\s+absent\b",
     )
 });
 static FUTURE_APOLOGIES: LazyLock<Regex> =
