@@ -2,8 +2,9 @@
 //! plain text the structure parser reads.
 //!
 //! This module owns format detection (file name, content type, then the bytes' own
-//! signature) and one reader per format: plain text and Markdown, HTML (our own
-//! converter in [`crate::text::html`]), .docx (the zip container and its WordprocessingML read
+//! signature) and one reader per format: plain text and Markdown (kept as written: the
+//! structure parser reads its markup), HTML (our own converter in [`crate::text::html`],
+//! headings and list nesting kept as marks), .docx (the zip container and its WordprocessingML read
 //! with `quick-xml`: paragraphs, numbered lists with their numbers, tables as
 //! tab-separated rows) and PDF (the `pdf-extract` crate, behind `catch_unwind` because a
 //! hostile file must be an error, never a crash). Every reader is bounded in what it
@@ -301,9 +302,6 @@ pub fn normalise(text: &str) -> String {
     }
     out.trim_end().to_owned()
 }
-
-/// Markdown to text: heading markers, emphasis and link syntax removed; list markers and
-/// pipe tables kept (the structure parser reads both).
 
 // ---------------------------------------------------------------------------------------
 // .docx

@@ -89,13 +89,8 @@ pub(super) fn split_top_level<'a>(text: &'a str, separators: &[&str]) -> Vec<&'a
 }
 
 /// Parses a person's name (with titles) at the start of `text`: returns the person with
-/// name and title, and the rest of the text.
-pub(super) fn parse_name(text: &str) -> Option<(String, Option<String>)> {
-    parse_name_as(text, false)
-}
-
-/// As [`parse_name`]; `listed` for a name in an attendance list, where one word, a
-/// nickname, initials (`JP`, `bl`) and `Member 7` are names too.
+/// name and title, and the rest of the text. `listed` for a name in an attendance list, where one word, a nickname, initials
+/// (`JP`, `bl`) and `Member 7` are names too.
 fn parse_name_as(text: &str, listed: bool) -> Option<(String, Option<String>)> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut titles = Vec::new();
@@ -542,7 +537,11 @@ pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person>
             .into_iter()
             .flat_map(|part| {
                 let names: Vec<&str> = split_top_level(part, &[",", " and ", " & "]);
-                if names.len() > 1 && names.iter().all(|n| parse_person(n, ctx).is_some()) {
+                // "Emma Lewis (EL), Healthwatch Riverside" is one person and where from.
+                let plain_names = names
+                    .iter()
+                    .all(|n| !n.contains('(') && parse_person(n, ctx).is_some());
+                if names.len() > 1 && plain_names {
                     names
                 } else {
                     vec![part]

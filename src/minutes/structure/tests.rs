@@ -14,10 +14,9 @@ use super::dates::MONTH_DAY;
 use super::dates::NEXT_MEETING;
 use super::dates::NUMERIC_DATE;
 use super::dates::YEAR;
+use super::items::find_items;
 use super::items::item_word_heading;
-use super::items::numbered_heading;
 use super::items::ITEM_WORD;
-use super::items::NUMBERED_HEADING;
 use super::lines::ACTIONS_HEADING;
 use super::lines::APOLOGIES_HEADING;
 use super::lines::ATTENDEES_HEADING;
@@ -40,7 +39,6 @@ fn every_pattern_compiles() {
         &*NO_APOLOGIES,
         &*ACTIONS_HEADING,
         &*ITEM_WORD,
-        &*NUMBERED_HEADING,
         &*DAY_MONTH,
         &*MONTH_DAY,
         &*NUMERIC_DATE,
@@ -149,19 +147,32 @@ fn item_headings_keep_their_numbers_as_written() {
         item_word_heading("Agenda Item 4: Finance").map(|x| x.1),
         Some("Finance".into())
     );
+    let numbers = |text: &str| -> Vec<(String, String)> {
+        let mut lines = prepare_lines(text);
+        find_items(&mut lines)
+            .into_iter()
+            .map(|i| (i.number, i.title))
+            .collect()
+    };
     assert_eq!(
-        numbered_heading("3. Performance report"),
-        Some(("3".into(), "Performance report".into()))
+        numbers(
+            "3. Performance report\n3.1 The board noted the report.\n4. Finance\n13 December 2023"
+        ),
+        vec![
+            ("3".into(), "Performance report".into()),
+            ("4".into(), "Finance".into())
+        ]
     );
-    assert_eq!(numbered_heading("3.1 The board noted the report."), None);
-    assert_eq!(numbered_heading("13 December 2023"), None);
     assert_eq!(
-        item_word_heading("45/23 Minutes of the previous meeting"),
-        Some(("45/23".into(), "Minutes of the previous meeting".into()))
+        numbers("45/23 Minutes of the previous meeting\n46/23 Finance. The accounts were noted."),
+        vec![
+            ("45/23".into(), "Minutes of the previous meeting".into()),
+            ("46/23".into(), "Finance".into())
+        ]
     );
     assert_eq!(
-        item_word_heading("CSP/23/07: Serious violence duty").map(|x| x.0),
-        Some("CSP/23/07".into())
+        numbers("CSP/23/07: Serious violence duty\nCSP/23/08: Finance")[0].0,
+        "CSP/23/07"
     );
     assert_eq!(item_word_heading("12/03/2024 was the date."), None);
 }
