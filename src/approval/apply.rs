@@ -259,7 +259,7 @@ async fn decide(
     let subject = subject_of(tx, &request).await?;
     let actor = approver.as_str().to_owned();
     match parsed.command {
-        Command::Approve | Command::Reject { .. } => {
+        Command::Approve | Command::ApproveWithout { .. } | Command::Reject { .. } => {
             if request.used_at.is_some() {
                 let reason = format!(
                     "this request was already answered ({}): nothing changed",
@@ -329,6 +329,19 @@ async fn decide(
                 };
                 return Ok((outcome, Some(request.id)));
             }
+            let without = match &parsed.command {
+                Command::ApproveWithout { numbers } => numbers.clone(),
+                _ => Vec::new(),
+            };
+            if let Some(reason) = unknown_actions(&subject, &without)? {
+                return unchanged(
+                    tx, message, members, &request, &subject, &evidence, &reason, now,
+                )
+                .await;
+            }
+            if !without.is_empty() {
+                evidence["actions_left_out"] = json!(without);
+            }
             store::decide_request(tx, request.id, "approved", None, &evidence, now).await?;
             let decided = match &subject.pack {
                 Some(pack) => pack_store::decide_pack(tx, pack.id, "approved", now).await?,
@@ -352,7 +365,7 @@ async fn decide(
             let outcome = match (&subject.revision, &subject.pack) {
                 (Some(revision), _) => {
                     approve(
-                        tx, settings, key, &request, revision, &subject, members, now,
+                        tx, settings, key, &request, revision, &subject, members, &without, now,
                     )
                     .await?
                 }
@@ -759,6 +772,39 @@ async fn unchanged(
     ))
 }
 
+/// Why `APPROVE without N` cannot be applied: a meeting pack has no numbered actions, or a
+/// number is not one the request gave. `None` when it can.
+fn unknown_actions(subject: &Subject, without: &[u32]) -> anyhow::Result<Option<String>> {
+    if without.is_empty() {
+        return Ok(None);
+    }
+    let Some(revision) = &subject.revision else {
+        return Ok(Some(
+            "a meeting pack has no numbered actions to leave out: nothing changed. Reply APPROVE or REJECT with your reason.".to_owned(),
+        ));
+    };
+    let report: MinutesReport = serde_json::from_value(revision.structure.clone())
+        .context("the revision's stored structure cannot be read")?;
+    let count = u32::try_from(report.actions.len()).unwrap_or(u32::MAX);
+    let unknown: Vec<String> = without
+        .iter()
+        .filter(|n| **n == 0 || **n > count)
+        .map(u32::to_string)
+        .collect();
+    if unknown.is_empty() {
+        return Ok(None);
+    }
+    let numbered = match count {
+        0 => "this request lists no actions".to_owned(),
+        1 => "its one action is number 1".to_owned(),
+        n => format!("its actions are numbered 1 to {n}"),
+    };
+    Ok(Some(format!(
+        "there is no action {} in this request ({numbered}): nothing changed. Reply APPROVE to add every action, or APPROVE without and the numbers of the actions to leave out (for example: APPROVE without 2).",
+        unknown.join(", ")
+    )))
+}
+
 /// The effects of an approval: actions, held circulation and action packs, confirmation.
 #[allow(clippy::too_many_arguments)]
 async fn approve(
@@ -769,6 +815,7 @@ async fn approve(
     revision: &Revision,
     subject: &Subject,
     members: &[BoardMember],
+    without: &[u32],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReplyOutcome> {
     let report: MinutesReport = serde_json::from_value(revision.structure.clone())
@@ -778,7 +825,14 @@ async fn approve(
     let mut refs = Vec::new();
     // owner member id -> the actions they receive
     let mut packs: Vec<(i64, Vec<Value>)> = Vec::new();
-    for action in &report.actions {
+    // The candidates as the request numbered them, less those the approver left out.
+    let kept = report
+        .actions
+        .iter()
+        .zip(1u32..)
+        .filter(|(_, number)| !without.contains(number))
+        .map(|(action, _)| action);
+    for action in kept {
         let owner = action.owner.as_deref();
         let organisation = owner.and_then(|o| {
             organisations.iter().find(|(_, short, name)| {
@@ -861,15 +915,8 @@ async fn approve(
         );
         row.meeting_id = Some(revision.meeting_id);
         row.hold_until = Some(hold_until);
-        if let (Some(id), Some(ct)) = (revision.attachment_id, revision.content_type.as_ref()) {
-            row.attachments.push(NewAttachment {
-                attachment_id: id,
-                filename: revision
-                    .filename
-                    .clone()
-                    .unwrap_or_else(|| "minutes".into()),
-                content_type: ct.clone(),
-            });
+        if let Some(file) = crate::minutes::drafts::minutes_file(revision, None, "approved") {
+            row.attachments.push(file);
         }
         rows.push(row);
     }

@@ -24,9 +24,17 @@ use crate::text::reply::{self as own, is_greeting, is_sign_off};
 #[serde(tag = "command", rename_all = "lowercase")]
 pub enum Command {
     Approve,
-    Reject { reason: String },
+    /// `APPROVE without 2, 5`: approved, without the candidate actions so numbered.
+    ApproveWithout {
+        numbers: Vec<u32>,
+    },
+    Reject {
+        reason: String,
+    },
     Undo,
-    Comment { text: String },
+    Comment {
+        text: String,
+    },
 }
 
 /// A reply read: the approver's own text and the command in it.
@@ -74,6 +82,12 @@ static QUALIFIED: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:not|no|never|wrong|incorrect|inaccurate|missing|errors?|typos?|quer(?:y|ies)|questions?|problems?|concerns?|cannot|can't|cant|couldn't|won't|don't|didn't|isn't|aren't|wouldn't|shouldn't|unable|until|till|subject\s+to|provided|providing|pending|unless|except|but|however|once|conditional(?:ly)?|condition|if|only\s+when|after|await(?:ing)?|wait(?:ing)?|hold\s+off|yet|amend(?:ed|ment|ments)?|correct(?:ion|ions|ed)?|change(?:s|d)?)\b|n't\b|\?",
     )
 });
+/// `APPROVE without 2, 5`, `Approved except actions 2 and 5`, `approve but not 3`.
+static APPROVE_WITHOUT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^(?:approve|approved|i\s+approve)\s+(?:without|except|excluding|but\s+not)\s+(?:actions?\s+|numbers?\s+|nos?\.?\s+)?(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})*)\b",
+    )
+});
 static REJECT: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)^(?:i\s+|we\s+)?(?:reject|rejected)\b[\s:,.\-\u{2013}]*(.*)$"));
 static UNDO: LazyLock<Regex> = LazyLock::new(|| {
@@ -96,6 +110,19 @@ pub fn parse_command(own: &str) -> Command {
         };
     };
     let first = lines[start].trim_matches(|c: char| c == '*' || c == '_' || c.is_whitespace());
+    if let Some(c) = APPROVE_WITHOUT.captures(first) {
+        let after = c.get(0).map_or(first.len(), |m| m.end());
+        let qualified = QUALIFIED.is_match(&lines[start + 1..].join("\n"));
+        if COURTESY_TAIL.is_match(&first[after..]) && !qualified {
+            let mut numbers: Vec<u32> = c[1]
+                .split(|ch: char| !ch.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            return Command::ApproveWithout { numbers };
+        }
+    }
     if let Some(found) = APPROVE.find(first) {
         // Anything qualifying it anywhere in the own text, sign-off or not.
         let qualified = QUALIFIED.is_match(&lines[start..].join("\n"));
@@ -245,6 +272,21 @@ mod tests {
             ("approved with thanks", "Approved with thanks - Tom\n".into(), Command::Approve),
             ("approved many thanks", "Approved, many thanks\n".into(), Command::Approve),
             ("approve thanks name", "Approve - thanks, Sophie\n".into(), Command::Approve),
+            (
+                "approve without",
+                "APPROVE without 2, 5\n".into(),
+                Command::ApproveWithout { numbers: vec![2, 5] },
+            ),
+            (
+                "approved except",
+                "Approved except actions 5 and 2 - thanks, Sophie\n".into(),
+                Command::ApproveWithout { numbers: vec![2, 5] },
+            ),
+            (
+                "approve without, qualified",
+                "Approve without 2\n\nbut item 4 is wrong\n".into(),
+                Command::Comment { text: "Approve without 2\n\nbut item 4 is wrong".into() },
+            ),
             ("approve these minutes", "I approve these minutes.\n".into(), Command::Approve),
             ("happy to approve", "Happy to approve.\n\nShobnam\n".into(), Command::Approve),
             ("yes approved", "Yes, approved as drafted. Thank you\n".into(), Command::Approve),

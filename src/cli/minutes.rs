@@ -48,6 +48,8 @@ pub async fn show(pool: &sqlx::PgPool, meeting: &str) -> anyhow::Result<MinutesR
         serde_json::from_value(revision.structure.clone())
             .context("the stored structure of this revision cannot be read")?
     };
+    // Every stored revision's names were checked against the board's members.
+    report.registry_checked = revision.status != "error";
     report.meeting = Some(revision.meeting_ref.clone());
     report.revision = Some(revision.n);
     report.status = Some(match &revision.error {

@@ -39,6 +39,17 @@ pub fn run(command: ReplyCommand) -> anyhow::Result<()> {
                 };
                 let (command, reason) = match parse_command(&own.text) {
                     Command::Approve => ("approve", None),
+                    Command::ApproveWithout { numbers } => (
+                        "approve",
+                        Some(format!(
+                            "without {}",
+                            numbers
+                                .iter()
+                                .map(u32::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    ),
                     Command::Reject { reason } => ("reject", Some(reason)),
                     Command::Undo => ("undo", None),
                     Command::Comment { .. } => ("comment", None),

@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{long_date, MailKind};
+use crate::minutes::document;
 use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
 use crate::minutes::structure::{self, ParseContext, RegistryMember};
@@ -136,39 +137,6 @@ fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Lines removed and added since the previous revision, in order, at most `limit` lines.
-pub fn line_diff(old: &str, new: &str, limit: usize) -> String {
-    let old_lines: Vec<&str> = old
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    let new_lines: Vec<&str> = new
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    let old_set: std::collections::HashSet<&str> = old_lines.iter().copied().collect();
-    let new_set: std::collections::HashSet<&str> = new_lines.iter().copied().collect();
-    let mut out: Vec<String> = Vec::new();
-    for line in &old_lines {
-        if !new_set.contains(line) {
-            out.push(format!("- {line}"));
-        }
-    }
-    for line in &new_lines {
-        if !old_set.contains(line) {
-            out.push(format!("+ {line}"));
-        }
-    }
-    let total = out.len();
-    out.truncate(limit);
-    if total > limit {
-        out.push(format!("... and {} more changed lines", total - limit));
-    }
-    out.join("\n")
-}
-
 /// Who approves: the secretariat, and the chair when `approval.require_chair`.
 pub fn approvers<'a>(members: &'a [BoardMember], settings: &Settings) -> Vec<&'a BoardMember> {
     members
@@ -275,7 +243,17 @@ pub async fn process_draft_once(
         Some(r) => serde_json::to_value(r).context("failed to serialise the structure")?,
         None => json!({}),
     };
+    // Minutes sent in the body get a file of their own, for approvers and members.
+    let document_id = match (&document.attachment, &error) {
+        (None, None) => {
+            let bytes =
+                document::docx(&text).context("failed to make a document of the minutes")?;
+            Some(store::store_document(&mut tx, &bytes).await?)
+        }
+        _ => None,
+    };
     let new = NewRevision {
+        document_id,
         board_id: draft.board_id,
         meeting_id,
         message_id: draft.message_id,
@@ -463,12 +441,27 @@ async fn request_approval(
                 .join(", ")
         ),
     ];
-    let actions: Vec<Value> = report
-        .actions
-        .iter()
-        .map(|a| json!({"text": a.text, "owner": a.owner.clone().unwrap_or_else(|| "not named".into())}))
+    let actions: Vec<Value> = (1..)
+        .zip(&report.actions)
+        .map(|(number, a)| {
+            json!({
+                "number": number,
+                "text": a.text,
+                "owner": a.owner.clone().unwrap_or_else(|| "not named".into()),
+                "item": a.item,
+                "due": a.due,
+                "explicit": a.explicit,
+            })
+        })
         .collect();
-    let diff = previous.map(|p| line_diff(&p.extracted_text, &revision.extracted_text, 60));
+    let items: Vec<Value> = report
+        .items
+        .iter()
+        .map(|i| json!({"number": i.number, "title": i.title}))
+        .collect();
+    let (changes, more_changes) = previous.map_or((Vec::new(), 0), |p| {
+        document::changes(&p.extracted_text, &revision.extracted_text, DIFF_CHANGES)
+    });
     let request = RequestDraft {
         board_id: revision.board_id,
         meeting_id: revision.meeting_id,
@@ -478,18 +471,20 @@ async fn request_approval(
             "what": what(revision),
             "summary": summary,
             "unmatched_names": report.unmatched,
+            "items": items,
             "candidate_actions": actions,
-            "diff": diff.clone().filter(|d| !d.is_empty()),
+            "has_inferred_actions": report.actions.iter().any(|a| !a.explicit),
+            "changes": changes,
+            "more_changes": more_changes,
             "revision_id": revision.id,
         }),
-        attachments: attachment
-            .map(|a| NewAttachment {
-                attachment_id: a.attachment_id,
-                filename: a.filename.clone().unwrap_or_else(|| "minutes".into()),
-                content_type: a.content_type.clone(),
-            })
-            .into_iter()
-            .collect(),
+        attachments: minutes_file(
+            revision,
+            attachment,
+            &format!("draft, version {}", revision.n),
+        )
+        .into_iter()
+        .collect(),
         event: json!({
             "revision_id": revision.id,
             "meeting": revision.meeting_ref,
@@ -503,6 +498,49 @@ async fn request_approval(
         count += 1;
     }
     Ok(count)
+}
+
+/// How many changed places an approval request shows.
+const DIFF_CHANGES: usize = 12;
+
+/// The minutes as a file to send: the file received, or the document made of minutes sent
+/// in a body, named for what it is (`state`: "approved", "draft, version 2").
+pub fn minutes_file(
+    revision: &Revision,
+    attachment: Option<&store::SourceAttachment>,
+    state: &str,
+) -> Option<NewAttachment> {
+    let (attachment_id, content_type, extension) = match (attachment, revision.attachment_id) {
+        (Some(a), _) => (
+            a.attachment_id,
+            a.content_type.clone(),
+            document::extension_of(a.filename.as_deref()),
+        ),
+        (None, Some(id)) => (
+            id,
+            revision
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            document::extension_of(revision.filename.as_deref()),
+        ),
+        (None, None) => (
+            revision.document_id?,
+            document::DOCX_TYPE.to_owned(),
+            Some("docx".to_owned()),
+        ),
+    };
+    let extension = extension.unwrap_or_else(|| revision.format.clone());
+    Some(NewAttachment {
+        attachment_id,
+        filename: document::file_name(
+            &revision.meeting_ref,
+            revision.meeting_date,
+            state,
+            &extension,
+        ),
+        content_type,
+    })
 }
 
 /// How many lines a covering note above minutes in a body may run to.
@@ -577,13 +615,5 @@ mod tests {
         // Minutes with no note are left whole, even when they open with a greeting-like
         // title line.
         assert_eq!(without_covering_note(minutes), minutes);
-    }
-
-    #[test]
-    fn the_diff_lists_removed_then_added_lines() {
-        let diff = super::line_diff("a\nb\nc\n", "a\nc\nd\n", 10);
-        assert_eq!(diff, "- b\n+ d");
-        let long = super::line_diff("", "1\n2\n3\n", 2);
-        assert_eq!(long, "+ 1\n+ 2\n... and 1 more changed lines");
     }
 }

@@ -5,13 +5,16 @@
 //! - [`structure`]: plain text to [`structure::MinutesStructure`] (attendees, apologies,
 //!   items, actions, next meeting) and matching its names against the registry.
 //! - [`report`]: the structure as `minutes parse` / `minutes show` print it.
+//! - [`document`]: what approvers and members receive: the file's name, a .docx made of
+//!   minutes sent in a body, the changes from the previous version word by word.
 //! - [`drafts`]: the worker step that turns a filed draft_minutes message into a stored
 //!   revision and queues its approval requests ([`process_draft_once`]).
 //!
-//! `extract`, `structure` and `report` are pure: no database, no clock, no I/O beyond the
+//! `extract`, `structure`, `report` and `document` are pure: no database, no clock, no I/O beyond the
 //! bytes they are given. `drafts` is the one that reads and writes (through
 //! `store::minutes` and `store::outbox`).
 
+pub mod document;
 pub mod drafts;
 pub mod extract;
 pub mod report;

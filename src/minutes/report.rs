@@ -33,8 +33,8 @@ pub struct MinutesReport {
     pub next_meeting_text: Option<String>,
     /// Attendees and apologies not in the registry (empty without a registry).
     pub unmatched: Vec<String>,
-    /// Whether names were checked against a registry.
-    #[serde(skip)]
+    /// Whether names were checked against a registry (a stored revision always is).
+    #[serde(default)]
     pub registry_checked: bool,
 }
 
@@ -54,8 +54,23 @@ pub struct ActionSummary {
 }
 
 impl MinutesReport {
+    /// The report of `structure`. Its actions are the candidates an approval request
+    /// numbers: explicit ones (`Action:` lines, action tables) first, then those found in
+    /// the text, each group in document order.
     pub fn new(structure: &MinutesStructure, matches: Option<&NameMatches>) -> Self {
         let next = structure.next_meeting.as_ref();
+        let mut actions: Vec<ActionSummary> = structure
+            .actions
+            .iter()
+            .map(|action| ActionSummary {
+                text: action.text.clone(),
+                owner: action.owner.clone(),
+                item: action.item.clone(),
+                due: action.due.clone(),
+                explicit: action.explicit,
+            })
+            .collect();
+        actions.sort_by_key(|a| !a.explicit);
         MinutesReport {
             meeting: None,
             revision: None,
@@ -72,17 +87,7 @@ impl MinutesReport {
                     title: item.title.clone(),
                 })
                 .collect(),
-            actions: structure
-                .actions
-                .iter()
-                .map(|action| ActionSummary {
-                    text: action.text.clone(),
-                    owner: action.owner.clone(),
-                    item: action.item.clone(),
-                    due: action.due.clone(),
-                    explicit: action.explicit,
-                })
-                .collect(),
+            actions,
             next_meeting: next.map(|n| {
                 n.date
                     .map_or_else(|| n.text.clone(), |d| d.format("%Y-%m-%d").to_string())
@@ -154,9 +159,14 @@ impl MinutesReport {
         }
         line(String::new());
         line(format!("Actions ({})", self.actions.len()));
-        for action in &self.actions {
+        for (number, action) in (1..).zip(&self.actions) {
             let mut text = format!(
-                "  [{}] {}: {}",
+                "  {number:>2}. {}[{}] {}: {}",
+                if action.explicit {
+                    ""
+                } else {
+                    "(found in the text) "
+                },
                 action.item.as_deref().unwrap_or("-"),
                 action.owner.as_deref().unwrap_or("no owner"),
                 action.text

@@ -147,6 +147,8 @@ pub struct Revision {
     pub attachment_id: Option<i64>,
     pub filename: Option<String>,
     pub content_type: Option<String>,
+    /// The document made of the text of minutes sent in a body (a .docx).
+    pub document_id: Option<i64>,
     pub format: String,
     pub extracted_text: String,
     pub content_sha256: String,
@@ -158,7 +160,7 @@ pub struct Revision {
 
 const REVISION_COLUMNS: &str = "r.id, r.board_id, r.meeting_id, mt.ref AS meeting_ref,
     mt.date AS meeting_date, r.n, r.message_id, r.attachment_id, r.filename, r.content_type,
-    r.format, r.extracted_text, r.content_sha256, r.structure, r.status, r.error,
+    r.document_id, r.format, r.extracted_text, r.content_sha256, r.structure, r.status, r.error,
     r.created_at";
 
 /// The newest revision of a meeting; `readable` leaves out revisions whose file could
@@ -215,12 +217,35 @@ pub struct NewRevision {
     pub attachment_id: Option<i64>,
     pub filename: Option<String>,
     pub content_type: Option<String>,
+    /// See [`Revision::document_id`].
+    pub document_id: Option<i64>,
     pub format: String,
     pub extracted_text: String,
     pub content_sha256: String,
     pub structure: Value,
     /// Why the file could not be read; the revision is stored with status `error`.
     pub error: Option<String>,
+}
+
+/// Stores a document made by minuted (content-addressed, like received attachments) and
+/// returns its id.
+pub async fn store_document(conn: &mut PgConnection, content: &[u8]) -> Result<i64> {
+    use sha2::{Digest, Sha256};
+    let sha = Sha256::digest(content).to_vec();
+    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+    let id = sqlx::query_scalar(
+        "WITH inserted AS (
+             INSERT INTO attachments (sha256, size, content) VALUES ($1, $2, $3)
+             ON CONFLICT (sha256) DO NOTHING RETURNING id)
+         SELECT id FROM inserted UNION ALL SELECT id FROM attachments WHERE sha256 = $1
+         LIMIT 1",
+    )
+    .bind(&sha)
+    .bind(size)
+    .bind(content)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
 }
 
 /// Stores a revision as the meeting's next, and records the message as looked at. A
@@ -264,10 +289,11 @@ pub async fn insert_revision(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO minutes_revisions
             (board_id, meeting_id, n, message_id, attachment_id, filename, content_type,
-             format, extracted_text, content_sha256, structure, status, error, created_at)
+             format, extracted_text, content_sha256, structure, status, error, created_at,
+             document_id)
          VALUES ($1, $2,
             (SELECT coalesce(max(n), 0) + 1 FROM minutes_revisions WHERE meeting_id = $2),
-            $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING id",
     )
     .bind(new.board_id)
@@ -283,6 +309,7 @@ pub async fn insert_revision(
     .bind(status)
     .bind(&new.error)
     .bind(now)
+    .bind(new.document_id)
     .fetch_one(&mut *conn)
     .await?;
     record_source(

@@ -113,15 +113,26 @@ async fn identical_content_is_not_a_new_revision_and_a_new_one_supersedes_the_la
             .unwrap();
     assert!(open.iter().any(|(_, s)| s == "superseded"));
     assert!(open.iter().any(|(_, s)| s == "open"));
-    let diff: String = sqlx::query_scalar(
-        "SELECT context->>'diff' FROM outbox WHERE kind = 'approval_request' ORDER BY id DESC LIMIT 1",
+    // The change is shown as the words added, not the whole paragraph twice.
+    let changes: Value = sqlx::query_scalar(
+        "SELECT context->'changes' FROM outbox WHERE kind = 'approval_request' ORDER BY id DESC LIMIT 1",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
+    let added: Vec<&str> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["words"].as_array().unwrap())
+        .filter(|w| w["added"] == true)
+        .map(|w| w["text"].as_str().unwrap())
+        .collect();
     assert!(
-        diff.contains("+ The board asked for data by December."),
-        "{diff}"
+        added
+            .iter()
+            .any(|w| w.contains("asked for data by December")),
+        "{changes}"
     );
 }
 

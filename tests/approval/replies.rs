@@ -763,3 +763,151 @@ async fn a_conditional_approval_is_answered_to_the_approver_and_circulates_nothi
         );
     }
 }
+
+/// Draft minutes pasted into the body of an email under a covering note, with three
+/// actions written as actions.
+fn body_draft() -> Vec<u8> {
+    "From: Shobnam Islam <shobnam.islam@mopac.example>\r\nTo: LCJB <lcjb@board.example>\r\n\
+Subject: Draft minutes - LCJB 20 September 2023\r\nDate: Mon, 27 Nov 2023 11:20:14 +0000\r\n\
+Message-ID: <body-draft-1@mopac.example>\r\nMIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\n\
+Hi all,\r\n\r\nPlease find below the draft minutes of the September meeting.\r\n\r\n\
+Thanks\r\nShobnam\r\n\r\n\
+LONDON CRIMINAL JUSTICE BOARD\r\nMinutes of the meeting held on Wednesday 20 September 2023\r\nDRAFT\r\n\r\n\
+Present\r\n- Sophie Linden, DMPC (Chair)\r\n- Tamara Barnett, MOPAC\r\n- Kris Venkatasami, CPS South\r\n\r\n\
+Apologies\r\n- Claire Waxman, Independent Victims' Commissioner for London\r\n\r\n\
+Item 1 - Welcome and previous actions\r\nThe Chair welcomed members.\r\n\
+ACTION: MOPAC to circulate the revised terms of reference by October.\r\n\
+ACTION: CPS South to share the charging data with the board.\r\n\
+ACTION: MPS to report on the custody pilot at the next meeting.\r\n\r\n\
+Item 2 - Any other business\r\nThere was no other business.\r\n"
+        .as_bytes()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn a_body_draft_is_sent_as_a_document_and_approve_without_leaves_out_what_it_names() {
+    let (_url, pool) = database().await;
+    let clock = clock();
+    deliver(&pool, &clock, &[body_draft()]).await;
+    let outcome = process_draft_once(&pool, &settings(), &clock, KEY)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, DraftOutcome::Revision { .. }),
+        "{outcome:?}"
+    );
+
+    // Every request carries the minutes as a .docx named for what it is, made of the
+    // minutes without the covering note.
+    let files: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT a.filename, a.content_type, c.content FROM outbox_attachments a
+         JOIN outbox o ON o.id = a.outbox_id JOIN attachments c ON c.id = a.attachment_id
+         WHERE o.kind = 'approval_request'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let requests_sent = requests(&pool).await;
+    assert_eq!(files.len(), requests_sent.len());
+    assert!(!files.is_empty());
+    for (filename, content_type, content) in &files {
+        assert_eq!(
+            filename,
+            "LCJB minutes 20 September 2023 (draft, version 1).docx"
+        );
+        assert!(content_type.contains("wordprocessingml"), "{content_type}");
+        let text = minuted::minutes::extract::extract(content, Some(filename), None)
+            .unwrap()
+            .text;
+        assert!(text.starts_with("LONDON CRIMINAL JUSTICE BOARD"), "{text}");
+        assert!(!text.contains("Please find below"), "{text}");
+        assert!(
+            text.contains("ACTION: CPS South to share the charging data"),
+            "{text}"
+        );
+    }
+    // The request numbers the candidates and says how to leave some out.
+    let context: serde_json::Value = sqlx::query_scalar(
+        "SELECT context FROM outbox WHERE kind = 'approval_request' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let numbered: Vec<(i64, String)> = context["candidate_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["number"].as_i64().unwrap(),
+                a["owner"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        numbered,
+        vec![
+            (1, "MOPAC".to_owned()),
+            (2, "CPS South".to_owned()),
+            (3, "MPS".to_owned())
+        ]
+    );
+    assert_eq!(context["items"].as_array().unwrap().len(), 2);
+
+    // A number the request did not give changes nothing and says which numbers exist.
+    let (token, approver, request_id) = requests_sent[0].clone();
+    let unknown = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "w1@x", "APPROVE without 7"),
+    )
+    .await;
+    let ReplyOutcome::Unchanged { reason } = unknown else {
+        panic!("expected no change, got {unknown:?}");
+    };
+    assert!(
+        reason.contains("no action 7") && reason.contains("1 to 3"),
+        "{reason}"
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM actions").await, 0);
+
+    // APPROVE without 2: every candidate but the second enters the register.
+    let approved = answer(
+        &pool,
+        &clock,
+        reply(&approver, &token, &request_id, "w2@x", "APPROVE without 2"),
+    )
+    .await;
+    let ReplyOutcome::Approved { actions, .. } = approved else {
+        panic!("expected an approval, got {approved:?}");
+    };
+    assert_eq!(actions.len(), 2);
+    let texts: Vec<String> = sqlx::query_scalar("SELECT text FROM actions ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(texts.len(), 2);
+    assert!(texts[0].contains("revised terms of reference"), "{texts:?}");
+    assert!(texts[1].contains("custody pilot"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("charging data")));
+    let left_out: serde_json::Value = sqlx::query_scalar(
+        "SELECT evidence->'actions_left_out' FROM approval_requests WHERE status = 'approved'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left_out, serde_json::json!([2]));
+    // Circulation carries the same document, named as approved.
+    let circulated: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT a.filename FROM outbox_attachments a JOIN outbox o ON o.id = a.outbox_id
+         WHERE o.kind = 'circulation'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        circulated,
+        vec!["LCJB minutes 20 September 2023 (approved).docx".to_owned()]
+    );
+}
