@@ -1,6 +1,6 @@
 //! Matching the names in minutes against the board registry.
 
-use super::words::is_title;
+use super::words::{is_title, ROLE_WORDS};
 use super::MinutesStructure;
 use super::Person;
 use serde::Serialize;
@@ -40,23 +40,96 @@ pub struct NameMatches {
     pub unmatched: Vec<String>,
 }
 
-/// Lower case, titles removed, hyphens and punctuation to spaces.
+/// Lower case, accents folded (`Wiśniewska` is `wisniewska`), titles removed, hyphens
+/// and punctuation to spaces.
 pub(super) fn normalise_key(name: &str) -> String {
     name.split(|c: char| c.is_whitespace() || c == '-' || c == '.' || c == ',')
         .filter(|w| !w.is_empty() && !is_title(w))
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
+        .map(|w| fold_accents(w.trim_matches(|c: char| !c.is_alphanumeric())).to_lowercase())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
 }
 
+/// Latin letters without their accents, as people type names without them.
+fn fold_accents(word: &str) -> String {
+    const FOLDS: &[(&str, char)] = &[
+        ("àáâãäåāăą", 'a'),
+        ("ÀÁÂÃÄÅĀĂĄ", 'A'),
+        ("çćĉċč", 'c'),
+        ("ÇĆĈĊČ", 'C'),
+        ("ďđ", 'd'),
+        ("ĎĐ", 'D'),
+        ("èéêëēĕėęě", 'e'),
+        ("ÈÉÊËĒĔĖĘĚ", 'E'),
+        ("ĝğġģ", 'g'),
+        ("ĜĞĠĢ", 'G'),
+        ("ìíîïĩīĭįı", 'i'),
+        ("ÌÍÎÏĨĪĬĮİ", 'I'),
+        ("ĺļľŀł", 'l'),
+        ("ĹĻĽĿŁ", 'L'),
+        ("ñńņňŉ", 'n'),
+        ("ÑŃŅŇ", 'N'),
+        ("òóôõöøōŏő", 'o'),
+        ("ÒÓÔÕÖØŌŎŐ", 'O'),
+        ("ŕŗř", 'r'),
+        ("ŔŖŘ", 'R'),
+        ("śŝşšș", 's'),
+        ("ŚŜŞŠȘ", 'S'),
+        ("ţťŧț", 't'),
+        ("ŢŤŦȚ", 'T'),
+        ("ùúûüũūŭůűų", 'u'),
+        ("ÙÚÛÜŨŪŬŮŰŲ", 'U'),
+        ("ýÿŷ", 'y'),
+        ("ÝŸŶ", 'Y'),
+        ("źżž", 'z'),
+        ("ŹŻŽ", 'Z'),
+    ];
+    word.chars()
+        .map(|c| {
+            FOLDS
+                .iter()
+                .find(|(from, _)| from.contains(c))
+                .map_or(c, |(_, to)| *to)
+        })
+        .collect()
+}
+
+/// The written name without what trails it that is the member's organisation or a role:
+/// "Kris Venkatasami CPS South", "Sophie Linden DMPC".
+fn without_trailing_details(written: &str, member: &RegistryMember) -> String {
+    let mut words: Vec<&str> = written.split(' ').collect();
+    let organisation = member
+        .organisation
+        .as_deref()
+        .map(normalise_key)
+        .unwrap_or_default();
+    let organisation: Vec<&str> = organisation.split(' ').filter(|w| !w.is_empty()).collect();
+    if !organisation.is_empty()
+        && words.len() > organisation.len() + 1
+        && words.ends_with(&organisation)
+    {
+        words.truncate(words.len() - organisation.len());
+    }
+    while words.len() > 2 && words.last().is_some_and(|w| ROLE_WORDS.contains(w)) {
+        words.pop();
+    }
+    words.join(" ")
+}
+
 pub(super) fn person_matches(person: &Person, member: &RegistryMember) -> bool {
-    let written = normalise_key(&person.name);
+    let written = without_trailing_details(&normalise_key(&person.name), member);
     let known = normalise_key(&member.name);
     if written == known {
+        return true;
+    }
+    // Initials alone ("SL"), when they are the member's.
+    if !written.contains(' ')
+        && member
+            .initials
+            .as_deref()
+            .is_some_and(|i| person.name.eq_ignore_ascii_case(i) && i.len() >= 2)
+    {
         return true;
     }
     let w: Vec<&str> = written.split(' ').collect();
@@ -100,7 +173,9 @@ pub fn match_names(structure: &MinutesStructure, members: &[RegistryMember]) -> 
             .collect();
         let exact: Vec<&&RegistryMember> = found
             .iter()
-            .filter(|m| normalise_key(&m.name) == normalise_key(&person.name))
+            .filter(|m| {
+                normalise_key(&m.name) == without_trailing_details(&normalise_key(&person.name), m)
+            })
             .collect();
         let chosen = match (exact.as_slice(), found.as_slice()) {
             ([one], _) => Some(one.name.clone()),

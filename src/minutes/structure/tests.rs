@@ -266,3 +266,74 @@ fn names_match_the_registry_despite_titles_case_and_hyphens() {
     assert_eq!(m.matched.len(), 4, "{m:?}");
     assert_eq!(m.unmatched, vec!["Cllr Nobody Known".to_owned()]);
 }
+
+#[test]
+fn names_match_the_registry_through_accents_initials_roles_and_organisations() {
+    let members = vec![
+        RegistryMember {
+            name: "Zofia Wisniewska".into(),
+            initials: Some("ZW".into()),
+            organisation: None,
+        },
+        RegistryMember {
+            name: "Kris Venkatasami".into(),
+            initials: Some("KV".into()),
+            organisation: Some("CPS South".into()),
+        },
+        RegistryMember {
+            name: "Anne-Marie Clarke".into(),
+            initials: None,
+            organisation: None,
+        },
+        RegistryMember {
+            name: "Sophie Linden".into(),
+            initials: Some("SL".into()),
+            organisation: Some("MOPAC".into()),
+        },
+    ];
+    let person = |name: &str| Person {
+        name: name.into(),
+        ..Person::default()
+    };
+    let structure = MinutesStructure {
+        attendees: vec![
+            person("Zofia Wiśniewska"),
+            person("Kris Venkatasami CPS South"),
+            person("Anne Marie Clarke"),
+            person("SL"),
+            person("Sophie Linden Chair"),
+        ],
+        apologies: vec![person("Nobody Known")],
+        ..MinutesStructure::default()
+    };
+    let m = match_names(&structure, &members);
+    assert_eq!(m.matched.len(), 5, "{m:?}");
+    assert_eq!(m.unmatched, vec!["Nobody Known".to_owned()]);
+}
+
+#[test]
+fn a_report_is_not_an_action_and_written_actions_are_explicit() {
+    let text = "Item 1 - Updates\n\
+MOPAC updated that the pilot will be extended to two more boroughs.\n\
+CPS South reported that the backlog would be cleared by March.\n\
+ACTION: MOPAC to circulate the evaluation by October.\n\
+HMCTS agreed to share the listing data with the board.\n";
+    let parsed = parse(text, &ctx());
+    let actions: Vec<(&str, bool)> = parsed
+        .actions
+        .iter()
+        .map(|a| (a.text.as_str(), a.explicit))
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .all(|(t, _)| !t.contains("pilot will be extended") && !t.contains("backlog")),
+        "{actions:?}"
+    );
+    assert!(actions
+        .iter()
+        .any(|(t, e)| *e && t.contains("circulate the evaluation")));
+    assert!(actions
+        .iter()
+        .any(|(t, e)| !*e && t.contains("share the listing data")));
+}
