@@ -1,5 +1,5 @@
 //! Golden files for the minutes parser: every `tests/fixtures/minutes/NAME.txt` (or
-//! `.md`, `.html`) is extracted and parsed, and the structure compared with
+//! `.md`, `.html`, `.docx`) is extracted and parsed, and the structure compared with
 //! `NAME.expected.json`. On a mismatch the actual structure is written beside it as
 //! `NAME.actual.json` and the test fails; review it and rename it to accept it.
 
@@ -23,7 +23,7 @@ fn documents() -> Vec<PathBuf> {
                 && !name.contains(".actual.")
                 && matches!(
                     p.extension().and_then(|e| e.to_str()),
-                    Some("txt" | "md" | "html")
+                    Some("txt" | "md" | "html" | "docx")
                 )
         })
         .collect();

@@ -245,6 +245,12 @@ pub(super) fn due_in(text: &str) -> Option<String> {
     })
 }
 
+static LEADING_OWNER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^((?:\p{Lu}[\p{L}'\-.]*)(?:\s+\p{Lu}[\p{L}'\-.]*){0,2}|All)\s*[\-\u{2013}:]\s+(\p{Ll}.+)$",
+    )
+});
+
 pub(super) fn owner_of_explicit(
     text: &str,
     mentions: &Mentions,
@@ -288,10 +294,31 @@ pub(super) fn owner_of_explicit(
             }
         }
     }
+    // "Marjorie - ask the council ...", "All: ask neighbours ...".
+    if let Some(c) = LEADING_OWNER.captures(text) {
+        if let (Some(owner), Some(task)) = (c.get(1), c.get(2)) {
+            let owner = owner.as_str();
+            return (
+                task.as_str().trim().to_owned(),
+                Some(mentions.exact(owner).unwrap_or_else(|| owner.to_owned())),
+            );
+        }
+    }
     if let Some(c) = X_TO_VERB.captures(text) {
         if let Some(subject) = c.get(1) {
             if let Some((_, owner)) = mentions.first_in(subject.as_str()) {
                 return (text.to_owned(), Some(owner));
+            }
+            // A chat handle: "matteo to draft ...", "@mtorvund to cut ...".
+            let handle = subject.as_str().trim();
+            if !handle.contains(' ')
+                && handle.len() >= 2
+                && handle
+                    .trim_start_matches('@')
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
+            {
+                return (text.to_owned(), Some(handle.to_owned()));
             }
             // "Head of Community Safety to circulate ...": the subject is the owner as
             // written, when it is short and names someone rather than something.
@@ -471,6 +498,16 @@ pub(super) fn action_header(cells: &[String]) -> Option<Vec<&'static str>> {
         .collect();
     (columns.contains(&"text") && columns.iter().any(|c| *c == "owner" || *c == "due"))
         .then_some(columns)
+}
+
+/// Whether a table row only continues the text of the row above: every column but the
+/// action's own is empty.
+pub(super) fn continues_row(cells: &[String], columns: &[&str]) -> bool {
+    cells
+        .iter()
+        .zip(columns)
+        .all(|(cell, column)| cell.is_empty() || *column == "text")
+        && cells.iter().any(|c| !c.is_empty())
 }
 
 pub(super) fn action_from_cells(

@@ -82,6 +82,14 @@ pub(super) fn prepare_lines(text: &str) -> Vec<Line> {
         if in_fence || (trimmed.starts_with("{:") && trimmed.ends_with('}')) {
             continue;
         }
+        // The borders of a reStructuredText grid table.
+        if trimmed.len() > 2
+            && trimmed.starts_with('+')
+            && trimmed.ends_with('+')
+            && trimmed.chars().all(|c| matches!(c, '+' | '-' | '=' | ':'))
+        {
+            continue;
+        }
         while let Some(rest) = trimmed.strip_prefix('>') {
             trimmed = rest.trim_start();
         }
@@ -252,8 +260,9 @@ pub(super) fn split_cells(text: &str) -> Vec<String> {
         .map(|c| collapse_spaces(c.trim()))
         .collect();
     // Keep empty cells' positions for header mapping, but a row with one non-empty cell
-    // is just text.
-    if cells.iter().filter(|c| !c.is_empty()).count() > 1 {
+    // is just text, unless it is drawn as a row (`|   | wrapped text |   |`).
+    let drawn_row = text.starts_with('|') && text.ends_with('|') && cells.len() >= 3;
+    if drawn_row || cells.iter().filter(|c| !c.is_empty()).count() > 1 {
         cells
     } else {
         Vec::new()

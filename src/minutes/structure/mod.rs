@@ -16,6 +16,7 @@
 //! not extract text from files (see [`super::extract`]) and does not touch the database.
 use actions::action_from_cells;
 use actions::action_header;
+use actions::continues_row;
 use actions::find_actions;
 use actions::sentences;
 use actions::strip_list_number;
@@ -32,6 +33,7 @@ use people::apologies_in;
 use people::dedupe_people;
 use people::header_columns;
 use people::parse_inline_people;
+use people::parse_listed_people;
 use people::parse_listed_person;
 use people::parse_person;
 use people::people_grid;
@@ -222,7 +224,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                     if let Some(inline) = inline {
                         structure
                             .attendees
-                            .extend(parse_inline_people(&inline, ctx));
+                            .extend(parse_listed_people(&inline, ctx));
                     }
                     Mode::Attendees
                 }
@@ -230,7 +232,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                     if let Some(inline) = inline {
                         structure
                             .apologies
-                            .extend(parse_inline_people(&inline, ctx));
+                            .extend(parse_listed_people(&inline, ctx));
                     }
                     Mode::Apologies
                 }
@@ -286,7 +288,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 if let Some(inline) = inline {
                     structure
                         .attendees
-                        .extend(parse_inline_people(&inline, ctx));
+                        .extend(parse_listed_people(&inline, ctx));
                 }
                 if !structure.items.is_empty() {
                     item_text.push(text.to_owned());
@@ -302,7 +304,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 if let Some(inline) = inline {
                     structure
                         .apologies
-                        .extend(parse_inline_people(&inline, ctx));
+                        .extend(parse_listed_people(&inline, ctx));
                 }
                 if !structure.items.is_empty() {
                     item_text.push(text.to_owned());
@@ -405,8 +407,33 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                     Mode::Body
                 };
             }
+            // Prose after an actions table is the item's text again.
+            Mode::Actions if line.cells.is_empty() && action_columns.is_some() => {
+                mode = if structure.items.is_empty() {
+                    Mode::Preamble
+                } else {
+                    Mode::Body
+                };
+                action_columns = None;
+                if mode == Mode::Body {
+                    item_text.push(text.to_owned());
+                }
+            }
             Mode::Actions => {
                 if !line.cells.is_empty() {
+                    // A cell's text wrapped onto a row of its own continues the row before.
+                    if let (Some(columns), Some((_, last))) =
+                        (action_columns.as_deref(), explicit_rows.last_mut())
+                    {
+                        if continues_row(&line.cells, columns) {
+                            for (cell, column) in line.cells.iter().zip(columns) {
+                                if *column == "text" && !cell.is_empty() {
+                                    last.text = format!("{} {cell}", last.text);
+                                }
+                            }
+                            continue;
+                        }
+                    }
                     if let Some(row) = action_from_cells(&line.cells, action_columns.as_deref()) {
                         let item = row
                             .item

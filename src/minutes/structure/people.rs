@@ -1,5 +1,6 @@
 //! People as minutes list them: one to a line with role, initials and organisation, in
 //! tables, or inline (`A, B and C`).
+use super::actions::sentences;
 
 use super::lines::regex;
 use regex::Regex;
@@ -521,6 +522,36 @@ pub(super) fn people_grid(cells: &[String], ctx: &ParseContext) -> Option<Vec<Pe
 
 /// Splits an inline list ("A (Chair), B, C and D") into people. Fragments that are not
 /// names ("Jane Doe, MPS") describe the person before them.
+/// The people a label introduces on its line: "Present: A, B and C", "Apologies:
+/// Apologies were received from A and B. C was absent." Each sentence that records
+/// apologies or an absence gives its names; other sentences are more of the list
+/// ("Guy de Montfort. Alan Whitford.") until one reads as prose.
+pub(super) fn parse_listed_people(text: &str, ctx: &ParseContext) -> Vec<Person> {
+    let parts = sentences(text);
+    if parts.len() <= 1 {
+        return parse_inline_people(text, ctx);
+    }
+    let mut people = Vec::new();
+    for (i, sentence) in parts.iter().enumerate() {
+        let sentence = sentence.trim();
+        if let Some(list) = apologies_in(sentence) {
+            people.extend(parse_inline_people(&list, ctx));
+        } else if i == 0 || !PROSE.is_match(sentence) {
+            people.extend(parse_inline_people(sentence, ctx));
+        } else {
+            break;
+        }
+    }
+    people
+}
+
+/// A verb that makes a sentence prose rather than a list of names.
+static PROSE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\b(?:was|were|is|are|had|has|have|will|would|said|reported|noted|agreed|joined|left|resolved|accept\w*)\b",
+    )
+});
+
 pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person> {
     let text = match UNNAMED_COUNT.find(text) {
         Some(m) => &text[..m.start()],
@@ -540,7 +571,7 @@ pub(super) fn parse_inline_people(text: &str, ctx: &ParseContext) -> Vec<Person>
                 // "Emma Lewis (EL), Healthwatch Riverside" is one person and where from.
                 let plain_names = names
                     .iter()
-                    .all(|n| !n.contains('(') && parse_person(n, ctx).is_some());
+                    .all(|n| !n.contains('(') && parse_listed_person(n, ctx).is_some());
                 if names.len() > 1 && plain_names {
                     names
                 } else {
