@@ -106,6 +106,14 @@ pub(super) static REPORTING_VERB: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A sentence that reports what someone said: "MOPAC updated that ...", "The Chair
+/// reported to the board on ...".
+static REPORT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)^\s*(?:[\w'\u{2019}\-&().]+\s+){1,8}?(?:updated|reported|explained|informed|advised|highlighted|outlined|noted|stated|said|confirmed|told|described|presented|set\s+out|gave\s+an\s+update)\b(?:\s+(?:to\s+)?(?:the\s+)?(?:board|members|committee|group|partners|meeting))?\s+(?:that|on|how|about)\b",
+    )
+});
+
 /// Names the minutes may use for an owner: organisations and initials of the people
 /// listed, and the registry's.
 pub(super) struct Mentions {
@@ -412,7 +420,11 @@ pub(super) fn find_actions(
                     }
                 }
                 let found_before = actions.len();
-                let owner = if let Some(m) = PASSIVE_COMMITMENT.find(sentence) {
+                // "MOPAC updated that the strategy will be circulated" reports what
+                // someone said; it is not an action of the board.
+                let owner = if REPORT.is_match(sentence) {
+                    None
+                } else if let Some(m) = PASSIVE_COMMITMENT.find(sentence) {
                     // Passive: "... will be circulated by MOPAC", else whoever reported.
                     let after = &sentence[m.end()..];
                     let by = after
