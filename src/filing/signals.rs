@@ -31,139 +31,24 @@ impl DateMention {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-
-fn month_number(name: &str) -> Option<u32> {
-    let lower = name.to_lowercase();
-    let prefix: String = lower.chars().take(3).collect();
-    MONTHS
-        .iter()
-        .position(|m| *m == prefix)
-        .and_then(|i| u32::try_from(i + 1).ok())
-}
-
-const MONTH_NAME: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
-
-static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| pattern(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"));
-static NUMERIC_DATE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"));
-static SHORT_DATE: LazyLock<Regex> =
-    LazyLock::new(|| pattern(r"(?:^|[^\d/.])((\d{1,2})/(\d{1,2}))(?:$|[^\d/])"));
-static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(&format!(
-        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?[\s\-]+{MONTH_NAME}\b\.?(?:,?[\s\-]+(\d{{4}})\b)?"
-    ))
-});
-static MONTH_DAY: LazyLock<Regex> = LazyLock::new(|| {
-    pattern(&format!(
-        r"(?i)\b{MONTH_NAME}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}})\b)?"
-    ))
-});
-
-/// Every date written in `text`: `2023-12-13`, `13/12/2023` (day first, as in the UK;
-/// month first only when the day cannot be a month), `13th December`, `Wednesday 13
-/// December 2023`, `December 13, 2023`. Impossible dates are left out.
+/// Every date written in `text` ([`crate::text::dates`]), each marked when it comes
+/// directly after the board's slug.
 pub(crate) fn dates(text: &str, slug: &str) -> Vec<DateMention> {
-    let mut found: Vec<(usize, DateMention)> = Vec::new();
-    let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut push = |found: &mut Vec<(usize, DateMention)>,
-                    range: std::ops::Range<usize>,
-                    year: Option<i32>,
-                    month: u32,
-                    day: u32| {
-        if taken
-            .iter()
-            .any(|t| t.start < range.end && range.start < t.end)
-        {
-            return;
-        }
-        let valid = match year {
-            Some(y) => NaiveDate::from_ymd_opt(y, month, day).is_some(),
-            // 29 February exists in leap years.
-            None => NaiveDate::from_ymd_opt(2024, month, day).is_some(),
-        };
-        if !valid {
-            return;
-        }
-        taken.push(range.clone());
-        let tag_start = slug_before(text, range.start, slug);
-        found.push((
-            range.start,
+    crate::text::dates::dates(text)
+        .into_iter()
+        .map(|found| {
+            let tag_start = slug_before(text, found.range.start, slug);
             DateMention {
-                year,
-                month,
-                day,
+                year: found.year,
+                month: found.month,
+                day: found.day,
                 tagged: tag_start.is_some(),
-                written: text[tag_start.unwrap_or(range.start)..range.end]
+                written: text[tag_start.unwrap_or(found.range.start)..found.range.end]
                     .trim_end_matches('.')
                     .to_owned(),
-            },
-        ));
-    };
-    for c in ISO_DATE.captures_iter(text) {
-        let (Some(whole), Some(y), Some(m), Some(d)) = (c.get(0), c.get(1), c.get(2), c.get(3))
-        else {
-            continue;
-        };
-        if let (Ok(y), Ok(m), Ok(d)) = (y.as_str().parse(), m.as_str().parse(), d.as_str().parse())
-        {
-            push(&mut found, whole.range(), Some(y), m, d);
-        }
-    }
-    for c in NUMERIC_DATE.captures_iter(text) {
-        let (Some(whole), Some(a), Some(b), Some(y)) = (c.get(0), c.get(1), c.get(2), c.get(3))
-        else {
-            continue;
-        };
-        let (Ok(a), Ok(b), Ok(mut y)) = (
-            a.as_str().parse::<u32>(),
-            b.as_str().parse::<u32>(),
-            y.as_str().parse::<i32>(),
-        ) else {
-            continue;
-        };
-        if y < 100 {
-            y += 2000;
-        }
-        let (day, month) = if b > 12 && a <= 12 { (b, a) } else { (a, b) };
-        push(&mut found, whole.range(), Some(y), month, day);
-    }
-    // `13/12` with the year left out; a fraction or a ratio that happens to be a valid
-    // date only counts if it is a meeting's date, which the caller checks.
-    for c in SHORT_DATE.captures_iter(text) {
-        let (Some(whole), Some(a), Some(b)) = (c.get(1), c.get(2), c.get(3)) else {
-            continue;
-        };
-        let (Ok(day), Ok(month)) = (a.as_str().parse::<u32>(), b.as_str().parse::<u32>()) else {
-            continue;
-        };
-        push(&mut found, whole.range(), None, month, day);
-    }
-    for c in DAY_MONTH.captures_iter(text) {
-        let (Some(whole), Some(d), Some(m)) = (c.get(0), c.get(1), c.get(2)) else {
-            continue;
-        };
-        let (Ok(day), Some(month)) = (d.as_str().parse(), month_number(m.as_str())) else {
-            continue;
-        };
-        let year = c.get(3).and_then(|y| y.as_str().parse().ok());
-        push(&mut found, whole.range(), year, month, day);
-    }
-    for c in MONTH_DAY.captures_iter(text) {
-        let (Some(whole), Some(m), Some(d)) = (c.get(0), c.get(1), c.get(2)) else {
-            continue;
-        };
-        // "May 2023" is a month, not the 20th of May.
-        let (Ok(day), Some(month)) = (d.as_str().parse(), month_number(m.as_str())) else {
-            continue;
-        };
-        let year = c.get(3).and_then(|y| y.as_str().parse().ok());
-        push(&mut found, whole.range(), year, month, day);
-    }
-    found.sort_by_key(|(at, _)| *at);
-    found.into_iter().map(|(_, d)| d).collect()
+            }
+        })
+        .collect()
 }
 
 /// Whether the text just before `at` is the board's slug: `[LCJB `, `LCJB-`, `lcjb:`.

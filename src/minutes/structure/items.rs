@@ -5,8 +5,8 @@ use super::lines::heading;
 use super::lines::Line;
 use std::collections::HashSet;
 
-use super::dates::month_number;
 use super::lines::regex;
+use crate::text::dates::month_number;
 use regex::Regex;
 use std::sync::LazyLock;
 /// `Item 2a. Title`, `1. Item 1 - Title`, `Agenda item 3: Title`.

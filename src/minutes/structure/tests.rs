@@ -8,11 +8,7 @@ use super::actions::PASSIVE_COMMITMENT;
 use super::actions::REPORTING_VERB;
 use super::actions::TRAILING_ACTION;
 use super::actions::X_TO_VERB;
-use super::dates::DAY_MONTH;
-use super::dates::ISO_DATE;
-use super::dates::MONTH_DAY;
 use super::dates::NEXT_MEETING;
-use super::dates::NUMERIC_DATE;
 use super::dates::YEAR;
 use super::items::find_items;
 use super::items::item_word_heading;
@@ -39,10 +35,6 @@ fn every_pattern_compiles() {
         &*NO_APOLOGIES,
         &*ACTIONS_HEADING,
         &*ITEM_WORD,
-        &*DAY_MONTH,
-        &*MONTH_DAY,
-        &*NUMERIC_DATE,
-        &*ISO_DATE,
         &*YEAR,
         &*NEXT_MEETING,
         &*EXPLICIT_ACTION,
