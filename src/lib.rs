@@ -19,10 +19,12 @@
 //! - [`filing`]: what a message is and what it belongs to, with reasons (`decide`, pure,
 //!   split by the evidence each part weighs), and its worker: received messages decided
 //!   and recorded, answers to replies that could not be acted on, triage notices.
-//! - [`text`]: the one HTML-to-text converter, and the one reader of a person's own
-//!   words in a reply (quotes, attributions, signatures, taglines trimmed).
-//! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt) and the
-//!   structure parser (attendees, apologies, items, actions, next meeting).
+//! - [`text`]: the one HTML-to-text converter, the one reader of a person's own words
+//!   in a reply (quotes, attributions, signatures, taglines trimmed), and the one date
+//!   recogniser.
+//! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt), the
+//!   structure parser (attendees, apologies, items, actions, next meeting; split by what
+//!   it reads), the document approvers and members receive, and the draft worker.
 //! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
 //! - [`oauth`]: OAuth 2.0 sign-in for IMAP and SMTP: providers' endpoints, sealed tokens
 //!   refreshed before expiry, SASL XOAUTH2 and OAUTHBEARER.
@@ -34,8 +36,9 @@
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
-//! Dependencies point inward: `domain`, `registry`, `text`, `minutes` and `approval` know
-//! nothing of tokio or sqlx.
+//! Dependencies point inward: `domain`, `registry`, `text`, the readers of `minutes`
+//! (`extract`, `structure`, `report`, `document`) and of `approval` (`token`, `reply`,
+//! `authresults`) know nothing of tokio or sqlx.
 
 pub mod actions;
 pub mod alerts;

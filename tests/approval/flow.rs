@@ -63,6 +63,12 @@ async fn a_filed_draft_becomes_a_revision_with_a_signed_request_to_each_approver
     for key in ["attendees", "apologies", "items", "actions", "unmatched"] {
         assert!(shown[key].is_array(), "{key} in {shown}");
     }
+    // A stored revision's names were checked against the board: the summary never says
+    // they were not, whatever it lists as unmatched.
+    let text =
+        String::from_utf8(minuted_ok(&url, &["minutes", "show", "LCJB-2023-09-20"])).unwrap();
+    assert!(!text.contains("names not checked"), "{text}");
+    assert!(text.contains("not in the registry"), "{text}");
 }
 
 #[tokio::test]
