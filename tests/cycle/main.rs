@@ -473,8 +473,10 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
     let open: Vec<&Value> = actions.as_array().unwrap().iter().collect();
     assert!(!open.is_empty(), "no actions entered: {actions}");
     assert!(open.iter().all(|a| a["status"] == "open"), "{actions}");
-    assert_eq!(action(&actions, "LCJB-A3")["owner"], "HMPPS Probation");
-    assert_eq!(action(&actions, "LCJB-A5")["owner"], "CPS");
+    // The draft's candidates, as its approval request numbers them: A1 MOPAC's summary of
+    // themes, A2 Probation's written update, A3 the Diversion Strategy, A4 CPS's pilots.
+    assert_eq!(action(&actions, "LCJB-A2")["owner"], "HMPPS Probation");
+    assert_eq!(action(&actions, "LCJB-A4")["owner"], "CPS");
 
     // 3. T−10, 3 December at 09:00: update requests to each organisation expected to
     //    report, exactly as `meetings status` lists them. The daemons start just before
@@ -509,7 +511,7 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
     let daemons = cycle.daemons("4-replies", "2023-12-03T14:00:00Z", 1);
     let probation = cycle.member_of("HMPPS Probation").await;
     let pack = received(&probation, "action_pack").await;
-    assert!(pack.body.contains("LCJB-A3"), "{}", pack.body);
+    assert!(pack.body.contains("LCJB-A2"), "{}", pack.body);
     let done = reply(
         &probation,
         &pack,
@@ -559,7 +561,7 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
 
     let hmcts = cycle.member_of("HMCTS").await;
     let claim = format!(
-        "From: {hmcts}\r\nTo: {board}\r\nSubject: LCJB-A5 Done\r\n\
+        "From: {hmcts}\r\nTo: {board}\r\nSubject: LCJB-A4 Done\r\n\
 Date: Sun, 3 Dec 2023 14:10:00 +0000\r\nMessage-ID: <claim.{unique}@hmcts.example>\r\n\
 MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
         board = cycle.board,
@@ -587,8 +589,8 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
     daemons.stop();
 
     let actions = cycle.json("2023-12-03T15:00:00Z", &["actions", "list", "--json"]);
-    assert_eq!(action(&actions, "LCJB-A3")["status"], "done", "{actions}");
-    assert_eq!(action(&actions, "LCJB-A5")["status"], "open", "{actions}");
+    assert_eq!(action(&actions, "LCJB-A2")["status"], "done", "{actions}");
+    assert_eq!(action(&actions, "LCJB-A4")["status"], "open", "{actions}");
     let triage = cycle.json("2023-12-03T15:00:00Z", &["triage", "list", "--json"]);
     assert!(
         triage
