@@ -21,11 +21,11 @@ use anyhow::Context;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::app::Shutdown;
 use crate::approval::reply;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::filing;
+use crate::shutdown::Shutdown;
 use crate::store::actions::{self as store, NewUpdate};
 use crate::store::events::{self, NewEvent};
 use crate::store::filings;

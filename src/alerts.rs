@@ -18,11 +18,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
-use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::AlertsSettings;
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::MailKind;
+use crate::shutdown::Shutdown;
 use crate::store::health::{self, HealthRow};
 use crate::store::outbox::{self, NewOutboxMessage, Recipient};
 

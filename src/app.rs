@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
@@ -19,67 +18,9 @@ use crate::database::Database;
 use crate::filing::worker as filer;
 use crate::oauth::{Account, TokenSource};
 use crate::outbox::{transport, worker};
+use crate::shutdown::Shutdown;
 use crate::templates::Templates;
 use crate::{ingest, registry, store};
-
-/// Tells long-running workers to stop. Cloned into each; `stopped()` resolves once
-/// shutdown has begun.
-#[derive(Clone)]
-pub struct Shutdown {
-    receiver: watch::Receiver<bool>,
-}
-
-impl Shutdown {
-    pub fn new() -> (watch::Sender<bool>, Shutdown) {
-        let (sender, receiver) = watch::channel(false);
-        (sender, Shutdown { receiver })
-    }
-
-    pub fn is_stopping(&self) -> bool {
-        *self.receiver.borrow()
-    }
-
-    pub async fn stopped(&mut self) {
-        // An Err means the sender is gone: that is a shutdown too.
-        let _ = self.receiver.wait_for(|stop| *stop).await;
-    }
-
-    /// A worker's loop: runs `pass` and waits `every` until shutdown. After a failed
-    /// pass the next waits with backoff (1 s doubling, jittered, never longer than
-    /// `failure_cap`), so a database that is restarting is not hammered; the failure is
-    /// logged as [`FailureLog`](crate::retry::FailureLog) does, not once per pass.
-    pub async fn repeat<F, Fut, T>(
-        mut self,
-        what: &str,
-        every: std::time::Duration,
-        failure_cap: std::time::Duration,
-        mut pass: F,
-    ) where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<T>>,
-    {
-        let mut backoff = crate::retry::Backoff::with_cap(failure_cap);
-        let mut failures = crate::retry::FailureLog::new(what);
-        while !self.is_stopping() {
-            let wait = match pass().await {
-                Ok(_) => {
-                    backoff.reset();
-                    failures.succeeded();
-                    every
-                }
-                Err(err) => {
-                    let wait = backoff.next_delay();
-                    failures.failed(&format!("{err:#}"), wait);
-                    wait
-                }
-            };
-            tokio::select! {
-                _ = self.stopped() => break,
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-    }
-}
 
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
@@ -245,27 +186,4 @@ async fn drain(mut workers: JoinSet<anyhow::Result<()>>) -> anyhow::Result<()> {
         }
     }
     first_error.map_or(Ok(()), Err)
-}
-
-/// Listens for SIGINT and SIGTERM from now on (so a signal that arrives while the
-/// database starts is not lost) and resolves on the first.
-pub fn termination_signal() -> anyhow::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => tracing::info!("received SIGINT"),
-            _ = terminate.recv() => tracing::info!("received SIGTERM"),
-        }
-    })
-}
-
-/// Whether a process with id `pid` runs on this machine (one of another user's counts).
-pub fn process_runs(pid: i32) -> bool {
-    use nix::errno::Errno;
-    !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(Errno::ESRCH)
-    )
 }

@@ -420,7 +420,7 @@ impl ClusterWatch {
     /// backoff. Returns an error only when [`MAX_RESTARTS`] tries in a row failed: the
     /// daemon then exits non-zero, and a service manager's `Restart=on-failure` takes
     /// over.
-    pub async fn supervise(self, mut shutdown: crate::app::Shutdown) -> anyhow::Error {
+    pub async fn supervise(self, mut shutdown: crate::shutdown::Shutdown) -> anyhow::Error {
         let watch = std::sync::Arc::new(self);
         loop {
             tokio::select! {
@@ -490,7 +490,7 @@ fn postmaster_alive(server_dir: &Path) -> bool {
     else {
         return false;
     };
-    crate::app::process_runs(pid)
+    crate::shutdown::process_runs(pid)
 }
 
 /// Whether the database answers, without starting anything: the private cluster's

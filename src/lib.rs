@@ -59,6 +59,7 @@ pub mod outbox;
 pub mod registry;
 pub mod retry;
 pub mod schedule;
+pub mod shutdown;
 pub mod store;
 pub mod templates;
 pub mod text;

@@ -28,7 +28,6 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
-use crate::app::Shutdown;
 use crate::approval::apply::recipient_of;
 use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
@@ -36,6 +35,7 @@ use crate::domain::outbound::{long_date, MailKind};
 use crate::domain::zone::Zone;
 use crate::filing;
 use crate::minutes::drafts::{approvers, issue_request, RequestDraft};
+use crate::shutdown::Shutdown;
 use crate::store::actions::{self as actions_store, ActionFilter};
 use crate::store::events::{self, NewEvent};
 use crate::store::filings::{self, MeetingStatusView};

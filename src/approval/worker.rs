@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::minutes::{process_draft_once, DraftOutcome};
+use crate::shutdown::Shutdown;
 
 use super::apply::{handle_reply_once, ReplyOutcome};
 

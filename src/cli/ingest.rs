@@ -10,8 +10,9 @@ use super::{print_json, print_text, with_database};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::filing::worker as filer;
+use crate::ingest;
 use crate::oauth::{Account, TokenSource};
-use crate::{app, ingest};
+use crate::shutdown::Shutdown;
 
 /// Backlogs smaller than this finish too fast to need a progress line.
 const PROGRESS_FROM: usize = 200;
@@ -23,7 +24,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
     let (summary, filed) = with_database(loaded, async |pool| {
         // Filing runs beside ingestion, as in the daemon, so a large mailbox is filed
         // while it is still being read; whatever is left is filed before returning.
-        let (stop, stopped) = app::Shutdown::new();
+        let (stop, stopped) = Shutdown::new();
         let filing = filer::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
         let ingesting = async {
             let sign_in = TokenSource::for_account(Account::Mailbox, &loaded.settings, pool)?;

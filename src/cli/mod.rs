@@ -490,7 +490,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::CheckConfig => check_config(cli.config.as_deref()),
         Command::Run => {
-            let signal = app::termination_signal()?;
+            let signal = crate::shutdown::termination_signal()?;
             let loaded = settings(cli.config.as_deref())?;
             log_settings(&loaded);
             app::run_until_stopped(loaded.settings, signal).await

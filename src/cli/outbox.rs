@@ -9,6 +9,7 @@ use super::{print_json, print_text, with_database, OutboxCommand, Output};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::outbox::worker::SendSummary;
+use crate::shutdown::{termination_signal, Shutdown};
 use crate::store::outbox::OutboxListRow;
 use crate::{app, store};
 
@@ -25,10 +26,10 @@ struct SendReport {
 pub async fn send(loaded: &Loaded, once: bool, output: Output) -> anyhow::Result<()> {
     let templates = Arc::new(app::load_templates(&loaded.settings)?);
     if !once {
-        let signal = app::termination_signal()?;
+        let signal = termination_signal()?;
         return with_database(loaded, async |pool| {
             let worker = app::sender(&loaded.settings, pool, templates)?;
-            let (stop, shutdown) = app::Shutdown::new();
+            let (stop, shutdown) = Shutdown::new();
             let stopper = tokio::spawn(async move {
                 signal.await;
                 let _ = stop.send(true);

@@ -21,7 +21,6 @@ use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
-use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::address::EmailAddress;
@@ -29,6 +28,7 @@ use crate::domain::outbound::MailKind;
 use crate::filing::{self, answer, Attachment, Dsn, Headers};
 use crate::ingest::parse::ParsedMessage;
 use crate::retry::{Backoff, FailureLog};
+use crate::shutdown::Shutdown;
 use crate::store;
 use crate::store::filings::{self, Recorded};
 use crate::store::outbox::{self, BounceTarget, NewOutboxMessage, Recipient};

@@ -44,10 +44,10 @@ use super::{
     parse, Batch, Committed, Content, CursorAdvance, Fetched, Locator, MailboxSource, SourceError,
     Wake,
 };
-use crate::app::Shutdown;
 use crate::config::{MailboxSettings, SaslMechanism, Security};
 use crate::oauth::sasl::TokenAuth;
 use crate::oauth::{AuthError, TokenSource};
+use crate::shutdown::Shutdown;
 use crate::store::messages as store_messages;
 
 /// At most this many messages, or [`BATCH_BYTES`], per batch.

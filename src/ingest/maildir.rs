@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{parse, Batch, Committed, Content, Fetched, Locator, MailboxSource, SourceError, Wake};
-use crate::app::Shutdown;
 use crate::config::MailboxSettings;
+use crate::shutdown::Shutdown;
 
 /// At most this many messages, or [`BATCH_BYTES`], per batch.
 const BATCH_MESSAGES: usize = 100;

@@ -31,11 +31,11 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::alerts::{self, Service};
-use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::{MailboxSettings, MailboxSource as SourceKind};
 use crate::oauth::TokenSource;
 use crate::retry::FailureLog;
+use crate::shutdown::Shutdown;
 use crate::store::{self, messages as store_messages};
 use parse::{Limits, Parsed, ParsedMessage};
 

@@ -44,10 +44,10 @@ use super::context::{template_context, ContextParts};
 use super::transport::{Delivered, SendError, Transport};
 use super::verp;
 use crate::alerts::{self, Service};
-use crate::app::Shutdown;
 use crate::clock::Clock;
 use crate::config::OutgoingSettings;
 use crate::domain::outbound::{MailKind, OutboxStatus};
+use crate::shutdown::Shutdown;
 use crate::store::outbox::{self as store, AttemptOutcome, AttemptResult, LeasedMessage};
 use crate::templates::{Rendered, Templates};
 
@@ -863,7 +863,7 @@ fn process_alive(owner: &str) -> bool {
     if u32::try_from(pid).is_ok_and(|p| p == std::process::id()) {
         return false;
     }
-    crate::app::process_runs(pid)
+    crate::shutdown::process_runs(pid)
 }
 
 fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {

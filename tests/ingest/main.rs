@@ -16,10 +16,10 @@ mod restart;
 use std::time::Duration;
 
 use helpers::*;
-use minuted::app::Shutdown;
 use minuted::clock::Clock;
 use minuted::config::Security;
 use minuted::ingest::{self, imap::ImapSource, maildir::MaildirSource, MailboxSource, Wake};
+use minuted::shutdown::Shutdown;
 use minuted::store::messages as store_messages;
 use serde_json::Value;
 

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use minuted::app::Shutdown;
 use minuted::clock::Clock;
 use minuted::config::Security;
 use minuted::ingest;
+use minuted::shutdown::Shutdown;
 use tokio::net::TcpStream;
 
 use crate::helpers::*;

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use minuted::alerts::{self, Service};
-use minuted::app::Shutdown;
 use minuted::clock::Clock;
 use minuted::config::{
     AlertsSettings, AuthKind, MailboxSettings, MailboxSource, OAuth2Settings, OAuthFlow,
@@ -26,6 +25,7 @@ use minuted::config::{
 use minuted::ingest::{self, imap::ImapSource, IngestOutcome, MailboxSource as _};
 use minuted::oauth::{Account, AuthError, Sealer, TokenSource};
 use minuted::outbox::transport::{self, SendError};
+use minuted::shutdown::Shutdown;
 use minuted::store;
 use sqlx::PgPool;
 
