@@ -1,10 +1,11 @@
 //! Actions: explicit ones (`Action:` lines, action tables) and commitments found in
 //! sentences, each with its owner, item and due words.
+use super::lines::sentences;
 
-use super::items::without_paragraph_number;
 use super::lines::collapse_spaces;
 use super::lines::regex;
-use super::people::split_top_level;
+use super::lines::split_top_level;
+use super::lines::without_paragraph_number;
 use super::words::is_acronym;
 use super::CandidateAction;
 use super::MinutesStructure;
@@ -14,56 +15,6 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 // ---------------------------------------------------------------------------------------
 // Sentences and actions
-
-pub(super) const ABBREVIATIONS: &[&str] = &[
-    "dr", "cllr", "mr", "mrs", "ms", "st", "no", "cmdr", "e.g", "i.e", "etc", "vs", "approx",
-    "dept", "supt", "insp", "prof", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "co", "ltd", "inc",
-];
-
-/// Splits a paragraph into sentences at `.`, `!`, `?` followed by a space and a capital
-/// or digit, not after common abbreviations.
-pub(super) fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (i, &(at, c)) in chars.iter().enumerate() {
-        if !matches!(c, '.' | '!' | '?') {
-            continue;
-        }
-        let Some(&(next_at, next)) = chars.get(i + 1) else {
-            continue;
-        };
-        if !next.is_whitespace() {
-            continue;
-        }
-        let following = chars[i + 1..].iter().find(|(_, c)| !c.is_whitespace());
-        if !following.is_some_and(|(_, c)| {
-            c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '\u{201c}' | '(')
-        }) {
-            continue;
-        }
-        if c == '.' {
-            let word = text[start..at]
-                .rsplit(|c: char| c.is_whitespace() || c == '(')
-                .next()
-                .unwrap_or("")
-                .to_lowercase();
-            if ABBREVIATIONS.contains(&word.as_str())
-                || (word.chars().count() == 1 && word.chars().all(char::is_alphabetic))
-            {
-                continue;
-            }
-        }
-        out.push(text[start..=at].trim());
-        start = next_at;
-    }
-    let last = text[start..].trim();
-    if !last.is_empty() {
-        out.push(last);
-    }
-    out
-}
 
 pub(super) static EXPLICIT_ACTION: LazyLock<Regex> = LazyLock::new(|| {
     regex(

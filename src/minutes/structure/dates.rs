@@ -1,7 +1,7 @@
 //! Dates in minutes, and the sentence that states the next meeting.
 
-use super::actions::sentences;
 use super::lines::regex;
+use super::lines::sentences;
 use crate::text::dates::{dates, resolve};
 use chrono::NaiveDate;
 use regex::Regex;

@@ -1,8 +1,8 @@
 //! Agenda item headings: `Item 2a`, `3. Title`, minute references (`45/23`), and the
 //! rule that numbered headings count up.
-use super::actions::ABBREVIATIONS;
 use super::lines::heading;
 use super::lines::Line;
+use super::lines::ABBREVIATIONS;
 use std::collections::HashSet;
 
 use super::lines::regex;
@@ -35,17 +35,6 @@ pub(super) fn clean_title(title: &str) -> String {
         .trim_end_matches([':', '.'])
         .trim()
         .to_owned()
-}
-
-/// Numbered paragraphs (`1.1 `, `12.3.2 `) carry no meaning for headings and sentences.
-pub(super) static PARAGRAPH_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+"));
-
-pub(super) fn without_paragraph_number(text: &str) -> &str {
-    match PARAGRAPH_NUMBER.find(text) {
-        Some(m) => &text[m.end()..],
-        None => text,
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -407,3 +407,94 @@ pub(super) fn strip_markdown_inline(line: &str) -> String {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------
+// Sentences and parts
+
+pub(super) const ABBREVIATIONS: &[&str] = &[
+    "dr", "cllr", "mr", "mrs", "ms", "st", "no", "cmdr", "e.g", "i.e", "etc", "vs", "approx",
+    "dept", "supt", "insp", "prof", "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "co", "ltd", "inc",
+];
+
+/// Splits a paragraph into sentences at `.`, `!`, `?` followed by a space and a capital
+/// or digit, not after common abbreviations.
+pub(super) fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let Some(&(next_at, next)) = chars.get(i + 1) else {
+            continue;
+        };
+        if !next.is_whitespace() {
+            continue;
+        }
+        let following = chars[i + 1..].iter().find(|(_, c)| !c.is_whitespace());
+        if !following.is_some_and(|(_, c)| {
+            c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '\u{201c}' | '(')
+        }) {
+            continue;
+        }
+        if c == '.' {
+            let word = text[start..at]
+                .rsplit(|c: char| c.is_whitespace() || c == '(')
+                .next()
+                .unwrap_or("")
+                .to_lowercase();
+            if ABBREVIATIONS.contains(&word.as_str())
+                || (word.chars().count() == 1 && word.chars().all(char::is_alphabetic))
+            {
+                continue;
+            }
+        }
+        out.push(text[start..=at].trim());
+        start = next_at;
+    }
+    let last = text[start..].trim();
+    if !last.is_empty() {
+        out.push(last);
+    }
+    out
+}
+
+/// Splits `text` on `separators` outside parentheses.
+pub(super) fn split_top_level<'a>(text: &'a str, separators: &[&str]) -> Vec<&'a str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < text.len() {
+        match bytes[i] {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            _ => {}
+        }
+        if depth <= 0 {
+            if let Some(sep) = separators.iter().find(|s| text[i..].starts_with(**s)) {
+                parts.push(&text[start..i]);
+                i += sep.len();
+                start = i;
+                continue;
+            }
+        }
+        i += text[i..].chars().next().map_or(1, char::len_utf8);
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// Numbered paragraphs (`1.1 `, `12.3.2 `) carry no meaning for headings and sentences.
+pub(super) static PARAGRAPH_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\d{1,3}(?:\.\d{1,3})+\.?\s+"));
+
+pub(super) fn without_paragraph_number(text: &str) -> &str {
+    match PARAGRAPH_NUMBER.find(text) {
+        Some(m) => &text[m.end()..],
+        None => text,
+    }
+}

@@ -1,6 +1,7 @@
 //! People as minutes list them: one to a line with role, initials and organisation, in
 //! tables, or inline (`A, B and C`).
-use super::actions::sentences;
+use super::lines::sentences;
+use super::lines::split_top_level;
 
 use super::lines::regex;
 use regex::Regex;
@@ -60,33 +61,6 @@ pub(super) fn header_columns(cells: &[String]) -> Option<Vec<Column>> {
         .iter()
         .any(|c| matches!(c, Column::Role | Column::Organisation | Column::Initials));
     (named && described).then_some(columns)
-}
-
-/// Splits `text` on `separators` outside parentheses.
-pub(super) fn split_top_level<'a>(text: &'a str, separators: &[&str]) -> Vec<&'a str> {
-    let mut parts = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < text.len() {
-        match bytes[i] {
-            b'(' | b'[' => depth += 1,
-            b')' | b']' => depth -= 1,
-            _ => {}
-        }
-        if depth <= 0 {
-            if let Some(sep) = separators.iter().find(|s| text[i..].starts_with(**s)) {
-                parts.push(&text[start..i]);
-                i += sep.len();
-                start = i;
-                continue;
-            }
-        }
-        i += text[i..].chars().next().map_or(1, char::len_utf8);
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 /// Parses a person's name (with titles) at the start of `text`: returns the person with

@@ -1,4 +1,3 @@
-use super::actions::sentences;
 use super::actions::ACTIVE_COMMITMENT;
 use super::actions::BRACKET_OWNER;
 use super::actions::DUE;
@@ -13,6 +12,7 @@ use super::dates::YEAR;
 use super::items::find_items;
 use super::items::item_word_heading;
 use super::items::ITEM_WORD;
+use super::lines::sentences;
 use super::lines::ACTIONS_HEADING;
 use super::lines::APOLOGIES_HEADING;
 use super::lines::ATTENDEES_HEADING;
