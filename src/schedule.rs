@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
-use crate::approval::apply::recipient_of;
+use crate::outbox::recipient_of;
 use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
 use crate::domain::outbound::{long_date, MailKind};

@@ -43,6 +43,7 @@ use crate::store::actions::{self as register, NewAction};
 use crate::store::approvals::{self as store, LockedRequest, ReplyMessage};
 use crate::store::events::{self, NewEvent};
 use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
+use crate::outbox::recipient_of;
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 use crate::store::schedule::{self as pack_store, Pack};
 
@@ -517,16 +518,6 @@ async fn record(
     )
     .await?;
     Ok(())
-}
-
-/// Where mail to `member` goes: their primary address, when valid.
-pub(crate) fn recipient_of(member: &BoardMember) -> Option<Recipient> {
-    let address = EmailAddress::parse(member.address.as_deref()?).ok()?;
-    Some(Recipient {
-        address,
-        name: Some(member.name.clone()),
-        member_id: Some(member.id),
-    })
 }
 
 /// An `approval_result` to the approver (when `to_approver`) and to the secretariat.

@@ -18,7 +18,6 @@ use sqlx::PgPool;
 use crate::approval::token::{ApprovalToken, Binding};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{long_date, MailKind};
 use crate::minutes::document;
 use crate::minutes::extract;
@@ -150,12 +149,12 @@ pub fn approvers<'a>(members: &'a [BoardMember], settings: &Settings) -> Vec<&'a
 }
 
 fn recipient(member: &BoardMember) -> anyhow::Result<Recipient> {
-    let address = member.address.as_deref().unwrap_or_default();
-    Ok(Recipient {
-        address: EmailAddress::parse(address)
-            .with_context(|| format!("{}'s address {address:?} is not valid", member.name))?,
-        name: Some(member.name.clone()),
-        member_id: Some(member.id),
+    crate::outbox::recipient_of(member).with_context(|| {
+        format!(
+            "{}'s address {:?} is not valid",
+            member.name,
+            member.address.as_deref().unwrap_or_default()
+        )
     })
 }
 

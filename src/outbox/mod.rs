@@ -58,3 +58,17 @@ pub mod context;
 pub mod transport;
 pub mod verp;
 pub mod worker;
+
+use crate::domain::address::EmailAddress;
+use crate::store::minutes::BoardMember;
+use crate::store::outbox::Recipient;
+
+/// Where mail to `member` goes: their primary address, when they have a valid one.
+pub fn recipient_of(member: &BoardMember) -> Option<Recipient> {
+    let address = EmailAddress::parse(member.address.as_deref()?).ok()?;
+    Some(Recipient {
+        address,
+        name: Some(member.name.clone()),
+        member_id: Some(member.id),
+    })
+}
