@@ -28,17 +28,17 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
-use crate::outbox::recipient_of;
 use crate::clock::Clock;
 use crate::config::{ScheduleSettings, Settings};
 use crate::domain::outbound::{long_date, MailKind};
 use crate::domain::zone::Zone;
 use crate::filing;
 use crate::minutes::drafts::{approvers, issue_request, RequestDraft};
+use crate::outbox::recipient_of;
 use crate::shutdown::Shutdown;
 use crate::store::actions::{self as actions_store, ActionFilter};
 use crate::store::events::{self, NewEvent};
-use crate::store::filings::{self, MeetingStatusView};
+use crate::store::meeting_status::{self, MeetingStatusView};
 use crate::store::minutes::{self as minutes_store, BoardMember, RequestSubject};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 use crate::store::schedule::{self as store, DueJob, NewJob};
@@ -173,7 +173,7 @@ pub async fn plan(
             papers_deadline: meeting.papers_deadline,
             zone: meeting.zone,
         };
-        let status = filings::meeting_status_on(&mut conn, &meeting.meeting_ref).await?;
+        let status = meeting_status::meeting_status_on(&mut conn, &meeting.meeting_ref).await?;
         let shorts: Vec<String> = status
             .expected
             .iter()
@@ -442,7 +442,7 @@ async fn ask(
             reason: "the job names no organisation".into(),
         });
     };
-    let status = filings::meeting_status_on(tx, &job.meeting_ref).await?;
+    let status = meeting_status::meeting_status_on(tx, &job.meeting_ref).await?;
     let expected = status
         .expected
         .iter()
@@ -536,7 +536,7 @@ async fn pack_content(
         .get(&job.meeting_id)
         .map(|m| m.items.clone())
         .unwrap_or_default();
-    let received: Vec<&filings::UpdateReceived> = status
+    let received: Vec<&meeting_status::UpdateReceived> = status
         .expected
         .iter()
         .flat_map(|e| e.updates.iter())
@@ -705,7 +705,7 @@ async fn compile_pack(
     job: &DueJob,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Done> {
-    let status = filings::meeting_status_on(tx, &job.meeting_ref).await?;
+    let status = meeting_status::meeting_status_on(tx, &job.meeting_ref).await?;
     let (content, attachments) = pack_content(tx, job, &status).await?;
     let sha = hex::encode(Sha256::digest(content.to_string().as_bytes()));
     let (pack_id, n) =

@@ -39,11 +39,11 @@ use crate::domain::outbound::MailKind;
 use crate::domain::zone::Zone;
 use crate::minutes::drafts::what;
 use crate::minutes::report::MinutesReport;
+use crate::outbox::recipient_of;
 use crate::store::actions::{self as register, NewAction};
 use crate::store::approvals::{self as store, LockedRequest, ReplyMessage};
 use crate::store::events::{self, NewEvent};
 use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
-use crate::outbox::recipient_of;
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 use crate::store::schedule::{self as pack_store, Pack};
 

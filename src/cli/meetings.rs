@@ -3,13 +3,13 @@
 
 use super::{print_json, print_text, with_database, MeetingsCommand};
 use crate::config::Loaded;
-use crate::store::filings::{self, MeetingStatusView, UpdateReceived};
+use crate::store::meeting_status::{self, MeetingStatusView, UpdateReceived};
 
 pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()> {
     match command {
         MeetingsCommand::Status { reference, output } => {
             let view = with_database(loaded, async |pool| {
-                Ok(filings::meeting_status(pool, &reference).await?)
+                Ok(meeting_status::meeting_status(pool, &reference).await?)
             })
             .await?;
             if output.json {

@@ -6,7 +6,7 @@ use super::{print_json, print_text, with_database, TriageCommand};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::filing::Kind;
-use crate::store::filings::{self, ManualFiling, TriageRow};
+use crate::store::triage::{self, ManualFiling, TriageRow};
 
 pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> {
     match command {
@@ -15,7 +15,7 @@ pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> 
                 bail!("--limit must not be negative");
             }
             let rows = with_database(loaded, async |pool| {
-                Ok(filings::triage(pool, all, limit).await?)
+                Ok(triage::triage(pool, all, limit).await?)
             })
             .await?;
             if output.json {

@@ -32,6 +32,7 @@ use crate::shutdown::Shutdown;
 use crate::store;
 use crate::store::filings::{self, Recorded};
 use crate::store::outbox::{self, BounceTarget, NewOutboxMessage, Recipient};
+use crate::store::triage;
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,12 +205,12 @@ async fn correct(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let from = message.from.clone().unwrap_or_else(|| "a sender".into());
-    let manual = filings::ManualFiling {
+    let manual = triage::ManualFiling {
         item: Some(correction.item.clone()),
-        ..filings::ManualFiling::default()
+        ..triage::ManualFiling::default()
     };
     let why = format!("re-filed at the sender's request (message {message_id})");
-    match filings::refile_in(conn, correction.message, &manual, &from, Some(&why), now).await {
+    match triage::refile_in(conn, correction.message, &manual, &from, Some(&why), now).await {
         Ok(_) => {
             let outcome = format!("re-filed against item {} at your request", correction.item);
             acknowledge_applied(conn, correction.message, &outcome, now).await?;
@@ -248,7 +249,7 @@ pub(crate) async fn answer(
     meeting: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    if filings::answered(conn, help.message).await? {
+    if triage::answered(conn, help.message).await? {
         return Ok(false);
     }
     let message_id = help.message;
@@ -261,8 +262,7 @@ pub(crate) async fn answer(
     // conversation going with us: a few answers an hour to one address, then silence
     // (the secretariat still sees every message in triage).
     let since = now - chrono::Duration::hours(1);
-    if filings::answers_to_since(conn, row.to.address.as_str(), since).await?
-        >= MAX_ANSWERS_PER_HOUR
+    if triage::answers_to_since(conn, row.to.address.as_str(), since).await? >= MAX_ANSWERS_PER_HOUR
     {
         store::events::record(
             conn,
@@ -283,7 +283,7 @@ pub(crate) async fn answer(
     let outbox_id = outbox::enqueue(conn, row, now)
         .await
         .context("failed to queue the answer")?;
-    filings::record_answer(conn, message_id, outbox_id, &why, now).await?;
+    triage::record_answer(conn, message_id, outbox_id, &why, now).await?;
     store::events::record(
         conn,
         store::events::NewEvent {
@@ -351,12 +351,12 @@ pub async fn notify_triage_if_due(
     board_id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let last_at = filings::lock_triage_marker(conn, board_id).await?;
+    let last_at = triage::lock_triage_marker(conn, board_id).await?;
     let interval = chrono::Duration::seconds(crate::domain::outbound::NOTICE_INTERVAL_SECONDS);
     if last_at.is_some_and(|at| now.signed_duration_since(at) < interval) {
         return Ok(false);
     }
-    let waiting = filings::triage_on(conn, Some(board_id), false, None).await?;
+    let waiting = triage::triage_on(conn, Some(board_id), false, None).await?;
     let zone = crate::store::registry::board_zone(conn, board_id).await?;
     let news = waiting
         .iter()
@@ -413,7 +413,7 @@ pub async fn notify_triage_if_due(
         );
         queued.push(outbox::enqueue(conn, row, now).await?);
     }
-    filings::set_triage_marker(conn, board_id, now).await?;
+    triage::set_triage_marker(conn, board_id, now).await?;
     store::events::record(
         conn,
         store::events::NewEvent {
@@ -437,7 +437,7 @@ fn kind_words(kind: &str) -> &'static str {
 /// the filing loop when it is idle.
 pub async fn notify_triage_due(pool: &PgPool, clock: &Clock) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
-    let boards = filings::boards_with_new_triage(&mut conn).await?;
+    let boards = triage::boards_with_new_triage(&mut conn).await?;
     drop(conn);
     for board_id in boards {
         let mut tx = pool.begin().await?;
@@ -455,7 +455,7 @@ pub async fn notify_triage_due(pool: &PgPool, clock: &Clock) -> anyhow::Result<(
 pub async fn file_by_hand(
     pool: &PgPool,
     message_id: i64,
-    manual: &filings::ManualFiling,
+    manual: &triage::ManualFiling,
     actor: &str,
     clock: &Clock,
 ) -> anyhow::Result<Recorded> {
@@ -464,7 +464,7 @@ pub async fn file_by_hand(
         .begin()
         .await
         .context("failed to begin a transaction")?;
-    let mut recorded = filings::refile_in(&mut tx, message_id, manual, actor, None, now).await?;
+    let mut recorded = triage::refile_in(&mut tx, message_id, manual, actor, None, now).await?;
     match recorded.kind {
         filing::Kind::WrittenUpdate => {
             if let Some(filed) = filings::filed_message(&mut tx, message_id).await? {

@@ -9,12 +9,14 @@ pub mod approvals;
 pub mod events;
 pub mod filings;
 pub mod health;
+pub mod meeting_status;
 pub mod messages;
 pub mod minutes;
 pub mod outbox;
 pub mod registry;
 pub mod schedule;
 pub mod tokens;
+pub mod triage;
 
 use std::time::Duration;
 

@@ -11,7 +11,7 @@ use minuted::config::{MailboxSettings, MailboxSource, Secret, Security, Settings
 use minuted::filing::worker::{self as filer, FilingOutcome};
 use minuted::filing::{Disposition, Kind};
 use minuted::ingest::{self, IngestOutcome, MailboxSource as _};
-use minuted::store::{self, filings};
+use minuted::store::{self, triage};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -544,11 +544,11 @@ async fn an_update_appended_over_imap_shows_in_the_meeting_status() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("meeting LCJB-1999-01-01"));
 
     // The September meeting shows the draft minutes filed against it.
-    let september = store::filings::meeting_status(&pool, "lcjb-2023-09-20")
+    let september = store::meeting_status::meeting_status(&pool, "lcjb-2023-09-20")
         .await
         .unwrap();
     assert!(september.draft_minutes.is_empty());
-    let _ = filings::triage(&pool, true, None).await.unwrap();
+    let _ = triage::triage(&pool, true, None).await.unwrap();
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use minuted::approval::apply::{handle_reply_once, ReplyOutcome};
 use minuted::clock::Clock;
 use minuted::config::{Secret, Settings};
 use minuted::schedule::{self, FireOutcome, RunSummary};
-use minuted::store::filings;
+use minuted::store::meeting_status;
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -70,7 +70,7 @@ async fn members_of(pool: &PgPool, organisations: &[String]) -> Vec<String> {
 }
 
 async fn expected_organisations(pool: &PgPool) -> Vec<String> {
-    filings::meeting_status(pool, MEETING)
+    meeting_status::meeting_status(pool, MEETING)
         .await
         .unwrap()
         .expected
@@ -124,7 +124,9 @@ async fn with_probation_update() -> (String, PgPool, Clock) {
     .unwrap();
     clock.set(at("2023-12-04T08:00:00Z"));
     deliver(&pool, &clock, &[probation_update(&request)]).await;
-    let status = filings::meeting_status(&pool, MEETING).await.unwrap();
+    let status = meeting_status::meeting_status(&pool, MEETING)
+        .await
+        .unwrap();
     assert!(
         !status.outstanding.contains(&"HMPPS Probation".to_owned()),
         "{:?}",

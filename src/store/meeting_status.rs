@@ -1,0 +1,244 @@
+//! A meeting's status as the secretariat asks for it: who is expected to report, what
+//! has come in, what is missing, and the draft minutes received.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::{Error, Result};
+
+/// The secretariat's morning question about one meeting.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingStatusView {
+    #[serde(rename = "ref")]
+    pub meeting_ref: String,
+    pub date: NaiveDate,
+    pub title: String,
+    pub status: String,
+    pub papers_deadline: Option<NaiveDate>,
+    /// Organisations expected to report: those leading an item, in agenda order of the
+    /// first item they lead, then those owning an open action and leading none.
+    pub expected: Vec<ExpectedReport>,
+    /// Updates filed for the meeting from organisations not expected to report.
+    pub other_updates: Vec<UpdateReceived>,
+    /// Short names of the expected organisations with no update yet.
+    pub outstanding: Vec<String>,
+    /// Draft minutes filed against the meeting, newest last.
+    pub draft_minutes: Vec<MinutesReceived>,
+    /// Messages in triage whose best guess is this meeting, and in all.
+    pub triage_for_meeting: i64,
+    pub triage_total: i64,
+    pub quarantined_total: i64,
+    /// Acknowledgements of this meeting's updates not yet accepted by the mail server.
+    pub acknowledgements_unsent: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedReport {
+    pub organisation: String,
+    /// Item numbers the organisation leads.
+    pub leads: Vec<String>,
+    /// Refs of the open actions it owns, raised at an earlier meeting or added by hand
+    /// before this one.
+    pub actions: Vec<String>,
+    pub updates: Vec<UpdateReceived>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReceived {
+    /// `messages.id`.
+    pub message: i64,
+    pub message_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub kind: String,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+    pub decided_by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MinutesReceived {
+    pub message: i64,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub attachments: Vec<String>,
+}
+
+/// Who is expected to report for meeting `reference`, what has come in, what is missing.
+pub async fn meeting_status(pool: &PgPool, reference: &str) -> Result<MeetingStatusView> {
+    let mut conn = pool.acquire().await?;
+    meeting_status_on(&mut conn, reference).await
+}
+
+/// [`meeting_status`] on one connection, so a transaction (the schedule deciding whether
+/// to chase) sees the same answer as the command.
+pub async fn meeting_status_on(
+    conn: &mut PgConnection,
+    reference: &str,
+) -> Result<MeetingStatusView> {
+    let meeting = sqlx::query(
+        "SELECT id, board_id, ref, date, title, status, papers_deadline FROM meetings
+         WHERE upper(ref) = upper($1)",
+    )
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?;
+    let meeting_id: i64 = meeting.try_get("id")?;
+    let leads = sqlx::query(
+        "SELECT o.short, i.number FROM agenda_items i
+         JOIN organisations o ON o.id = i.lead_organisation_id
+         WHERE i.meeting_id = $1 AND i.active ORDER BY i.position",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut expected: Vec<ExpectedReport> = Vec::new();
+    for row in &leads {
+        let short: String = row.try_get("short")?;
+        let number: String = row.try_get("number")?;
+        match expected.iter_mut().find(|e| e.organisation == short) {
+            Some(e) => e.leads.push(number),
+            None => expected.push(ExpectedReport {
+                organisation: short,
+                leads: vec![number],
+                actions: Vec::new(),
+                updates: Vec::new(),
+            }),
+        }
+    }
+    // Owners of open actions report too, whether or not they lead an item.
+    let owed = sqlx::query(
+        "SELECT o.short, a.ref FROM actions a
+         JOIN organisations o ON o.id = a.owner_organisation_id
+         JOIN meetings raised ON raised.id = a.meeting_id
+         JOIN meetings mt ON mt.id = $1
+         WHERE a.board_id = mt.board_id AND a.status = 'open'
+           AND (raised.date < mt.date
+                OR (raised.date = mt.date AND a.added_by <> 'minutes'
+                    AND a.created_at::DATE < mt.date))
+         ORDER BY a.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &owed {
+        let short: String = row.try_get("short")?;
+        let reference: String = row.try_get("ref")?;
+        match expected.iter_mut().find(|e| e.organisation == short) {
+            Some(e) => e.actions.push(reference),
+            None => expected.push(ExpectedReport {
+                organisation: short,
+                leads: Vec::new(),
+                actions: vec![reference],
+                updates: Vec::new(),
+            }),
+        }
+    }
+    let updates = sqlx::query(
+        "SELECT m.id, m.message_id, m.received_at, m.from_address, f.kind, i.number AS item,
+                f.action_ref, o.short AS organisation, f.decided_by
+         FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         WHERE f.current AND f.meeting_id = $1 AND f.disposition = 'filed'
+           AND f.kind IN ('written_update', 'action_update')
+         ORDER BY m.received_at, m.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut other_updates = Vec::new();
+    for row in &updates {
+        let update = UpdateReceived {
+            message: row.try_get("id")?,
+            message_id: row.try_get("message_id")?,
+            received_at: row.try_get("received_at")?,
+            from: row.try_get("from_address")?,
+            kind: row.try_get("kind")?,
+            item: row.try_get("item")?,
+            action: row.try_get("action_ref")?,
+            organisation: row.try_get("organisation")?,
+            decided_by: row.try_get("decided_by")?,
+        };
+        match expected
+            .iter_mut()
+            .find(|e| Some(&e.organisation) == update.organisation.as_ref())
+        {
+            Some(e) => e.updates.push(update),
+            None => other_updates.push(update),
+        }
+    }
+    let outstanding = expected
+        .iter()
+        .filter(|e| e.updates.is_empty())
+        .map(|e| e.organisation.clone())
+        .collect();
+    let minutes = sqlx::query(
+        "SELECT m.id, m.received_at, m.from_address, m.subject,
+                COALESCE(array_agg(ma.filename ORDER BY ma.position)
+                         FILTER (WHERE ma.filename IS NOT NULL), '{}') AS attachments
+         FROM filings f
+         JOIN messages m ON m.id = f.message_id
+         LEFT JOIN message_attachments ma ON ma.message_id = m.id
+         WHERE f.current AND f.meeting_id = $1 AND f.kind = 'draft_minutes'
+           AND f.disposition = 'filed'
+         GROUP BY m.id ORDER BY m.received_at, m.id",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let draft_minutes = minutes
+        .iter()
+        .map(|row| {
+            Ok(MinutesReceived {
+                message: row.try_get("id")?,
+                received_at: row.try_get("received_at")?,
+                from: row.try_get("from_address")?,
+                subject: row.try_get("subject")?,
+                attachments: row.try_get("attachments")?,
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
+    let board_id: i64 = meeting.try_get("board_id")?;
+    let counts = sqlx::query(
+        "SELECT
+            count(*) FILTER (WHERE m.status = 'triage' AND f.meeting_id = $1) AS for_meeting,
+            count(*) FILTER (WHERE m.status = 'triage') AS triage,
+            count(*) FILTER (WHERE m.status = 'quarantined') AS quarantined
+         FROM messages m JOIN filings f ON f.message_id = m.id AND f.current
+         WHERE f.board_id = $2",
+    )
+    .bind(meeting_id)
+    .bind(board_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let owed: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM pending_acknowledgements
+                 WHERE meeting_id = $1 AND sent_to_outbox_at IS NULL)
+              + (SELECT count(*) FROM outbox
+                 WHERE meeting_id = $1 AND kind = 'acknowledgement' AND status <> 'sent')",
+    )
+    .bind(meeting_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(MeetingStatusView {
+        meeting_ref: meeting.try_get("ref")?,
+        date: meeting.try_get("date")?,
+        title: meeting.try_get("title")?,
+        status: meeting.try_get("status")?,
+        papers_deadline: meeting.try_get("papers_deadline")?,
+        expected,
+        other_updates,
+        outstanding,
+        draft_minutes,
+        triage_for_meeting: counts.try_get("for_meeting")?,
+        triage_total: counts.try_get("triage")?,
+        quarantined_total: counts.try_get("quarantined")?,
+        acknowledgements_unsent: owed,
+    })
+}

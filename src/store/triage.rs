@@ -1,0 +1,373 @@
+//! The triage queue and filing by hand: what waits for a person with the best guess and
+//! its reasons, a person's filing recorded as a decision, the answers sent to replies
+//! that could not be acted on, and the marker of when the secretariat was last told.
+//!
+//! Nothing here decides what a message is.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::filings::{board_for, record, snapshot, strings, Recorded};
+use super::{Error, Result};
+use crate::filing::{Disposition, FilingDecision, Kind};
+
+/// A filing made by a person: what they said the message is.
+#[derive(Debug, Clone, Default)]
+pub struct ManualFiling {
+    pub kind: Option<Kind>,
+    pub meeting: Option<String>,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+}
+
+/// Re-files message `message_id` by hand. Unspecified fields keep the current filing's
+/// value (the kind must be given when there is no filing yet); the meeting, item and
+/// organisation must exist. The decision is `filed` with confidence 1 and the reason who
+/// filed it; the previous filing stays in the history.
+pub async fn refile(
+    pool: &PgPool,
+    message_id: i64,
+    manual: &ManualFiling,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Recorded> {
+    let mut tx = pool.begin().await?;
+    let recorded = refile_in(&mut tx, message_id, manual, actor, None, now).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// [`refile`] inside the caller's transaction; `why` is added to the reasons.
+pub async fn refile_in(
+    conn: &mut PgConnection,
+    message_id: i64,
+    manual: &ManualFiling,
+    actor: &str,
+    why: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Recorded> {
+    let exists = sqlx::query(
+        "SELECT status, to_addresses || cc_addresses || delivered_to AS recipients
+         FROM messages WHERE id = $1 FOR UPDATE",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(exists) = exists else {
+        return Err(Error::NotFound(format!("message {message_id}")));
+    };
+    let status: String = exists.try_get("status")?;
+    let recipients: Vec<String> = exists.try_get("recipients")?;
+    if status == "unparseable" || status == "oversized" {
+        return Err(Error::Conflict(format!(
+            "message {message_id} is {status}: there is nothing parsed to file"
+        )));
+    }
+    let current = sqlx::query(
+        "SELECT f.board_id, f.kind, mt.ref AS meeting, i.number AS item, f.action_ref,
+                o.short AS organisation, mb.name AS member, f.outbox_id
+         FROM filings f
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE f.message_id = $1 AND f.current",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let board_id = match &current {
+        Some(row) => row.try_get::<i64, _>("board_id")?,
+        None => board_for(conn, &recipients)
+            .await?
+            .ok_or_else(|| Error::NotFound("a board: import the registry first".into()))?,
+    };
+    let snapshot = snapshot(conn, board_id).await?;
+    let get = |key: &str| -> Option<String> {
+        current
+            .as_ref()
+            .and_then(|row| row.try_get::<Option<String>, _>(key).ok().flatten())
+    };
+    let kind = match manual.kind {
+        Some(kind) => kind,
+        None => get("kind").and_then(|k| Kind::parse(&k)).ok_or_else(|| {
+            Error::Conflict(format!(
+                "message {message_id} has no filing yet: give --kind"
+            ))
+        })?,
+    };
+    let meeting = manual.meeting.clone().or_else(|| get("meeting"));
+    let meeting = match meeting {
+        Some(reference) => Some(
+            snapshot
+                .registry
+                .meetings
+                .iter()
+                .find(|m| m.reference.eq_ignore_ascii_case(&reference))
+                .map(|m| m.reference.clone())
+                .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?,
+        ),
+        None => None,
+    };
+    // A new meeting without a new item drops the old item: it belonged to the old agenda.
+    let item = match (&manual.item, &manual.meeting) {
+        (Some(item), _) => Some(item.clone()),
+        (None, Some(_)) => None,
+        (None, None) => get("item"),
+    };
+    let item = match (item, &meeting) {
+        (Some(item), Some(reference)) => {
+            let key = item_key(&item);
+            let found = snapshot
+                .registry
+                .meetings
+                .iter()
+                .find(|m| &m.reference == reference)
+                .and_then(|m| m.items.iter().find(|i| item_key(&i.number) == key))
+                .map(|i| i.number.clone());
+            Some(found.ok_or_else(|| {
+                Error::NotFound(format!("item {item} on the agenda of {reference}"))
+            })?)
+        }
+        (Some(item), None) => {
+            return Err(Error::Conflict(format!(
+                "item {item} needs a meeting: give --meeting"
+            )))
+        }
+        (None, _) => None,
+    };
+    let organisation = match manual.organisation.clone().or_else(|| get("organisation")) {
+        Some(short) => Some(
+            snapshot
+                .registry
+                .organisations
+                .iter()
+                .find(|o| o.short.eq_ignore_ascii_case(&short))
+                .map(|o| o.short.clone())
+                .ok_or_else(|| Error::NotFound(format!("organisation {short}")))?,
+        ),
+        None => None,
+    };
+    let member = get("member").filter(|name| {
+        // The member stays only while they belong to the organisation filed.
+        snapshot
+            .registry
+            .members
+            .iter()
+            .find(|m| &m.name == name)
+            .is_some_and(|m| m.organisation == organisation)
+    });
+    let action = manual
+        .action
+        .clone()
+        .map(|a| a.to_uppercase())
+        .or_else(|| get("action_ref"));
+    let mut reasons = vec![format!("filed by hand by {actor}")];
+    if let Some(why) = why {
+        reasons.push(why.to_owned());
+    }
+    let decision = FilingDecision {
+        kind,
+        meeting,
+        item,
+        action,
+        organisation,
+        member,
+        confidence: 1.0,
+        disposition: Disposition::Filed,
+        reasons,
+        outbox_id: current
+            .as_ref()
+            .and_then(|row| row.try_get::<Option<i64>, _>("outbox_id").ok().flatten()),
+        correction: None,
+        attendance: None,
+    };
+    record(conn, message_id, &snapshot, &decision, actor, now).await
+}
+
+fn item_key(number: &str) -> String {
+    number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// One message in the triage queue (or quarantine) with the best guess made for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageRow {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub status: String,
+    pub kind: String,
+    pub meeting: Option<String>,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+    pub member: Option<String>,
+    pub confidence: f32,
+    pub reasons: Vec<String>,
+    /// When it was put in triage (by filing, or sent back by a later step).
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Messages waiting for a person, oldest first: `triage`, and `quarantined` too when
+/// `include_quarantined`.
+pub async fn triage(
+    pool: &PgPool,
+    include_quarantined: bool,
+    limit: Option<i64>,
+) -> Result<Vec<TriageRow>> {
+    let mut conn = pool.acquire().await?;
+    triage_on(&mut conn, None, include_quarantined, limit).await
+}
+
+/// [`triage`] on one connection, for one board or all.
+pub async fn triage_on(
+    conn: &mut PgConnection,
+    board_id: Option<i64>,
+    include_quarantined: bool,
+    limit: Option<i64>,
+) -> Result<Vec<TriageRow>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.received_at, m.from_address, m.subject, m.status, f.kind,
+                mt.ref AS meeting, i.number AS item, f.action_ref, o.short AS organisation,
+                mb.name AS member, f.confidence, f.reasons, f.decided_at
+         FROM messages m
+         JOIN filings f ON f.message_id = m.id AND f.current
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE (m.status = 'triage' OR ($1 AND m.status = 'quarantined'))
+           AND ($3::BIGINT IS NULL OR f.board_id = $3)
+         ORDER BY m.id
+         LIMIT $2",
+    )
+    .bind(include_quarantined)
+    .bind(limit)
+    .bind(board_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let reasons: Value = row.try_get("reasons")?;
+            Ok(TriageRow {
+                id: row.try_get("id")?,
+                received_at: row.try_get("received_at")?,
+                from: row.try_get("from_address")?,
+                subject: row.try_get("subject")?,
+                status: row.try_get("status")?,
+                kind: row.try_get("kind")?,
+                meeting: row.try_get("meeting")?,
+                item: row.try_get("item")?,
+                action: row.try_get("action_ref")?,
+                organisation: row.try_get("organisation")?,
+                member: row.try_get("member")?,
+                confidence: row.try_get("confidence")?,
+                reasons: strings(&reasons),
+                decided_at: row.try_get("decided_at")?,
+            })
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Error::from)
+}
+
+/// Whether message `message_id` has already been answered (a `reply_help`).
+pub async fn answered(conn: &mut PgConnection, message_id: i64) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM reply_answers WHERE message_id = $1)")
+            .bind(message_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// How many answers went to `address` since `since`.
+pub async fn answers_to_since(
+    conn: &mut PgConnection,
+    address: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM reply_answers r JOIN outbox o ON o.id = r.outbox_id
+         WHERE o.to_address = $1 AND r.created_at > $2",
+    )
+    .bind(address)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Records that message `message_id` was answered by outbox row `outbox_id`, and why.
+pub async fn record_answer(
+    conn: &mut PgConnection,
+    message_id: i64,
+    outbox_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reply_answers (message_id, outbox_id, reason, created_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(message_id)
+    .bind(outbox_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// When the secretariat of `board_id` was last told of triage; the marker row stays
+/// locked until the transaction ends.
+pub async fn lock_triage_marker(
+    conn: &mut PgConnection,
+    board_id: i64,
+) -> Result<Option<DateTime<Utc>>> {
+    sqlx::query(
+        "INSERT INTO triage_notice_markers (board_id) VALUES ($1) ON CONFLICT (board_id) DO NOTHING",
+    )
+    .bind(board_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT last_notice_at FROM triage_notice_markers WHERE board_id = $1 FOR UPDATE",
+    )
+    .bind(board_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Records a triage notice sent at `now`.
+pub async fn set_triage_marker(
+    conn: &mut PgConnection,
+    board_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE triage_notice_markers SET last_notice_at = $2 WHERE board_id = $1")
+        .bind(board_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Boards with messages put in triage since their last notice.
+pub async fn boards_with_new_triage(conn: &mut PgConnection) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT f.board_id FROM messages m
+         JOIN filings f ON f.message_id = m.id AND f.current
+         LEFT JOIN triage_notice_markers t ON t.board_id = f.board_id
+         WHERE m.status = 'triage'
+           AND f.decided_at > COALESCE(t.last_notice_at, '-infinity'::TIMESTAMPTZ)",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
