@@ -14,6 +14,7 @@
 //! At most one alarm per service is open at a time, across every process (a unique
 //! index), so the secretariat hears once per incident.
 
+use crate::store::mail_context;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -241,7 +242,7 @@ async fn tell(
             "reason": reason,
             "next_step": next_step,
         });
-        for (member, address) in outbox::secretariat(conn, board_id).await? {
+        for (member, address) in mail_context::secretariat(conn, board_id).await? {
             let Ok(address) = EmailAddress::parse(&address) else {
                 continue;
             };

@@ -19,6 +19,7 @@
 //! receive circulation (the people who would receive the pack). This module owns the
 //! rules; SQL is in `store::schedule`.
 
+use crate::store::mail_context;
 use std::time::Duration as StdDuration;
 
 use anyhow::Context;
@@ -531,7 +532,7 @@ async fn pack_content(
     job: &DueJob,
     status: &MeetingStatusView,
 ) -> anyhow::Result<(Value, Vec<NewAttachment>)> {
-    let meetings = outbox::meetings(tx, &[job.meeting_id]).await?;
+    let meetings = mail_context::meetings(tx, &[job.meeting_id]).await?;
     let items = meetings
         .get(&job.meeting_id)
         .map(|m| m.items.clone())

@@ -24,6 +24,7 @@
 //!
 //! This module owns the decisions; SQL is in `store::approvals` and `store::minutes`.
 
+use crate::store::mail_context;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -145,7 +146,7 @@ async fn decide(
     members: &[BoardMember],
     now: DateTime<Utc>,
 ) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
-    let board: String = outbox::boards(tx, &[message.board_id])
+    let board: String = mail_context::boards(tx, &[message.board_id])
         .await?
         .remove(&message.board_id)
         .map(|b| b.address)
@@ -885,9 +886,10 @@ async fn approve(
         }
     }
 
-    let next_meeting = outbox::next_meeting_after(tx, request.board_id, revision.meeting_date)
-        .await?
-        .map(|m| crate::outbox::context::meeting_value(&m));
+    let next_meeting =
+        mail_context::next_meeting_after(tx, request.board_id, revision.meeting_date)
+            .await?
+            .map(|m| crate::outbox::context::meeting_value(&m));
     let mut rows = Vec::new();
     for member in members.iter().filter(|m| m.circulation) {
         let Some(to) = recipient_of(member) else {

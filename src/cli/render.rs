@@ -5,6 +5,7 @@
 //! comes from the kind's example context, `templates/examples/KIND.json`, and a note on
 //! stderr says so.
 
+use crate::store::mail_context;
 use anyhow::Context;
 use serde_json::{json, Value};
 
@@ -18,7 +19,6 @@ use crate::outbox::context::{meeting_value, template_context, ContextParts};
 use crate::outbox::verp;
 use crate::schedule;
 use crate::store::actions::ActionFilter;
-use crate::store::outbox as store;
 use crate::store::schedule as schedule_store;
 use crate::templates::{example_context, Templates};
 
@@ -41,17 +41,17 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
         .context("outgoing.from is not a mailbox")?;
     let text = super::with_database(loaded, async |pool| {
         let mut conn = pool.acquire().await?;
-        let meeting = store::meeting_by_ref(&mut conn, &args.meeting).await?;
-        let board = store::boards(&mut conn, &[meeting.board_id])
+        let meeting = mail_context::meeting_by_ref(&mut conn, &args.meeting).await?;
+        let board = mail_context::boards(&mut conn, &[meeting.board_id])
             .await?
             .remove(&meeting.board_id)
             .context("the meeting's board is missing")?;
         let (member, to_address) = match &args.member {
             Some(email) => (
-                store::member_by_address(&mut conn, board.id, email).await?,
+                mail_context::member_by_address(&mut conn, board.id, email).await?,
                 email.to_ascii_lowercase(),
             ),
-            None => store::secretariat(&mut conn, board.id)
+            None => mail_context::secretariat(&mut conn, board.id)
                 .await?
                 .into_iter()
                 .next()
@@ -75,7 +75,8 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
         let mut from_example: Vec<&str> = Vec::new();
         match args.kind {
             MailKind::Circulation => {
-                let next = store::next_meeting_after(&mut conn, board.id, meeting.date).await?;
+                let next =
+                    mail_context::next_meeting_after(&mut conn, board.id, meeting.date).await?;
                 extra["next_meeting"] = next.as_ref().map_or(Value::Null, meeting_value);
                 from_example.push("approved_text");
             }

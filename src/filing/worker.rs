@@ -11,6 +11,7 @@
 //! This module owns the loop and the conversion of a stored message into filing's input.
 //! The rules are in `filing` (pure); the SQL is in `store::filings`.
 
+use crate::store::mail_context;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,8 +31,9 @@ use crate::ingest::parse::ParsedMessage;
 use crate::retry::{Backoff, FailureLog};
 use crate::shutdown::Shutdown;
 use crate::store;
+use crate::store::bounces::{self, BounceTarget};
 use crate::store::filings::{self, Recorded};
-use crate::store::outbox::{self, BounceTarget, NewOutboxMessage, Recipient};
+use crate::store::outbox::{self, NewOutboxMessage, Recipient};
 use crate::store::triage;
 
 /// What one step did.
@@ -364,7 +366,7 @@ pub async fn notify_triage_if_due(
     if !news {
         return Ok(false);
     }
-    let secretariat = outbox::secretariat(conn, board_id).await?;
+    let secretariat = mail_context::secretariat(conn, board_id).await?;
     let listed: Vec<Value> = waiting
         .iter()
         .take(TRIAGE_NOTICE_LISTED)
@@ -657,7 +659,7 @@ async fn record_bounce(
         .find_map(|r| r.diagnostic.clone().or_else(|| r.status.clone()))
         .or_else(|| message.subject.clone())
         .unwrap_or_else(|| "bounced".to_owned());
-    match outbox::mark_bounced(conn, BounceTarget::Row(outbox_id), hard, &reason, now).await {
+    match bounces::mark_bounced(conn, BounceTarget::Row(outbox_id), hard, &reason, now).await {
         Ok(_) => Ok(()),
         Err(store::Error::NotFound(what)) => {
             tracing::info!(outbox = outbox_id, %what, "a bounce about mail this database did not send");

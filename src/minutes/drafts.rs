@@ -9,6 +9,7 @@
 //! The SQL is in `store::minutes`; tokens in `approval::token`; replies are handled by
 //! `approval::apply`.
 
+use crate::store::mail_context;
 use anyhow::Context;
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -195,7 +196,7 @@ pub async fn process_draft_once(
     let members = store::board_members(&mut tx, draft.board_id).await?;
     let organisations = store::organisations(&mut tx, draft.board_id).await?;
     let previous = store::latest_revision(&mut tx, meeting_id, true).await?;
-    let meeting = outbox::meetings(&mut tx, &[meeting_id])
+    let meeting = mail_context::meetings(&mut tx, &[meeting_id])
         .await?
         .remove(&meeting_id)
         .with_context(|| format!("meeting {meeting_id} vanished"))?;

@@ -17,7 +17,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::domain::outbound::long_date;
-use crate::store::outbox::{BoardRow, MeetingRow, MemberRow, OutboxAttachment};
+use crate::store::mail_context::{BoardRow, MeetingRow, MemberRow, OutboxAttachment};
 use crate::templates::header_text;
 
 /// A meeting as templates see it.

@@ -41,7 +41,7 @@
 //!
 //! [`verp::parse_bounce_address`] turns the address a bounce came back to into the row
 //! id and tag, which must match the row's Message-ID ([`verp::tag_matches`]);
-//! `store::outbox::mark_bounced(conn, BounceTarget::Row(id) | MessageId(..), hard,
+//! `store::bounces::mark_bounced(conn, BounceTarget::Row(id) | MessageId(..), hard,
 //! reason, now)` marks the row `bounced`, flags the member's address on a hard bounce,
 //! records `outbox.bounced` and tells the secretariat (at most one `bounce_notice` an
 //! hour per board, listing everything since the last).

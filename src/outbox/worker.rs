@@ -26,6 +26,7 @@
 //! time; rows not started (shutdown, lease running short) are released for the next
 //! step.
 
+use crate::store::mail_context;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -279,7 +280,7 @@ struct Ready {
     newly_rendered: bool,
     reply_to: String,
     return_path: String,
-    attachments: Vec<store::OutboxAttachment>,
+    attachments: Vec<mail_context::OutboxAttachment>,
     /// The bytes of the batch's attachments, each stored file once.
     contents: Arc<HashMap<i64, Vec<u8>>>,
     /// When the lease taken with this row's batch runs out.
@@ -582,19 +583,20 @@ impl Worker {
         let mut conn = self.pool.acquire().await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let board_ids: Vec<i64> = unique(rows.iter().map(|r| r.board_id));
-        let boards = store::boards(&mut conn, &board_ids).await?;
+        let boards = mail_context::boards(&mut conn, &board_ids).await?;
         let unrendered = || rows.iter().filter(|r| r.subject.is_none());
         let meeting_ids: Vec<i64> = unique(unrendered().filter_map(|r| r.meeting_id));
         let member_ids: Vec<i64> = unique(unrendered().filter_map(|r| r.member_id));
-        let meetings = store::meetings(&mut conn, &meeting_ids).await?;
-        let members = store::members(&mut conn, &member_ids).await?;
-        let mut attachments: HashMap<i64, Vec<store::OutboxAttachment>> = HashMap::new();
-        for a in store::attachments_of(&mut conn, &ids).await? {
+        let meetings = mail_context::meetings(&mut conn, &meeting_ids).await?;
+        let members = mail_context::members(&mut conn, &member_ids).await?;
+        let mut attachments: HashMap<i64, Vec<mail_context::OutboxAttachment>> = HashMap::new();
+        for a in mail_context::attachments_of(&mut conn, &ids).await? {
             attachments.entry(a.outbox_id).or_default().push(a);
         }
         let attachment_ids: Vec<i64> =
             unique(attachments.values().flatten().map(|a| a.attachment_id));
-        let contents = Arc::new(store::attachment_contents(&mut conn, &attachment_ids).await?);
+        let contents =
+            Arc::new(mail_context::attachment_contents(&mut conn, &attachment_ids).await?);
         drop(conn);
 
         let lease_ends = now + self.lease();

@@ -6,9 +6,11 @@
 
 pub mod actions;
 pub mod approvals;
+pub mod bounces;
 pub mod events;
 pub mod filings;
 pub mod health;
+pub mod mail_context;
 pub mod meeting_status;
 pub mod messages;
 pub mod minutes;

@@ -1,6 +1,7 @@
 //! The outbox tables: queueing mail inside the caller's transaction, leasing due rows to a
-//! worker, recording every attempt and its outcome, bounces, retries, and the aggregated
-//! notice to the secretariat.
+//! worker, recording every attempt and its outcome, retries, and the aggregated notice
+//! to the secretariat. Bounces are [`super::bounces`]; what rendering needs from the
+//! registry is [`super::mail_context`].
 //!
 //! Times are always parameters (from [`crate::clock::Clock`]), never the database's
 //! `now()`, so tests move time instead of sleeping. The worker that decides what an outcome
@@ -9,17 +10,17 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 
 use super::events::{self, NewEvent};
+use super::mail_context::secretariat;
 use super::{Error, Result};
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::{self, MailKind, OutboxStatus};
-use crate::domain::zone::Zone;
 use crate::templates::Rendered;
 
 pub type OutboxId = i64;
@@ -86,7 +87,7 @@ impl NewOutboxMessage {
 
 /// A Message-ID as stored: without angle brackets, refusing anything that could break a
 /// header (whitespace, control characters, brackets inside).
-fn clean_message_id(raw: &str) -> Result<String> {
+pub(super) fn clean_message_id(raw: &str) -> Result<String> {
     let trimmed = raw.trim();
     let bare = trimmed
         .strip_prefix('<')
@@ -736,268 +737,6 @@ pub async fn release(pool: &PgPool, owner: &str, now: DateTime<Utc>, ids: &[i64]
 }
 
 // ---------------------------------------------------------------------------------------
-// What rendering needs from the registry
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BoardRow {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub address: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MeetingRow {
-    pub id: i64,
-    pub board_id: i64,
-    pub meeting_ref: String,
-    pub date: NaiveDate,
-    pub time: Option<NaiveTime>,
-    pub title: String,
-    pub papers_deadline: Option<NaiveDate>,
-    /// The board's time zone, in which `date` and `time` are read.
-    pub zone: Zone,
-    pub items: Vec<ItemRow>,
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ItemRow {
-    pub number: String,
-    pub title: String,
-    pub lead: Option<String>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MemberRow {
-    pub id: i64,
-    pub name: String,
-    pub initials: Option<String>,
-    pub organisation: Option<String>,
-    pub organisation_name: Option<String>,
-}
-
-/// An attachment of an outbox row, without its bytes.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutboxAttachment {
-    pub outbox_id: i64,
-    pub position: i32,
-    pub attachment_id: i64,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-}
-
-pub async fn boards(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, BoardRow>> {
-    let rows: Vec<BoardRow> =
-        sqlx::query_as("SELECT id, slug, name, address FROM boards WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().map(|b| (b.id, b)).collect())
-}
-
-pub async fn board_by_slug(conn: &mut PgConnection, slug: Option<&str>) -> Result<BoardRow> {
-    let rows: Vec<BoardRow> = sqlx::query_as(
-        "SELECT id, slug, name, address FROM boards WHERE $1::TEXT IS NULL OR slug = $1 ORDER BY id",
-    )
-    .bind(slug)
-    .fetch_all(conn)
-    .await?;
-    match (rows.len(), slug) {
-        (1, _) => Ok(rows
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound("board".into()))?),
-        (0, Some(slug)) => Err(Error::NotFound(format!("board {slug}"))),
-        (0, None) => Err(Error::NotFound(
-            "any board: import a registry first (minuted board import FILE)".into(),
-        )),
-        _ => Err(Error::Conflict(
-            "the database holds several boards; name one with --board".into(),
-        )),
-    }
-}
-
-/// Meetings with their active agenda items, in agenda order.
-pub async fn meetings(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, MeetingRow>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        board_id: i64,
-        meeting_ref: String,
-        date: NaiveDate,
-        time: Option<NaiveTime>,
-        title: String,
-        papers_deadline: Option<NaiveDate>,
-        #[sqlx(try_from = "String")]
-        zone: Zone,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT m.id, m.board_id, m.ref AS meeting_ref, m.date, m.time, m.title,
-                m.papers_deadline, b.timezone AS zone
-         FROM meetings m JOIN boards b ON b.id = m.board_id WHERE m.id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let items: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT i.meeting_id, i.number, i.title, o.short
-         FROM agenda_items i LEFT JOIN organisations o ON o.id = i.lead_organisation_id
-         WHERE i.meeting_id = ANY($1) AND i.active
-         ORDER BY i.meeting_id, i.position",
-    )
-    .bind(ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out: HashMap<i64, MeetingRow> = rows
-        .into_iter()
-        .map(|r| {
-            (
-                r.id,
-                MeetingRow {
-                    id: r.id,
-                    board_id: r.board_id,
-                    meeting_ref: r.meeting_ref,
-                    date: r.date,
-                    time: r.time,
-                    title: r.title,
-                    papers_deadline: r.papers_deadline,
-                    zone: r.zone,
-                    items: Vec::new(),
-                },
-            )
-        })
-        .collect();
-    for (meeting_id, number, title, lead) in items {
-        if let Some(m) = out.get_mut(&meeting_id) {
-            m.items.push(ItemRow {
-                number,
-                title,
-                lead,
-            });
-        }
-    }
-    Ok(out)
-}
-
-pub async fn meeting_by_ref(conn: &mut PgConnection, meeting_ref: &str) -> Result<MeetingRow> {
-    let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM meetings WHERE upper(ref) = upper($1)")
-            .bind(meeting_ref)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let id = id.ok_or_else(|| Error::NotFound(format!("meeting {meeting_ref}")))?;
-    meetings(conn, &[id])
-        .await?
-        .remove(&id)
-        .ok_or_else(|| Error::NotFound(format!("meeting {meeting_ref}")))
-}
-
-/// The board's next meeting after `date`, if the registry has one.
-pub async fn next_meeting_after(
-    conn: &mut PgConnection,
-    board_id: i64,
-    date: NaiveDate,
-) -> Result<Option<MeetingRow>> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM meetings WHERE board_id = $1 AND date > $2 ORDER BY date LIMIT 1",
-    )
-    .bind(board_id)
-    .bind(date)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match id {
-        Some(id) => Ok(meetings(conn, &[id]).await?.remove(&id)),
-        None => Ok(None),
-    }
-}
-
-pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, MemberRow>> {
-    let rows: Vec<MemberRow> = sqlx::query_as(
-        "SELECT m.id, m.name, m.initials, o.short AS organisation, o.name AS organisation_name
-         FROM members m LEFT JOIN organisations o ON o.id = m.organisation_id
-         WHERE m.id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
-}
-
-/// The board's active secretariat members with their primary addresses, by name.
-pub async fn secretariat(
-    conn: &mut PgConnection,
-    board_id: i64,
-) -> Result<Vec<(MemberRow, String)>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT m.id, a.address
-         FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
-         WHERE m.board_id = $1 AND m.active AND 'secretariat' = ANY(m.roles)
-         ORDER BY m.name, m.id",
-    )
-    .bind(board_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-    let mut found = members(conn, &ids).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, address)| found.remove(&id).map(|m| (m, address)))
-        .collect())
-}
-
-/// A member of `board_id` by one of their addresses, with the address's member id.
-pub async fn member_by_address(
-    conn: &mut PgConnection,
-    board_id: i64,
-    address: &str,
-) -> Result<MemberRow> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "SELECT member_id FROM member_addresses WHERE board_id = $1 AND address = lower($2)",
-    )
-    .bind(board_id)
-    .bind(address)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let id = id.ok_or_else(|| Error::NotFound(format!("member with address {address}")))?;
-    members(conn, &[id])
-        .await?
-        .remove(&id)
-        .ok_or_else(|| Error::NotFound(format!("member {id}")))
-}
-
-/// The attachments of the given outbox rows (without their bytes), in order.
-pub async fn attachments_of(
-    conn: &mut PgConnection,
-    outbox_ids: &[i64],
-) -> Result<Vec<OutboxAttachment>> {
-    let rows = sqlx::query_as(
-        "SELECT oa.outbox_id, oa.position, oa.attachment_id, oa.filename, oa.content_type,
-                a.size
-         FROM outbox_attachments oa JOIN attachments a ON a.id = oa.attachment_id
-         WHERE oa.outbox_id = ANY($1)
-         ORDER BY oa.outbox_id, oa.position",
-    )
-    .bind(outbox_ids)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows)
-}
-
-/// Attachment bytes by id: each once, however many rows of a batch carry it.
-pub async fn attachment_contents(
-    conn: &mut PgConnection,
-    ids: &[i64],
-) -> Result<HashMap<i64, Vec<u8>>> {
-    let rows: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT id, content FROM attachments WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().collect())
-}
-
-// ---------------------------------------------------------------------------------------
 // Listing and retrying
 
 /// One row of `minuted outbox list`.
@@ -1137,90 +876,6 @@ pub async fn retry(
     }
     tx.commit().await?;
     Ok(retried.into_iter().map(|(id, _, _)| id).collect())
-}
-
-// ---------------------------------------------------------------------------------------
-// Bounces and the secretariat's notice
-
-/// Which outbox row a bounce is about.
-#[derive(Debug, Clone)]
-pub enum BounceTarget {
-    /// From the VERP return path (`outbox::verp::parse_bounce_address`), its tag checked.
-    Row(i64),
-    /// From the bounced message's Message-ID (with or without angle brackets).
-    MessageId(String),
-}
-
-/// Records a bounce against its outbox row: the row becomes `bounced` with `reason`; a
-/// hard bounce also flags the recipient's address (`member_addresses.status =
-/// 'bouncing'`). Records `outbox.bounced` and tells the secretariat (at most one notice
-/// an hour). Call it inside the transaction that files the bounce. Returns the row id.
-pub async fn mark_bounced(
-    conn: &mut PgConnection,
-    target: BounceTarget,
-    hard: bool,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<OutboxId> {
-    let found: Option<(i64, i64, String, String)> = match &target {
-        BounceTarget::Row(id) => {
-            sqlx::query_as(
-                "SELECT id, board_id, to_address, status FROM outbox WHERE id = $1 FOR UPDATE",
-            )
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-        BounceTarget::MessageId(message_id) => {
-            let bare = clean_message_id(message_id)?;
-            sqlx::query_as(
-                "SELECT id, board_id, to_address, status FROM outbox WHERE message_id = $1 FOR UPDATE",
-            )
-            .bind(bare)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-    };
-    let (id, board_id, address, before) =
-        found.ok_or_else(|| Error::NotFound(format!("outbox row for bounce {target:?}")))?;
-    sqlx::query(
-        "UPDATE outbox SET status = 'bounced', status_at = $2, last_error = $3,
-                notified_at = NULL, lease_owner = NULL, lease_expires_at = NULL
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await?;
-    let mut flagged = false;
-    if hard {
-        let result = sqlx::query(
-            "UPDATE member_addresses SET status = 'bouncing'
-             WHERE board_id = $1 AND address = $2 AND status <> 'bouncing'",
-        )
-        .bind(board_id)
-        .bind(&address)
-        .execute(&mut *conn)
-        .await?;
-        flagged = result.rows_affected() > 0;
-    }
-    events::record(
-        conn,
-        NewEvent {
-            board_id: Some(board_id),
-            actor: "system",
-            kind: "outbox.bounced",
-            subject: Some(("outbox", id)),
-            detail: json!({
-                "hard": hard, "reason": reason, "address": address, "was": before,
-                "address_flagged": flagged,
-            }),
-        },
-    )
-    .await?;
-    notify_secretariat_if_due(conn, board_id, now).await?;
-    Ok(id)
 }
 
 /// When the board has failed or bounced rows the secretariat has not heard of and no

@@ -10,6 +10,7 @@ mod support;
 
 mod helpers;
 
+use minuted::store::bounces;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -22,7 +23,8 @@ use minuted::domain::outbound::MailKind;
 use minuted::outbox::transport::FileTransport;
 use minuted::outbox::verp;
 use minuted::outbox::worker::SendOutcome;
-use minuted::store::outbox::{self as outbox_store, BounceTarget, NewAttachment, NewOutboxMessage};
+use minuted::store::bounces::BounceTarget;
+use minuted::store::outbox::{self as outbox_store, NewAttachment, NewOutboxMessage};
 use serde_json::json;
 
 const DELIVERY_TIMEOUT: StdDuration = StdDuration::from_secs(30);
@@ -638,7 +640,7 @@ async fn a_hard_bounce_marks_the_row_flags_the_address_and_tells_the_secretariat
     );
     let (row_id, _) = verp::parse_bounce_address(&bounce_to).unwrap();
     let mut tx = board.pool.begin().await.unwrap();
-    let marked = outbox_store::mark_bounced(
+    let marked = bounces::mark_bounced(
         &mut tx,
         BounceTarget::Row(row_id),
         true,
@@ -652,7 +654,7 @@ async fn a_hard_bounce_marks_the_row_flags_the_address_and_tells_the_secretariat
 
     let mid = format!("<{}>", message_id(&board, ids[1]).await);
     let mut tx = board.pool.begin().await.unwrap();
-    outbox_store::mark_bounced(
+    bounces::mark_bounced(
         &mut tx,
         BounceTarget::MessageId(mid),
         false,
@@ -691,7 +693,7 @@ async fn a_hard_bounce_marks_the_row_flags_the_address_and_tells_the_secretariat
         "452 4.2.2 mailbox full"
     );
 
-    let unknown = outbox_store::mark_bounced(
+    let unknown = bounces::mark_bounced(
         &mut board.pool.acquire().await.unwrap(),
         BounceTarget::MessageId("nobody@nowhere.example".into()),
         true,
