@@ -13,7 +13,7 @@
 //! - [`config`]: settings from the TOML file, environment overrides, validation.
 //! - [`approval`]: approval by reply: signed reply tokens, reading replies from any mail
 //!   client, trusting only our own server's `Authentication-Results`.
-//! - [`app`]: builds the daemon from settings; `run_until_stopped(shutdown)`.
+//! - [`app`]: builds the daemon from settings and runs its workers until shutdown.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
 //! - [`domain`]: pure types with validating constructors (addresses, refs).
 //! - [`filing`]: what a message is and what it belongs to, with reasons (`decide`, pure,
@@ -31,8 +31,11 @@
 //! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
 //! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`retry`]: the one backoff and the one log of a failure that repeats.
+//! - [`shutdown`]: how the daemon stops: `Shutdown`, the one worker loop
+//!   (`Shutdown::repeat`), the termination signal, whether another process still runs.
 //! - [`schedule`]: the persistent schedule: update requests, chasers, meeting packs.
-//! - [`store`]: every SQL query, one file per aggregate.
+//! - [`store`]: every SQL query, one file per aggregate (filings, triage, a meeting's
+//!   status, the outbox, bounces, what rendering needs from the registry, ...).
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
