@@ -1,6 +1,7 @@
 //! `minuted actions add`, `actions list`, `actions done` and `actions drop`: the action
 //! register by hand. Every change is recorded in the audit log in its own transaction.
 
+use super::table;
 use anyhow::{anyhow, bail, Context};
 use serde::Serialize;
 use serde_json::json;
@@ -305,20 +306,28 @@ fn render(rows: &[ActionView]) -> String {
     if rows.is_empty() {
         return "no actions\n".to_owned();
     }
-    let mut out = format!(
-        "{:<10}  {:<16}  {:<15}  {:<12}  {:<7}  {:>7}  {}\n",
-        "REF", "OWNER", "MEETING", "DUE", "STATUS", "UPDATES", "TEXT"
-    );
+    let columns = [
+        table::left("REF", 10),
+        table::left("OWNER", 16),
+        table::left("MEETING", 15),
+        table::left("DUE", 12),
+        table::left("STATUS", 7),
+        table::right("UPDATES", 7),
+        table::left("TEXT", 0),
+    ];
+    let mut out = table::header(&columns);
     for row in rows {
-        out.push_str(&format!(
-            "{:<10}  {:<16}  {:<15}  {:<12}  {:<7}  {:>7}  {}\n",
-            row.reference,
-            clip(row.owner.as_deref().unwrap_or("-"), 16),
-            row.meeting.as_deref().unwrap_or("-"),
-            clip(&row.due, 12),
-            row.status,
-            row.updates.len(),
-            clip(&row.text, 60),
+        out.push_str(&table::line(
+            &columns,
+            &[
+                row.reference.clone(),
+                table::clip(row.owner.as_deref().unwrap_or("-"), 16),
+                row.meeting.clone().unwrap_or_else(|| "-".into()),
+                table::clip(&row.due, 12),
+                row.status.clone(),
+                row.updates.len().to_string(),
+                table::clip(&row.text, 60),
+            ],
         ));
         if let Some(latest) = &row.latest_update {
             let attached = if latest.attachments.is_empty() {
@@ -332,21 +341,11 @@ fn render(rows: &[ActionView]) -> String {
                 latest.kind,
                 latest.at.format("%Y-%m-%d"),
                 latest.from,
-                clip(latest.text.lines().next().unwrap_or_default(), 60),
+                table::clip(latest.text.lines().next().unwrap_or_default(), 60),
             ));
         }
     }
     out
-}
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('\u{2026}');
-    cut
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `minuted messages list` and `minuted messages show`.
 
+use super::table;
 use std::io::Write;
 
 use anyhow::{bail, Context};
@@ -75,21 +76,26 @@ fn render_list(rows: &[MessageRow]) -> String {
     if rows.is_empty() {
         return "no messages\n".to_owned();
     }
-    let mut out = format!(
-        "{:>6}  {:<16}  {:<11}  {:<30}  {}\n",
-        "ID", "RECEIVED", "STATUS", "FROM", "SUBJECT"
-    );
-    for row in rows {
-        out.push_str(&format!(
-            "{:>6}  {:<16}  {:<11}  {:<30}  {}\n",
-            row.id,
-            row.received_at.format("%Y-%m-%d %H:%M"),
-            row.status,
-            truncate(row.from.as_deref().unwrap_or("-"), 30),
-            truncate(row.subject.as_deref().unwrap_or("(no subject)"), 60),
-        ));
-    }
-    out
+    let columns = [
+        table::right("ID", 6),
+        table::left("RECEIVED", 16),
+        table::left("STATUS", 11),
+        table::left("FROM", 30),
+        table::left("SUBJECT", 0),
+    ];
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.id.to_string(),
+                row.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                row.status.to_string(),
+                table::clip(row.from.as_deref().unwrap_or("-"), 30),
+                table::clip(row.subject.as_deref().unwrap_or("(no subject)"), 60),
+            ]
+        })
+        .collect();
+    table::render(&columns, &rows)
 }
 
 fn render_detail(d: &MessageDetail) -> String {
@@ -152,18 +158,4 @@ fn render_detail(d: &MessageDetail) -> String {
         out.push('\n');
     }
     out
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    let text: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().count() <= width {
-        text
-    } else {
-        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
 }

@@ -25,6 +25,7 @@ mod outbox;
 mod render;
 mod reply;
 mod schedule;
+mod table;
 mod triage;
 
 #[derive(Debug, Parser)]

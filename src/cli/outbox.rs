@@ -1,5 +1,6 @@
 //! `minuted send`, `minuted outbox list` and `minuted outbox retry`.
 
+use super::table;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -124,38 +125,34 @@ pub async fn run(command: OutboxCommand, loaded: &Loaded) -> anyhow::Result<()> 
     }
 }
 
-/// At most `width` characters of `text` on one line, with `…` when cut.
-fn cell(text: &str, width: usize) -> String {
-    let flat = crate::templates::header_text(text);
-    if flat.chars().count() <= width {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
-
 fn render_table(rows: &[OutboxListRow]) -> String {
     if rows.is_empty() {
         return "no outgoing mail\n".to_owned();
     }
-    let mut out = format!(
-        "{:>6}  {:<16}  {:<32}  {:<8}  {:>3}  {:<15}  {:<40}  {}\n",
-        "ID", "KIND", "TO", "STATUS", "TRY", "MEETING", "SUBJECT", "LAST ERROR"
-    );
-    for row in rows {
-        out.push_str(&format!(
-            "{:>6}  {:<16}  {:<32}  {:<8}  {:>3}  {:<15}  {:<40}  {}\n",
-            row.id,
-            row.kind,
-            cell(&row.to, 32),
-            row.status,
-            row.attempts,
-            row.meeting.as_deref().unwrap_or("-"),
-            cell(row.subject.as_deref().unwrap_or("(not rendered yet)"), 40),
-            cell(row.last_error.as_deref().unwrap_or(""), 60),
-        ));
-    }
-    out
+    let columns = [
+        table::right("ID", 6),
+        table::left("KIND", 16),
+        table::left("TO", 32),
+        table::left("STATUS", 8),
+        table::right("TRY", 3),
+        table::left("MEETING", 15),
+        table::left("SUBJECT", 40),
+        table::left("LAST ERROR", 0),
+    ];
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.id.to_string(),
+                row.kind.clone(),
+                table::clip(&row.to, 32),
+                row.status.clone(),
+                row.attempts.to_string(),
+                row.meeting.clone().unwrap_or_else(|| "-".into()),
+                table::clip(row.subject.as_deref().unwrap_or("(not rendered yet)"), 40),
+                table::clip(row.last_error.as_deref().unwrap_or(""), 60),
+            ]
+        })
+        .collect();
+    table::render(&columns, &rows)
 }

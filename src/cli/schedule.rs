@@ -1,6 +1,7 @@
 //! `minuted schedule list` (what will fire when, and what fired) and
 //! `minuted schedule run --once [--now RFC3339]` (one pass by hand).
 
+use super::table;
 use chrono::Utc;
 
 use super::{print_json, print_text, with_database, ScheduleCommand};
@@ -90,24 +91,32 @@ fn table(rows: &[JobRow]) -> String {
     if rows.is_empty() {
         return "no scheduled jobs\n".to_owned();
     }
-    let mut out = format!(
-        "{:>5}  {:<14}  {:<16}  {:<20}  {:<16}  {:<16}  {:<8}  {}\n",
-        "ID", "KIND", "MEETING", "ORGANISATION", "DUE", "EXPIRES", "STATUS", "DID"
-    );
-    for row in rows {
-        out.push_str(&format!(
-            "{:>5}  {:<14}  {:<16}  {:<20}  {:<16}  {:<16}  {:<8}  {}\n",
-            row.id,
-            row.kind,
-            row.meeting,
-            row.organisation.as_deref().unwrap_or("-"),
-            row.due_at.format("%Y-%m-%d %H:%M"),
-            row.expires_at.format("%Y-%m-%d %H:%M"),
-            row.status,
-            did(row)
-        ));
-    }
-    out
+    let columns = [
+        table::right("ID", 5),
+        table::left("KIND", 14),
+        table::left("MEETING", 16),
+        table::left("ORGANISATION", 20),
+        table::left("DUE", 16),
+        table::left("EXPIRES", 16),
+        table::left("STATUS", 8),
+        table::left("DID", 0),
+    ];
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.id.to_string(),
+                row.kind.clone(),
+                row.meeting.clone(),
+                row.organisation.clone().unwrap_or_else(|| "-".into()),
+                row.due_at.format("%Y-%m-%d %H:%M").to_string(),
+                row.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+                row.status.clone(),
+                did(row),
+            ]
+        })
+        .collect();
+    table::render(&columns, &rows)
 }
 
 fn line(outcome: &FireOutcome) -> String {
