@@ -15,7 +15,8 @@
 //!   client, trusting only our own server's `Authentication-Results`.
 //! - [`app`]: builds the daemon from settings and runs its workers until shutdown.
 //! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
-//! - [`domain`]: pure types with validating constructors (addresses, refs).
+//! - [`domain`]: pure types with validating constructors (addresses, item references,
+//!   kinds of outbound mail, the board's time zone).
 //! - [`filing`]: what a message is and what it belongs to, with reasons (`decide`, pure,
 //!   split by the evidence each part weighs), and its worker: received messages decided
 //!   and recorded, answers to replies that could not be acted on, triage notices.

@@ -3,4 +3,5 @@
 
 pub mod address;
 pub mod outbound;
+pub mod refs;
 pub mod zone;

@@ -3,6 +3,7 @@
 //! organisation leads.
 
 use super::*;
+use crate::domain::refs::item_key;
 
 /// Whether `words` share enough of an item title's telling words: two, or the one a
 /// short title has.
@@ -67,12 +68,12 @@ impl<'a> Decider<'a> {
             meeting
                 .items
                 .iter()
-                .position(|i| signals::item_key(&i.number) == key)
+                .position(|i| item_key(&i.number) == key)
         };
         if let Some(r) = reply {
             if r.sent.meeting.as_deref() == Some(meeting.reference.as_str()) {
                 if let Some(number) = r.sent.item.as_deref() {
-                    if let Some(i) = find(&signals::item_key(number)) {
+                    if let Some(i) = find(&item_key(number)) {
                         tally.add(
                             i,
                             0.9,

@@ -2,6 +2,7 @@
 //! references, out-of-office and bounce wording, approval words, spam wording. Each
 //! returns what it found in the text; weighing what was found is `filing`'s job.
 
+use crate::domain::refs::item_key;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -77,15 +78,6 @@ fn slug_before(text: &str, at: usize, slug: &str) -> Option<usize> {
 pub(crate) struct ItemMention {
     pub key: String,
     pub written: String,
-}
-
-/// The comparable form of an item number: lower case, letters and digits only.
-pub(crate) fn item_key(number: &str) -> String {
-    number
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }
 
 static ITEM_WORD: LazyLock<Regex> =

@@ -4,6 +4,7 @@
 //!
 //! Nothing here decides what a message is.
 
+use crate::domain::refs::item_key;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -186,14 +187,6 @@ pub async fn refile_in(
         attendance: None,
     };
     record(conn, message_id, &snapshot, &decision, actor, now).await
-}
-
-fn item_key(number: &str) -> String {
-    number
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }
 
 /// One message in the triage queue (or quarantine) with the best guess made for it.
