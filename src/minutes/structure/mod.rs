@@ -135,6 +135,25 @@ enum Mode {
     Body,
 }
 
+/// The list a heading opens (attendees or apologies), with the people it names on its
+/// own line.
+fn opens_list(heading: Option<Heading>) -> Option<(Mode, Option<String>)> {
+    match heading? {
+        Heading::Attendees(inline) => Some((Mode::Attendees, inline)),
+        Heading::Apologies(inline) => Some((Mode::Apologies, inline)),
+        Heading::NoApologies | Heading::Actions => None,
+    }
+}
+
+/// The list of people read in `mode`: apologies in [`Mode::Apologies`], else attendees.
+fn people_of(structure: &mut MinutesStructure, mode: Mode) -> &mut Vec<Person> {
+    if mode == Mode::Apologies {
+        &mut structure.apologies
+    } else {
+        &mut structure.attendees
+    }
+}
+
 /// Reads the structure of minutes from their text.
 pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
     let lines = prepare_lines(text);
@@ -219,24 +238,14 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 },
                 ..Line::default()
             };
-            mode = match heading(&as_heading) {
-                Some(Heading::Attendees(inline)) => {
+            mode = match opens_list(heading(&as_heading)) {
+                Some((list, inline)) => {
                     if let Some(inline) = inline {
-                        structure
-                            .attendees
-                            .extend(parse_listed_people(&inline, ctx));
+                        people_of(&mut structure, list).extend(parse_listed_people(&inline, ctx));
                     }
-                    Mode::Attendees
+                    list
                 }
-                Some(Heading::Apologies(inline)) => {
-                    if let Some(inline) = inline {
-                        structure
-                            .apologies
-                            .extend(parse_listed_people(&inline, ctx));
-                    }
-                    Mode::Apologies
-                }
-                _ => {
+                None => {
                     if !start.rest.is_empty() {
                         item_text.push(start.rest.clone());
                     }
@@ -283,39 +292,23 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
             text: plain.to_owned(),
             ..line.clone()
         };
-        match heading(&heading_line) {
-            Some(Heading::Attendees(inline)) => {
-                if let Some(inline) = inline {
-                    structure
-                        .attendees
-                        .extend(parse_listed_people(&inline, ctx));
-                }
-                if !structure.items.is_empty() {
-                    item_text.push(text.to_owned());
-                }
-                // Inside an item's discussion only a heading opens a list.
-                if mode != Mode::Body || line.heading.is_some() || line.strong {
-                    mode = Mode::Attendees;
-                }
-                columns = None;
-                continue;
+        let found = heading(&heading_line);
+        if let Some((list, inline)) = opens_list(found.clone()) {
+            if let Some(inline) = inline {
+                people_of(&mut structure, list).extend(parse_listed_people(&inline, ctx));
             }
-            Some(Heading::Apologies(inline)) => {
-                if let Some(inline) = inline {
-                    structure
-                        .apologies
-                        .extend(parse_listed_people(&inline, ctx));
-                }
-                if !structure.items.is_empty() {
-                    item_text.push(text.to_owned());
-                }
-                // Inside an item's discussion only a heading opens a list.
-                if mode != Mode::Body || line.heading.is_some() || line.strong {
-                    mode = Mode::Apologies;
-                }
-                columns = None;
-                continue;
+            if !structure.items.is_empty() {
+                item_text.push(text.to_owned());
             }
+            // Inside an item's discussion only a heading opens a list.
+            if mode != Mode::Body || line.heading.is_some() || line.strong {
+                mode = list;
+            }
+            columns = None;
+            continue;
+        }
+        match found {
+            Some(Heading::Attendees(_) | Heading::Apologies(_)) => {}
             Some(Heading::NoApologies) => {
                 if mode == Mode::Body {
                     item_text.push(text.to_owned());
@@ -361,11 +354,7 @@ pub fn parse(text: &str, ctx: &ParseContext) -> MinutesStructure {
                 if !structure.items.is_empty() {
                     item_text.push(text.to_owned());
                 }
-                let list = if mode == Mode::Attendees {
-                    &mut structure.attendees
-                } else {
-                    &mut structure.apologies
-                };
+                let list = people_of(&mut structure, mode);
                 if !line.cells.is_empty() {
                     if let Some(found) = header_columns(&line.cells) {
                         columns = Some(found);
