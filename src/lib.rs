@@ -5,39 +5,54 @@
 //! sends circulation emails, action packs, acknowledgements and chasers from templates.
 //!
 //! # Layout
-//! - [`actions`]: updates by reply: a filed action update applied to its action once.
-//! - [`alerts`]: alarms when mail stops: contacts recorded, alarms opened and resolved,
-//!   the secretariat emailed once per incident.
-//! - [`cli`]: the command line (clap), its output as tables or `--json`.
-//! - [`clock`]: the injected clock; nothing else reads the system time.
-//! - [`config`]: settings from the TOML file, environment overrides, validation.
-//! - [`approval`]: approval by reply: signed reply tokens, reading replies from any mail
-//!   client, trusting only our own server's `Authentication-Results`.
+//! The stages, in the order mail flows through them:
+//! 1. [`ingest`]: mailbox to messages: sources (IMAP, Maildir), MIME parsing, the ingest
+//!    worker.
+//! 2. [`filing`]: messages to filings: what a message is and what it belongs to, with
+//!    reasons (`decide`, pure, split by the evidence each part weighs); what we sent that
+//!    it points back at (`sent`); the answers to its sender (`acknowledge`: the
+//!    acknowledgement, the answer to a reply that could not be acted on); the worker.
+//! 3. What a filed message sets going:
+//!    - [`minutes`]: draft to revision: text extraction (.docx, .pdf, .html, .md, .txt),
+//!      the structure parser (`structure/`, split by what it reads), the report, the
+//!      document approvers and members receive, and the draft worker.
+//!    - [`approval`]: reply to decision: signed reply tokens, reading replies from any
+//!      mail client, trusting only our own server's `Authentication-Results`; the
+//!      request (who approves, one approver's request, what a pack's approval is about);
+//!      applying a decision; the worker.
+//!    - [`actions`]: update to register: what a reply says (`rules`), applying it once
+//!      (`apply`), the register by hand (`hand`), the worker.
+//!    - [`schedule`]: the time-driven jobs: planning (`plan`), firing (`fire`), the
+//!      meeting pack (`pack`), the worker.
+//!    - [`alerts`]: alarms when mail stops: contacts recorded, alarms opened and resolved,
+//!      the secretariat emailed once per incident.
+//! 4. [`outbox`]: outbox to mail: template contexts, composing, transports, the sender
+//!    worker, bounces.
+//!
+//! Running them:
 //! - [`app`]: builds the daemon from settings and runs its workers until shutdown.
-//! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
-//! - [`domain`]: pure types with validating constructors (addresses, item references,
-//!   kinds of outbound mail, the board's time zone).
-//! - [`filing`]: what a message is and what it belongs to, with reasons (`decide`, pure,
-//!   split by the evidence each part weighs), and its worker: received messages decided
-//!   and recorded, answers to replies that could not be acted on, triage notices.
-//! - [`text`]: the one HTML-to-text converter, the one reader of a person's own words
-//!   in a reply (quotes, attributions, signatures, taglines trimmed), and the one date
-//!   recogniser.
-//! - [`minutes`]: draft minutes: text extraction (.docx, .pdf, .html, .md, .txt), the
-//!   structure parser (attendees, apologies, items, actions, next meeting; split by what
-//!   it reads), the document approvers and members receive, and the draft worker.
-//! - [`ingest`]: mailbox sources (IMAP, Maildir), MIME parsing, the ingest worker.
-//! - [`oauth`]: OAuth 2.0 sign-in for IMAP and SMTP: providers' endpoints, sealed tokens
-//!   refreshed before expiry, SASL XOAUTH2 and OAUTHBEARER.
-//! - [`outbox`]: outgoing mail: queueing, rendering, the sender worker, transports, bounces.
-//! - [`registry`]: the board registry file: parse, validate, present.
-//! - [`retry`]: the one backoff and the one log of a failure that repeats.
 //! - [`shutdown`]: how the daemon stops: `Shutdown`, the one worker loop
 //!   (`Shutdown::repeat`), the termination signal, whether another process still runs.
-//! - [`schedule`]: the persistent schedule: update requests, chasers, meeting packs.
+//! - [`cli`]: the command line (clap), its output as tables (one printer) or `--json`.
+//!
+//! What the stages share, below them:
+//! - [`domain`]: pure types with validating constructors (addresses, item references,
+//!   kinds of outbound mail, the board's time zone, the VERP and reply addresses).
+//! - [`text`]: the one HTML-to-text converter, the one reader of a person's own words in
+//!   a reply (quotes, attributions, signatures, taglines trimmed), and the one date
+//!   recogniser.
+//! - [`registry`]: the board registry file: parse, validate, present.
 //! - [`store`]: every SQL query, one file per aggregate (filings, triage, a meeting's
-//!   status, the outbox, bounces, what rendering needs from the registry, ...).
-//! - [`templates`]: the email templates: embedded defaults, operator overrides, strict rendering.
+//!   status, the outbox, bounces, what rendering needs from the registry, ...); rows are
+//!   mapped with `sqlx::FromRow`.
+//! - [`oauth`]: OAuth 2.0 sign-in for IMAP and SMTP: providers' endpoints, sealed tokens
+//!   refreshed before expiry, SASL XOAUTH2 and OAUTHBEARER.
+//! - [`templates`]: the email templates: embedded defaults, operator overrides, strict
+//!   rendering.
+//! - [`retry`]: the one backoff and the one log of a failure that repeats.
+//! - [`config`]: settings from the TOML file, environment overrides, validation.
+//! - [`database`]: the PostgreSQL server at `database.url` or the private cluster.
+//! - [`clock`]: the injected clock; nothing else reads the system time.
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
 //! Dependencies point inward: `domain`, `registry`, `text`, the readers of `minutes`

@@ -1081,7 +1081,7 @@ async fn subject_of(tx: &mut PgConnection, request: &LockedRequest) -> anyhow::R
     if let Some(id) = request.meeting_pack_id {
         let pack = pack_store::pack(tx, id).await?;
         return Ok(Subject {
-            what: crate::schedule::pack_what(pack.meeting_date, pack.n),
+            what: super::request::pack_what(pack.meeting_date, pack.n),
             meeting_id: pack.meeting_id,
             meeting_ref: pack.meeting_ref.clone(),
             content_sha256: pack.content_sha256.clone(),
@@ -1122,8 +1122,8 @@ async fn approve_pack(
 ) -> anyhow::Result<ReplyOutcome> {
     let mut context = pack.content.clone();
     context["meeting_pack_id"] = json!(pack.id);
-    let attachments: Vec<NewAttachment> = crate::schedule::pack_attachments(&pack.content);
-    let not_after = crate::schedule::pack_expiry(pack.meeting_date, pack.meeting_time, pack.zone);
+    let attachments: Vec<NewAttachment> = super::request::pack_attachments(&pack.content);
+    let not_after = super::request::pack_expiry(pack.meeting_date, pack.meeting_time, pack.zone);
     let rows: Vec<NewOutboxMessage> = members
         .iter()
         .filter(|m| m.circulation)

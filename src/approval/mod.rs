@@ -19,6 +19,7 @@ pub mod apply;
 pub mod authresults;
 pub mod key;
 pub mod reply;
+pub mod request;
 pub mod token;
 pub mod worker;
 

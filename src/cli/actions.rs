@@ -1,16 +1,15 @@
 //! `minuted actions add`, `actions list`, `actions done` and `actions drop`: the action
-//! register by hand. Every change is recorded in the audit log in its own transaction.
+//! register by hand. What each change does is `actions::hand`'s; this file reads the
+//! arguments and prints.
 
 use super::table;
-use anyhow::{anyhow, bail, Context};
-use serde::Serialize;
-use serde_json::json;
+use anyhow::bail;
 
 use super::{print_json, print_text, with_database, ActionsCommand};
+use crate::actions::hand::{self, HandAction};
 use crate::clock::Clock;
 use crate::config::Loaded;
-use crate::store::actions::{self as store, ActionFilter, ActionView, NewAction, NewUpdate};
-use crate::store::events::{self, NewEvent};
+use crate::store::actions::{self as store, ActionFilter, ActionView};
 
 pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()> {
     match command {
@@ -24,23 +23,19 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
             by,
             output,
         } => {
-            let text = text.trim().to_owned();
-            if text.is_empty() {
-                bail!("the action's text must not be empty");
-            }
-            if by.trim().is_empty() {
-                bail!("--by must name who is adding the action");
-            }
-            let hand = HandAction {
+            let action = HandAction {
                 meeting,
                 owner,
                 text,
                 due,
                 item,
                 member,
-                by: by.trim().to_owned(),
+                by,
             };
-            let added = with_database(loaded, async |pool| add(pool, &hand).await).await?;
+            let added = with_database(loaded, async |pool| {
+                hand::add(pool, &action, Clock::System.now()).await
+            })
+            .await?;
             if output.json {
                 print_json(&added)
             } else {
@@ -87,152 +82,7 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
     }
 }
 
-struct HandAction {
-    meeting: String,
-    owner: String,
-    text: String,
-    due: Option<chrono::NaiveDate>,
-    item: Option<String>,
-    member: Option<String>,
-    by: String,
-}
-
-/// What `actions add` prints with `--json`.
-#[derive(Debug, Serialize)]
-struct Added {
-    #[serde(rename = "ref")]
-    reference: String,
-    meeting: String,
-    owner: String,
-    member: Option<String>,
-    item: Option<String>,
-}
-
-async fn add(pool: &sqlx::PgPool, hand: &HandAction) -> anyhow::Result<Added> {
-    let mut tx = pool.begin().await?;
-    let (board_id, meeting_id, meeting) = store::meeting(&mut tx, &hand.meeting)
-        .await?
-        .ok_or_else(|| anyhow!("no meeting {}: see `minuted board show`", hand.meeting))?;
-    let Some((organisation_id, owner)) =
-        store::organisation(&mut tx, board_id, &hand.owner).await?
-    else {
-        let known = store::organisation_names(&mut tx, board_id).await?;
-        bail!("{}", unknown_organisation(&hand.owner, &known));
-    };
-    let member = match &hand.member {
-        Some(name) => {
-            let (id, name, member_org) = store::member(&mut tx, board_id, name)
-                .await?
-                .ok_or_else(|| anyhow!("no member {name:?}: see `minuted board show`"))?;
-            if member_org != Some(organisation_id) {
-                bail!("{name} is not a member of {owner}: give their organisation as --owner");
-            }
-            Some((id, name))
-        }
-        None => None,
-    };
-    let item = match &hand.item {
-        Some(number) => Some(
-            store::item_number(&mut tx, meeting_id, number)
-                .await?
-                .ok_or_else(|| anyhow!("item {number} is not on the agenda of {meeting}"))?,
-        ),
-        None => None,
-    };
-    let now = Clock::System.now();
-    let (id, reference) = store::add(
-        &mut tx,
-        &NewAction {
-            board_id,
-            text: &hand.text,
-            owner_text: Some(&owner),
-            owner_organisation_id: Some(organisation_id),
-            owner_member_id: member.as_ref().map(|(id, _)| *id),
-            meeting_id,
-            item_number: item.as_deref(),
-            revision_id: None,
-            due: hand.due,
-            due_text: None,
-            added_by: &hand.by,
-        },
-        now,
-    )
-    .await?;
-    events::record(
-        &mut tx,
-        NewEvent {
-            board_id: Some(board_id),
-            actor: &hand.by,
-            kind: "action.added",
-            subject: Some(("action", id)),
-            detail: json!({
-                "action": reference,
-                "text": hand.text,
-                "owner": owner,
-                "member": member.as_ref().map(|(_, name)| name),
-                "meeting": meeting,
-                "item": item,
-                "due": hand.due,
-            }),
-        },
-    )
-    .await?;
-    tx.commit().await.context("failed to add the action")?;
-    Ok(Added {
-        reference,
-        meeting,
-        owner,
-        member: member.map(|(_, name)| name),
-        item,
-    })
-}
-
-/// The error for an organisation the registry does not have: the close matches, else
-/// every known name.
-fn unknown_organisation(given: &str, known: &[String]) -> String {
-    let wanted = given.to_lowercase();
-    let close: Vec<&str> = known
-        .iter()
-        .filter(|k| {
-            let k = k.to_lowercase();
-            k.contains(&wanted) || wanted.contains(&k) || edit_distance(&k, &wanted) <= 2
-        })
-        .map(String::as_str)
-        .collect();
-    if close.is_empty() {
-        format!(
-            "no organisation {given:?}; the organisations are: {}",
-            known.join(", ")
-        )
-    } else {
-        format!(
-            "no organisation {given:?}; did you mean {}?",
-            close.join(" or ")
-        )
-    }
-}
-
-/// Levenshtein distance between two short names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(current)
-            };
-            previous = current;
-        }
-    }
-    row[b.len()]
-}
-
-/// Closes an action by hand (`done` or `dropped`), recording an update and an event.
+/// Closes an action by hand and prints it as the register now shows it.
 async fn close(
     loaded: &Loaded,
     reference: &str,
@@ -241,58 +91,16 @@ async fn close(
     by: &str,
     json: bool,
 ) -> anyhow::Result<()> {
-    let by = by.trim();
-    if by.is_empty() {
-        bail!("--by must name who is closing the action");
-    }
     let views = with_database(loaded, async |pool| {
-        let mut tx = pool.begin().await?;
-        let action = store::lock(&mut tx, None, reference)
-            .await?
-            .ok_or_else(|| anyhow!("no action {reference}: see `minuted actions list`"))?;
-        if action.status != "open" {
-            bail!("{} is already {}", action.reference, action.status);
-        }
-        let text = note
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| format!("{kind} by hand"));
-        let now = Clock::System.now();
-        let update = store::record_update(
-            &mut tx,
-            &NewUpdate {
-                action_id: action.id,
-                message_id: None,
-                kind,
-                text: &text,
-                organisation_id: None,
-                member_id: None,
-                by,
-            },
-            now,
+        hand::close(
+            pool,
+            reference,
+            kind,
+            note.as_deref(),
+            by,
+            Clock::System.now(),
         )
-        .await?;
-        events::record(
-            &mut tx,
-            NewEvent {
-                board_id: Some(action.board_id),
-                actor: by,
-                kind: if kind == "done" {
-                    "action.done"
-                } else {
-                    "action.dropped"
-                },
-                subject: Some(("action", action.id)),
-                detail: json!({"action": action.reference, "update": update, "text": text}),
-            },
-        )
-        .await?;
-        tx.commit().await.context("failed to close the action")?;
-        let filter = ActionFilter {
-            reference: Some(action.reference),
-            ..ActionFilter::default()
-        };
-        Ok(store::list(pool, &filter).await?)
+        .await
     })
     .await?;
     if json {
@@ -346,21 +154,4 @@ fn render(rows: &[ActionView]) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unknown_organisation_names_close_matches_or_every_organisation() {
-        let known: Vec<String> = ["MPS", "CPS", "CPS South", "HMCTS"]
-            .map(String::from)
-            .to_vec();
-        let close = unknown_organisation("CPS Sth", &known);
-        assert!(close.contains("did you mean"), "{close}");
-        assert!(close.contains("CPS South"), "{close}");
-        let none = unknown_organisation("Fire Brigade", &known);
-        assert!(none.contains("MPS, CPS, CPS South, HMCTS"), "{none}");
-    }
 }

@@ -4,4 +4,5 @@
 pub mod address;
 pub mod outbound;
 pub mod refs;
+pub mod verp;
 pub mod zone;

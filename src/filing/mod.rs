@@ -24,6 +24,7 @@
 //! [`answer`] says what to tell the sender of a reply that lands in triage; [`calendar`]
 //! reads calendar responses.
 
+pub mod acknowledge;
 mod action;
 pub mod answer;
 pub mod calendar;
@@ -31,7 +32,9 @@ mod item;
 mod kind;
 mod meeting;
 mod sender;
+mod sent;
 mod signals;
+mod snapshots;
 mod tally;
 mod text;
 mod thread;
@@ -40,6 +43,7 @@ pub mod worker;
 use item::{significant_words, title_matches};
 use kind::KindChoice;
 use sender::Sender;
+pub use sent::{Sent, SentKind, SentMessage};
 use tally::{Confidence, Tally};
 
 pub use calendar::{Attendance, Participation};
@@ -449,98 +453,6 @@ fn normalise_name(name: &str) -> String {
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// What minuted sent, as far as replies and bounces can point back at it: by Message-ID
-/// (threading), by reply token (`lcjb+<token>@...`) and by bounce token (the VERP return
-/// path). The filing worker fills it with only the entries the message refers to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct Sent {
-    pub message_ids: HashMap<String, SentMessage>,
-    pub reply_tokens: HashMap<String, SentMessage>,
-    pub bounce_tokens: HashMap<String, SentMessage>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SentMessage {
-    pub kind: SentKind,
-    pub outbox_id: Option<i64>,
-    pub meeting: Option<String>,
-    pub item: Option<String>,
-    pub action: Option<String>,
-    /// Name of the member it was sent to.
-    pub member: Option<String>,
-    /// The address it was sent to.
-    pub recipient: Option<String>,
-    /// For an acknowledgement: the id of the message acknowledged.
-    pub about_message: Option<i64>,
-    /// Every action it listed (an action pack, update request or chaser), by ref.
-    pub actions: Vec<String>,
-    /// For an approval result: it is the approver's confirmation, whose Reply-To carries
-    /// their token and offers UNDO. Other results (notices to the secretariat, refusals)
-    /// ask for no reply.
-    pub undo_offered: bool,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SentKind {
-    ApprovalRequest,
-    /// What an approval reply decided ("Approved: ..."), to the approver and the
-    /// secretariat.
-    ApprovalResult,
-    ActionPack,
-    ActionChaser,
-    UpdateRequest,
-    UpdateChaser,
-    Acknowledgement,
-    Circulation,
-    MeetingPack,
-    /// A meeting invitation (iCalendar `METHOD:REQUEST`).
-    Invitation,
-    /// Our answer to a reply we could not act on.
-    ReplyHelp,
-    #[default]
-    Other,
-}
-
-impl SentKind {
-    /// Reads a template or outbox kind name; anything unknown is `Other`.
-    pub fn parse(text: &str) -> SentKind {
-        match text {
-            "approval_request" => SentKind::ApprovalRequest,
-            "approval_result" => SentKind::ApprovalResult,
-            "invitation" => SentKind::Invitation,
-            "reply_help" => SentKind::ReplyHelp,
-            "action_pack" => SentKind::ActionPack,
-            "action_chaser" => SentKind::ActionChaser,
-            "update_request" => SentKind::UpdateRequest,
-            "update_chaser" | "chaser" => SentKind::UpdateChaser,
-            "acknowledgement" => SentKind::Acknowledgement,
-            "circulation" => SentKind::Circulation,
-            "meeting_pack" | "meeting_pack_request" => SentKind::MeetingPack,
-            _ => SentKind::Other,
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            SentKind::ApprovalRequest => "approval request",
-            SentKind::ApprovalResult => "notice of an approval decision",
-            SentKind::Invitation => "meeting invitation",
-            SentKind::ReplyHelp => "answer to a reply",
-            SentKind::ActionPack => "action pack",
-            SentKind::ActionChaser => "action chaser",
-            SentKind::UpdateRequest => "request for written updates",
-            SentKind::UpdateChaser => "chaser for a written update",
-            SentKind::Acknowledgement => "acknowledgement",
-            SentKind::Circulation => "circulation of minutes",
-            SentKind::MeetingPack => "meeting pack",
-            SentKind::Other => "message",
-        }
-    }
 }
 
 impl Message {

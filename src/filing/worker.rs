@@ -12,8 +12,6 @@
 //! The rules are in `filing` (pure); the SQL is in `store::filings`.
 
 use crate::store::mail_context;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -22,11 +20,13 @@ use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
+use super::acknowledge::{acknowledge, acknowledge_applied, answer, queue_owed_acknowledgements};
+use super::snapshots::snapshot;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::address::EmailAddress;
 use crate::domain::outbound::MailKind;
-use crate::filing::{self, answer, Attachment, Dsn, Headers};
+use crate::filing::{self, answer, sent, Attachment, Dsn, Headers, Sent};
 use crate::ingest::parse::ParsedMessage;
 use crate::retry::{Backoff, FailureLog};
 use crate::shutdown::Shutdown;
@@ -133,7 +133,19 @@ async fn file_in(
         return Ok(FilingOutcome::NoBoard);
     };
     let snapshot = snapshot(conn, board_id).await?;
-    let sent = filings::sent_for(conn, &snapshot.registry.board_address, &message).await?;
+    let lookup = sent::lookup(&message, &snapshot.registry.board_address);
+    let sent = if lookup.is_empty() {
+        Sent::default()
+    } else {
+        let rows = filings::sent_rows(
+            conn,
+            &lookup.message_ids,
+            &lookup.lower_tokens,
+            &lookup.bounce_rows,
+        )
+        .await?;
+        Sent::from_rows(&lookup, &rows)
+    };
     let decision = filing::decide(
         &message,
         &snapshot.registry,
@@ -240,108 +252,6 @@ async fn correct(
     }
     Ok(())
 }
-
-/// Queues a `reply_help` to the sender of `message` (once per message), threaded under
-/// it, and records it.
-pub(crate) async fn answer(
-    conn: &mut sqlx::PgConnection,
-    snapshot: &filings::Snapshot,
-    message: &filing::Message,
-    help: answer::ReplyHelp,
-    meeting: Option<&str>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    if triage::answered(conn, help.message).await? {
-        return Ok(false);
-    }
-    let message_id = help.message;
-    let why = help.why.clone();
-    let context = serde_json::to_value(&help).context("failed to describe the answer")?;
-    let Some(row) = to_sender(MailKind::ReplyHelp, snapshot, message, meeting, context) else {
-        return Ok(false);
-    };
-    // A responder that answers everything, whatever its headers say, must not keep a
-    // conversation going with us: a few answers an hour to one address, then silence
-    // (the secretariat still sees every message in triage).
-    let since = now - chrono::Duration::hours(1);
-    if triage::answers_to_since(conn, row.to.address.as_str(), since).await? >= MAX_ANSWERS_PER_HOUR
-    {
-        store::events::record(
-            conn,
-            store::events::NewEvent {
-                board_id: Some(snapshot.board_id),
-                actor: "system",
-                kind: "filing.answer_withheld",
-                subject: Some(("message", message_id)),
-                detail: serde_json::json!({
-                    "to": row.to.address.as_str(),
-                    "why": format!("{MAX_ANSWERS_PER_HOUR} answers to this address in the last hour"),
-                }),
-            },
-        )
-        .await?;
-        return Ok(false);
-    }
-    let outbox_id = outbox::enqueue(conn, row, now)
-        .await
-        .context("failed to queue the answer")?;
-    triage::record_answer(conn, message_id, outbox_id, &why, now).await?;
-    store::events::record(
-        conn,
-        store::events::NewEvent {
-            board_id: Some(snapshot.board_id),
-            actor: "system",
-            kind: "filing.answered",
-            subject: Some(("message", message_id)),
-            detail: serde_json::json!({ "outbox": outbox_id, "why": why }),
-        },
-    )
-    .await?;
-    Ok(true)
-}
-
-/// Tells the sender of a filed action update, when it answered mail of ours, that it was
-/// not applied and why (the update step sends it back to triage). Returns whether an
-/// answer was queued.
-pub async fn answer_unapplied_update(
-    conn: &mut sqlx::PgConnection,
-    message_id: i64,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let Some(filed) = filings::filed_message(conn, message_id).await? else {
-        return Ok(false);
-    };
-    if filed.decision.outbox_id.is_none() || answer::written_by_a_machine(&filed.message) {
-        return Ok(false);
-    }
-    let snapshot = snapshot(conn, filed.board_id).await?;
-    let help = answer::ReplyHelp {
-        message: message_id,
-        original_subject: answer::original_subject(&filed.message),
-        answered: "our email".to_owned(),
-        understood: match &filed.decision.action {
-            Some(action) => format!("an update on {action}"),
-            None => "an action update".to_owned(),
-        },
-        why: format!("It was not applied: {reason}."),
-        next_step: "Nothing was changed. The secretariat has your email and will decide; if you wrote on behalf of the action's owner, they can apply it.".to_owned(),
-        would_work: Vec::new(),
-        reply_to: "this email".to_owned(),
-    };
-    answer(
-        conn,
-        &snapshot,
-        &filed.message,
-        help,
-        filed.decision.meeting.as_deref(),
-        now,
-    )
-    .await
-}
-
-/// How many answers to replies one address may get in an hour.
-const MAX_ANSWERS_PER_HOUR: i64 = 3;
 
 /// How many waiting messages a triage notice lists by name.
 const TRIAGE_NOTICE_LISTED: usize = 20;
@@ -493,142 +403,6 @@ pub async fn file_by_hand(
     Ok(recorded)
 }
 
-/// Queues the acknowledgement of filed message `message_id` once what it did is known,
-/// in the caller's transaction: `outcome` ("LCJB-A17 marked done") is added to what it
-/// was filed against. Action updates are acknowledged this way, by the step that applies
-/// them, so an update sent back to triage is never acknowledged. Returns whether one
-/// was queued.
-pub async fn acknowledge_applied(
-    conn: &mut sqlx::PgConnection,
-    message_id: i64,
-    outcome: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let Some(filed) = filings::filed_message(conn, message_id).await? else {
-        return Ok(false);
-    };
-    let snapshot = snapshot(conn, filed.board_id).await?;
-    acknowledge(
-        conn,
-        &filed.recorded,
-        &snapshot,
-        &filed.decision,
-        &filed.message,
-        filed.received_at,
-        Some(outcome),
-        now,
-    )
-    .await
-}
-
-/// Queues the acknowledgement of a filed update to its sender, in the filing's
-/// transaction, and keeps the durable record of it. Returns whether one was queued: not
-/// when the sender's address cannot take mail.
-#[allow(clippy::too_many_arguments)] // the filing, its message and what came of it
-async fn acknowledge(
-    conn: &mut sqlx::PgConnection,
-    recorded: &filings::Recorded,
-    snapshot: &filings::Snapshot,
-    decision: &filing::FilingDecision,
-    message: &filing::Message,
-    received_at: DateTime<Utc>,
-    outcome: Option<&str>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let mut context = acknowledgement_context(
-        recorded.message_id,
-        decision,
-        &snapshot.registry,
-        message.subject.as_deref(),
-        received_at,
-    );
-    if let Some(outcome) = outcome {
-        context["outcome"] = Value::String(outcome.to_owned());
-        if let Some(list) = context["filed_against"].as_array_mut() {
-            list.push(Value::String(outcome.to_owned()));
-        }
-    }
-
-    let meeting = decision.meeting.as_deref();
-    let Some(row) = to_sender(
-        MailKind::Acknowledgement,
-        snapshot,
-        message,
-        meeting,
-        context.clone(),
-    ) else {
-        tracing::warn!(message = recorded.message_id, from = ?message.from, "no acknowledgement: the sender's address cannot take mail");
-        return Ok(false);
-    };
-    let to = row.to.address.as_str().to_owned();
-    let outbox_id = outbox::enqueue(conn, row, now)
-        .await
-        .context("failed to queue the acknowledgement")?;
-    filings::record_acknowledgement(
-        conn, recorded, snapshot, decision, &to, &context, outbox_id, now,
-    )
-    .await?;
-    Ok(true)
-}
-
-/// An email of `kind` to the sender of `message`, to their registry name (else the name
-/// they sign with), threaded under the message with its whole thread, so a reply to it
-/// still names the mail of ours the thread began with. `None` when the sender's address
-/// cannot take mail.
-fn to_sender(
-    kind: MailKind,
-    snapshot: &filings::Snapshot,
-    message: &filing::Message,
-    meeting: Option<&str>,
-    context: Value,
-) -> Option<NewOutboxMessage> {
-    let address =
-        filings::acknowledgement_address(message).and_then(|to| EmailAddress::parse(&to).ok())?;
-    let member = snapshot.member_at(address.as_str());
-    // The registry's spelling of a member's name; else the sender's own, as they would
-    // write it ("Vigurs, Kilvinder" is how an address book files it, not a greeting).
-    let name = member.map(|(name, _)| name.to_owned()).or_else(|| {
-        message
-            .from_name
-            .as_deref()
-            .map(filing::natural_name)
-            .filter(|n| !n.trim().is_empty())
-    });
-    let mut row = NewOutboxMessage::new(
-        kind,
-        snapshot.board_id,
-        Recipient {
-            address,
-            name,
-            member_id: member.map(|(_, id)| id),
-        },
-        context,
-    );
-    row.meeting_id = meeting.and_then(|m| snapshot.meeting_id(m));
-    if let Some(id) = message.message_id.as_deref().filter(|id| header_safe(id)) {
-        row.in_reply_to = Some(id.to_owned());
-        row.references = message
-            .references
-            .iter()
-            .filter(|r| header_safe(r))
-            .take(20)
-            .cloned()
-            .chain(std::iter::once(id.to_owned()))
-            .collect();
-    }
-    Some(row)
-}
-
-/// Whether a Message-ID can be written into a header as it is.
-fn header_safe(id: &str) -> bool {
-    let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
-    !bare.is_empty()
-        && bare.len() <= 250
-        && bare
-            .chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\' | ','))
-}
-
 /// Marks the outbox row a bounce is about as bounced (a hard bounce also flags the
 /// address and tells the secretariat). A bounce about mail this database never sent
 /// changes nothing.
@@ -666,40 +440,6 @@ async fn record_bounce(
             Ok(())
         }
         Err(err) => Err(err).context("failed to record the bounce against its outbox row"),
-    }
-}
-
-/// Queues the acknowledgements still owed from before the outbox could take them.
-pub async fn queue_owed_acknowledgements(pool: &PgPool, clock: &Clock) -> anyhow::Result<u64> {
-    let mut queued = 0;
-    loop {
-        let mut tx = pool.begin().await?;
-        let Some(owed) = filings::next_owed_acknowledgement(&mut tx).await? else {
-            tx.commit().await?;
-            return Ok(queued);
-        };
-        let now = clock.now();
-        let outbox_id = match EmailAddress::parse(&owed.to_address) {
-            Ok(address) => {
-                let mut row = NewOutboxMessage::new(
-                    MailKind::Acknowledgement,
-                    owed.board_id,
-                    Recipient {
-                        address,
-                        name: None,
-                        member_id: owed.member_id,
-                    },
-                    owed.context.clone(),
-                );
-                row.meeting_id = owed.meeting_id;
-                row.in_reply_to = owed.message_id.clone().filter(|id| header_safe(id));
-                Some(outbox::enqueue(&mut tx, row, now).await?)
-            }
-            Err(_) => None,
-        };
-        filings::acknowledgement_queued_or_dropped(&mut tx, owed.id, outbox_id, now).await?;
-        tx.commit().await?;
-        queued += u64::from(outbox_id.is_some());
     }
 }
 
@@ -811,37 +551,6 @@ pub async fn drain(
             }
         }
     }
-}
-
-/// Snapshots of the registry by (database instance, board), with the registry version
-/// they were read at. Shared by every worker of the process.
-type SnapshotCache = HashMap<(i64, i64), (i64, Arc<filings::Snapshot>)>;
-
-static SNAPSHOTS: Mutex<Option<SnapshotCache>> = Mutex::new(None);
-
-/// The registry of `board_id`, read again only when it has changed since last read.
-async fn snapshot(
-    conn: &mut sqlx::PgConnection,
-    board_id: i64,
-) -> anyhow::Result<Arc<filings::Snapshot>> {
-    let (instance, version) = filings::registry_version(conn).await?;
-    let cached = SNAPSHOTS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .as_ref()
-        .and_then(|cache| cache.get(&(instance, board_id)).cloned());
-    if let Some((at, snapshot)) = cached {
-        if at == version {
-            return Ok(snapshot);
-        }
-    }
-    let snapshot = Arc::new(filings::snapshot(conn, board_id).await?);
-    SNAPSHOTS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get_or_insert_with(HashMap::new)
-        .insert((instance, board_id), (version, snapshot.clone()));
-    Ok(snapshot)
 }
 
 /// Written updates filed with confidence are acknowledged now. Action updates are
@@ -1068,53 +777,6 @@ fn message_id_in(bytes: &[u8]) -> Option<String> {
                     .to_owned()
             })
             .filter(|id| !id.is_empty())
-    })
-}
-
-/// The template context of an acknowledgement: what the message was filed as and
-/// against, for `templates/acknowledgement.*.hbs`, and what a reply to it needs to find
-/// the message again (`message`, `item`, `action`).
-pub fn acknowledgement_context(
-    message: i64,
-    decision: &filing::FilingDecision,
-    registry: &filing::Registry,
-    subject: Option<&str>,
-    received_at: DateTime<Utc>,
-) -> Value {
-    let meeting = decision
-        .meeting
-        .as_deref()
-        .and_then(|r| registry.meetings.iter().find(|m| m.reference == r));
-    let mut filed_against = Vec::new();
-    if let Some(meeting) = meeting {
-        filed_against.push(format!(
-            "Meeting {} ({})",
-            meeting.reference,
-            meeting.date.format("%A %-d %B %Y")
-        ));
-        if let Some(item) = decision
-            .item
-            .as_deref()
-            .and_then(|n| meeting.items.iter().find(|i| i.number == n))
-        {
-            filed_against.push(format!("Item {}: {}", item.number, item.title));
-        }
-    }
-    if let Some(action) = &decision.action {
-        filed_against.push(format!("Action {action}"));
-    }
-    if let Some(organisation) = &decision.organisation {
-        filed_against.push(format!("From {organisation}"));
-    }
-    serde_json::json!({
-        "message": message,
-        "kind": decision.kind.as_str(),
-        "item": decision.item,
-        "action": decision.action,
-        "original_subject": subject.filter(|s| !s.trim().is_empty()).unwrap_or("(no subject)"),
-        "received_text": received_at.format("%A %-d %B %Y at %H:%M").to_string(),
-        "filed_as": decision.kind.description(),
-        "filed_against": filed_against,
     })
 }
 

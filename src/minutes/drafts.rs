@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use crate::approval::token::{ApprovalToken, Binding};
+use crate::approval::request::{approvers, issue_request, recipient, RequestDraft};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::outbound::{long_date, MailKind};
@@ -25,7 +25,7 @@ use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
 use crate::minutes::structure::{self, ParseContext, RegistryMember};
 use crate::store::minutes::{self as store, BoardMember, NewRevision, PendingDraft, Revision};
-use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
+use crate::store::outbox::{self, NewAttachment, NewOutboxMessage};
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,28 +135,6 @@ pub fn structure_report(
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Who approves: the secretariat, and the chair when `approval.require_chair`.
-pub fn approvers<'a>(members: &'a [BoardMember], settings: &Settings) -> Vec<&'a BoardMember> {
-    members
-        .iter()
-        .filter(|m| m.address.is_some())
-        .filter(|m| {
-            m.roles.iter().any(|r| r == "secretariat")
-                || (settings.approval.require_chair && m.roles.iter().any(|r| r == "chair"))
-        })
-        .collect()
-}
-
-fn recipient(member: &BoardMember) -> anyhow::Result<Recipient> {
-    crate::outbox::recipient_of(member).with_context(|| {
-        format!(
-            "{}'s address {:?} is not valid",
-            member.name,
-            member.address.as_deref().unwrap_or_default()
-        )
-    })
 }
 
 /// What the minutes are, as the emails say it.
@@ -326,78 +304,6 @@ pub async fn process_draft_once(
         n: revision.n,
         requests,
     })
-}
-
-/// An approval request to send to each approver: what it is for, the hash its token is
-/// bound to, and the email's context (`expires_text` and `approval_request_id` are added
-/// per approver), attachments and audit detail.
-pub struct RequestDraft<'a> {
-    pub board_id: i64,
-    pub meeting_id: i64,
-    pub subject: store::RequestSubject,
-    pub content_sha256: &'a str,
-    pub context: Value,
-    pub attachments: Vec<NewAttachment>,
-    pub event: Value,
-}
-
-/// Creates one approver's request with its signed token, queues the email carrying it
-/// and records the event; returns the request's id.
-pub async fn issue_request(
-    tx: &mut sqlx::PgConnection,
-    key: &[u8],
-    request: &RequestDraft<'_>,
-    approver: &BoardMember,
-    expires_at: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<i64> {
-    let to = recipient(approver)?;
-    let request_id = store::insert_request(
-        tx,
-        request.board_id,
-        request.subject,
-        approver.id,
-        to.address.as_str(),
-        expires_at,
-        now,
-    )
-    .await?;
-    let issued = ApprovalToken::issue(
-        key,
-        request_id,
-        Binding {
-            revision_hash: request.content_sha256,
-            approver: &to.address,
-        },
-        expires_at,
-    )
-    .context("failed to issue an approval token")?;
-    let mut context = request.context.clone();
-    let zone = crate::store::registry::board_zone(tx, request.board_id).await?;
-    context["expires_text"] = json!(zone.long_datetime(issued.expires_at()));
-    context["approval_request_id"] = json!(request_id);
-    let mut row = NewOutboxMessage::new(MailKind::ApprovalRequest, request.board_id, to, context);
-    row.meeting_id = Some(request.meeting_id);
-    row.reply_token = Some(issued.encode());
-    row.attachments = request.attachments.clone();
-    let outbox_id = outbox::enqueue(tx, row, now).await?;
-    store::set_request_outbox(tx, request_id, outbox_id).await?;
-    let mut detail = request.event.clone();
-    detail["approver"] = json!(approver.address);
-    detail["expires_at"] = json!(issued.expires_at());
-    detail["outbox_id"] = json!(outbox_id);
-    crate::store::events::record(
-        tx,
-        crate::store::events::NewEvent {
-            board_id: Some(request.board_id),
-            actor: "system",
-            kind: "approval.requested",
-            subject: Some(("approval_request", request_id)),
-            detail,
-        },
-    )
-    .await?;
-    Ok(request_id)
 }
 
 /// Queues an approval request to every approver, each with its own signed token.

@@ -29,7 +29,7 @@
 //! member). Each row gets, at enqueue and for good: a Message-ID
 //! `outbox.<id>.<random>@<board domain>`, a reply token (Reply-To is
 //! `<board local>+<token>@<board domain>`), and the VERP return path
-//! `<board local>+bounce-<id>-<tag>@<board domain>` ([`verp`]). An `outbox.enqueued` event is
+//! `<board local>+bounce-<id>-<tag>@<board domain>` ([`verp`](crate::domain::verp)). An `outbox.enqueued` event is
 //! recorded.
 //!
 //! The template context is the caller's kind-specific JSON object plus what
@@ -39,8 +39,8 @@
 //!
 //! # Bounces (for filing)
 //!
-//! [`verp::parse_bounce_address`] turns the address a bounce came back to into the row
-//! id and tag, which must match the row's Message-ID ([`verp::tag_matches`]);
+//! [`verp::parse_bounce_address`](crate::domain::verp::parse_bounce_address) turns the address a bounce came back to into the row
+//! id and tag, which must match the row's Message-ID ([`verp::tag_matches`](crate::domain::verp::tag_matches));
 //! `store::bounces::mark_bounced(conn, BounceTarget::Row(id) | MessageId(..), hard,
 //! reason, now)` marks the row `bounced`, flags the member's address on a hard bounce,
 //! records `outbox.bounced` and tells the secretariat (at most one `bounce_notice` an
@@ -56,7 +56,6 @@
 pub mod compose;
 pub mod context;
 pub mod transport;
-pub mod verp;
 pub mod worker;
 
 use crate::domain::address::EmailAddress;

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 
 use super::filings::{self, FiledQueue};
 use super::{Error, Result};
@@ -102,12 +102,13 @@ pub struct ActionFilter {
 
 /// An action as the register, `actions list`, update requests and the meeting pack's
 /// action log show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ActionView {
     pub id: i64,
     pub board_id: i64,
     /// `LCJB-A17`.
     #[serde(rename = "ref")]
+    #[sqlx(rename = "ref")]
     pub reference: String,
     pub text: String,
     /// Who owns it, for people: the organisation's short name, else the member's name,
@@ -133,13 +134,22 @@ pub struct ActionView {
     pub updated_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     /// Oldest first.
+    #[sqlx(skip)]
     pub updates: Vec<ActionUpdateView>,
     /// The newest of `updates`.
+    #[sqlx(skip)]
     pub latest_update: Option<ActionUpdateView>,
 }
 
+#[derive(sqlx::FromRow)]
+struct UpdateRow {
+    action_id: i64,
+    #[sqlx(flatten)]
+    update: ActionUpdateView,
+}
+
 /// One update of an action.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ActionUpdateView {
     /// done, progress, dropped or reopened.
     pub kind: String,
@@ -167,11 +177,16 @@ pub async fn list(pool: &PgPool, filter: &ActionFilter) -> Result<Vec<ActionView
 
 /// [`list`] on one connection, inside the caller's transaction.
 pub async fn list_on(conn: &mut PgConnection, filter: &ActionFilter) -> Result<Vec<ActionView>> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.board_id, a.ref, a.text, a.owner_text, a.owner_organisation_id,
+    let mut views: Vec<ActionView> = sqlx::query_as(
+        "SELECT a.id, a.board_id, a.ref, a.text,
+                COALESCE(o.short, mb.name, a.owner_text) AS owner, a.owner_organisation_id,
                 o.short AS owner_organisation, a.owner_member_id, mb.name AS owner_member,
-                mt.ref AS meeting, mt.date AS meeting_date, a.item_number, a.due,
-                a.due_text, a.status, a.added_by, a.created_at, a.updated_at, a.closed_at
+                mt.ref AS meeting, mt.date AS meeting_date, a.item_number AS item,
+                COALESCE(to_char(a.due, 'YYYY-MM-DD'),
+                         CASE WHEN btrim(a.due_text, E' \\t\\r\\n') <> '' THEN a.due_text END,
+                         'next meeting') AS due,
+                a.due AS due_date, a.due_text, a.status, a.added_by, a.created_at,
+                a.updated_at, a.closed_at
          FROM actions a
          LEFT JOIN organisations o ON o.id = a.owner_organisation_id
          LEFT JOIN members mb ON mb.id = a.owner_member_id
@@ -198,50 +213,10 @@ pub async fn list_on(conn: &mut PgConnection, filter: &ActionFilter) -> Result<V
     .bind(filter.closed_since)
     .fetch_all(&mut *conn)
     .await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let owner_organisation: Option<String> = row.try_get("owner_organisation")?;
-        let owner_member: Option<String> = row.try_get("owner_member")?;
-        let owner_text: Option<String> = row.try_get("owner_text")?;
-        let due_date: Option<NaiveDate> = row.try_get("due")?;
-        let due_text: Option<String> = row.try_get("due_text")?;
-        views.push(ActionView {
-            id: row.try_get("id")?,
-            board_id: row.try_get("board_id")?,
-            reference: row.try_get("ref")?,
-            text: row.try_get("text")?,
-            owner: owner_organisation
-                .clone()
-                .or_else(|| owner_member.clone())
-                .or(owner_text),
-            owner_organisation,
-            owner_organisation_id: row.try_get("owner_organisation_id")?,
-            owner_member,
-            owner_member_id: row.try_get("owner_member_id")?,
-            meeting: row.try_get("meeting")?,
-            meeting_date: row.try_get("meeting_date")?,
-            item: row.try_get("item_number")?,
-            due: due_date.map(|d| d.to_string()).unwrap_or_else(|| {
-                due_text
-                    .clone()
-                    .filter(|t| !t.trim().is_empty())
-                    .unwrap_or_else(|| "next meeting".to_owned())
-            }),
-            due_date,
-            due_text,
-            status: row.try_get("status")?,
-            added_by: row.try_get("added_by")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            closed_at: row.try_get("closed_at")?,
-            updates: Vec::new(),
-            latest_update: None,
-        });
-    }
     let ids: Vec<i64> = views.iter().map(|v| v.id).collect();
-    let updates = sqlx::query(
-        "SELECT u.action_id, u.kind, u.text, u.created_at, u.message_id AS message,
-                m.message_id, u.by_text, o.short AS organisation, mb.name AS member,
+    let updates: Vec<UpdateRow> = sqlx::query_as(
+        "SELECT u.action_id, u.kind, u.text, u.created_at AS at, u.message_id AS message,
+                m.message_id, u.by_text AS \"from\", o.short AS organisation, mb.name AS member,
                 COALESCE((SELECT array_agg(COALESCE(ma.filename, ma.content_type)
                                            ORDER BY ma.position)
                           FROM message_attachments ma WHERE ma.message_id = u.message_id),
@@ -256,19 +231,7 @@ pub async fn list_on(conn: &mut PgConnection, filter: &ActionFilter) -> Result<V
     .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    for row in &updates {
-        let action_id: i64 = row.try_get("action_id")?;
-        let update = ActionUpdateView {
-            kind: row.try_get("kind")?,
-            text: row.try_get("text")?,
-            at: row.try_get("created_at")?,
-            message: row.try_get("message")?,
-            message_id: row.try_get("message_id")?,
-            from: row.try_get("by_text")?,
-            organisation: row.try_get("organisation")?,
-            member: row.try_get("member")?,
-            attachments: row.try_get("attachments")?,
-        };
+    for UpdateRow { action_id, update } in updates {
         if let Some(view) = views.iter_mut().find(|v| v.id == action_id) {
             view.updates.push(update);
         }
@@ -372,7 +335,7 @@ pub async fn record_update(
 }
 
 /// A filed `action_update` message waiting to be applied.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UpdateMessage {
     pub message_id: i64,
     pub board_id: i64,
@@ -390,7 +353,7 @@ pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessag
     let Some(id) = filings::claim_filed(conn, FiledQueue::ActionUpdates).await? else {
         return Ok(None);
     };
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT f.message_id, f.board_id, f.action_ref, m.from_address, m.body_text,
                 m.body_html,
                 COALESCE((SELECT array_agg(COALESCE(ma.filename, ma.content_type)
@@ -402,19 +365,7 @@ pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessag
     )
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|row| {
-        Ok(UpdateMessage {
-            message_id: row.try_get("message_id")?,
-            board_id: row.try_get("board_id")?,
-            action_ref: row.try_get("action_ref")?,
-            from_address: row.try_get("from_address")?,
-            body_text: row.try_get("body_text")?,
-            body_html: row.try_get("body_html")?,
-            attachments: row.try_get("attachments")?,
-        })
-    })
-    .transpose()
+    .await?)
 }
 
 /// Forgets that message `message_id` was sent back to triage as an update that could not

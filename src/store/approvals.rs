@@ -9,13 +9,13 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::filings::{self, FiledQueue};
 use super::Result;
 
 /// A filed approval reply waiting to be handled.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReplyMessage {
     pub message_id: i64,
     pub board_id: i64,
@@ -34,7 +34,7 @@ pub async fn claim_reply(conn: &mut PgConnection) -> Result<Option<ReplyMessage>
     let Some(id) = filings::claim_filed(conn, FiledQueue::ApprovalReplies).await? else {
         return Ok(None);
     };
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT f.message_id, f.board_id, m.message_id AS header_message_id, m.from_address,
                 m.to_addresses || m.cc_addresses || m.delivered_to AS recipients, m.subject,
                 m.body_text, m.body_html, m.raw
@@ -43,21 +43,7 @@ pub async fn claim_reply(conn: &mut PgConnection) -> Result<Option<ReplyMessage>
     )
     .bind(id)
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(ReplyMessage {
-            message_id: row.try_get("message_id")?,
-            board_id: row.try_get("board_id")?,
-            header_message_id: row.try_get("header_message_id")?,
-            from_address: row.try_get("from_address")?,
-            recipients: row.try_get("recipients")?,
-            subject: row.try_get("subject")?,
-            body_text: row.try_get("body_text")?,
-            body_html: row.try_get("body_html")?,
-            raw: row.try_get("raw")?,
-        })
-    })
-    .transpose()
+    .await?)
 }
 
 /// An approval request with what it is for (a minutes revision or a meeting pack), as

@@ -15,7 +15,7 @@ use super::{Error, Result};
 /// Which outbox row a bounce is about.
 #[derive(Debug, Clone)]
 pub enum BounceTarget {
-    /// From the VERP return path (`outbox::verp::parse_bounce_address`), its tag checked.
+    /// From the VERP return path (`domain::verp::parse_bounce_address`), its tag checked.
     Row(i64),
     /// From the bounced message's Message-ID (with or without angle brackets).
     MessageId(String),

@@ -8,18 +8,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, Row};
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
-use crate::filing::{
-    self, Disposition, FilingDecision, Kind, MeetingStatus, Sent, SentKind, SentMessage,
-};
+use crate::filing::{self, Disposition, FilingDecision, Kind, MeetingStatus};
 use crate::ingest::parse::{Attachment, ParsedMessage};
-use crate::outbox::verp;
 use crate::registry::MemberRole;
 
 /// The channel the messages table notifies on every insert of a received message.
@@ -206,7 +203,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     snapshot.registry.board_slug = slug;
     snapshot.registry.board_address = address.to_lowercase();
 
-    let organisations = sqlx::query(
+    let organisations: Vec<(i64, String, bool, Vec<String>)> = sqlx::query_as(
         "SELECT o.id, o.short, o.active,
                 COALESCE(array_agg(d.domain ORDER BY d.domain) FILTER (WHERE d.domain IS NOT NULL), '{}') AS domains
          FROM organisations o LEFT JOIN organisation_domains d ON d.organisation_id = o.id
@@ -216,19 +213,19 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .fetch_all(&mut *conn)
     .await?;
     let mut organisation_names: HashMap<i64, String> = HashMap::new();
-    for row in &organisations {
-        let id: i64 = row.try_get("id")?;
-        let short: String = row.try_get("short")?;
+    for (id, short, active, domains) in organisations {
         organisation_names.insert(id, short.clone());
         snapshot.organisations.insert(short.clone(), id);
         snapshot.registry.organisations.push(filing::Organisation {
             short,
-            domains: row.try_get("domains")?,
-            active: row.try_get("active")?,
+            domains,
+            active,
         });
     }
 
-    let members = sqlx::query(
+    /// id, name, organisation id, roles, active, addresses.
+    type MemberRow = (i64, String, Option<i64>, Vec<String>, bool, Vec<String>);
+    let members: Vec<MemberRow> = sqlx::query_as(
         "SELECT m.id, m.name, m.organisation_id, m.roles, m.active,
                 COALESCE(array_agg(a.address ORDER BY a.is_primary DESC, a.address)
                          FILTER (WHERE a.address IS NOT NULL), '{}') AS addresses
@@ -238,29 +235,25 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .bind(board_id)
     .fetch_all(&mut *conn)
     .await?;
-    for row in &members {
-        let id: i64 = row.try_get("id")?;
-        let name: String = row.try_get("name")?;
-        let organisation: Option<i64> = row.try_get("organisation_id")?;
-        let roles: Vec<String> = row.try_get("roles")?;
+    for (id, name, organisation, roles, active, addresses) in members {
         snapshot.members.insert(name.clone(), id);
         snapshot.registry.members.push(filing::Member {
             name,
             organisation: organisation.and_then(|o| organisation_names.get(&o).cloned()),
-            addresses: row.try_get("addresses")?,
+            addresses,
             roles: roles.iter().filter_map(|r| MemberRole::parse(r)).collect(),
-            active: row.try_get("active")?,
+            active,
         });
     }
 
-    let meetings = sqlx::query(
+    let meetings: Vec<(i64, String, NaiveDate, Option<NaiveDate>, String)> = sqlx::query_as(
         "SELECT id, ref, date, papers_deadline, status FROM meetings
          WHERE board_id = $1 ORDER BY date",
     )
     .bind(board_id)
     .fetch_all(&mut *conn)
     .await?;
-    let items = sqlx::query(
+    let items: Vec<(i64, i64, String, String, Option<i64>)> = sqlx::query_as(
         "SELECT i.id, i.meeting_id, i.number, i.title, i.lead_organisation_id
          FROM agenda_items i JOIN meetings m ON m.id = i.meeting_id
          WHERE m.board_id = $1 AND i.active ORDER BY i.meeting_id, i.position",
@@ -268,29 +261,21 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .bind(board_id)
     .fetch_all(&mut *conn)
     .await?;
-    for row in &meetings {
-        let id: i64 = row.try_get("id")?;
-        let reference: String = row.try_get("ref")?;
-        let status: String = row.try_get("status")?;
+    for (id, reference, date, papers_deadline, status) in meetings {
         let mut meeting = filing::Meeting {
             reference: reference.clone(),
-            date: row.try_get("date")?,
-            papers_deadline: row.try_get("papers_deadline")?,
+            date,
+            papers_deadline,
             status: MeetingStatus::parse(&status),
             items: Vec::new(),
         };
-        for item in items.iter() {
-            if item.try_get::<i64, _>("meeting_id")? != id {
-                continue;
-            }
-            let number: String = item.try_get("number")?;
-            let lead: Option<i64> = item.try_get("lead_organisation_id")?;
+        for (item_id, _, number, title, lead) in items.iter().filter(|i| i.1 == id) {
             snapshot
                 .items
-                .insert((reference.clone(), number.clone()), item.try_get("id")?);
+                .insert((reference.clone(), number.clone()), *item_id);
             meeting.items.push(filing::Item {
-                number,
-                title: item.try_get("title")?,
+                number: number.clone(),
+                title: title.clone(),
                 lead: lead.and_then(|o| organisation_names.get(&o).cloned()),
             });
         }
@@ -299,7 +284,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     }
     // The action register: filing checks an action ref exists, who owns it and whether
     // it is open. The `actions` table bumps the registry version, so this stays fresh.
-    let actions = sqlx::query(
+    let actions: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT a.ref, a.status, o.short AS organisation, mb.name AS member
          FROM actions a
          LEFT JOIN organisations o ON o.id = a.owner_organisation_id
@@ -309,47 +294,39 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .bind(board_id)
     .fetch_all(&mut *conn)
     .await?;
-    for row in &actions {
-        let status: String = row.try_get("status")?;
+    for (reference, status, owner_organisation, owner_member) in actions {
         snapshot.registry.actions.push(filing::Action {
-            reference: row.try_get("ref")?,
-            owner_organisation: row.try_get("organisation")?,
-            owner_member: row.try_get("member")?,
+            reference,
+            owner_organisation,
+            owner_member,
             open: status == "open",
         });
     }
     Ok(snapshot)
 }
 
-/// What minuted sent that `message` refers to: by Message-ID, reply token or VERP bounce
-/// address.
-pub async fn sent_for(
+/// An outbox row a received message may point back at, as [`sent_rows`] reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SentRow {
+    pub id: i64,
+    pub kind: String,
+    pub message_id: String,
+    pub reply_token: String,
+    pub to_address: String,
+    pub context: Value,
+    pub meeting: Option<String>,
+    pub member: Option<String>,
+}
+
+/// The outbox rows whose Message-ID is among `message_ids`, whose reply token is among
+/// `lower_tokens` (compared without case) or whose id is among `ids`.
+pub async fn sent_rows(
     conn: &mut PgConnection,
-    board_address: &str,
-    message: &filing::Message,
-) -> Result<Sent> {
-    let mut sent = Sent::default();
-    let ids = message.thread_ids();
-    let mut ids_with_dsn = ids.clone();
-    if let Some(original) = message
-        .dsn
-        .as_ref()
-        .and_then(|d| d.original_message_id.clone())
-    {
-        ids_with_dsn.push(original.trim_matches(['<', '>']).to_owned());
-    }
-    let tokens = message.reply_tokens(board_address);
-    let lower_tokens: Vec<String> = tokens.iter().map(|t| t.to_lowercase()).collect();
-    // VERP tokens name their row; the tag is checked against the row below.
-    let bounces: Vec<(i64, String, &String)> = tokens
-        .iter()
-        .filter_map(|t| verp::parse_bounce_token(t).map(|(id, tag)| (id, tag, t)))
-        .collect();
-    let bounce_rows: Vec<i64> = bounces.iter().map(|(id, _, _)| *id).collect();
-    if ids_with_dsn.is_empty() && tokens.is_empty() {
-        return Ok(sent);
-    }
-    let rows = sqlx::query(
+    message_ids: &[String],
+    lower_tokens: &[String],
+    ids: &[i64],
+) -> Result<Vec<SentRow>> {
+    Ok(sqlx::query_as(
         "SELECT o.id, o.kind, o.message_id, o.reply_token, o.to_address, o.context,
                 mt.ref AS meeting, mb.name AS member
          FROM outbox o
@@ -357,64 +334,11 @@ pub async fn sent_for(
          LEFT JOIN members mb ON mb.id = o.member_id
          WHERE o.message_id = ANY($1) OR lower(o.reply_token) = ANY($2) OR o.id = ANY($3)",
     )
-    .bind(&ids_with_dsn)
-    .bind(&lower_tokens)
-    .bind(&bounce_rows)
+    .bind(message_ids)
+    .bind(lower_tokens)
+    .bind(ids)
     .fetch_all(&mut *conn)
-    .await?;
-    for row in &rows {
-        let id: i64 = row.try_get("id")?;
-        let kind: String = row.try_get("kind")?;
-        let context: Value = row.try_get("context")?;
-        let text = |key: &str| context.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let listed: Vec<String> = context
-            .get("actions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a.get("ref").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        let entry = SentMessage {
-            kind: SentKind::parse(&kind),
-            outbox_id: Some(id),
-            meeting: row.try_get("meeting")?,
-            item: text("item"),
-            // An action pack about one action is about that action; with several, a
-            // reply must say which.
-            action: text("action").or_else(|| match context.get("actions") {
-                Some(Value::Array(actions)) if actions.len() == 1 => actions[0]
-                    .get("ref")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                _ => None,
-            }),
-            member: row.try_get("member")?,
-            recipient: row.try_get("to_address")?,
-            about_message: context.get("message").and_then(Value::as_i64),
-            actions: listed,
-            undo_offered: context.get("undo_offered").and_then(Value::as_bool) == Some(true),
-        };
-        let message_id: String = row.try_get("message_id")?;
-        let token: String = row.try_get("reply_token")?;
-        let by_reply_token = lower_tokens.contains(&token.to_lowercase());
-        let by_message_id = ids_with_dsn.contains(&message_id);
-        // A bounce token counts only with the tag of this row's Message-ID: a forged
-        // `bounce-<id>-...` names the row but cannot carry its tag.
-        let mut by_bounce = false;
-        for (_, tag, text) in bounces.iter().filter(|(row_id, _, _)| *row_id == id) {
-            if verp::tag_matches(tag, &message_id) {
-                sent.bounce_tokens.insert((*text).clone(), entry.clone());
-                by_bounce = true;
-            }
-        }
-        if by_reply_token {
-            sent.reply_tokens.insert(token, entry.clone());
-        }
-        if by_reply_token || by_message_id || by_bounce {
-            sent.message_ids.insert(message_id, entry);
-        }
-    }
-    Ok(sent)
+    .await?)
 }
 
 /// What was recorded for one message.
@@ -554,7 +478,7 @@ pub async fn filed_message(
     conn: &mut PgConnection,
     message_id: i64,
 ) -> Result<Option<FiledMessage>> {
-    let Some(row) = sqlx::query(
+    let Some(row) = sqlx::query_as::<_, FiledRow>(
         "SELECT f.id, f.board_id, f.kind, f.confidence, f.reasons, f.outbox_id, f.action_ref,
                 mt.ref AS meeting, i.number AS item, o.short AS organisation,
                 mb.name AS member, m.from_address, m.from_name, m.subject, m.message_id,
@@ -573,48 +497,68 @@ pub async fn filed_message(
     else {
         return Ok(None);
     };
-    let kind: String = row.try_get("kind")?;
-    let kind = Kind::parse(&kind).ok_or_else(|| Error::Invalid(format!("filing kind {kind:?}")))?;
-    let confidence: f32 = row.try_get("confidence")?;
-    let reasons: Value = row.try_get("reasons")?;
+    let kind = Kind::parse(&row.kind)
+        .ok_or_else(|| Error::Invalid(format!("filing kind {:?}", row.kind)))?;
     let decision = FilingDecision {
         kind,
-        meeting: row.try_get("meeting")?,
-        item: row.try_get("item")?,
-        action: row.try_get("action_ref")?,
-        organisation: row.try_get("organisation")?,
-        member: row.try_get("member")?,
-        confidence,
+        meeting: row.meeting,
+        item: row.item,
+        action: row.action_ref,
+        organisation: row.organisation,
+        member: row.member,
+        confidence: row.confidence,
         disposition: Disposition::Filed,
-        reasons: strings(&reasons),
-        outbox_id: row.try_get("outbox_id")?,
+        reasons: row.reasons,
+        outbox_id: row.outbox_id,
         correction: None,
         attendance: None,
     };
-    let headers: Value = row.try_get("headers")?;
     let message = filing::Message {
-        from: row.try_get("from_address")?,
-        from_name: row.try_get("from_name")?,
-        subject: row.try_get("subject")?,
-        message_id: row.try_get("message_id")?,
-        references: row.try_get("references")?,
-        headers: filing::Headers::from_json(&headers),
+        from: row.from_address,
+        from_name: row.from_name,
+        subject: row.subject,
+        message_id: row.message_id,
+        references: row.references,
+        headers: filing::Headers::from_json(&row.headers),
         ..filing::Message::default()
     };
     Ok(Some(FiledMessage {
-        board_id: row.try_get("board_id")?,
+        board_id: row.board_id,
         recorded: Recorded {
-            filing_id: row.try_get("id")?,
+            filing_id: row.id,
             message_id,
             kind,
             disposition: Disposition::Filed,
-            confidence,
+            confidence: row.confidence,
             acknowledgement: false,
         },
         decision,
         message,
-        received_at: row.try_get("received_at")?,
+        received_at: row.received_at,
     }))
+}
+
+#[derive(sqlx::FromRow)]
+struct FiledRow {
+    id: i64,
+    board_id: i64,
+    kind: String,
+    confidence: f32,
+    #[sqlx(try_from = "super::JsonStrings")]
+    reasons: Vec<String>,
+    outbox_id: Option<i64>,
+    action_ref: Option<String>,
+    meeting: Option<String>,
+    item: Option<String>,
+    organisation: Option<String>,
+    member: Option<String>,
+    from_address: Option<String>,
+    from_name: Option<String>,
+    subject: Option<String>,
+    message_id: Option<String>,
+    references: Vec<String>,
+    received_at: DateTime<Utc>,
+    headers: Value,
 }
 
 /// Keeps the record of the acknowledgement of a filing, queued as outbox row
@@ -678,7 +622,7 @@ pub async fn acknowledgement_queued_or_dropped(
 }
 
 /// An acknowledgement recorded as owed but not yet in the outbox.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwedAcknowledgement {
     pub id: i64,
     pub board_id: i64,
@@ -694,7 +638,7 @@ pub struct OwedAcknowledgement {
 pub async fn next_owed_acknowledgement(
     conn: &mut PgConnection,
 ) -> Result<Option<OwedAcknowledgement>> {
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT p.id, p.board_id, p.meeting_id, p.member_id, p.to_address, p.context,
                 m.message_id
          FROM pending_acknowledgements p JOIN messages m ON m.id = p.message_id
@@ -702,19 +646,7 @@ pub async fn next_owed_acknowledgement(
          ORDER BY p.id LIMIT 1 FOR UPDATE OF p SKIP LOCKED",
     )
     .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(OwedAcknowledgement {
-        id: row.try_get("id")?,
-        board_id: row.try_get("board_id")?,
-        meeting_id: row.try_get("meeting_id")?,
-        member_id: row.try_get("member_id")?,
-        to_address: row.try_get("to_address")?,
-        context: row.try_get("context")?,
-        message_id: row.try_get("message_id")?,
-    }))
+    .await?)
 }
 
 pub(super) fn strings(value: &Value) -> Vec<String> {

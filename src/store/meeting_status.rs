@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 
 use super::{Error, Result};
 
@@ -44,7 +44,7 @@ pub struct ExpectedReport {
     pub updates: Vec<UpdateReceived>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct UpdateReceived {
     /// `messages.id`.
     pub message: i64,
@@ -58,13 +58,42 @@ pub struct UpdateReceived {
     pub decided_by: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MinutesReceived {
     pub message: i64,
     pub received_at: DateTime<Utc>,
     pub from: Option<String>,
     pub subject: Option<String>,
     pub attachments: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MeetingRow {
+    id: i64,
+    board_id: i64,
+    #[sqlx(rename = "ref")]
+    reference: String,
+    date: NaiveDate,
+    title: String,
+    status: String,
+    papers_deadline: Option<NaiveDate>,
+}
+
+/// The organisation's entry in `expected`, added at the end when it has none yet.
+fn expected_of(expected: &mut Vec<ExpectedReport>, organisation: String) -> &mut ExpectedReport {
+    let at = match expected.iter().position(|e| e.organisation == organisation) {
+        Some(at) => at,
+        None => {
+            expected.push(ExpectedReport {
+                organisation,
+                leads: Vec::new(),
+                actions: Vec::new(),
+                updates: Vec::new(),
+            });
+            expected.len() - 1
+        }
+    };
+    &mut expected[at]
 }
 
 /// Who is expected to report for meeting `reference`, what has come in, what is missing.
@@ -79,7 +108,7 @@ pub async fn meeting_status_on(
     conn: &mut PgConnection,
     reference: &str,
 ) -> Result<MeetingStatusView> {
-    let meeting = sqlx::query(
+    let meeting: MeetingRow = sqlx::query_as(
         "SELECT id, board_id, ref, date, title, status, papers_deadline FROM meetings
          WHERE upper(ref) = upper($1)",
     )
@@ -87,31 +116,16 @@ pub async fn meeting_status_on(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?;
-    let meeting_id: i64 = meeting.try_get("id")?;
-    let leads = sqlx::query(
+    let leads: Vec<(String, String)> = sqlx::query_as(
         "SELECT o.short, i.number FROM agenda_items i
          JOIN organisations o ON o.id = i.lead_organisation_id
          WHERE i.meeting_id = $1 AND i.active ORDER BY i.position",
     )
-    .bind(meeting_id)
+    .bind(meeting.id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut expected: Vec<ExpectedReport> = Vec::new();
-    for row in &leads {
-        let short: String = row.try_get("short")?;
-        let number: String = row.try_get("number")?;
-        match expected.iter_mut().find(|e| e.organisation == short) {
-            Some(e) => e.leads.push(number),
-            None => expected.push(ExpectedReport {
-                organisation: short,
-                leads: vec![number],
-                actions: Vec::new(),
-                updates: Vec::new(),
-            }),
-        }
-    }
     // Owners of open actions report too, whether or not they lead an item.
-    let owed = sqlx::query(
+    let owed: Vec<(String, String)> = sqlx::query_as(
         "SELECT o.short, a.ref FROM actions a
          JOIN organisations o ON o.id = a.owner_organisation_id
          JOIN meetings raised ON raised.id = a.meeting_id
@@ -122,25 +136,20 @@ pub async fn meeting_status_on(
                     AND a.created_at::DATE < mt.date))
          ORDER BY a.id",
     )
-    .bind(meeting_id)
+    .bind(meeting.id)
     .fetch_all(&mut *conn)
     .await?;
-    for row in &owed {
-        let short: String = row.try_get("short")?;
-        let reference: String = row.try_get("ref")?;
-        match expected.iter_mut().find(|e| e.organisation == short) {
-            Some(e) => e.actions.push(reference),
-            None => expected.push(ExpectedReport {
-                organisation: short,
-                leads: Vec::new(),
-                actions: vec![reference],
-                updates: Vec::new(),
-            }),
-        }
+    let mut expected: Vec<ExpectedReport> = Vec::new();
+    for (short, number) in leads {
+        expected_of(&mut expected, short).leads.push(number);
     }
-    let updates = sqlx::query(
-        "SELECT m.id, m.message_id, m.received_at, m.from_address, f.kind, i.number AS item,
-                f.action_ref, o.short AS organisation, f.decided_by
+    for (short, reference) in owed {
+        expected_of(&mut expected, short).actions.push(reference);
+    }
+    let updates: Vec<UpdateReceived> = sqlx::query_as(
+        "SELECT m.id AS message, m.message_id, m.received_at, m.from_address AS \"from\",
+                f.kind, i.number AS item, f.action_ref AS action, o.short AS organisation,
+                f.decided_by
          FROM filings f
          JOIN messages m ON m.id = f.message_id
          LEFT JOIN agenda_items i ON i.id = f.item_id
@@ -149,22 +158,11 @@ pub async fn meeting_status_on(
            AND f.kind IN ('written_update', 'action_update')
          ORDER BY m.received_at, m.id",
     )
-    .bind(meeting_id)
+    .bind(meeting.id)
     .fetch_all(&mut *conn)
     .await?;
     let mut other_updates = Vec::new();
-    for row in &updates {
-        let update = UpdateReceived {
-            message: row.try_get("id")?,
-            message_id: row.try_get("message_id")?,
-            received_at: row.try_get("received_at")?,
-            from: row.try_get("from_address")?,
-            kind: row.try_get("kind")?,
-            item: row.try_get("item")?,
-            action: row.try_get("action_ref")?,
-            organisation: row.try_get("organisation")?,
-            decided_by: row.try_get("decided_by")?,
-        };
+    for update in updates {
         match expected
             .iter_mut()
             .find(|e| Some(&e.organisation) == update.organisation.as_ref())
@@ -178,8 +176,8 @@ pub async fn meeting_status_on(
         .filter(|e| e.updates.is_empty())
         .map(|e| e.organisation.clone())
         .collect();
-    let minutes = sqlx::query(
-        "SELECT m.id, m.received_at, m.from_address, m.subject,
+    let draft_minutes: Vec<MinutesReceived> = sqlx::query_as(
+        "SELECT m.id AS message, m.received_at, m.from_address AS \"from\", m.subject,
                 COALESCE(array_agg(ma.filename ORDER BY ma.position)
                          FILTER (WHERE ma.filename IS NOT NULL), '{}') AS attachments
          FROM filings f
@@ -189,23 +187,10 @@ pub async fn meeting_status_on(
            AND f.disposition = 'filed'
          GROUP BY m.id ORDER BY m.received_at, m.id",
     )
-    .bind(meeting_id)
+    .bind(meeting.id)
     .fetch_all(&mut *conn)
     .await?;
-    let draft_minutes = minutes
-        .iter()
-        .map(|row| {
-            Ok(MinutesReceived {
-                message: row.try_get("id")?,
-                received_at: row.try_get("received_at")?,
-                from: row.try_get("from_address")?,
-                subject: row.try_get("subject")?,
-                attachments: row.try_get("attachments")?,
-            })
-        })
-        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
-    let board_id: i64 = meeting.try_get("board_id")?;
-    let counts = sqlx::query(
+    let (triage_for_meeting, triage_total, quarantined_total): (i64, i64, i64) = sqlx::query_as(
         "SELECT
             count(*) FILTER (WHERE m.status = 'triage' AND f.meeting_id = $1) AS for_meeting,
             count(*) FILTER (WHERE m.status = 'triage') AS triage,
@@ -213,8 +198,8 @@ pub async fn meeting_status_on(
          FROM messages m JOIN filings f ON f.message_id = m.id AND f.current
          WHERE f.board_id = $2",
     )
-    .bind(meeting_id)
-    .bind(board_id)
+    .bind(meeting.id)
+    .bind(meeting.board_id)
     .fetch_one(&mut *conn)
     .await?;
     let owed: i64 = sqlx::query_scalar(
@@ -223,22 +208,22 @@ pub async fn meeting_status_on(
               + (SELECT count(*) FROM outbox
                  WHERE meeting_id = $1 AND kind = 'acknowledgement' AND status <> 'sent')",
     )
-    .bind(meeting_id)
+    .bind(meeting.id)
     .fetch_one(&mut *conn)
     .await?;
     Ok(MeetingStatusView {
-        meeting_ref: meeting.try_get("ref")?,
-        date: meeting.try_get("date")?,
-        title: meeting.try_get("title")?,
-        status: meeting.try_get("status")?,
-        papers_deadline: meeting.try_get("papers_deadline")?,
+        meeting_ref: meeting.reference,
+        date: meeting.date,
+        title: meeting.title,
+        status: meeting.status,
+        papers_deadline: meeting.papers_deadline,
         expected,
         other_updates,
         outstanding,
         draft_minutes,
-        triage_for_meeting: counts.try_get("for_meeting")?,
-        triage_total: counts.try_get("triage")?,
-        quarantined_total: counts.try_get("quarantined")?,
+        triage_for_meeting,
+        triage_total,
+        quarantined_total,
         acknowledgements_unsent: owed,
     })
 }

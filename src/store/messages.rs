@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 
 use super::{Error, Result};
 use crate::ingest::parse::{Attachment, ParsedMessage};
@@ -93,7 +93,7 @@ pub async fn insert(conn: &mut PgConnection, message: &NewMessage<'_>) -> Result
     } else {
         insert_message_sql!("$6")
     };
-    let id: Option<i64> = sqlx::query(sql)
+    let id: Option<i64> = sqlx::query_scalar(sql)
         .bind(message.source)
         .bind(message.source_ref)
         .bind(message.received_at)
@@ -129,9 +129,7 @@ pub async fn insert(conn: &mut PgConnection, message: &NewMessage<'_>) -> Result
             "parse_error": message.parse_error,
         }))
         .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| row.try_get::<i64, _>("id"))
-        .transpose()?;
+        .await?;
 
     let Some(id) = id else {
         let existing: Option<i64> = sqlx::query_scalar(
@@ -372,7 +370,7 @@ pub async fn ping(conn: &mut PgConnection) -> Result<()> {
 
 /// One row of `messages list`. Filing's columns (`kind` to `confidence`) are null until
 /// filing exists; see [`LIST_SOURCE`].
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct MessageRow {
     pub id: i64,
     pub message_id: Option<String>,
@@ -420,37 +418,17 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<MessageRow>>
          ORDER BY v.id
          LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query_as(&sql)
         .bind(&filter.status)
         .bind(&filter.meeting)
         .bind(filter.limit)
         .fetch_all(pool)
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(MessageRow {
-                id: row.try_get("id")?,
-                message_id: row.try_get("message_id")?,
-                from: row.try_get("from")?,
-                subject: row.try_get("subject")?,
-                received_at: row.try_get("received_at")?,
-                status: row.try_get("status")?,
-                kind: row.try_get("kind")?,
-                meeting: row.try_get("meeting")?,
-                item: row.try_get("item")?,
-                action: row.try_get("action")?,
-                organisation: row.try_get("organisation")?,
-                confidence: row.try_get("confidence")?,
-                size: row.try_get("size")?,
-                attachments: row.try_get("attachments")?,
-            })
-        })
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(Error::from)
+    Ok(rows)
 }
 
 /// Everything stored about one message but its raw bytes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MessageDetail {
     pub id: i64,
     pub source: String,
@@ -477,10 +455,11 @@ pub struct MessageDetail {
     pub dsn: Option<Value>,
     pub body_text: Option<String>,
     pub has_html: bool,
+    #[sqlx(skip)]
     pub attachments: Vec<AttachmentInfo>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct AttachmentInfo {
     pub position: i32,
     pub filename: Option<String>,
@@ -490,11 +469,12 @@ pub struct AttachmentInfo {
 }
 
 pub async fn show(pool: &PgPool, id: i64) -> Result<MessageDetail> {
-    let row = sqlx::query(
-        "SELECT id, source, source_ref, received_at, status, parse_error, raw_sha256,
-                raw_size, raw_truncated, message_id, in_reply_to, \"references\",
-                from_address, from_name, sender_address, to_addresses, cc_addresses, reply_to,
-                delivered_to, subject, sent_at, headers, dsn, body_text,
+    let mut detail: MessageDetail = sqlx::query_as(
+        "SELECT id, source, source_ref, received_at, status, parse_error,
+                encode(raw_sha256, 'hex') AS raw_sha256, raw_size, raw_truncated, message_id,
+                in_reply_to, \"references\", from_address AS \"from\", from_name,
+                sender_address AS sender, to_addresses AS \"to\", cc_addresses AS cc,
+                reply_to, delivered_to, subject, sent_at, headers, dsn, body_text,
                 body_html IS NOT NULL AS has_html
          FROM messages WHERE id = $1",
     )
@@ -502,55 +482,15 @@ pub async fn show(pool: &PgPool, id: i64) -> Result<MessageDetail> {
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
-    let attachments = sqlx::query(
-        "SELECT ma.position, ma.filename, ma.content_type, a.size, a.sha256
+    detail.attachments = sqlx::query_as(
+        "SELECT ma.position, ma.filename, ma.content_type, a.size,
+                encode(a.sha256, 'hex') AS sha256
          FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
          WHERE ma.message_id = $1 ORDER BY ma.position",
     )
     .bind(id)
     .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|a| {
-        Ok(AttachmentInfo {
-            position: a.try_get("position")?,
-            filename: a.try_get("filename")?,
-            content_type: a.try_get("content_type")?,
-            size: a.try_get("size")?,
-            sha256: hex::encode(a.try_get::<Vec<u8>, _>("sha256")?),
-        })
-    })
-    .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
-    let detail = (|| -> std::result::Result<MessageDetail, sqlx::Error> {
-        Ok(MessageDetail {
-            id: row.try_get("id")?,
-            source: row.try_get("source")?,
-            source_ref: row.try_get("source_ref")?,
-            received_at: row.try_get("received_at")?,
-            status: row.try_get("status")?,
-            parse_error: row.try_get("parse_error")?,
-            raw_sha256: hex::encode(row.try_get::<Vec<u8>, _>("raw_sha256")?),
-            raw_size: row.try_get("raw_size")?,
-            raw_truncated: row.try_get("raw_truncated")?,
-            message_id: row.try_get("message_id")?,
-            in_reply_to: row.try_get("in_reply_to")?,
-            references: row.try_get("references")?,
-            from: row.try_get("from_address")?,
-            from_name: row.try_get("from_name")?,
-            sender: row.try_get("sender_address")?,
-            to: row.try_get("to_addresses")?,
-            cc: row.try_get("cc_addresses")?,
-            reply_to: row.try_get("reply_to")?,
-            delivered_to: row.try_get("delivered_to")?,
-            subject: row.try_get("subject")?,
-            sent_at: row.try_get("sent_at")?,
-            headers: row.try_get("headers")?,
-            dsn: row.try_get("dsn")?,
-            body_text: row.try_get("body_text")?,
-            has_html: row.try_get("has_html")?,
-            attachments,
-        })
-    })()?;
+    .await?;
     Ok(detail)
 }
 
@@ -565,12 +505,11 @@ pub async fn raw(pool: &PgPool, id: i64) -> Result<Vec<u8>> {
 
 /// How many messages are stored, by status (for summaries and tests).
 pub async fn count_by_status(pool: &PgPool) -> Result<Vec<(String, i64)>> {
-    let rows =
-        sqlx::query("SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status")
-            .fetch_all(pool)
-            .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(Error::from)
+    Ok(
+        sqlx::query_as(
+            "SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status",
+        )
+        .fetch_all(pool)
+        .await?,
+    )
 }

@@ -8,14 +8,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 
 use super::events::{self, NewEvent};
 use super::filings::{self, FiledQueue};
 use super::{Error, Result};
 
 /// A filed draft_minutes message no revision has been made from yet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingDraft {
     pub message_id: i64,
     pub board_id: i64,
@@ -27,7 +27,7 @@ pub struct PendingDraft {
 }
 
 /// An attachment of the draft, with its bytes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SourceAttachment {
     pub attachment_id: i64,
     pub filename: Option<String>,
@@ -41,7 +41,7 @@ pub async fn claim_pending_draft(conn: &mut PgConnection) -> Result<Option<Pendi
     let Some(id) = filings::claim_filed(conn, FiledQueue::DraftMinutes).await? else {
         return Ok(None);
     };
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT f.message_id, f.board_id, f.meeting_id, m.subject, m.from_address,
                 m.body_text, m.body_html
          FROM filings f JOIN messages m ON m.id = f.message_id
@@ -49,43 +49,21 @@ pub async fn claim_pending_draft(conn: &mut PgConnection) -> Result<Option<Pendi
     )
     .bind(id)
     .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(PendingDraft {
-            message_id: row.try_get("message_id")?,
-            board_id: row.try_get("board_id")?,
-            meeting_id: row.try_get("meeting_id")?,
-            subject: row.try_get("subject")?,
-            from_address: row.try_get("from_address")?,
-            body_text: row.try_get("body_text")?,
-            body_html: row.try_get("body_html")?,
-        })
-    })
-    .transpose()
+    .await?)
 }
 
 pub async fn attachments(
     conn: &mut PgConnection,
     message_id: i64,
 ) -> Result<Vec<SourceAttachment>> {
-    let rows = sqlx::query(
-        "SELECT a.id, ma.filename, ma.content_type, a.content
+    Ok(sqlx::query_as(
+        "SELECT a.id AS attachment_id, ma.filename, ma.content_type, a.content
          FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
          WHERE ma.message_id = $1 ORDER BY ma.position",
     )
     .bind(message_id)
     .fetch_all(conn)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(SourceAttachment {
-                attachment_id: row.try_get("id")?,
-                filename: row.try_get("filename")?,
-                content_type: row.try_get("content_type")?,
-                content: row.try_get("content")?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// A member of the board as minutes processing needs them.

@@ -58,6 +58,18 @@ impl From<sqlx::Error> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A JSON array column read as its strings (anything else in it is skipped): how filing
+/// records reasons. A row struct's field takes it with `#[sqlx(try_from = "JsonStrings")]`.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+pub struct JsonStrings(serde_json::Value);
+
+impl From<JsonStrings> for Vec<String> {
+    fn from(value: JsonStrings) -> Self {
+        filings::strings(&value.0)
+    }
+}
+
 /// Opens a pool on `options`. A short acquire timeout makes an unreachable server an
 /// error within seconds rather than a hang.
 pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool> {

@@ -7,10 +7,9 @@
 use crate::domain::refs::item_key;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 
-use super::filings::{board_for, record, snapshot, strings, Recorded};
+use super::filings::{board_for, record, snapshot, Recorded};
 use super::{Error, Result};
 use crate::filing::{Disposition, FilingDecision, Kind};
 
@@ -50,24 +49,22 @@ pub async fn refile_in(
     why: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Recorded> {
-    let exists = sqlx::query(
+    let exists: Option<(String, Vec<String>)> = sqlx::query_as(
         "SELECT status, to_addresses || cc_addresses || delivered_to AS recipients
          FROM messages WHERE id = $1 FOR UPDATE",
     )
     .bind(message_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(exists) = exists else {
+    let Some((status, recipients)) = exists else {
         return Err(Error::NotFound(format!("message {message_id}")));
     };
-    let status: String = exists.try_get("status")?;
-    let recipients: Vec<String> = exists.try_get("recipients")?;
     if status == "unparseable" || status == "oversized" {
         return Err(Error::Conflict(format!(
             "message {message_id} is {status}: there is nothing parsed to file"
         )));
     }
-    let current = sqlx::query(
+    let current: Option<CurrentFiling> = sqlx::query_as(
         "SELECT f.board_id, f.kind, mt.ref AS meeting, i.number AS item, f.action_ref,
                 o.short AS organisation, mb.name AS member, f.outbox_id
          FROM filings f
@@ -81,26 +78,26 @@ pub async fn refile_in(
     .fetch_optional(&mut *conn)
     .await?;
     let board_id = match &current {
-        Some(row) => row.try_get::<i64, _>("board_id")?,
+        Some(row) => row.board_id,
         None => board_for(conn, &recipients)
             .await?
             .ok_or_else(|| Error::NotFound("a board: import the registry first".into()))?,
     };
     let snapshot = snapshot(conn, board_id).await?;
-    let get = |key: &str| -> Option<String> {
-        current
-            .as_ref()
-            .and_then(|row| row.try_get::<Option<String>, _>(key).ok().flatten())
-    };
+    let current = current.unwrap_or_default();
     let kind = match manual.kind {
         Some(kind) => kind,
-        None => get("kind").and_then(|k| Kind::parse(&k)).ok_or_else(|| {
-            Error::Conflict(format!(
-                "message {message_id} has no filing yet: give --kind"
-            ))
-        })?,
+        None => current
+            .kind
+            .as_deref()
+            .and_then(Kind::parse)
+            .ok_or_else(|| {
+                Error::Conflict(format!(
+                    "message {message_id} has no filing yet: give --kind"
+                ))
+            })?,
     };
-    let meeting = manual.meeting.clone().or_else(|| get("meeting"));
+    let meeting = manual.meeting.clone().or(current.meeting);
     let meeting = match meeting {
         Some(reference) => Some(
             snapshot
@@ -117,7 +114,7 @@ pub async fn refile_in(
     let item = match (&manual.item, &manual.meeting) {
         (Some(item), _) => Some(item.clone()),
         (None, Some(_)) => None,
-        (None, None) => get("item"),
+        (None, None) => current.item,
     };
     let item = match (item, &meeting) {
         (Some(item), Some(reference)) => {
@@ -140,7 +137,7 @@ pub async fn refile_in(
         }
         (None, _) => None,
     };
-    let organisation = match manual.organisation.clone().or_else(|| get("organisation")) {
+    let organisation = match manual.organisation.clone().or(current.organisation) {
         Some(short) => Some(
             snapshot
                 .registry
@@ -152,7 +149,7 @@ pub async fn refile_in(
         ),
         None => None,
     };
-    let member = get("member").filter(|name| {
+    let member = current.member.filter(|name| {
         // The member stays only while they belong to the organisation filed.
         snapshot
             .registry
@@ -165,7 +162,7 @@ pub async fn refile_in(
         .action
         .clone()
         .map(|a| a.to_uppercase())
-        .or_else(|| get("action_ref"));
+        .or(current.action_ref);
     let mut reasons = vec![format!("filed by hand by {actor}")];
     if let Some(why) = why {
         reasons.push(why.to_owned());
@@ -180,17 +177,28 @@ pub async fn refile_in(
         confidence: 1.0,
         disposition: Disposition::Filed,
         reasons,
-        outbox_id: current
-            .as_ref()
-            .and_then(|row| row.try_get::<Option<i64>, _>("outbox_id").ok().flatten()),
+        outbox_id: current.outbox_id,
         correction: None,
         attendance: None,
     };
     record(conn, message_id, &snapshot, &decision, actor, now).await
 }
 
+/// The filing a message has now, as refiling by hand starts from it.
+#[derive(Debug, Default, sqlx::FromRow)]
+struct CurrentFiling {
+    board_id: i64,
+    kind: Option<String>,
+    meeting: Option<String>,
+    item: Option<String>,
+    action_ref: Option<String>,
+    organisation: Option<String>,
+    member: Option<String>,
+    outbox_id: Option<i64>,
+}
+
 /// One message in the triage queue (or quarantine) with the best guess made for it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TriageRow {
     pub id: i64,
     pub received_at: DateTime<Utc>,
@@ -204,6 +212,7 @@ pub struct TriageRow {
     pub organisation: Option<String>,
     pub member: Option<String>,
     pub confidence: f32,
+    #[sqlx(try_from = "super::JsonStrings")]
     pub reasons: Vec<String>,
     /// When it was put in triage (by filing, or sent back by a later step).
     pub decided_at: DateTime<Utc>,
@@ -227,9 +236,10 @@ pub async fn triage_on(
     include_quarantined: bool,
     limit: Option<i64>,
 ) -> Result<Vec<TriageRow>> {
-    let rows = sqlx::query(
-        "SELECT m.id, m.received_at, m.from_address, m.subject, m.status, f.kind,
-                mt.ref AS meeting, i.number AS item, f.action_ref, o.short AS organisation,
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.received_at, m.from_address AS \"from\", m.subject, m.status, f.kind,
+                mt.ref AS meeting, i.number AS item, f.action_ref AS action,
+                o.short AS organisation,
                 mb.name AS member, f.confidence, f.reasons, f.decided_at
          FROM messages m
          JOIN filings f ON f.message_id = m.id AND f.current
@@ -246,29 +256,7 @@ pub async fn triage_on(
     .bind(limit)
     .bind(board_id)
     .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let reasons: Value = row.try_get("reasons")?;
-            Ok(TriageRow {
-                id: row.try_get("id")?,
-                received_at: row.try_get("received_at")?,
-                from: row.try_get("from_address")?,
-                subject: row.try_get("subject")?,
-                status: row.try_get("status")?,
-                kind: row.try_get("kind")?,
-                meeting: row.try_get("meeting")?,
-                item: row.try_get("item")?,
-                action: row.try_get("action_ref")?,
-                organisation: row.try_get("organisation")?,
-                member: row.try_get("member")?,
-                confidence: row.try_get("confidence")?,
-                reasons: strings(&reasons),
-                decided_at: row.try_get("decided_at")?,
-            })
-        })
-        .collect::<std::result::Result<_, sqlx::Error>>()
-        .map_err(Error::from)
+    .await?)
 }
 
 /// Whether message `message_id` has already been answered (a `reply_help`).

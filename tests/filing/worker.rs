@@ -683,7 +683,7 @@ async fn a_bounce_of_our_mail_marks_its_outbox_row_and_the_address() {
     let (outbox_id, _, ack_id) = acknowledgement_of(&pool, OUTLOOK_UPDATE_ID).await;
 
     let bounce = dsn(
-        &minuted::outbox::verp::bounce_token(outbox_id, &ack_id),
+        &minuted::domain::verp::bounce_token(outbox_id, &ack_id),
         &format!("bounce-{outbox_id}"),
         Some(&ack_id),
     );
@@ -804,7 +804,7 @@ async fn acknowledgements_owed_from_before_the_outbox_are_queued() {
         .execute(&pool)
         .await
         .unwrap();
-    let queued = filer::queue_owed_acknowledgements(&pool, &clock())
+    let queued = minuted::filing::acknowledge::queue_owed_acknowledgements(&pool, &clock())
         .await
         .unwrap();
     assert_eq!(queued, 1);
@@ -817,7 +817,7 @@ async fn acknowledgements_owed_from_before_the_outbox_are_queued() {
     .unwrap();
     assert_eq!((rows, owed), (2, 0));
     assert_eq!(
-        filer::queue_owed_acknowledgements(&pool, &clock())
+        minuted::filing::acknowledge::queue_owed_acknowledgements(&pool, &clock())
             .await
             .unwrap(),
         0

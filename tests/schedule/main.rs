@@ -864,7 +864,7 @@ Content-Transfer-Encoding: base64\r\n\
             ("Case file data.xlsx".to_owned(), false)
         ]
     );
-    let attached = schedule::pack_attachments(&content);
+    let attached = minuted::approval::request::pack_attachments(&content);
     assert_eq!(attached.len(), 1);
     assert_eq!(attached[0].filename, "Probation HMIP update.txt");
     // Each approval request carries the same one file.

@@ -1,0 +1,59 @@
+//! The action-update worker: every waiting update applied, every few seconds.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use super::apply::*;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::shutdown::Shutdown;
+use crate::store::actions as store;
+
+/// How often the loop looks for filed updates.
+const POLL: Duration = Duration::from_secs(2);
+
+/// What [`drain`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UpdateSummary {
+    pub done: usize,
+    pub progress: usize,
+    pub triage: usize,
+}
+
+/// Applies every filed action update waiting now.
+pub async fn drain(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<UpdateSummary> {
+    let mut summary = UpdateSummary::default();
+    if !store::updates_waiting(pool).await? {
+        return Ok(summary);
+    }
+    loop {
+        let outcome = apply_once(pool, settings, clock).await?;
+        match &outcome {
+            UpdateOutcome::Idle => return Ok(summary),
+            UpdateOutcome::Done { .. } => summary.done += 1,
+            UpdateOutcome::Progress { .. } => summary.progress += 1,
+            UpdateOutcome::Triage { .. } => summary.triage += 1,
+        }
+        tracing::info!(outcome = ?outcome, "action update applied");
+    }
+}
+
+/// Drains every few seconds until `shutdown`.
+pub async fn run_until_stopped(
+    pool: PgPool,
+    settings: Settings,
+    clock: Clock,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    shutdown
+        .repeat("action update step", POLL, Duration::MAX, || {
+            drain(&pool, &settings, &clock)
+        })
+        .await;
+    Ok(())
+}

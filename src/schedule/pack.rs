@@ -1,0 +1,279 @@
+//! The meeting pack: its content (agenda, updates received, the action log, who did not
+//! report), its attachments, and its approval request.
+
+use crate::store::mail_context;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+
+use super::plan::*;
+use crate::approval::request::{approvers, issue_request, pack_expiry, pack_what, RequestDraft};
+use crate::config::Settings;
+use crate::domain::outbound::long_date;
+use crate::filing;
+use crate::store::actions::{self as actions_store, ActionFilter};
+use crate::store::events::{self, NewEvent};
+use crate::store::meeting_status::{self, MeetingStatusView};
+use crate::store::minutes::{self as minutes_store, RequestSubject};
+use crate::store::outbox::NewAttachment;
+use crate::store::schedule::{self as store, DueJob};
+
+/// The pack's content: agenda, updates received with their text and attachments, the
+/// action log, who did not report.
+pub(super) async fn pack_content(
+    tx: &mut PgConnection,
+    job: &DueJob,
+    status: &MeetingStatusView,
+) -> anyhow::Result<(Value, Vec<NewAttachment>)> {
+    let meetings = mail_context::meetings(tx, &[job.meeting_id]).await?;
+    let items = meetings
+        .get(&job.meeting_id)
+        .map(|m| m.items.clone())
+        .unwrap_or_default();
+    let received: Vec<&meeting_status::UpdateReceived> = status
+        .expected
+        .iter()
+        .flat_map(|e| e.updates.iter())
+        .chain(status.other_updates.iter())
+        .collect();
+    let ids: Vec<i64> = received.iter().map(|u| u.message).collect();
+    let texts = store::received_texts(tx, &ids).await?;
+    let files = store::received_attachments(tx, &ids).await?;
+    let mut updates = Vec::new();
+    let mut attachments = Vec::new();
+    let mut attached_bytes: i64 = 0;
+    for update in &received {
+        let text = texts.iter().find(|t| t.id == update.message);
+        let mine: Vec<Value> = files
+            .iter()
+            .filter(|f| f.message_id == update.message)
+            .map(|f| {
+                // Files go with the pack while they fit its budget, in the order the
+                // updates came; the rest are named as not attached.
+                let attached = attached_bytes + f.size <= PACK_ATTACHMENT_BYTES;
+                if attached {
+                    attached_bytes += f.size;
+                    attachments.push(NewAttachment {
+                        attachment_id: f.attachment_id,
+                        filename: f.filename.clone().unwrap_or_else(|| "update".into()),
+                        content_type: f.content_type.clone(),
+                    });
+                }
+                json!({
+                    "filename": f.filename,
+                    "content_type": f.content_type,
+                    "size": f.size,
+                    "attachment_id": f.attachment_id,
+                    "attached": attached,
+                })
+            })
+            .collect();
+        updates.push(json!({
+            "message": update.message,
+            "organisation": update.organisation.clone().unwrap_or_else(|| "not known".into()),
+            "from": update.from,
+            "kind": update.kind,
+            "item": update.item,
+            "action": update.action,
+            "subject": text.and_then(|t| t.subject.clone()).unwrap_or_else(|| "(no subject)".into()),
+            "received_at": update.received_at,
+            "received_text": long_date(job.zone.local(update.received_at).date()),
+            "text": text.map(update_text).unwrap_or_default(),
+            "files": mine,
+        }));
+    }
+    let previous = store::previous_meeting_date(tx, job.board_id, job.meeting_date).await?;
+    let closed_since = previous.map(|d| job.zone.instant(d, NaiveTime::MIN));
+    let actions = logged_actions(
+        tx,
+        &ActionFilter {
+            board_id: Some(job.board_id),
+            open_only: true,
+            closed_since,
+            ..ActionFilter::default()
+        },
+    )
+    .await?;
+    let content = json!({
+        "meeting_ref": job.meeting_ref,
+        "items": items,
+        "updates_received": updates,
+        "outstanding": status.outstanding,
+        "actions": actions,
+    });
+    Ok((content, attachments))
+}
+
+/// At most this many bytes of updates' files go with each copy of the pack (before
+/// encoding, which adds a third): well inside the 25 MB most mail servers accept. Files
+/// beyond it are named in the pack as not attached.
+pub const PACK_ATTACHMENT_BYTES: i64 = 15 * 1024 * 1024;
+
+/// How much of one update's text the pack carries; the rest is in the message itself
+/// (and its files are attached whole).
+pub const PACK_UPDATE_TEXT: usize = 20_000;
+
+/// An update's text as the pack shows it: trimmed, and cut at [`PACK_UPDATE_TEXT`]
+/// characters with a note saying so, so one huge message cannot swell every member's
+/// copy of the pack.
+/// What the pack shows of an update sent in the body of an email: the sender's own
+/// words, without the thread they quote, their greeting or their signature, cut at
+/// [`PACK_UPDATE_TEXT`] characters.
+pub(super) fn update_text(received: &store::ReceivedText) -> String {
+    let forwarded = received
+        .subject
+        .as_deref()
+        .is_some_and(filing::forwarded_subject);
+    let text = crate::text::reply::document_text(
+        received.body_text.as_deref(),
+        received.body_html.as_deref(),
+        forwarded,
+    );
+    let (body, _closing) = crate::text::reply::without_closing(&text);
+    pack_text(&body)
+}
+
+pub(super) fn pack_text(body: &str) -> String {
+    let body = body.trim();
+    if body.chars().count() <= PACK_UPDATE_TEXT {
+        return body.to_owned();
+    }
+    format!(
+        "{}\n[... the rest of this update is in the message as received]",
+        filing::truncate_text(body, PACK_UPDATE_TEXT).trim_end()
+    )
+}
+
+/// The register's actions `filter` selects, as update requests and the pack's action
+/// log show them (the fields the `action_pack` templates also use).
+pub async fn logged_actions(
+    tx: &mut PgConnection,
+    filter: &ActionFilter,
+) -> anyhow::Result<Vec<Value>> {
+    let views = actions_store::list_on(tx, filter).await?;
+    Ok(views
+        .iter()
+        .map(|a| {
+            json!({
+                "ref": a.reference,
+                "text": a.text,
+                "owner": a.owner.clone().unwrap_or_else(|| "not named".into()),
+                "due_text": a
+                    .due_text
+                    .clone()
+                    .or_else(|| a.due_date.map(long_date))
+                    .unwrap_or_else(|| "before the next meeting".into()),
+                "status": a.status,
+                "raised_at": a.meeting,
+                "item": a.item,
+                "latest_update": a.latest_update.as_ref().map(|u| u.text.clone()),
+                "latest_update_at": a.latest_update.as_ref().map(|u| u.at),
+            })
+        })
+        .collect())
+}
+
+/// Compiles the meeting pack and asks each approver to approve it by reply.
+pub(super) async fn compile_pack(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    job: &DueJob,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Done> {
+    let status = meeting_status::meeting_status_on(tx, &job.meeting_ref).await?;
+    let (content, attachments) = pack_content(tx, job, &status).await?;
+    let sha = hex::encode(Sha256::digest(content.to_string().as_bytes()));
+    let (pack_id, n) =
+        store::insert_pack(tx, job.board_id, job.meeting_id, &content, &sha, now).await?;
+    let members = minutes_store::board_members(tx, job.board_id).await?;
+    let key = crate::approval::key::load_or_create(settings)?;
+    let received = content["updates_received"].as_array().map_or(0, Vec::len);
+    let mut summary = vec![
+        format!("{received} written updates received"),
+        format!(
+            "{} actions in the action log",
+            content["actions"].as_array().map_or(0, Vec::len)
+        ),
+    ];
+    for update in content["updates_received"].as_array().into_iter().flatten() {
+        summary.push(format!(
+            "{}: {} ({})",
+            update["organisation"].as_str().unwrap_or_default(),
+            update["subject"].as_str().unwrap_or_default(),
+            update["received_text"].as_str().unwrap_or_default()
+        ));
+    }
+    if !status.outstanding.is_empty() {
+        summary.push(format!("not reported: {}", status.outstanding.join(", ")));
+    }
+    // The action log as the pack shows it, one line an action, so the approver sees it.
+    for action in content["actions"].as_array().into_iter().flatten() {
+        let text = |key: &str| action[key].as_str().unwrap_or_default().to_owned();
+        let latest = action["latest_update"]
+            .as_str()
+            .map(|u| format!("; latest: {}", filing::truncate_text(u, 120)))
+            .unwrap_or_default();
+        summary.push(format!(
+            "{} ({}, {}): {}{latest}",
+            text("ref"),
+            text("owner"),
+            text("status"),
+            filing::truncate_text(&text("text"), 160)
+        ));
+    }
+    let request = RequestDraft {
+        board_id: job.board_id,
+        meeting_id: job.meeting_id,
+        subject: RequestSubject::MeetingPack(pack_id),
+        content_sha256: &sha,
+        context: json!({
+            "what": pack_what(job.meeting_date, n),
+            "summary": summary,
+            "unmatched_names": [],
+            "candidate_actions": [],
+            "items": [],
+            "changes": [],
+            "meeting_pack_id": pack_id,
+        }),
+        attachments,
+        event: json!({
+            "meeting_pack_id": pack_id,
+            "meeting": job.meeting_ref,
+            "pack": n,
+            "content_sha256": sha,
+        }),
+    };
+    // Approving a pack after its meeting has started would circulate nothing: the request
+    // ends then, or after approval.token_days if that comes first.
+    let expires_at = (now + Duration::days(i64::from(settings.approval.token_days)))
+        .min(pack_expiry(job.meeting_date, job.meeting_time, job.zone))
+        .max(now);
+    let mut requests = Vec::new();
+    for approver in approvers(&members, settings) {
+        requests.push(issue_request(tx, &key, &request, approver, expires_at, now).await?);
+    }
+    events::record(
+        tx,
+        NewEvent {
+            board_id: Some(job.board_id),
+            actor: "system",
+            kind: "meeting_pack.compiled",
+            subject: Some(("meeting_pack", pack_id)),
+            detail: json!({
+                "meeting": job.meeting_ref,
+                "pack": n,
+                "content_sha256": sha,
+                "updates": received,
+                "outstanding": status.outstanding,
+                "approval_requests": requests,
+            }),
+        },
+    )
+    .await?;
+    Ok(Done::Sent {
+        outbox: requests.len(),
+        detail: json!({"meeting_pack_id": pack_id, "approval_requests": requests}),
+    })
+}

@@ -1,0 +1,78 @@
+//! The schedule worker: plan, then fire everything due, on every tick.
+
+use std::time::Duration as StdDuration;
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::fire::*;
+use super::plan::*;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::shutdown::Shutdown;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    pub planned: usize,
+    pub fired: Vec<FireOutcome>,
+    pub skipped: Vec<FireOutcome>,
+    pub expired: Vec<FireOutcome>,
+    /// Jobs whose firing failed this pass; each is due again later.
+    pub failed: Vec<FireOutcome>,
+}
+
+/// Plans, then fires everything due at the clock's now.
+pub async fn run_once(
+    pool: &PgPool,
+    settings: &Settings,
+    clock: &Clock,
+    worker: &str,
+) -> anyhow::Result<RunSummary> {
+    let planned = plan(pool, &settings.schedule, clock).await?;
+    let mut summary = RunSummary {
+        planned: planned.added,
+        ..RunSummary::default()
+    };
+    loop {
+        let outcome = fire_due_once(pool, settings, clock, worker).await?;
+        match &outcome {
+            FireOutcome::Idle => return Ok(summary),
+            FireOutcome::Fired { .. } => {
+                tracing::info!(?outcome, "schedule job fired");
+                summary.fired.push(outcome);
+            }
+            FireOutcome::Skipped { .. } => {
+                tracing::info!(?outcome, "schedule job skipped");
+                summary.skipped.push(outcome);
+            }
+            FireOutcome::Expired { .. } => {
+                tracing::warn!(?outcome, "schedule job expired unsent");
+                summary.expired.push(outcome);
+            }
+            FireOutcome::Failed { .. } => {
+                tracing::error!(?outcome, "schedule job failed; it will be tried again");
+                summary.failed.push(outcome);
+            }
+        }
+    }
+}
+
+/// The daemon's schedule worker: a pass every `schedule.tick_seconds` until `shutdown`.
+pub async fn run_until_stopped(
+    pool: PgPool,
+    settings: Settings,
+    clock: Clock,
+    worker: String,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let tick = StdDuration::from_secs(settings.schedule.tick_seconds.max(1));
+    // A tick is measured on the process clock: under a faster rehearsal clock the passes
+    // come as often in its time as they would in real time.
+    shutdown
+        .repeat("schedule pass", crate::clock::real_wait(tick), tick, || {
+            run_once(&pool, &settings, &clock, &worker)
+        })
+        .await;
+    Ok(())
+}
