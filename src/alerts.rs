@@ -16,13 +16,12 @@
 
 use crate::store::mail_context;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 use crate::clock::Clock;
 use crate::config::AlertsSettings;
 use crate::domain::address::EmailAddress;
-use crate::domain::outbound::MailKind;
+use crate::domain::mail;
 use crate::shutdown::Shutdown;
 use crate::store::health::{self, HealthRow};
 use crate::store::outbox::{self, NewOutboxMessage, Recipient};
@@ -232,16 +231,16 @@ async fn tell(
     let mut queued = 0;
     for board_id in health::board_ids(conn).await? {
         let zone = crate::store::registry::board_zone(conn, board_id).await?;
-        let context = json!({
-            "service": service.as_str(),
-            "what": what,
-            "what_capital": capital,
-            "resolved": resolved,
-            "opened_text": zone.long_datetime(opened_at),
-            "resolved_text": resolved_at.map(|at| zone.long_datetime(at)),
-            "reason": reason,
-            "next_step": next_step,
-        });
+        let context = mail::Alert {
+            service: service.as_str().to_owned(),
+            what: what.to_owned(),
+            what_capital: capital.clone(),
+            resolved,
+            opened_text: zone.long_datetime(opened_at),
+            resolved_text: resolved_at.map(|at| zone.long_datetime(at)),
+            reason: reason.to_owned(),
+            next_step: next_step.to_owned(),
+        };
         for (member, address) in mail_context::secretariat(conn, board_id).await? {
             let Ok(address) = EmailAddress::parse(&address) else {
                 continue;
@@ -251,12 +250,7 @@ async fn tell(
                 name: Some(member.name),
                 member_id: Some(member.id),
             };
-            outbox::enqueue(
-                conn,
-                NewOutboxMessage::new(MailKind::Alert, board_id, to, context.clone()),
-                now,
-            )
-            .await?;
+            outbox::enqueue(conn, NewOutboxMessage::mail(board_id, to, &context), now).await?;
             queued += 1;
         }
     }

@@ -12,10 +12,11 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::task::JoinSet;
 
+use crate::approval::key::ApprovalKey;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
-use crate::filing::worker as filer;
+use crate::filing::worker as filing_worker;
 use crate::oauth::{Account, TokenSource};
 use crate::outbox::{transport, worker};
 use crate::shutdown::Shutdown;
@@ -103,23 +104,25 @@ async fn serve(
     ));
     let sender = sender(settings, &database.pool, templates)?;
     workers.spawn(sender.run_until_stopped(stop_signal.clone()));
-    workers.spawn(filer::run_until_stopped(
+    workers.spawn(filing_worker::run_until_stopped(
         database.pool.clone(),
-        settings.clone(),
+        settings.filing.clone(),
         Clock::System,
         stop_signal.clone(),
     ));
-    // The approval key is made (or read) before anything depends on it.
-    crate::approval::key::load_or_create(settings)?;
+    // The approval key is read (or made) once, before anything depends on it, and held
+    // by the workers that sign with it.
+    let approval_key = Arc::new(ApprovalKey::new(settings));
+    approval_key.get()?;
     workers.spawn(crate::approval::worker::run_until_stopped(
         database.pool.clone(),
-        settings.clone(),
+        settings.approval.clone(),
+        approval_key.clone(),
         Clock::System,
         stop_signal.clone(),
     ));
     workers.spawn(crate::actions::run_until_stopped(
         database.pool.clone(),
-        settings.clone(),
         Clock::System,
         stop_signal.clone(),
     ));
@@ -131,7 +134,8 @@ async fn serve(
     if settings.schedule.enabled {
         workers.spawn(crate::schedule::run_until_stopped(
             database.pool.clone(),
-            settings.clone(),
+            crate::schedule::WorkerSettings::from(settings),
+            approval_key,
             Clock::System,
             format!("run:{}", std::process::id()),
             stop_signal.clone(),

@@ -376,6 +376,30 @@ pub struct TemplatesSettings {
     pub dir: Option<PathBuf>,
 }
 
+impl AsRef<ApprovalSettings> for Settings {
+    fn as_ref(&self) -> &ApprovalSettings {
+        &self.approval
+    }
+}
+
+impl AsRef<ApprovalSettings> for ApprovalSettings {
+    fn as_ref(&self) -> &ApprovalSettings {
+        self
+    }
+}
+
+impl AsRef<FilingSettings> for Settings {
+    fn as_ref(&self) -> &FilingSettings {
+        &self.filing
+    }
+}
+
+impl AsRef<FilingSettings> for FilingSettings {
+    fn as_ref(&self) -> &FilingSettings {
+        self
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalSettings {

@@ -328,6 +328,73 @@ mod tests {
         }
     }
 
+    /// `example` read as `T` and written back: what the typed context carries of it.
+    fn through<T: serde::de::DeserializeOwned + Serialize>(
+        kind: MailKind,
+        example: Value,
+    ) -> Value {
+        let typed: T = serde_json::from_value(example)
+            .unwrap_or_else(|e| panic!("templates/examples/{kind}.json is not its type: {e}"));
+        serde_json::to_value(typed).unwrap()
+    }
+
+    #[test]
+    fn every_example_is_its_kinds_typed_context_and_renders_the_same_from_it() {
+        use crate::domain::mail;
+        // The keys every kind gets from the registry when rendered (`outbox::context`).
+        const REGISTRY: [&str; 5] = [
+            "board",
+            "recipient",
+            "reply_address",
+            "meeting",
+            "attachments",
+        ];
+        let templates = Templates::embedded().unwrap();
+        for kind in MailKind::ALL {
+            let example = example_context(kind);
+            let mut own = example.as_object().unwrap().clone();
+            let registry: serde_json::Map<String, Value> = REGISTRY
+                .iter()
+                .filter_map(|k| own.remove(*k).map(|v| ((*k).to_owned(), v)))
+                .collect();
+            let own = Value::Object(own);
+            let typed = match kind {
+                MailKind::Acknowledgement => through::<mail::Acknowledgement>(kind, own),
+                MailKind::ApprovalRequest => through::<mail::ApprovalRequest>(kind, own),
+                MailKind::ApprovalResult => through::<mail::ApprovalResult>(kind, own),
+                MailKind::Circulation => through::<mail::Circulation>(kind, own),
+                MailKind::ActionPack => through::<mail::ActionPack>(kind, own),
+                MailKind::UpdateRequest | MailKind::Chaser => {
+                    through::<mail::UpdateRequest>(kind, own)
+                }
+                MailKind::MeetingPack => {
+                    let mut content = own.as_object().unwrap().clone();
+                    let id = content.remove("meeting_pack_id").and_then(|v| v.as_i64());
+                    let content = through::<mail::PackContent>(kind, Value::Object(content));
+                    serde_json::to_value(mail::MeetingPack {
+                        content: content.as_object().unwrap().clone(),
+                        meeting_pack_id: id.expect("meeting_pack_id"),
+                    })
+                    .unwrap()
+                }
+                MailKind::BounceNotice => through::<mail::BounceNotice>(kind, own),
+                MailKind::ReplyHelp => through::<mail::ReplyHelp>(kind, own),
+                MailKind::TriageNotice => through::<mail::TriageNotice>(kind, own),
+                MailKind::Alert => through::<mail::Alert>(kind, own),
+            };
+            let mut context = typed.as_object().unwrap().clone();
+            context.extend(registry);
+            let from_type = templates.render(kind, &Value::Object(context));
+            let from_example = templates.render(kind, &example).unwrap();
+            assert_eq!(
+                from_type
+                    .unwrap_or_else(|e| panic!("{kind}: a template reads beyond its type: {e}")),
+                from_example,
+                "{kind}"
+            );
+        }
+    }
+
     #[test]
     fn the_embedded_templates_compile_and_render_their_examples() {
         let templates = Templates::embedded().unwrap();

@@ -52,14 +52,20 @@ impl UpdateOutcome {
     }
 }
 
-/// Applies one filed action update not yet applied, in one transaction: reads the
-/// reply, checks its sender may update the action, records the update (and closes the
-/// action) or sends the message back to triage, and records that it was handled.
+/// [`apply_update`], called as every worker's one-step function is; applying an update
+/// reads no settings.
 pub async fn apply_once(
     pool: &PgPool,
     _settings: &Settings,
     clock: &Clock,
 ) -> anyhow::Result<UpdateOutcome> {
+    apply_update(pool, clock).await
+}
+
+/// Applies one filed action update not yet applied, in one transaction: reads the
+/// reply, checks its sender may update the action, records the update (and closes the
+/// action) or sends the message back to triage, and records that it was handled.
+pub async fn apply_update(pool: &PgPool, clock: &Clock) -> anyhow::Result<UpdateOutcome> {
     let mut tx = pool
         .begin()
         .await

@@ -21,18 +21,23 @@ pub struct UpdateSummary {
     pub triage: usize,
 }
 
-/// Applies every filed action update waiting now.
+/// Applies every filed action update waiting now. Applying an update reads no settings;
+/// `settings` is taken so that every worker's one-shot drain is called alike.
 pub async fn drain(
     pool: &PgPool,
-    settings: &Settings,
+    _settings: &Settings,
     clock: &Clock,
 ) -> anyhow::Result<UpdateSummary> {
+    drain_updates(pool, clock).await
+}
+
+async fn drain_updates(pool: &PgPool, clock: &Clock) -> anyhow::Result<UpdateSummary> {
     let mut summary = UpdateSummary::default();
     if !store::updates_waiting(pool).await? {
         return Ok(summary);
     }
     loop {
-        let outcome = apply_once(pool, settings, clock).await?;
+        let outcome = apply_update(pool, clock).await?;
         match &outcome {
             UpdateOutcome::Idle => return Ok(summary),
             UpdateOutcome::Done { .. } => summary.done += 1,
@@ -46,13 +51,12 @@ pub async fn drain(
 /// Drains every few seconds until `shutdown`.
 pub async fn run_until_stopped(
     pool: PgPool,
-    settings: Settings,
     clock: Clock,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     shutdown
         .repeat("action update step", POLL, Duration::MAX, || {
-            drain(&pool, &settings, &clock)
+            drain_updates(&pool, &clock)
         })
         .await;
     Ok(())

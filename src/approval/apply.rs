@@ -34,9 +34,9 @@ use crate::approval::authresults::{self, AuthVerdict};
 use crate::approval::reply::{self, Command};
 use crate::approval::token::{self, ApprovalToken, Binding};
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::ApprovalSettings;
 use crate::domain::address::EmailAddress;
-use crate::domain::outbound::MailKind;
+use crate::domain::mail;
 use crate::domain::zone::Zone;
 use crate::minutes::drafts::what;
 use crate::minutes::report::MinutesReport;
@@ -94,10 +94,11 @@ pub enum ReplyOutcome {
 /// Handles one waiting approval reply, in one transaction.
 pub async fn handle_reply_once(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &impl AsRef<ApprovalSettings>,
     clock: &Clock,
     key: &[u8],
 ) -> anyhow::Result<ReplyOutcome> {
+    let settings = settings.as_ref();
     let now = clock.now();
     let mut tx = pool
         .begin()
@@ -108,7 +109,7 @@ pub async fn handle_reply_once(
         return Ok(ReplyOutcome::Idle);
     };
     let members = minutes_store::board_members(&mut tx, message.board_id).await?;
-    let outcome = decide(&mut tx, settings, key, &message, &members, now).await?;
+    let outcome = act_on_reply(&mut tx, settings, key, &message, &members, now).await?;
     let (label, request, reason) = match &outcome.0 {
         ReplyOutcome::Approved { .. } | ReplyOutcome::PackApproved { .. } => {
             ("approved", outcome.1, None)
@@ -138,9 +139,9 @@ pub async fn handle_reply_once(
 }
 
 /// The refusal or decision for one reply, with the request it concerned when known.
-async fn decide(
+async fn act_on_reply(
     tx: &mut PgConnection,
-    settings: &Settings,
+    settings: &ApprovalSettings,
     key: &[u8],
     message: &ReplyMessage,
     members: &[BoardMember],
@@ -231,8 +232,8 @@ async fn decide(
         )
         .await;
     }
-    if settings.approval.require_dkim {
-        let authserv = settings.approval.authserv_id.clone().unwrap_or_default();
+    if settings.require_dkim {
+        let authserv = settings.authserv_id.clone().unwrap_or_default();
         let fields = authresults::header_fields(&message.raw);
         let trusted = authresults::trusted_results(
             fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -389,7 +390,7 @@ async fn decide(
             Ok((outcome, Some(request.id)))
         }
         Command::Undo => {
-            let window = Duration::minutes(i64::from(settings.approval.undo_minutes));
+            let window = Duration::minutes(i64::from(settings.undo_minutes));
             let in_window = request.status == "approved"
                 && request.used_at.is_some_and(|at| now <= at + window);
             let Some(revision_id) = subject
@@ -549,11 +550,11 @@ async fn tell(
         &decided_by(request, members, actor),
         now,
     );
-    context["headline"] = json!(headline);
-    context["reason"] = json!(reason);
-    context["next_step"] = json!(next_step);
+    context.headline = headline.map(str::to_owned);
+    context.reason = reason.map(str::to_owned);
+    context.next_step = next_step.map(str::to_owned);
     for (to, _) in result_recipients(request, members, to_approver) {
-        outbox::enqueue(tx, result_row(request, subject, to, context.clone()), now).await?;
+        outbox::enqueue(tx, result_row(request, subject, to, &context), now).await?;
     }
     Ok(())
 }
@@ -575,14 +576,24 @@ fn result_context(
     decision: &str,
     decided_by: &str,
     now: DateTime<Utc>,
-) -> Value {
-    let mut context = subject.ids();
-    context["what"] = json!(subject.what);
-    context["approved"] = json!(approved);
-    context["decision"] = json!(decision);
-    context["decided_by"] = json!(decided_by);
-    context["decided_text"] = json!(subject.zone.long_datetime(now));
-    context
+) -> mail::ApprovalResult {
+    let (revision, pack) = if subject.pack.is_some() {
+        (None, Some((subject.id, subject.n)))
+    } else {
+        (Some((subject.id, subject.n)), None)
+    };
+    mail::ApprovalResult {
+        revision_id: revision.map(|(id, _)| id),
+        revision: revision.map(|(_, n)| n),
+        meeting_pack_id: pack.map(|(id, _)| id),
+        pack: pack.map(|(_, n)| n),
+        what: subject.what.clone(),
+        approved,
+        decision: decision.to_owned(),
+        decided_by: decided_by.to_owned(),
+        decided_text: subject.zone.long_datetime(now),
+        ..mail::ApprovalResult::default()
+    }
 }
 
 /// Who hears of a decision on `request`: every secretariat member, and its approver when
@@ -614,9 +625,9 @@ fn result_row(
     request: &LockedRequest,
     subject: &Subject,
     to: Recipient,
-    context: Value,
+    context: &mail::ApprovalResult,
 ) -> NewOutboxMessage {
-    let mut row = NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
+    let mut row = NewOutboxMessage::mail(request.board_id, to, context);
     row.meeting_id = Some(subject.meeting_id);
     row.in_reply_to = request.outbox_message_id.clone();
     row
@@ -684,19 +695,22 @@ async fn refuse(
             let Some(to) = recipient_of(member) else {
                 continue;
             };
-            let context = json!({
-                "what": format!("a reply ({})", message.subject.as_deref().unwrap_or("no subject")),
-                "approved": false,
-                "headline": "Not accepted",
-                "decision": "refused",
-                "decided_by": "minuted",
-                "decided_text": zone.long_datetime(now),
-                "reason": format!("from {actor}: {reason}"),
-                "next_step": null,
-            });
+            let context = mail::ApprovalResult {
+                what: format!(
+                    "a reply ({})",
+                    message.subject.as_deref().unwrap_or("no subject")
+                ),
+                approved: false,
+                headline: Some("Not accepted".into()),
+                decision: "refused".into(),
+                decided_by: "minuted".into(),
+                decided_text: zone.long_datetime(now),
+                reason: Some(format!("from {actor}: {reason}")),
+                ..mail::ApprovalResult::default()
+            };
             outbox::enqueue(
                 tx,
-                NewOutboxMessage::new(MailKind::ApprovalResult, message.board_id, to, context),
+                NewOutboxMessage::mail(message.board_id, to, &context),
                 now,
             )
             .await?;
@@ -736,23 +750,22 @@ async fn unchanged(
         Some(reason),
     )
     .await?;
-    let context = json!({
-        "what": subject.what,
-        "approved": request.status == "approved",
-        "headline": "No change",
-        "decision": "received your reply about",
-        "decided_by": "minuted",
-        "decided_text": subject.zone.long_datetime(now),
-        "reason": reason,
-        "next_step": null,
-    });
+    let context = mail::ApprovalResult {
+        what: subject.what.clone(),
+        approved: request.status == "approved",
+        headline: Some("No change".into()),
+        decision: "received your reply about".into(),
+        decided_by: "minuted".into(),
+        decided_text: subject.zone.long_datetime(now),
+        reason: Some(reason.to_owned()),
+        ..mail::ApprovalResult::default()
+    };
     if let Some(to) = members
         .iter()
         .find(|m| m.id == request.approver_member_id)
         .and_then(recipient_of)
     {
-        let mut row =
-            NewOutboxMessage::new(MailKind::ApprovalResult, request.board_id, to, context);
+        let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
         row.meeting_id = Some(subject.meeting_id);
         outbox::enqueue(tx, row, now).await?;
     }
@@ -801,7 +814,7 @@ fn unknown_actions(subject: &Subject, without: &[u32]) -> anyhow::Result<Option<
 #[allow(clippy::too_many_arguments)]
 async fn approve(
     tx: &mut PgConnection,
-    settings: &Settings,
+    settings: &ApprovalSettings,
     key: &[u8],
     request: &LockedRequest,
     revision: &Revision,
@@ -813,10 +826,10 @@ async fn approve(
     let report: MinutesReport = serde_json::from_value(revision.structure.clone())
         .context("the revision's stored structure cannot be read")?;
     let organisations = minutes_store::organisations(tx, request.board_id).await?;
-    let hold_until = now + Duration::minutes(i64::from(settings.approval.undo_minutes));
+    let hold_until = now + Duration::minutes(i64::from(settings.undo_minutes));
     let mut refs = Vec::new();
     // owner member id -> the actions they receive
-    let mut packs: Vec<(i64, Vec<Value>)> = Vec::new();
+    let mut packs: Vec<(i64, Vec<mail::ActionLine>)> = Vec::new();
     // The candidates as the request numbered them, less those the approver left out.
     let kept = report
         .actions
@@ -859,15 +872,20 @@ async fn approve(
             now,
         )
         .await?;
-        let entry = json!({
-            "ref": reference,
-            "text": action.text,
-            "owner": owner.unwrap_or("not named"),
-            "due_text": action.due.clone().unwrap_or_else(|| "before the next meeting".into()),
-            "status": "open",
-            "raised_at": revision.meeting_ref,
-            "item": action.item,
-        });
+        let entry = mail::ActionLine {
+            reference: reference.clone(),
+            text: action.text.clone(),
+            owner: owner.unwrap_or("not named").to_owned(),
+            due_text: action
+                .due
+                .clone()
+                .unwrap_or_else(|| "before the next meeting".into()),
+            status: "open".into(),
+            raised_at: Some(revision.meeting_ref.clone()),
+            item: action.item.clone(),
+            latest_update: None,
+            latest_update_at: None,
+        };
         refs.push(reference);
         let owners: Vec<i64> = match (member, organisation) {
             (Some(m), _) => vec![m.id],
@@ -895,17 +913,13 @@ async fn approve(
         let Some(to) = recipient_of(member) else {
             continue;
         };
-        let mut row = NewOutboxMessage::new(
-            MailKind::Circulation,
-            request.board_id,
-            to,
-            json!({
-                "approved_text": crate::domain::outbound::long_date(subject.zone.local(now).date()),
-                "next_meeting": next_meeting,
-                "revision_id": revision.id,
-                "minutes_text": revision.extracted_text,
-            }),
-        );
+        let context = mail::Circulation {
+            approved_text: crate::domain::outbound::long_date(subject.zone.local(now).date()),
+            next_meeting: next_meeting.clone(),
+            revision_id: revision.id,
+            minutes_text: revision.extracted_text.clone(),
+        };
+        let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
         row.meeting_id = Some(revision.meeting_id);
         row.hold_until = Some(hold_until);
         if let Some(file) = crate::minutes::drafts::minutes_file(revision, None, "approved") {
@@ -922,12 +936,11 @@ async fn approve(
         else {
             continue;
         };
-        let mut row = NewOutboxMessage::new(
-            MailKind::ActionPack,
-            request.board_id,
-            to,
-            json!({"actions": actions, "revision_id": revision.id}),
-        );
+        let context = mail::ActionPack {
+            actions: actions.clone(),
+            revision_id: revision.id,
+        };
+        let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
         row.meeting_id = Some(revision.meeting_id);
         row.hold_until = Some(hold_until);
         rows.push(row);
@@ -975,9 +988,7 @@ async fn confirm_approval(
     let when = subject.zone.long_datetime(hold_until);
     let held = hold_until > now;
     let mut context = result_context(subject, true, "approved", &decided_by, now);
-    context["headline"] = Value::Null;
-    context["reason"] = Value::Null;
-    context["approval_request_id"] = json!(request.id);
+    context.approval_request_id = Some(request.id);
     for (to, is_approver) in result_recipients(request, members, true) {
         let mut context = context.clone();
         let mut reply_token = None;
@@ -994,7 +1005,7 @@ async fn confirm_approval(
                 )
                 .context("failed to issue the token for UNDO")?;
                 reply_token = Some(undo.encode());
-                context["undo_offered"] = json!(true);
+                context.undo_offered = true;
                 format!(
                     "The minutes will be circulated to {circulation} members, and {action_packs} action packs sent, at {when}. To stop them, reply to this email with the single word UNDO before then."
                 )
@@ -1009,8 +1020,8 @@ async fn confirm_approval(
                 "{decided_by} approved them: they are being circulated to {circulation} members, and {action_packs} action packs sent. Nothing is needed from you."
             ),
         };
-        context["next_step"] = json!(next);
-        let mut row = result_row(request, subject, to, context);
+        context.next_step = Some(next);
+        let mut row = result_row(request, subject, to, &context);
         row.reply_token = reply_token;
         outbox::enqueue(tx, row, now).await?;
     }
@@ -1120,8 +1131,10 @@ async fn approve_pack(
     members: &[BoardMember],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReplyOutcome> {
-    let mut context = pack.content.clone();
-    context["meeting_pack_id"] = json!(pack.id);
+    let context = mail::MeetingPack {
+        content: pack.content.as_object().cloned().unwrap_or_default(),
+        meeting_pack_id: pack.id,
+    };
     let attachments: Vec<NewAttachment> = super::request::pack_attachments(&pack.content);
     let not_after = super::request::pack_expiry(pack.meeting_date, pack.meeting_time, pack.zone);
     let rows: Vec<NewOutboxMessage> = members
@@ -1129,8 +1142,7 @@ async fn approve_pack(
         .filter(|m| m.circulation)
         .filter_map(recipient_of)
         .map(|to| {
-            let mut row =
-                NewOutboxMessage::new(MailKind::MeetingPack, request.board_id, to, context.clone());
+            let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
             row.meeting_id = Some(pack.meeting_id);
             row.not_after = Some(not_after);
             row.attachments = attachments.clone();

@@ -6,7 +6,8 @@
 //! verify anything (see [`super::token`]).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use rand::RngCore;
@@ -18,12 +19,50 @@ pub fn key_path(settings: &Settings) -> PathBuf {
     settings.data_dir.join("approval.secret")
 }
 
-/// The key approval tokens are signed with.
-pub fn load_or_create(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &settings.approval.secret {
-        return Ok(secret.expose().as_bytes().to_vec());
+/// The approval key as the daemon's workers hold it: read (or made) the first time it is
+/// needed, then kept for the life of the process. While it cannot be had (a data
+/// directory that cannot be written), each use that needs it fails with the reason, and
+/// the next use tries again.
+#[derive(Debug)]
+pub struct ApprovalKey {
+    secret: Option<Vec<u8>>,
+    data_dir: PathBuf,
+    key: OnceLock<Vec<u8>>,
+}
+
+impl ApprovalKey {
+    pub fn new(settings: &Settings) -> ApprovalKey {
+        ApprovalKey {
+            secret: settings
+                .approval
+                .secret
+                .as_ref()
+                .map(|s| s.expose().as_bytes().to_vec()),
+            data_dir: settings.data_dir.clone(),
+            key: OnceLock::new(),
+        }
     }
-    let path = key_path(settings);
+
+    pub fn get(&self) -> anyhow::Result<&[u8]> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = match &self.secret {
+            Some(secret) => secret.clone(),
+            None => from_data_dir(&self.data_dir)?,
+        };
+        Ok(self.key.get_or_init(|| key))
+    }
+}
+
+/// The key approval tokens are signed with, read (or made) now.
+pub fn load_or_create(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    ApprovalKey::new(settings).get().map(<[u8]>::to_vec)
+}
+
+/// The key kept in `data_dir`, made there when there is none.
+fn from_data_dir(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("approval.secret");
     match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().len() >= 32 => return Ok(text.trim().as_bytes().to_vec()),
         Ok(_) => anyhow::bail!(
@@ -35,8 +74,8 @@ pub fn load_or_create(settings: &Settings) -> anyhow::Result<Vec<u8>> {
             return Err(err).with_context(|| format!("cannot read {}", path.display()));
         }
     }
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let key = hex::encode(bytes);

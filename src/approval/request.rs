@@ -9,20 +9,24 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::{json, Value};
 
 use crate::approval::token::{ApprovalToken, Binding};
-use crate::config::Settings;
-use crate::domain::outbound::{long_date, MailKind};
+use crate::config::ApprovalSettings;
+use crate::domain::mail;
+use crate::domain::outbound::long_date;
 use crate::domain::zone::Zone;
 use crate::store::minutes::{self as store, BoardMember};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 
 /// Who approves: the secretariat, and the chair when `approval.require_chair`.
-pub fn approvers<'a>(members: &'a [BoardMember], settings: &Settings) -> Vec<&'a BoardMember> {
+pub fn approvers<'a>(
+    members: &'a [BoardMember],
+    settings: &ApprovalSettings,
+) -> Vec<&'a BoardMember> {
     members
         .iter()
         .filter(|m| m.address.is_some())
         .filter(|m| {
             m.roles.iter().any(|r| r == "secretariat")
-                || (settings.approval.require_chair && m.roles.iter().any(|r| r == "chair"))
+                || (settings.require_chair && m.roles.iter().any(|r| r == "chair"))
         })
         .collect()
 }
@@ -46,7 +50,7 @@ pub struct RequestDraft<'a> {
     pub meeting_id: i64,
     pub subject: store::RequestSubject,
     pub content_sha256: &'a str,
-    pub context: Value,
+    pub context: mail::ApprovalRequest,
     pub attachments: Vec<NewAttachment>,
     pub event: Value,
 }
@@ -84,9 +88,9 @@ pub async fn issue_request(
     .context("failed to issue an approval token")?;
     let mut context = request.context.clone();
     let zone = crate::store::registry::board_zone(tx, request.board_id).await?;
-    context["expires_text"] = json!(zone.long_datetime(issued.expires_at()));
-    context["approval_request_id"] = json!(request_id);
-    let mut row = NewOutboxMessage::new(MailKind::ApprovalRequest, request.board_id, to, context);
+    context.expires_text = zone.long_datetime(issued.expires_at());
+    context.approval_request_id = request_id;
+    let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
     row.meeting_id = Some(request.meeting_id);
     row.reply_token = Some(issued.encode());
     row.attachments = request.attachments.clone();

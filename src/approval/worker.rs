@@ -5,14 +5,16 @@
 //! This module owns the loop and the one-shot drain used by `ingest --once`; the steps
 //! themselves are elsewhere.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{ApprovalSettings, Settings};
 use crate::minutes::{process_draft_once, DraftOutcome};
 use crate::shutdown::Shutdown;
 
 use super::apply::{handle_reply_once, ReplyOutcome};
+use super::key::ApprovalKey;
 
 /// How often the loop looks for filed drafts and replies.
 const POLL: Duration = Duration::from_secs(2);
@@ -24,25 +26,36 @@ pub struct ApprovalSummary {
     pub replies: usize,
 }
 
-/// Handles every filed draft and reply waiting now.
+/// Handles every filed draft and reply waiting now, reading the approval key for this
+/// one drain (a command run once).
 pub async fn drain(
     pool: &sqlx::PgPool,
     settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<ApprovalSummary> {
+    drain_with(pool, &settings.approval, &ApprovalKey::new(settings), clock).await
+}
+
+/// [`drain`] with the worker's own settings and the key it holds.
+pub async fn drain_with(
+    pool: &sqlx::PgPool,
+    settings: &ApprovalSettings,
+    key: &ApprovalKey,
     clock: &Clock,
 ) -> anyhow::Result<ApprovalSummary> {
     let mut summary = ApprovalSummary::default();
     if !crate::store::minutes::work_waiting(pool).await? {
         return Ok(summary);
     }
-    let key = super::key::load_or_create(settings)?;
+    let key = key.get()?;
     loop {
-        let draft = process_draft_once(pool, settings, clock, &key).await?;
+        let draft = process_draft_once(pool, settings, clock, key).await?;
         if draft != DraftOutcome::Idle {
             tracing::info!(outcome = ?draft, "draft minutes processed");
             summary.revisions += 1;
             continue;
         }
-        let reply = handle_reply_once(pool, settings, clock, &key).await?;
+        let reply = handle_reply_once(pool, settings, clock, key).await?;
         if reply == ReplyOutcome::Idle {
             return Ok(summary);
         }
@@ -54,13 +67,14 @@ pub async fn drain(
 /// Drains every few seconds until `shutdown`.
 pub async fn run_until_stopped(
     pool: sqlx::PgPool,
-    settings: Settings,
+    settings: ApprovalSettings,
+    key: Arc<ApprovalKey>,
     clock: Clock,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     shutdown
         .repeat("approval step", POLL, Duration::MAX, || {
-            drain(&pool, &settings, &clock)
+            drain_with(&pool, &settings, &key, &clock)
         })
         .await;
     Ok(())

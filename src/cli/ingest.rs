@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use super::{print_json, print_text, with_database};
 use crate::clock::Clock;
 use crate::config::Loaded;
-use crate::filing::worker as filer;
+use crate::filing::worker as filing_worker;
 use crate::ingest;
 use crate::oauth::{Account, TokenSource};
 use crate::shutdown::Shutdown;
@@ -25,7 +25,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         // Filing runs beside ingestion, as in the daemon, so a large mailbox is filed
         // while it is still being read; whatever is left is filed before returning.
         let (stop, stopped) = Shutdown::new();
-        let filing = filer::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
+        let filing = filing_worker::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
         let ingesting = async {
             let sign_in = TokenSource::for_account(Account::Mailbox, &loaded.settings, pool)?;
             let result = ingest::drain_once(&settings, sign_in, pool, &Clock::System, |total, backlog| {
@@ -49,7 +49,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         let (summary, during) = tokio::join!(ingesting, filing);
         let summary = summary?;
         let mut filed = during;
-        filed.add(&filer::drain(pool, &loaded.settings, &Clock::System).await?);
+        filed.add(&filing_worker::drain(pool, &loaded.settings, &Clock::System).await?);
         // Then filed draft minutes, approval replies and action updates, as the daemon
         // would.
         crate::approval::worker::drain(pool, &loaded.settings, &Clock::System).await?;

@@ -107,7 +107,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                 if owned.is_empty() {
                     from_example.push("actions (the register has none open for the recipient)");
                 } else {
-                    extra["actions"] = Value::Array(owned);
+                    extra["actions"] = serde_json::to_value(&owned)?;
                 }
             }
             MailKind::MeetingPack => {

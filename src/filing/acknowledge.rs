@@ -5,12 +5,11 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::PgPool;
 
-use super::snapshots::snapshot;
 use crate::clock::Clock;
 use crate::domain::address::EmailAddress;
+use crate::domain::mail::{self, MailContext};
 use crate::domain::outbound::MailKind;
 use crate::filing::{self, answer};
 use crate::store;
@@ -33,8 +32,7 @@ pub(crate) async fn answer(
     }
     let message_id = help.message;
     let why = help.why.clone();
-    let context = serde_json::to_value(&help).context("failed to describe the answer")?;
-    let Some(row) = to_sender(MailKind::ReplyHelp, snapshot, message, meeting, context) else {
+    let Some(row) = to_sender(snapshot, message, meeting, &help) else {
         return Ok(false);
     };
     // A responder that answers everything, whatever its headers say, must not keep a
@@ -92,7 +90,7 @@ pub async fn answer_unapplied_update(
     if filed.decision.outbox_id.is_none() || answer::written_by_a_machine(&filed.message) {
         return Ok(false);
     }
-    let snapshot = snapshot(conn, filed.board_id).await?;
+    let snapshot = filings::snapshot(conn, filed.board_id).await?;
     let help = answer::ReplyHelp {
         message: message_id,
         original_subject: answer::original_subject(&filed.message),
@@ -134,7 +132,7 @@ pub async fn acknowledge_applied(
     let Some(filed) = filings::filed_message(conn, message_id).await? else {
         return Ok(false);
     };
-    let snapshot = snapshot(conn, filed.board_id).await?;
+    let snapshot = filings::snapshot(conn, filed.board_id).await?;
     acknowledge(
         conn,
         &filed.recorded,
@@ -170,20 +168,12 @@ pub(super) async fn acknowledge(
         received_at,
     );
     if let Some(outcome) = outcome {
-        context["outcome"] = Value::String(outcome.to_owned());
-        if let Some(list) = context["filed_against"].as_array_mut() {
-            list.push(Value::String(outcome.to_owned()));
-        }
+        context.outcome = Some(outcome.to_owned());
+        context.filed_against.push(outcome.to_owned());
     }
 
     let meeting = decision.meeting.as_deref();
-    let Some(row) = to_sender(
-        MailKind::Acknowledgement,
-        snapshot,
-        message,
-        meeting,
-        context.clone(),
-    ) else {
+    let Some(row) = to_sender(snapshot, message, meeting, &context) else {
         tracing::warn!(message = recorded.message_id, from = ?message.from, "no acknowledgement: the sender's address cannot take mail");
         return Ok(false);
     };
@@ -192,7 +182,14 @@ pub(super) async fn acknowledge(
         .await
         .context("failed to queue the acknowledgement")?;
     filings::record_acknowledgement(
-        conn, recorded, snapshot, decision, &to, &context, outbox_id, now,
+        conn,
+        recorded,
+        snapshot,
+        decision,
+        &to,
+        &context.to_value(),
+        outbox_id,
+        now,
     )
     .await?;
     Ok(true)
@@ -203,11 +200,10 @@ pub(super) async fn acknowledge(
 /// still names the mail of ours the thread began with. `None` when the sender's address
 /// cannot take mail.
 fn to_sender(
-    kind: MailKind,
     snapshot: &filings::Snapshot,
     message: &filing::Message,
     meeting: Option<&str>,
-    context: Value,
+    context: &impl MailContext,
 ) -> Option<NewOutboxMessage> {
     let address =
         filings::acknowledgement_address(message).and_then(|to| EmailAddress::parse(&to).ok())?;
@@ -221,8 +217,7 @@ fn to_sender(
             .map(filing::natural_name)
             .filter(|n| !n.trim().is_empty())
     });
-    let mut row = NewOutboxMessage::new(
-        kind,
+    let mut row = NewOutboxMessage::mail(
         snapshot.board_id,
         Recipient {
             address,
@@ -299,7 +294,7 @@ pub fn acknowledgement_context(
     registry: &filing::Registry,
     subject: Option<&str>,
     received_at: DateTime<Utc>,
-) -> Value {
+) -> mail::Acknowledgement {
     let meeting = decision
         .meeting
         .as_deref()
@@ -325,14 +320,18 @@ pub fn acknowledgement_context(
     if let Some(organisation) = &decision.organisation {
         filed_against.push(format!("From {organisation}"));
     }
-    serde_json::json!({
-        "message": message,
-        "kind": decision.kind.as_str(),
-        "item": decision.item,
-        "action": decision.action,
-        "original_subject": subject.filter(|s| !s.trim().is_empty()).unwrap_or("(no subject)"),
-        "received_text": received_at.format("%A %-d %B %Y at %H:%M").to_string(),
-        "filed_as": decision.kind.description(),
-        "filed_against": filed_against,
-    })
+    mail::Acknowledgement {
+        message,
+        kind: decision.kind.as_str().to_owned(),
+        item: decision.item.clone(),
+        action: decision.action.clone(),
+        original_subject: subject
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or("(no subject)")
+            .to_owned(),
+        received_text: received_at.format("%A %-d %B %Y at %H:%M").to_string(),
+        filed_as: decision.kind.description().to_owned(),
+        filed_against,
+        outcome: None,
+    }
 }

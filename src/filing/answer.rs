@@ -12,30 +12,9 @@
 //! `Auto-Submitted` or a bulk `Precedence`, which could answer back in a loop), or for a
 //! message that is not a reply to our mail (the secretariat sees those in triage).
 
-use serde::Serialize;
-
 use super::{Disposition, FilingDecision, Kind, Message, Registry, SentKind, SentMessage};
 
-/// The template context of a `reply_help` email.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReplyHelp {
-    /// The stored message answered.
-    pub message: i64,
-    pub original_subject: String,
-    /// What the reply answered: "our approval request about LCJB-2023-09-20".
-    pub answered: String,
-    /// What we made of it: "an action update".
-    pub understood: String,
-    /// Why we could not act on it.
-    pub why: String,
-    /// What happens now.
-    pub next_step: String,
-    /// Replies that would have worked, each exactly as it should be typed.
-    pub would_work: Vec<String>,
-    /// Where such a reply goes: "this email", or the approval request itself (only a
-    /// reply to the request carries the approver's token).
-    pub reply_to: String,
-}
+pub use crate::domain::mail::ReplyHelp;
 
 /// Whether `decision` about `message` owes its sender an answer, and what it says.
 /// `sent` is the mail of ours it replies to; `message_id` the stored message's id.

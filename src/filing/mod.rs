@@ -34,7 +34,7 @@ mod meeting;
 mod sender;
 mod sent;
 mod signals;
-mod snapshots;
+pub mod snapshots;
 mod tally;
 mod text;
 mod thread;

@@ -16,16 +16,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Utc};
-use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
 use super::acknowledge::{acknowledge, acknowledge_applied, answer, queue_owed_acknowledgements};
-use super::snapshots::snapshot;
+use super::snapshots::Snapshots;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::FilingSettings;
 use crate::domain::address::EmailAddress;
-use crate::domain::outbound::MailKind;
+use crate::domain::mail;
 use crate::filing::{self, answer, sent, Attachment, Dsn, Headers, Sent};
 use crate::ingest::parse::ParsedMessage;
 use crate::retry::{Backoff, FailureLog};
@@ -59,7 +58,17 @@ const POLL: Duration = Duration::from_secs(5);
 /// and the acknowledgement it earns, in one transaction.
 pub async fn file_once(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &impl AsRef<FilingSettings>,
+    clock: &Clock,
+) -> anyhow::Result<FilingOutcome> {
+    file_one(pool, settings.as_ref(), &Snapshots::default(), clock).await
+}
+
+/// [`file_once`] with the registry snapshots the caller keeps.
+async fn file_one(
+    pool: &PgPool,
+    settings: &FilingSettings,
+    snapshots: &Snapshots,
     clock: &Clock,
 ) -> anyhow::Result<FilingOutcome> {
     let mut tx = pool
@@ -67,7 +76,7 @@ pub async fn file_once(
         .await
         .context("failed to begin a transaction")?;
     filings::relax_commit(&mut tx).await?;
-    let outcome = file_in(&mut tx, settings, clock.now()).await?;
+    let outcome = file_in(&mut tx, settings, snapshots, clock.now()).await?;
     if outcome == FilingOutcome::NoBoard {
         tx.rollback().await?;
     } else {
@@ -82,7 +91,18 @@ pub async fn file_once(
 /// others' batch for long.
 pub async fn file_batch(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &impl AsRef<FilingSettings>,
+    clock: &Clock,
+    max: usize,
+) -> anyhow::Result<Vec<FilingOutcome>> {
+    file_many(pool, settings.as_ref(), &Snapshots::default(), clock, max).await
+}
+
+/// [`file_batch`] with the registry snapshots the caller keeps.
+async fn file_many(
+    pool: &PgPool,
+    settings: &FilingSettings,
+    snapshots: &Snapshots,
     clock: &Clock,
     max: usize,
 ) -> anyhow::Result<Vec<FilingOutcome>> {
@@ -93,7 +113,7 @@ pub async fn file_batch(
     filings::relax_commit(&mut tx).await?;
     let mut outcomes = Vec::new();
     while outcomes.len() < max {
-        let outcome = file_in(&mut tx, settings, clock.now()).await?;
+        let outcome = file_in(&mut tx, settings, snapshots, clock.now()).await?;
         let last = !matches!(outcome, FilingOutcome::Filed(_));
         outcomes.push(outcome);
         if last {
@@ -115,7 +135,8 @@ pub async fn file_batch(
 /// Claims and files one message inside `conn`'s transaction.
 async fn file_in(
     conn: &mut sqlx::PgConnection,
-    settings: &Settings,
+    settings: &FilingSettings,
+    snapshots: &Snapshots,
     now: DateTime<Utc>,
 ) -> anyhow::Result<FilingOutcome> {
     let Some(claimed) = filings::claim_received(conn).await? else {
@@ -132,7 +153,7 @@ async fn file_in(
     let Some(board_id) = filings::board_for(conn, &recipients).await? else {
         return Ok(FilingOutcome::NoBoard);
     };
-    let snapshot = snapshot(conn, board_id).await?;
+    let snapshot = snapshots.get(conn, board_id).await?;
     let lookup = sent::lookup(&message, &snapshot.registry.board_address);
     let sent = if lookup.is_empty() {
         Sent::default()
@@ -151,7 +172,7 @@ async fn file_in(
         &snapshot.registry,
         &sent,
         judged_at(claimed.parsed.sent_at, claimed.received_at),
-        settings.filing.threshold,
+        settings.threshold,
     );
     let mut recorded = filings::record(conn, claimed.id, &snapshot, &decision, "rule", now)
         .await
@@ -277,7 +298,7 @@ pub async fn notify_triage_if_due(
         return Ok(false);
     }
     let secretariat = mail_context::secretariat(conn, board_id).await?;
-    let listed: Vec<Value> = waiting
+    let listed: Vec<mail::Waiting> = waiting
         .iter()
         .take(TRIAGE_NOTICE_LISTED)
         .map(|row| {
@@ -293,35 +314,34 @@ pub async fn notify_triage_if_due(
                 .or(row.reasons.last())
                 .cloned()
                 .unwrap_or_default();
-            serde_json::json!({
-                "id": row.id,
-                "from": row.from.clone().unwrap_or_else(|| "(no sender)".into()),
-                "received_text": zone.long_datetime(row.received_at),
-                "subject": row.subject.clone().unwrap_or_else(|| "(no subject)".into()),
-                "guess": guess,
-                "why": why,
-            })
+            mail::Waiting {
+                id: row.id,
+                from: row.from.clone().unwrap_or_else(|| "(no sender)".into()),
+                received_text: zone.long_datetime(row.received_at),
+                subject: row.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+                guess,
+                why,
+            }
         })
         .collect();
-    let context = serde_json::json!({
-        "count": waiting.len(),
-        "more": waiting.len().saturating_sub(TRIAGE_NOTICE_LISTED),
-        "messages": listed,
-    });
+    let context = mail::TriageNotice {
+        count: waiting.len(),
+        more: waiting.len().saturating_sub(TRIAGE_NOTICE_LISTED),
+        messages: listed,
+    };
     let mut queued = Vec::new();
     for (member, address) in secretariat {
         let Ok(address) = EmailAddress::parse(&address) else {
             continue;
         };
-        let row = NewOutboxMessage::new(
-            MailKind::TriageNotice,
+        let row = NewOutboxMessage::mail(
             board_id,
             Recipient {
                 address,
                 name: Some(member.name),
                 member_id: Some(member.id),
             },
-            context.clone(),
+            &context,
         );
         queued.push(outbox::enqueue(conn, row, now).await?);
     }
@@ -380,7 +400,7 @@ pub async fn file_by_hand(
     match recorded.kind {
         filing::Kind::WrittenUpdate => {
             if let Some(filed) = filings::filed_message(&mut tx, message_id).await? {
-                let snapshot = snapshot(&mut tx, filed.board_id).await?;
+                let snapshot = filings::snapshot(&mut tx, filed.board_id).await?;
                 recorded.acknowledgement = acknowledge(
                     &mut tx,
                     &filed.recorded,
@@ -502,13 +522,14 @@ impl FilingSummary {
 /// milliseconds while idle: it only lives as long as one mailbox read.
 pub async fn drain_until_stopped(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &impl AsRef<FilingSettings>,
     clock: &Clock,
     mut shutdown: Shutdown,
 ) -> FilingSummary {
     let mut summary = FilingSummary::default();
+    let snapshots = Snapshots::default();
     while !shutdown.is_stopping() {
-        let outcomes = match file_batch(pool, settings, clock, BATCH).await {
+        let outcomes = match file_many(pool, settings.as_ref(), &snapshots, clock, BATCH).await {
             Ok(outcomes) => outcomes,
             Err(err) => {
                 // The final drain files what is left one batch at a time and reports.
@@ -533,16 +554,17 @@ pub async fn drain_until_stopped(
 /// Files every waiting message and returns the counts.
 pub async fn drain(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &impl AsRef<FilingSettings>,
     clock: &Clock,
 ) -> anyhow::Result<FilingSummary> {
     let mut summary = FilingSummary::default();
+    let (settings, snapshots) = (settings.as_ref(), Snapshots::default());
     queue_owed_acknowledgements(pool, clock).await?;
     loop {
-        let outcomes = match file_batch(pool, settings, clock, BATCH).await {
+        let outcomes = match file_many(pool, settings, &snapshots, clock, BATCH).await {
             Ok(outcomes) => outcomes,
             // One at a time, so the error names the message that caused it.
-            Err(_) => vec![file_once(pool, settings, clock).await?],
+            Err(_) => vec![file_one(pool, settings, &snapshots, clock).await?],
         };
         for outcome in &outcomes {
             summary.count(outcome);
@@ -564,7 +586,7 @@ fn owes_acknowledgement(decision: &filing::FilingDecision) -> bool {
 /// messages table sends on every insert, and every few seconds regardless.
 pub async fn run_until_stopped(
     pool: PgPool,
-    settings: Settings,
+    settings: FilingSettings,
     clock: Clock,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
@@ -588,6 +610,7 @@ pub async fn run_until_stopped(
             tracing::error!(error = %format!("{err:#}"), "cannot queue owed acknowledgements")
         }
     }
+    let snapshots = Snapshots::default();
     let mut backoff = Backoff::new();
     let mut failures = FailureLog::new("filing");
     let mut listening = FailureLog::new("listening for new messages");
@@ -595,9 +618,11 @@ pub async fn run_until_stopped(
         // After a failure, one message at a time until one goes through: the error then
         // names the message that causes it, and the others are not held up behind it.
         let step = if failures.is_failing() {
-            file_once(&pool, &settings, &clock).await.map(|o| vec![o])
+            file_one(&pool, &settings, &snapshots, &clock)
+                .await
+                .map(|o| vec![o])
         } else {
-            file_batch(&pool, &settings, &clock, BATCH).await
+            file_many(&pool, &settings, &snapshots, &clock, BATCH).await
         };
         let wait = match step {
             Ok(outcomes) => {

@@ -7,7 +7,6 @@
 use std::io::Write;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::domain::outbound::long_date;
 
@@ -109,22 +108,7 @@ fn xml_escape(text: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Changes between versions
 
-/// A run of words in a change: kept, removed or added.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Words {
-    pub text: String,
-    pub removed: bool,
-    pub added: bool,
-}
-
-/// One changed place: the line before it, the words of the changed lines with what was
-/// removed and added marked, and the line after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    pub before: Option<String>,
-    pub words: Vec<Words>,
-    pub after: Option<String>,
-}
+pub use crate::domain::mail::{Change, Words};
 
 /// The changes from `old` to `new`: changed lines compared word by word, a line of
 /// context either side, at most `limit` changes; and how many more there were.

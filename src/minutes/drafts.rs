@@ -12,14 +12,15 @@
 use crate::store::mail_context;
 use anyhow::Context;
 use chrono::Duration;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use crate::approval::request::{approvers, issue_request, recipient, RequestDraft};
 use crate::clock::Clock;
-use crate::config::Settings;
-use crate::domain::outbound::{long_date, MailKind};
+use crate::config::ApprovalSettings;
+use crate::domain::mail;
+use crate::domain::outbound::long_date;
 use crate::minutes::document;
 use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
@@ -149,10 +150,11 @@ pub fn what(revision: &Revision) -> String {
 /// Turns one waiting draft into a revision and its approval requests, in one transaction.
 pub async fn process_draft_once(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &impl AsRef<ApprovalSettings>,
     clock: &Clock,
     key: &[u8],
 ) -> anyhow::Result<DraftOutcome> {
+    let settings = settings.as_ref();
     let now = clock.now();
     let mut tx = pool
         .begin()
@@ -260,22 +262,21 @@ pub async fn process_draft_once(
     if let Some(error) = error {
         let zone = crate::store::registry::board_zone(&mut tx, draft.board_id).await?;
         for member in secretariat {
-            let context = json!({
-                "what": format!("the draft minutes received for {} (version {}), which could not be read", meeting.meeting_ref, revision.n),
-                "approved": false,
-                "headline": "Could not read",
-                "decision": "could not read",
-                "decided_by": "minuted",
-                "decided_text": zone.long_datetime(now),
-                "reason": error,
-                "next_step": "Please send the minutes again as a .docx, .pdf, .txt, .md or .html file, or in the body of the email.",
-            });
-            let mut row = NewOutboxMessage::new(
-                MailKind::ApprovalResult,
-                draft.board_id,
-                recipient(member)?,
-                context,
-            );
+            let context = mail::ApprovalResult {
+                what: format!(
+                    "the draft minutes received for {} (version {}), which could not be read",
+                    meeting.meeting_ref, revision.n
+                ),
+                approved: false,
+                headline: Some("Could not read".into()),
+                decision: "could not read".into(),
+                decided_by: "minuted".into(),
+                decided_text: zone.long_datetime(now),
+                reason: Some(error.clone()),
+                next_step: Some("Please send the minutes again as a .docx, .pdf, .txt, .md or .html file, or in the body of the email.".into()),
+                ..mail::ApprovalResult::default()
+            };
+            let mut row = NewOutboxMessage::mail(draft.board_id, recipient(member)?, &context);
             row.meeting_id = Some(meeting_id);
             outbox::enqueue(&mut tx, row, now).await?;
         }
@@ -310,7 +311,7 @@ pub async fn process_draft_once(
 #[allow(clippy::too_many_arguments)]
 async fn request_approval(
     tx: &mut sqlx::PgConnection,
-    settings: &Settings,
+    settings: &ApprovalSettings,
     key: &[u8],
     revision: &Revision,
     previous: Option<&Revision>,
@@ -319,7 +320,7 @@ async fn request_approval(
     attachment: Option<&store::SourceAttachment>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<usize> {
-    let expires_at = now + Duration::days(i64::from(settings.approval.token_days));
+    let expires_at = now + Duration::days(i64::from(settings.token_days));
     let summary = vec![
         format!(
             "{} present, {} apologies",
@@ -347,23 +348,24 @@ async fn request_approval(
                 .join(", ")
         ),
     ];
-    let actions: Vec<Value> = (1..)
+    let candidate_actions = (1..)
         .zip(&report.actions)
-        .map(|(number, a)| {
-            json!({
-                "number": number,
-                "text": a.text,
-                "owner": a.owner.clone().unwrap_or_else(|| "not named".into()),
-                "item": a.item,
-                "due": a.due,
-                "explicit": a.explicit,
-            })
+        .map(|(number, a)| mail::CandidateAction {
+            number,
+            text: a.text.clone(),
+            owner: a.owner.clone().unwrap_or_else(|| "not named".into()),
+            item: a.item.clone(),
+            due: a.due.clone(),
+            explicit: a.explicit,
         })
         .collect();
-    let items: Vec<Value> = report
+    let items = report
         .items
         .iter()
-        .map(|i| json!({"number": i.number, "title": i.title}))
+        .map(|i| mail::AgendaLine {
+            number: i.number.clone(),
+            title: i.title.clone(),
+        })
         .collect();
     let (changes, more_changes) = previous.map_or((Vec::new(), 0), |p| {
         document::changes(&p.extracted_text, &revision.extracted_text, DIFF_CHANGES)
@@ -373,17 +375,20 @@ async fn request_approval(
         meeting_id: revision.meeting_id,
         subject: store::RequestSubject::Revision(revision.id),
         content_sha256: &revision.content_sha256,
-        context: json!({
-            "what": what(revision),
-            "summary": summary,
-            "unmatched_names": report.unmatched,
-            "items": items,
-            "candidate_actions": actions,
-            "has_inferred_actions": report.actions.iter().any(|a| !a.explicit),
-            "changes": changes,
-            "more_changes": more_changes,
-            "revision_id": revision.id,
-        }),
+        context: mail::ApprovalRequest {
+            what: what(revision),
+            summary,
+            unmatched_names: report.unmatched.clone(),
+            items,
+            candidate_actions,
+            has_inferred_actions: report.actions.iter().any(|a| !a.explicit),
+            changes,
+            more_changes,
+            revision_id: Some(revision.id),
+            meeting_pack_id: None,
+            expires_text: String::new(),
+            approval_request_id: 0,
+        },
         attachments: minutes_file(
             revision,
             attachment,

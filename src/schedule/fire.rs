@@ -10,9 +10,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::pack::*;
 use super::plan::*;
+use crate::approval::key::ApprovalKey;
 use crate::clock::Clock;
-use crate::config::{ScheduleSettings, Settings};
-use crate::domain::outbound::{long_date, MailKind};
+use crate::config::ScheduleSettings;
+use crate::domain::mail;
+use crate::domain::outbound::long_date;
 use crate::outbox::recipient_of;
 use crate::store::actions::ActionFilter;
 use crate::store::events::{self, NewEvent};
@@ -66,7 +68,8 @@ pub enum FireOutcome {
 /// or fires it, recording the outcome on the row and in the audit log.
 pub async fn fire_due_once(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &WorkerSettings,
+    key: &ApprovalKey,
     clock: &Clock,
     worker: &str,
 ) -> anyhow::Result<FireOutcome> {
@@ -99,7 +102,7 @@ pub async fn fire_due_once(
         let fired = match kind {
             JobKind::UpdateRequest => ask(&mut tx, &settings.schedule, &job, false, now).await,
             JobKind::Chaser => ask(&mut tx, &settings.schedule, &job, true, now).await,
-            JobKind::MeetingPack => compile_pack(&mut tx, settings, &job, now).await,
+            JobKind::MeetingPack => compile_pack(&mut tx, &settings.approval, key, &job, now).await,
         };
         let done = match fired {
             Ok(done) => done,
@@ -290,29 +293,30 @@ pub(super) async fn ask(
     // With one item (else one action) to report on, a reply to this email is filed
     // against it.
     let item = (items.len() == 1).then(|| items[0].number.clone());
-    let action = (item.is_none() && actions.len() == 1)
-        .then(|| actions[0]["ref"].as_str().map(str::to_owned))
-        .flatten();
-    let context = json!({
-        "organisation": organisation,
-        "deadline_text": long_date(papers_deadline(&dates, settings)),
-        "deadline_at": deadline,
-        "overdue": chase && now > deadline,
-        "items": items,
-        "actions": actions,
-        "item": item,
-        "action": action,
-        "schedule_job_id": job.id,
-    });
-    let kind = if chase {
-        MailKind::Chaser
-    } else {
-        MailKind::UpdateRequest
+    let action = (item.is_none() && actions.len() == 1).then(|| actions[0].reference.clone());
+    let context = mail::UpdateRequest {
+        chaser: chase,
+        organisation: organisation.clone(),
+        deadline_text: long_date(papers_deadline(&dates, settings)),
+        deadline_at: deadline,
+        overdue: chase && now > deadline,
+        items: items
+            .into_iter()
+            .map(|i| mail::AgendaItem {
+                number: i.number,
+                title: i.title,
+                lead: i.lead,
+            })
+            .collect(),
+        actions,
+        item,
+        action,
+        schedule_job_id: job.id,
     };
     let rows: Vec<NewOutboxMessage> = recipients
         .into_iter()
         .map(|to| {
-            let mut row = NewOutboxMessage::new(kind, job.board_id, to, context.clone());
+            let mut row = NewOutboxMessage::mail(job.board_id, to, &context);
             row.meeting_id = Some(job.meeting_id);
             row.not_after = Some(job.expires_at);
             row

@@ -3,14 +3,17 @@
 
 use crate::store::mail_context;
 
+use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
 use super::plan::*;
+use crate::approval::key::ApprovalKey;
 use crate::approval::request::{approvers, issue_request, pack_expiry, pack_what, RequestDraft};
-use crate::config::Settings;
+use crate::config::ApprovalSettings;
+use crate::domain::mail;
 use crate::domain::outbound::long_date;
 use crate::filing;
 use crate::store::actions::{self as actions_store, ActionFilter};
@@ -26,11 +29,20 @@ pub(super) async fn pack_content(
     tx: &mut PgConnection,
     job: &DueJob,
     status: &MeetingStatusView,
-) -> anyhow::Result<(Value, Vec<NewAttachment>)> {
+) -> anyhow::Result<(mail::PackContent, Vec<NewAttachment>)> {
     let meetings = mail_context::meetings(tx, &[job.meeting_id]).await?;
     let items = meetings
         .get(&job.meeting_id)
-        .map(|m| m.items.clone())
+        .map(|m| {
+            m.items
+                .iter()
+                .map(|i| mail::AgendaItem {
+                    number: i.number.clone(),
+                    title: i.title.clone(),
+                    lead: i.lead.clone(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let received: Vec<&meeting_status::UpdateReceived> = status
         .expected
@@ -46,7 +58,7 @@ pub(super) async fn pack_content(
     let mut attached_bytes: i64 = 0;
     for update in &received {
         let text = texts.iter().find(|t| t.id == update.message);
-        let mine: Vec<Value> = files
+        let mine: Vec<mail::PackFile> = files
             .iter()
             .filter(|f| f.message_id == update.message)
             .map(|f| {
@@ -61,28 +73,33 @@ pub(super) async fn pack_content(
                         content_type: f.content_type.clone(),
                     });
                 }
-                json!({
-                    "filename": f.filename,
-                    "content_type": f.content_type,
-                    "size": f.size,
-                    "attachment_id": f.attachment_id,
-                    "attached": attached,
-                })
+                mail::PackFile {
+                    filename: f.filename.clone(),
+                    content_type: f.content_type.clone(),
+                    size: f.size,
+                    attachment_id: f.attachment_id,
+                    attached,
+                }
             })
             .collect();
-        updates.push(json!({
-            "message": update.message,
-            "organisation": update.organisation.clone().unwrap_or_else(|| "not known".into()),
-            "from": update.from,
-            "kind": update.kind,
-            "item": update.item,
-            "action": update.action,
-            "subject": text.and_then(|t| t.subject.clone()).unwrap_or_else(|| "(no subject)".into()),
-            "received_at": update.received_at,
-            "received_text": long_date(job.zone.local(update.received_at).date()),
-            "text": text.map(update_text).unwrap_or_default(),
-            "files": mine,
-        }));
+        updates.push(mail::PackUpdate {
+            message: update.message,
+            organisation: update
+                .organisation
+                .clone()
+                .unwrap_or_else(|| "not known".into()),
+            from: update.from.clone(),
+            kind: update.kind.clone(),
+            item: update.item.clone(),
+            action: update.action.clone(),
+            subject: text
+                .and_then(|t| t.subject.clone())
+                .unwrap_or_else(|| "(no subject)".into()),
+            received_at: update.received_at,
+            received_text: long_date(job.zone.local(update.received_at).date()),
+            text: text.map(update_text).unwrap_or_default(),
+            files: mine,
+        });
     }
     let previous = store::previous_meeting_date(tx, job.board_id, job.meeting_date).await?;
     let closed_since = previous.map(|d| job.zone.instant(d, NaiveTime::MIN));
@@ -96,13 +113,13 @@ pub(super) async fn pack_content(
         },
     )
     .await?;
-    let content = json!({
-        "meeting_ref": job.meeting_ref,
-        "items": items,
-        "updates_received": updates,
-        "outstanding": status.outstanding,
-        "actions": actions,
-    });
+    let content = mail::PackContent {
+        meeting_ref: job.meeting_ref.clone(),
+        items,
+        updates_received: updates,
+        outstanding: status.outstanding.clone(),
+        actions,
+    };
     Ok((content, attachments))
 }
 
@@ -151,26 +168,23 @@ pub(super) fn pack_text(body: &str) -> String {
 pub async fn logged_actions(
     tx: &mut PgConnection,
     filter: &ActionFilter,
-) -> anyhow::Result<Vec<Value>> {
+) -> anyhow::Result<Vec<mail::ActionLine>> {
     let views = actions_store::list_on(tx, filter).await?;
     Ok(views
-        .iter()
-        .map(|a| {
-            json!({
-                "ref": a.reference,
-                "text": a.text,
-                "owner": a.owner.clone().unwrap_or_else(|| "not named".into()),
-                "due_text": a
-                    .due_text
-                    .clone()
-                    .or_else(|| a.due_date.map(long_date))
-                    .unwrap_or_else(|| "before the next meeting".into()),
-                "status": a.status,
-                "raised_at": a.meeting,
-                "item": a.item,
-                "latest_update": a.latest_update.as_ref().map(|u| u.text.clone()),
-                "latest_update_at": a.latest_update.as_ref().map(|u| u.at),
-            })
+        .into_iter()
+        .map(|a| mail::ActionLine {
+            reference: a.reference,
+            text: a.text,
+            owner: a.owner.unwrap_or_else(|| "not named".into()),
+            due_text: a
+                .due_text
+                .or_else(|| a.due_date.map(long_date))
+                .unwrap_or_else(|| "before the next meeting".into()),
+            status: a.status,
+            raised_at: a.meeting,
+            item: a.item,
+            latest_update: a.latest_update.as_ref().map(|u| u.text.clone()),
+            latest_update_at: a.latest_update.as_ref().map(|u| u.at),
         })
         .collect())
 }
@@ -178,49 +192,46 @@ pub async fn logged_actions(
 /// Compiles the meeting pack and asks each approver to approve it by reply.
 pub(super) async fn compile_pack(
     tx: &mut PgConnection,
-    settings: &Settings,
+    settings: &ApprovalSettings,
+    key: &ApprovalKey,
     job: &DueJob,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Done> {
     let status = meeting_status::meeting_status_on(tx, &job.meeting_ref).await?;
-    let (content, attachments) = pack_content(tx, job, &status).await?;
+    let (pack, attachments) = pack_content(tx, job, &status).await?;
+    // Hashed and stored as the JSON it is frozen as.
+    let content = serde_json::to_value(&pack).context("failed to write the pack's content")?;
     let sha = hex::encode(Sha256::digest(content.to_string().as_bytes()));
     let (pack_id, n) =
         store::insert_pack(tx, job.board_id, job.meeting_id, &content, &sha, now).await?;
     let members = minutes_store::board_members(tx, job.board_id).await?;
-    let key = crate::approval::key::load_or_create(settings)?;
-    let received = content["updates_received"].as_array().map_or(0, Vec::len);
+    let key = key.get()?;
     let mut summary = vec![
-        format!("{received} written updates received"),
-        format!(
-            "{} actions in the action log",
-            content["actions"].as_array().map_or(0, Vec::len)
-        ),
+        format!("{} written updates received", pack.updates_received.len()),
+        format!("{} actions in the action log", pack.actions.len()),
     ];
-    for update in content["updates_received"].as_array().into_iter().flatten() {
+    for update in &pack.updates_received {
         summary.push(format!(
             "{}: {} ({})",
-            update["organisation"].as_str().unwrap_or_default(),
-            update["subject"].as_str().unwrap_or_default(),
-            update["received_text"].as_str().unwrap_or_default()
+            update.organisation, update.subject, update.received_text
         ));
     }
     if !status.outstanding.is_empty() {
         summary.push(format!("not reported: {}", status.outstanding.join(", ")));
     }
     // The action log as the pack shows it, one line an action, so the approver sees it.
-    for action in content["actions"].as_array().into_iter().flatten() {
-        let text = |key: &str| action[key].as_str().unwrap_or_default().to_owned();
-        let latest = action["latest_update"]
-            .as_str()
+    for action in &pack.actions {
+        let latest = action
+            .latest_update
+            .as_deref()
             .map(|u| format!("; latest: {}", filing::truncate_text(u, 120)))
             .unwrap_or_default();
         summary.push(format!(
             "{} ({}, {}): {}{latest}",
-            text("ref"),
-            text("owner"),
-            text("status"),
-            filing::truncate_text(&text("text"), 160)
+            action.reference,
+            action.owner,
+            action.status,
+            filing::truncate_text(&action.text, 160)
         ));
     }
     let request = RequestDraft {
@@ -228,15 +239,20 @@ pub(super) async fn compile_pack(
         meeting_id: job.meeting_id,
         subject: RequestSubject::MeetingPack(pack_id),
         content_sha256: &sha,
-        context: json!({
-            "what": pack_what(job.meeting_date, n),
-            "summary": summary,
-            "unmatched_names": [],
-            "candidate_actions": [],
-            "items": [],
-            "changes": [],
-            "meeting_pack_id": pack_id,
-        }),
+        context: mail::ApprovalRequest {
+            what: pack_what(job.meeting_date, n),
+            summary,
+            unmatched_names: Vec::new(),
+            items: Vec::new(),
+            candidate_actions: Vec::new(),
+            has_inferred_actions: false,
+            changes: Vec::new(),
+            more_changes: 0,
+            revision_id: None,
+            meeting_pack_id: Some(pack_id),
+            expires_text: String::new(),
+            approval_request_id: 0,
+        },
         attachments,
         event: json!({
             "meeting_pack_id": pack_id,
@@ -247,12 +263,12 @@ pub(super) async fn compile_pack(
     };
     // Approving a pack after its meeting has started would circulate nothing: the request
     // ends then, or after approval.token_days if that comes first.
-    let expires_at = (now + Duration::days(i64::from(settings.approval.token_days)))
+    let expires_at = (now + Duration::days(i64::from(settings.token_days)))
         .min(pack_expiry(job.meeting_date, job.meeting_time, job.zone))
         .max(now);
     let mut requests = Vec::new();
     for approver in approvers(&members, settings) {
-        requests.push(issue_request(tx, &key, &request, approver, expires_at, now).await?);
+        requests.push(issue_request(tx, key, &request, approver, expires_at, now).await?);
     }
     events::record(
         tx,
@@ -265,7 +281,7 @@ pub(super) async fn compile_pack(
                 "meeting": job.meeting_ref,
                 "pack": n,
                 "content_sha256": sha,
-                "updates": received,
+                "updates": pack.updates_received.len(),
                 "outstanding": status.outstanding,
                 "approval_requests": requests,
             }),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::clock::Clock;
-use crate::config::ScheduleSettings;
+use crate::config::{ApprovalSettings, ScheduleSettings, Settings};
 use crate::domain::zone::Zone;
 use crate::store::meeting_status;
 use crate::store::schedule::{self as store, NewJob};
@@ -187,4 +187,21 @@ pub async fn plan(
 pub(super) enum Done {
     Sent { outbox: usize, detail: Value },
     Skipped { reason: String },
+}
+
+/// What the schedule worker needs of the settings: its own, and how approval requests
+/// are made (for the meeting pack).
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub schedule: ScheduleSettings,
+    pub approval: ApprovalSettings,
+}
+
+impl From<&Settings> for WorkerSettings {
+    fn from(settings: &Settings) -> Self {
+        WorkerSettings {
+            schedule: settings.schedule.clone(),
+            approval: settings.approval.clone(),
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The schedule worker: plan, then fire everything due, on every tick.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use serde::Serialize;
@@ -7,6 +8,7 @@ use sqlx::PgPool;
 
 use super::fire::*;
 use super::plan::*;
+use crate::approval::key::ApprovalKey;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::shutdown::Shutdown;
@@ -22,10 +24,23 @@ pub struct RunSummary {
     pub failed: Vec<FireOutcome>,
 }
 
-/// Plans, then fires everything due at the clock's now.
+/// Plans, then fires everything due at the clock's now, reading the approval key when a
+/// pack first needs it in this pass (a command run once).
 pub async fn run_once(
     pool: &PgPool,
     settings: &Settings,
+    clock: &Clock,
+    worker: &str,
+) -> anyhow::Result<RunSummary> {
+    let key = ApprovalKey::new(settings);
+    run_with(pool, &WorkerSettings::from(settings), &key, clock, worker).await
+}
+
+/// [`run_once`] with the worker's own settings and the key it holds.
+pub async fn run_with(
+    pool: &PgPool,
+    settings: &WorkerSettings,
+    key: &ApprovalKey,
     clock: &Clock,
     worker: &str,
 ) -> anyhow::Result<RunSummary> {
@@ -35,7 +50,7 @@ pub async fn run_once(
         ..RunSummary::default()
     };
     loop {
-        let outcome = fire_due_once(pool, settings, clock, worker).await?;
+        let outcome = fire_due_once(pool, settings, key, clock, worker).await?;
         match &outcome {
             FireOutcome::Idle => return Ok(summary),
             FireOutcome::Fired { .. } => {
@@ -61,7 +76,8 @@ pub async fn run_once(
 /// The daemon's schedule worker: a pass every `schedule.tick_seconds` until `shutdown`.
 pub async fn run_until_stopped(
     pool: PgPool,
-    settings: Settings,
+    settings: WorkerSettings,
+    key: Arc<ApprovalKey>,
     clock: Clock,
     worker: String,
     shutdown: Shutdown,
@@ -71,7 +87,7 @@ pub async fn run_until_stopped(
     // come as often in its time as they would in real time.
     shutdown
         .repeat("schedule pass", crate::clock::real_wait(tick), tick, || {
-            run_once(&pool, &settings, &clock, &worker)
+            run_with(&pool, &settings, &key, &clock, &worker)
         })
         .await;
     Ok(())

@@ -15,8 +15,8 @@ use sqlx::{PgConnection, Row};
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
+use crate::domain::message::{Attachment, ParsedMessage};
 use crate::filing::{self, Disposition, FilingDecision, Kind, MeetingStatus};
-use crate::ingest::parse::{Attachment, ParsedMessage};
 use crate::registry::MemberRole;
 
 /// The channel the messages table notifies on every insert of a received message.

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 
 use super::{Error, Result};
-use crate::ingest::parse::{Attachment, ParsedMessage};
+use crate::domain::message::{Attachment, ParsedMessage};
 
 /// Largest byte value sent as a statement parameter, and the piece size when streaming.
 /// Small on purpose: each pooled connection keeps its buffers at the largest message it

@@ -20,6 +20,7 @@ use super::events::{self, NewEvent};
 use super::mail_context::secretariat;
 use super::{Error, Result};
 use crate::domain::address::EmailAddress;
+use crate::domain::mail::{self, MailContext};
 use crate::domain::outbound::{self, MailKind, OutboxStatus};
 use crate::templates::Rendered;
 
@@ -68,6 +69,12 @@ pub struct NewOutboxMessage {
 
 impl NewOutboxMessage {
     /// A message with no threading, attachments, expiry or hold.
+    /// A row carrying `context`, of the kind the context belongs to.
+    pub fn mail(board_id: i64, to: Recipient, context: &impl MailContext) -> Self {
+        Self::new(context.kind(), board_id, to, context.to_value())
+    }
+
+    /// A row of `kind` carrying a context already made (a stored copy of one).
     pub fn new(kind: MailKind, board_id: i64, to: Recipient, context: Value) -> Self {
         NewOutboxMessage {
             kind,
@@ -960,25 +967,28 @@ pub async fn notify_secretariat_if_due(
     };
 
     let zone = super::registry::board_zone(conn, board_id).await?;
-    let listed: Vec<Value> = failures
-        .iter()
-        .map(|f| {
-            json!({
-                "id": f.id,
-                "kind": f.kind,
-                "to": f.to_address,
-                "subject": f.subject.clone().unwrap_or_else(|| "(not rendered)".to_owned()),
-                "status": f.status,
-                "reason": f.last_error.clone().unwrap_or_default(),
-                "meeting_ref": f.meeting_ref,
-                "when_text": zone.long_datetime(f.status_at),
+    let context = mail::BounceNotice {
+        count: failures.len(),
+        failures: failures
+            .iter()
+            .map(|f| mail::Failure {
+                id: f.id,
+                kind: f.kind.clone(),
+                to: f.to_address.clone(),
+                subject: f
+                    .subject
+                    .clone()
+                    .unwrap_or_else(|| "(not rendered)".to_owned()),
+                status: f.status.clone(),
+                reason: f.last_error.clone().unwrap_or_default(),
+                meeting_ref: f.meeting_ref.clone(),
+                when_text: zone.long_datetime(f.status_at),
             })
-        })
-        .collect();
-    let context = json!({ "count": failures.len(), "failures": listed });
+            .collect(),
+    };
     let notices: Vec<NewOutboxMessage> = recipients
         .into_iter()
-        .map(|to| NewOutboxMessage::new(MailKind::BounceNotice, board_id, to, context.clone()))
+        .map(|to| NewOutboxMessage::mail(board_id, to, &context))
         .collect();
     let ids = enqueue_many(conn, &notices, now).await?;
 
