@@ -36,15 +36,19 @@
 //! - [`cli`]: the command line (clap), its output as tables (one printer) or `--json`.
 //!
 //! What the stages share, below them:
-//! - [`domain`]: pure types with validating constructors (addresses, item references,
-//!   kinds of outbound mail, the board's time zone, the VERP and reply addresses).
+//! - [`domain`]: pure types shared by the stages and the store: addresses, item
+//!   references, the board's time zone, the VERP and reply addresses, a parsed message
+//!   (`message`), the board as filing reads it (`board`), what filing decides (`filing`),
+//!   the kinds of outbound mail and the typed context of each (`outbound`, `mail`).
 //! - [`text`]: the one HTML-to-text converter, the one reader of a person's own words in
 //!   a reply (quotes, attributions, signatures, taglines trimmed), and the one date
 //!   recogniser.
-//! - [`registry`]: the board registry file: parse, validate, present.
+//! - [`registry`]: the board registry file: the validated model, reading (`parse`),
+//!   checking every value with its position (`check`), and presenting a board (`view`).
 //! - [`store`]: every SQL query, one file per aggregate (filings, triage, a meeting's
 //!   status, the outbox, bounces, what rendering needs from the registry, ...); rows are
-//!   mapped with `sqlx::FromRow`.
+//!   mapped with `sqlx::FromRow`. It imports `domain`, `clock`, rendered templates, and
+//!   (to write and show a board) the registry's model.
 //! - [`oauth`]: OAuth 2.0 sign-in for IMAP and SMTP: providers' endpoints, sealed tokens
 //!   refreshed before expiry, SASL XOAUTH2 and OAUTHBEARER.
 //! - [`templates`]: the email templates: embedded defaults, operator overrides, strict

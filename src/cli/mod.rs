@@ -488,6 +488,8 @@ pub fn settings(config: Option<&Path>) -> anyhow::Result<Loaded> {
 }
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config.clone();
+    let loaded = || settings(config.as_deref());
     match cli.command {
         Command::CheckConfig => check_config(cli.config.as_deref()),
         Command::Run => {
@@ -504,59 +506,20 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             .await?;
             print_text(&format!("database schema is at version {applied}\n"))
         }
-        Command::Board(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            board::run(command, &loaded).await
-        }
-        Command::Minutes(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            minutes::run(command, &loaded).await
-        }
+        Command::Board(command) => board::run(command, &loaded()?).await,
+        Command::Minutes(command) => minutes::run(command, &loaded()?).await,
         Command::Reply(command) => reply::run(command),
-        Command::Ingest { once: _, json } => {
-            let loaded = settings(cli.config.as_deref())?;
-            ingest::run_once(&loaded, json).await
-        }
-        Command::Messages(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            messages::run(command, &loaded).await
-        }
-        Command::Send { once, output } => {
-            let loaded = settings(cli.config.as_deref())?;
-            outbox::send(&loaded, once, output).await
-        }
-        Command::Outbox(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            outbox::run(command, &loaded).await
-        }
-        Command::Render(args) => {
-            let loaded = settings(cli.config.as_deref())?;
-            render::run(args, &loaded).await
-        }
-        Command::Triage(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            triage::run(command, &loaded).await
-        }
-        Command::Meetings(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            meetings::run(command, &loaded).await
-        }
-        Command::Actions(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            actions::run(command, &loaded).await
-        }
-        Command::Schedule(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            schedule::run(command, &loaded).await
-        }
-        Command::Auth(command) => {
-            let loaded = settings(cli.config.as_deref())?;
-            auth::run(command, &loaded).await
-        }
-        Command::Health { output } => {
-            let loaded = settings(cli.config.as_deref())?;
-            health::run(output, &loaded).await
-        }
+        Command::Ingest { once: _, json } => ingest::run_once(&loaded()?, json).await,
+        Command::Messages(command) => messages::run(command, &loaded()?).await,
+        Command::Send { once, output } => outbox::send(&loaded()?, once, output).await,
+        Command::Outbox(command) => outbox::run(command, &loaded()?).await,
+        Command::Render(args) => render::run(args, &loaded()?).await,
+        Command::Triage(command) => triage::run(command, &loaded()?).await,
+        Command::Meetings(command) => meetings::run(command, &loaded()?).await,
+        Command::Actions(command) => actions::run(command, &loaded()?).await,
+        Command::Schedule(command) => schedule::run(command, &loaded()?).await,
+        Command::Auth(command) => auth::run(command, &loaded()?).await,
+        Command::Health { output } => health::run(output, &loaded()?).await,
     }
 }
 

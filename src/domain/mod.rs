@@ -2,6 +2,8 @@
 //! sqlx or mail transports; the store and the mail code convert to and from these types.
 
 pub mod address;
+pub mod board;
+pub mod filing;
 pub mod mail;
 pub mod message;
 pub mod outbound;

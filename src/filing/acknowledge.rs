@@ -10,7 +10,8 @@ use sqlx::PgPool;
 use crate::clock::Clock;
 use crate::domain::address::EmailAddress;
 use crate::domain::mail::{self, MailContext};
-use crate::domain::outbound::MailKind;
+use crate::domain::outbound::{long_date, MailKind};
+use crate::domain::zone::Zone;
 use crate::filing::{self, answer};
 use crate::store;
 use crate::store::filings::{self};
@@ -160,12 +161,14 @@ pub(super) async fn acknowledge(
     outcome: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
+    let zone = crate::store::registry::board_zone(conn, snapshot.board_id).await?;
     let mut context = acknowledgement_context(
         recorded.message_id,
         decision,
         &snapshot.registry,
         message.subject.as_deref(),
         received_at,
+        zone,
     );
     if let Some(outcome) = outcome {
         context.outcome = Some(outcome.to_owned());
@@ -294,6 +297,7 @@ pub fn acknowledgement_context(
     registry: &filing::Registry,
     subject: Option<&str>,
     received_at: DateTime<Utc>,
+    zone: Zone,
 ) -> mail::Acknowledgement {
     let meeting = decision
         .meeting
@@ -304,7 +308,7 @@ pub fn acknowledgement_context(
         filed_against.push(format!(
             "Meeting {} ({})",
             meeting.reference,
-            meeting.date.format("%A %-d %B %Y")
+            long_date(meeting.date)
         ));
         if let Some(item) = decision
             .item
@@ -329,7 +333,7 @@ pub fn acknowledgement_context(
             .filter(|s| !s.trim().is_empty())
             .unwrap_or("(no subject)")
             .to_owned(),
-        received_text: received_at.format("%A %-d %B %Y at %H:%M").to_string(),
+        received_text: zone.long_datetime(received_at),
         filed_as: decision.kind.description().to_owned(),
         filed_against,
         outcome: None,

@@ -35,22 +35,7 @@ impl<'a> Decider<'a> {
                 }
             }
         }
-        let mut places: Vec<(String, f32, String)> = Vec::new();
-        for (i, s) in self.texts.subjects().enumerate() {
-            places.push((
-                s.to_owned(),
-                if i == 0 { 0.9 } else { 0.85 },
-                "the subject".to_owned(),
-            ));
-        }
-        for name in &self.texts.attachment_names {
-            places.push((name.clone(), 0.8, format!("attachment \"{name}\"")));
-        }
-        places.push((
-            text::truncate(&self.texts.content(), 8000).to_owned(),
-            0.7,
-            "the text".to_owned(),
-        ));
+        let mut places = self.texts.places();
         // A reply to an action pack that names no action itself is about the one action
         // the quoted pack names; with several quoted it could be any of them.
         let quoted = text::truncate(&self.texts.quoted, 4000).to_owned();

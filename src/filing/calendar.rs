@@ -6,52 +6,9 @@
 //! "Abgelehnt: ..."). Either is enough. This module reads both; it does not decide what
 //! the message is filed against, and it does not write invitations.
 
-use serde::{Deserialize, Serialize};
+pub use crate::domain::filing::{Attendance, Participation};
 
 use super::Message;
-
-/// A member's answer to an invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Participation {
-    Accepted,
-    Declined,
-    Tentative,
-    Delegated,
-}
-
-impl Participation {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Participation::Accepted => "accepted",
-            Participation::Declined => "declined",
-            Participation::Tentative => "tentative",
-            Participation::Delegated => "delegated",
-        }
-    }
-
-    fn from_partstat(value: &str) -> Option<Participation> {
-        match value.trim().to_ascii_uppercase().as_str() {
-            "ACCEPTED" => Some(Participation::Accepted),
-            "DECLINED" => Some(Participation::Declined),
-            "TENTATIVE" => Some(Participation::Tentative),
-            "DELEGATED" => Some(Participation::Delegated),
-            _ => None,
-        }
-    }
-}
-
-/// A calendar response as filed: the answer, the event it answers and any comment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attendance {
-    pub participation: Participation,
-    /// The event's `UID`, when the response carried one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    /// The attendee's `COMMENT`, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-}
 
 impl Attendance {
     pub fn describe(&self) -> String {

@@ -83,22 +83,7 @@ impl<'a> Decider<'a> {
                 }
             }
         }
-        let mut places: Vec<(String, f32, String)> = Vec::new();
-        for (i, s) in self.texts.subjects().enumerate() {
-            places.push((
-                s.to_owned(),
-                if i == 0 { 0.9 } else { 0.85 },
-                "the subject".to_owned(),
-            ));
-        }
-        for name in &self.texts.attachment_names {
-            places.push((name.clone(), 0.8, format!("attachment \"{name}\"")));
-        }
-        places.push((
-            text::truncate(&self.texts.content(), 8000).to_owned(),
-            0.7,
-            "the text".to_owned(),
-        ));
+        let mut places = self.texts.places();
         for lines in &self.texts.attachment_lines {
             places.push((lines.clone(), 0.6, "the attachment's text".to_owned()));
         }

@@ -40,6 +40,12 @@ mod text;
 mod thread;
 pub mod worker;
 
+pub use crate::domain::board::{
+    Action, Item, Meeting, MeetingStatus, Member, Organisation, Registry, SenderOf,
+};
+pub use crate::domain::filing::{
+    Attachment, Correction, Disposition, Dsn, DsnRecipient, FilingDecision, Headers, Kind, Message,
+};
 use item::{significant_words, title_matches};
 use kind::KindChoice;
 use sender::Sender;
@@ -58,12 +64,10 @@ pub(crate) fn forwarded_subject(subject: &str) -> bool {
 mod tests;
 
 use std::collections::HashMap;
-use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 
-use crate::registry::{self as file_registry, MemberRole};
+use crate::registry::{self as file_registry};
 use signals::ApprovalWord;
 
 /// Below this confidence a message goes to triage unless `filing.threshold` says
@@ -72,258 +76,6 @@ pub const DEFAULT_THRESHOLD: f32 = 0.7;
 
 // ---------------------------------------------------------------------------------------
 // Inputs
-
-/// An inbound message as filing needs it: parsed fields only, no raw bytes. Addresses are
-/// compared case-insensitively; callers need not lower-case them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Message {
-    pub from: Option<String>,
-    pub from_name: Option<String>,
-    /// The `Sender` header, when someone sends on another's behalf.
-    pub sender: Option<String>,
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    /// Envelope recipients (`Delivered-To`, `X-Original-To`): where a reply token or a
-    /// bounce address shows even when the headers do not.
-    pub delivered_to: Vec<String>,
-    pub subject: Option<String>,
-    /// The readable text: text/plain, or HTML converted to text.
-    pub body_text: Option<String>,
-    /// The HTML body, when there is one: an HTML-only reply is trimmed by its structure.
-    pub body_html: Option<String>,
-    pub headers: Headers,
-    /// Present when the message is a delivery-status notification (RFC 3464).
-    pub dsn: Option<Dsn>,
-    /// Without angle brackets.
-    pub message_id: Option<String>,
-    pub in_reply_to: Option<String>,
-    pub references: Vec<String>,
-    pub attachments: Vec<Attachment>,
-}
-
-/// The headers that say a message was written by a machine, or which list sent it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Headers {
-    pub auto_submitted: Option<String>,
-    pub precedence: Option<String>,
-    pub x_autoreply: Option<String>,
-    pub x_autorespond: Option<String>,
-    pub list_id: Option<String>,
-    pub list_unsubscribe: Option<String>,
-    pub x_spam_flag: Option<String>,
-    pub x_spam_status: Option<String>,
-    pub authentication_results: Option<String>,
-    pub return_path: Option<String>,
-    /// Exim's bounces name the failed recipients here.
-    pub x_failed_recipients: Option<String>,
-}
-
-impl Headers {
-    /// Reads the `messages.headers` JSON object ingestion stores (keys in snake case;
-    /// values strings or arrays of strings, the first of which counts).
-    pub fn from_json(value: &serde_json::Value) -> Headers {
-        let get = |key: &str| -> Option<String> {
-            let v = value.get(key)?;
-            match v {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Array(a) => a.iter().find_map(|x| x.as_str().map(str::to_owned)),
-                serde_json::Value::Null => None,
-                other => Some(other.to_string()),
-            }
-        };
-        Headers {
-            auto_submitted: get("auto_submitted"),
-            precedence: get("precedence"),
-            x_autoreply: get("x_autoreply"),
-            x_autorespond: get("x_autorespond"),
-            list_id: get("list_id"),
-            list_unsubscribe: get("list_unsubscribe"),
-            x_spam_flag: get("x_spam_flag"),
-            x_spam_status: get("x_spam_status"),
-            // Every occurrence counts: each receiving server adds its own.
-            authentication_results: match value.get("authentication_results") {
-                Some(serde_json::Value::Array(all)) => {
-                    let joined: Vec<&str> = all.iter().filter_map(|v| v.as_str()).collect();
-                    (!joined.is_empty()).then(|| joined.join("\n"))
-                }
-                _ => get("authentication_results"),
-            },
-            return_path: get("return_path"),
-            x_failed_recipients: get("x_failed_recipients"),
-        }
-    }
-}
-
-/// The machine-readable part of a delivery-status notification.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Dsn {
-    pub recipients: Vec<DsnRecipient>,
-    /// The Message-ID of the message that bounced, when the report includes it.
-    pub original_message_id: Option<String>,
-}
-
-impl Dsn {
-    /// Reads the `messages.dsn` JSON ingestion stores: `{"message": {field: value},
-    /// "recipients": [{field: value}]}`, field names lower case with `_` for `-`.
-    pub fn from_json(value: &serde_json::Value) -> Dsn {
-        let text = |v: &serde_json::Value, key: &str| {
-            v.get(key).and_then(|x| x.as_str()).map(str::to_owned)
-        };
-        let recipients = value
-            .get("recipients")
-            .and_then(|r| r.as_array())
-            .map(|all| {
-                all.iter()
-                    .map(|r| DsnRecipient {
-                        address: text(r, "final_recipient")
-                            .or_else(|| text(r, "original_recipient")),
-                        action: text(r, "action").map(|a| a.to_lowercase()),
-                        status: text(r, "status"),
-                        diagnostic: text(r, "diagnostic_code"),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Dsn {
-            recipients,
-            original_message_id: value
-                .get("message")
-                .and_then(|m| text(m, "original_message_id"))
-                .or_else(|| text(value, "original_message_id")),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DsnRecipient {
-    /// `Final-Recipient` (or `Original-Recipient`), without the `rfc822;` type.
-    pub address: Option<String>,
-    /// `failed`, `delayed`, `delivered`, `relayed`, `expanded`.
-    pub action: Option<String>,
-    /// `5.1.1` and the like.
-    pub status: Option<String>,
-    pub diagnostic: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Attachment {
-    pub filename: Option<String>,
-    pub content_type: String,
-    /// The first lines of its text, when text could be extracted.
-    pub first_lines: Option<String>,
-}
-
-/// What filing needs to know of the registry: identities by their natural keys (meeting
-/// ref, item number, organisation short name, member name), which is also how decisions
-/// name them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Registry {
-    /// Lower-case slug, `lcjb`.
-    pub board_slug: String,
-    /// The board's address, `lcjb@board.example`.
-    pub board_address: String,
-    pub organisations: Vec<Organisation>,
-    pub members: Vec<Member>,
-    /// In date order.
-    pub meetings: Vec<Meeting>,
-    /// Open and closed actions; empty until the action register exists.
-    pub actions: Vec<Action>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Organisation {
-    pub short: String,
-    pub domains: Vec<String>,
-    pub active: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub name: String,
-    pub organisation: Option<String>,
-    /// Lower-case.
-    pub addresses: Vec<String>,
-    pub roles: Vec<MemberRole>,
-    pub active: bool,
-}
-
-impl Member {
-    fn is_secretariat(&self) -> bool {
-        self.roles.contains(&MemberRole::Secretariat)
-    }
-
-    fn is_approver(&self) -> bool {
-        self.roles.contains(&MemberRole::Secretariat) || self.roles.contains(&MemberRole::Chair)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeetingStatus {
-    Scheduled,
-    Held,
-    MinutesDraft,
-    MinutesApproved,
-    Circulated,
-}
-
-impl MeetingStatus {
-    pub fn parse(text: &str) -> MeetingStatus {
-        match text {
-            "held" => MeetingStatus::Held,
-            "minutes_draft" => MeetingStatus::MinutesDraft,
-            "minutes_approved" => MeetingStatus::MinutesApproved,
-            "circulated" => MeetingStatus::Circulated,
-            _ => MeetingStatus::Scheduled,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Meeting {
-    /// `LCJB-2023-12-13`.
-    pub reference: String,
-    pub date: NaiveDate,
-    pub papers_deadline: Option<NaiveDate>,
-    pub status: MeetingStatus,
-    /// Active items in agenda order.
-    pub items: Vec<Item>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    /// As written on the agenda: `2.b`.
-    pub number: String,
-    pub title: String,
-    /// Short name of the leading organisation.
-    pub lead: Option<String>,
-}
-
-/// Who an address belongs to, as [`Registry::sender_of`] finds it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SenderOf {
-    /// The member's name.
-    pub member: Option<String>,
-    /// The member's organisation, else the organisation owning the address's domain.
-    pub organisation: Option<String>,
-    pub secretariat: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Action {
-    /// `LCJB-A17`.
-    pub reference: String,
-    #[serde(default)]
-    pub owner_organisation: Option<String>,
-    #[serde(default)]
-    pub owner_member: Option<String>,
-    pub open: bool,
-}
 
 impl Registry {
     /// The snapshot of a registry file, with every meeting scheduled and no actions: what
@@ -540,143 +292,6 @@ fn by_token<'s>(map: &'s HashMap<String, SentMessage>, token: &str) -> Option<&'
 // ---------------------------------------------------------------------------------------
 // Output
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    DraftMinutes,
-    WrittenUpdate,
-    ApprovalReply,
-    ActionUpdate,
-    Bounce,
-    AutoReply,
-    /// A calendar reply (accept, decline, tentative) or a plain reply to an invitation.
-    AttendanceResponse,
-    Unrelated,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 8] = [
-        Kind::DraftMinutes,
-        Kind::WrittenUpdate,
-        Kind::ApprovalReply,
-        Kind::ActionUpdate,
-        Kind::Bounce,
-        Kind::AutoReply,
-        Kind::AttendanceResponse,
-        Kind::Unrelated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::DraftMinutes => "draft_minutes",
-            Kind::WrittenUpdate => "written_update",
-            Kind::ApprovalReply => "approval_reply",
-            Kind::ActionUpdate => "action_update",
-            Kind::Bounce => "bounce",
-            Kind::AutoReply => "auto_reply",
-            Kind::AttendanceResponse => "attendance_response",
-            Kind::Unrelated => "unrelated",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    /// Kinds that change something when filed: these are never given to a machine-written
-    /// message.
-    pub fn has_effect(self) -> bool {
-        matches!(
-            self,
-            Kind::WrittenUpdate | Kind::ActionUpdate | Kind::ApprovalReply | Kind::DraftMinutes
-        )
-    }
-
-    /// In words, with its article: "a written update".
-    pub fn description(self) -> &'static str {
-        self.describe()
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Kind::DraftMinutes => "draft minutes",
-            Kind::WrittenUpdate => "a written update",
-            Kind::ApprovalReply => "an approval reply",
-            Kind::ActionUpdate => "an action update",
-            Kind::Bounce => "a bounce",
-            Kind::AutoReply => "an automatic reply",
-            Kind::AttendanceResponse => "an attendance response",
-            Kind::Unrelated => "unrelated",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    /// Filed with confidence at or above the threshold.
-    Filed,
-    /// Below the threshold, or signals a person must weigh: the triage queue.
-    Triage,
-    /// From a sender the registry does not know: never filed automatically.
-    Quarantined,
-}
-
-impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Filed => "filed",
-            Disposition::Triage => "triage",
-            Disposition::Quarantined => "quarantined",
-        }
-    }
-}
-
-/// A reply to an acknowledgement asking for the acknowledged message to be re-filed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Correction {
-    /// The message to re-file (`messages.id`).
-    pub message: i64,
-    /// The item it belongs to, as the sender wrote it (`2c`), matched later against the
-    /// agenda of its meeting.
-    pub item: String,
-}
-
-/// What a message is, what it belongs to, how sure, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FilingDecision {
-    pub kind: Kind,
-    /// Meeting ref, `LCJB-2023-12-13`.
-    pub meeting: Option<String>,
-    /// Item number as on the agenda, `2.b`.
-    pub item: Option<String>,
-    /// Action ref, `LCJB-A17`.
-    pub action: Option<String>,
-    /// Organisation short name.
-    pub organisation: Option<String>,
-    /// Member name.
-    pub member: Option<String>,
-    /// 0 to 1, two decimals.
-    pub confidence: f32,
-    pub disposition: Disposition,
-    /// Every signal that counted, and every conflict, in words.
-    pub reasons: Vec<String>,
-    /// The outbox row this message replies to or bounces.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outbox_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub correction: Option<Correction>,
-    /// For an attendance response: what the member answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attendance: Option<Attendance>,
-}
-
 // ---------------------------------------------------------------------------------------
 // Weighing evidence
 
@@ -700,6 +315,29 @@ struct Texts {
 }
 
 impl Texts {
+    /// Where a reference may be written, with the weight of finding it there and the
+    /// words that say where: each subject (the message's own first), each attachment's
+    /// name, then the first 8,000 characters of the text.
+    fn places(&self) -> Vec<(String, f32, String)> {
+        let mut places: Vec<(String, f32, String)> = Vec::new();
+        for (i, s) in self.subjects().enumerate() {
+            places.push((
+                s.to_owned(),
+                if i == 0 { 0.9 } else { 0.85 },
+                "the subject".to_owned(),
+            ));
+        }
+        for name in &self.attachment_names {
+            places.push((name.clone(), 0.8, format!("attachment \"{name}\"")));
+        }
+        places.push((
+            text::truncate(&self.content(), 8000).to_owned(),
+            0.7,
+            "the text".to_owned(),
+        ));
+        places
+    }
+
     fn read(message: &Message) -> Texts {
         let raw_subject = message.subject.as_deref().unwrap_or_default();
         let raw_subject = text::truncate(raw_subject, 1000);

@@ -15,9 +15,9 @@ use sqlx::{PgConnection, Row};
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
+use crate::domain::board::{self, MeetingStatus, MemberRole};
+use crate::domain::filing::{self, Disposition, FilingDecision, Kind};
 use crate::domain::message::{Attachment, ParsedMessage};
-use crate::filing::{self, Disposition, FilingDecision, Kind, MeetingStatus};
-use crate::registry::MemberRole;
 
 /// The channel the messages table notifies on every insert of a received message.
 pub const RECEIVED_CHANNEL: &str = "minuted_messages_received";
@@ -119,7 +119,7 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub board_id: i64,
-    pub registry: filing::Registry,
+    pub registry: board::Registry,
     meetings: HashMap<String, i64>,
     items: HashMap<(String, String), i64>,
     organisations: HashMap<String, i64>,
@@ -216,7 +216,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     for (id, short, active, domains) in organisations {
         organisation_names.insert(id, short.clone());
         snapshot.organisations.insert(short.clone(), id);
-        snapshot.registry.organisations.push(filing::Organisation {
+        snapshot.registry.organisations.push(board::Organisation {
             short,
             domains,
             active,
@@ -237,7 +237,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .await?;
     for (id, name, organisation, roles, active, addresses) in members {
         snapshot.members.insert(name.clone(), id);
-        snapshot.registry.members.push(filing::Member {
+        snapshot.registry.members.push(board::Member {
             name,
             organisation: organisation.and_then(|o| organisation_names.get(&o).cloned()),
             addresses,
@@ -262,7 +262,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .fetch_all(&mut *conn)
     .await?;
     for (id, reference, date, papers_deadline, status) in meetings {
-        let mut meeting = filing::Meeting {
+        let mut meeting = board::Meeting {
             reference: reference.clone(),
             date,
             papers_deadline,
@@ -273,7 +273,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
             snapshot
                 .items
                 .insert((reference.clone(), number.clone()), *item_id);
-            meeting.items.push(filing::Item {
+            meeting.items.push(board::Item {
                 number: number.clone(),
                 title: title.clone(),
                 lead: lead.and_then(|o| organisation_names.get(&o).cloned()),
@@ -295,7 +295,7 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
     .fetch_all(&mut *conn)
     .await?;
     for (reference, status, owner_organisation, owner_member) in actions {
-        snapshot.registry.actions.push(filing::Action {
+        snapshot.registry.actions.push(board::Action {
             reference,
             owner_organisation,
             owner_member,

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::filings::{board_for, record, snapshot, Recorded};
 use super::{Error, Result};
-use crate::filing::{Disposition, FilingDecision, Kind};
+use crate::domain::filing::{Disposition, FilingDecision, Kind};
 
 /// A filing made by a person: what they said the message is.
 #[derive(Debug, Clone, Default)]
