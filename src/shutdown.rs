@@ -37,7 +37,7 @@ impl Shutdown {
     /// `failure_cap`), so a database that is restarting is not hammered; the failure is
     /// logged as [`FailureLog`](crate::retry::FailureLog) does, not once per pass.
     pub async fn repeat<F, Fut, T>(
-        mut self,
+        self,
         what: &str,
         every: std::time::Duration,
         failure_cap: std::time::Duration,
@@ -46,14 +46,32 @@ impl Shutdown {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<T>>,
     {
+        self.repeat_with(what, failure_cap, move || {
+            let done = pass();
+            async move { done.await.map(|_| every) }
+        })
+        .await;
+    }
+
+    /// [`repeat`](Shutdown::repeat) for a pass that says how long to wait before the
+    /// next (zero: at once, there is more to do).
+    pub async fn repeat_with<F, Fut>(
+        mut self,
+        what: &str,
+        failure_cap: std::time::Duration,
+        mut pass: F,
+    ) where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<std::time::Duration>>,
+    {
         let mut backoff = crate::retry::Backoff::with_cap(failure_cap);
         let mut failures = crate::retry::FailureLog::new(what);
         while !self.is_stopping() {
             let wait = match pass().await {
-                Ok(_) => {
+                Ok(wait) => {
                     backoff.reset();
                     failures.succeeded();
-                    every
+                    wait
                 }
                 Err(err) => {
                     let wait = backoff.next_delay();
@@ -61,6 +79,9 @@ impl Shutdown {
                     wait
                 }
             };
+            if wait.is_zero() {
+                continue;
+            }
             tokio::select! {
                 _ = self.stopped() => break,
                 _ = tokio::time::sleep(wait) => {}

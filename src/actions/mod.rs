@@ -11,9 +11,10 @@
 //! as progress and does not reopen it. An applied update is acknowledged to its sender
 //! then, saying what it did ("LCJB-A17 marked done"); one sent to triage is not.
 //!
-//! This module owns the rules and the worker step ([`apply_once`], [`drain`], the loop);
-//! the SQL is in `store::actions`. It does not decide which action a message is about:
-//! filing did.
+//! This module owns the rules (`rules`), the step that applies one update (`apply`,
+//! [`apply_update`]), the worker ([`drain`], the loop) and the register by hand
+//! ([`hand`]); the SQL is in `store::actions`. It does not decide which action a message
+//! is about: filing did.
 
 mod apply;
 pub mod hand;

@@ -196,31 +196,42 @@ async fn act_on_reply(
     };
     let approver = EmailAddress::parse(&request.approver_address)
         .context("a stored approver address is not valid")?;
-    if let Err(err) = token.verify(
+    let verified = token.verify(
         key,
         Binding {
             revision_hash: &request.content_sha256,
             approver: &approver,
         },
         now,
-    ) {
-        return refuse(
-            tx,
-            message,
-            members,
-            Some(&request),
-            &evidence,
-            &err.to_string(),
-            now,
-        )
-        .await;
-    }
-    if from.as_ref().map(EmailAddress::as_str) != Some(approver.as_str()) {
-        let reason = format!(
+    );
+    let refusal = if let Err(err) = verified {
+        Some(err.to_string())
+    } else if from.as_ref().map(EmailAddress::as_str) != Some(approver.as_str()) {
+        Some(format!(
             "the reply came from {}, not from {}, to whom the request was sent",
             message.from_address.as_deref().unwrap_or("no address"),
             approver.as_str()
+        ))
+    } else if settings.require_dkim {
+        let authserv = settings.authserv_id.clone().unwrap_or_default();
+        let fields = authresults::header_fields(&message.raw);
+        let trusted = authresults::trusted_results(
+            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &authserv,
         );
+        let verdict = authresults::verdict(&trusted, approver.domain());
+        evidence["authentication"] = serde_json::to_value(&verdict).unwrap_or(Value::Null);
+        match verdict {
+            AuthVerdict::Fail { reason } => Some(format!(
+                "the reply is not authenticated for {}: {reason}",
+                approver.domain()
+            )),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
         return refuse(
             tx,
             message,
@@ -231,32 +242,6 @@ async fn act_on_reply(
             now,
         )
         .await;
-    }
-    if settings.require_dkim {
-        let authserv = settings.authserv_id.clone().unwrap_or_default();
-        let fields = authresults::header_fields(&message.raw);
-        let trusted = authresults::trusted_results(
-            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &authserv,
-        );
-        let verdict = authresults::verdict(&trusted, approver.domain());
-        evidence["authentication"] = serde_json::to_value(&verdict).unwrap_or(Value::Null);
-        if let AuthVerdict::Fail { reason } = verdict {
-            let reason = format!(
-                "the reply is not authenticated for {}: {reason}",
-                approver.domain()
-            );
-            return refuse(
-                tx,
-                message,
-                members,
-                Some(&request),
-                &evidence,
-                &reason,
-                now,
-            )
-            .await;
-        }
     }
 
     let subject = subject_of(tx, &request).await?;

@@ -1,4 +1,5 @@
-//! Approval by reply, the pure parts.
+//! Approval by reply: reading and trusting a reply (pure), asking for approval, and
+//! applying a decision (the database steps).
 //!
 //! - [`token`]: the signed, expiring token in an approval request's Reply-To address,
 //!   bound to the revision's hash and the approver.
@@ -7,7 +8,10 @@
 //! - [`authresults`]: which `Authentication-Results` fields our own server wrote, and
 //!   whether they authenticate the From domain.
 //!
-//! - [`key`]: the signing key, configured or generated into `data_dir`.
+//! - [`key`]: the signing key, configured or generated into `data_dir`, held once by
+//!   the daemon ([`key::ApprovalKey`]).
+//! - [`request`]: who approves, one approver's request with its signed token and email,
+//!   and what a meeting pack's approval is about (for `minutes::drafts` and `schedule`).
 //! - [`apply`]: a filed reply verified and applied exactly once (the database step).
 //! - [`worker`]: the loop running draft processing and reply handling after filing.
 //!

@@ -61,11 +61,7 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
             };
             let rows =
                 with_database(loaded, async |pool| Ok(store::list(pool, &filter).await?)).await?;
-            if output.json {
-                print_json(&rows)
-            } else {
-                print_text(&render(&rows))
-            }
+            output.print(&rows[..], render)
         }
         ActionsCommand::Done {
             reference,

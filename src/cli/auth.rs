@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::Utc;
 use serde::Serialize;
 
-use super::{print_json, print_text, with_database, AuthCommand};
+use super::{print_text, with_database, AuthCommand};
 use crate::config::{Loaded, OAuthFlow};
 use crate::oauth::{Account, Endpoints, TokenSource};
 use crate::store::tokens::{self, TokenState};
@@ -30,11 +30,7 @@ pub async fn run(command: AuthCommand, loaded: &Loaded) -> anyhow::Result<()> {
         AuthCommand::Login { account } => login(account, loaded).await,
         AuthCommand::Status { output } => {
             let statuses = status(loaded).await?;
-            if output.json {
-                print_json(&statuses)
-            } else {
-                print_text(&status_text(&statuses))
-            }
+            output.print(&statuses[..], status_text)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `minuted meetings status REF`: the secretariat's first question every morning before
 //! a meeting — who has sent their update, who is still outstanding.
 
-use super::{print_json, print_text, with_database, MeetingsCommand};
+use super::{with_database, MeetingsCommand};
 use crate::config::Loaded;
 use crate::store::meeting_status::{self, MeetingStatusView, UpdateReceived};
 
@@ -12,11 +12,7 @@ pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()
                 Ok(meeting_status::meeting_status(pool, &reference).await?)
             })
             .await?;
-            if output.json {
-                print_json(&view)
-            } else {
-                print_text(&render(&view))
-            }
+            output.print(&view, render)
         }
     }
 }

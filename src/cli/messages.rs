@@ -37,11 +37,7 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
                 Ok(store_messages::list(pool, &filter).await?)
             })
             .await?;
-            if output.json {
-                print_json(&rows)
-            } else {
-                print_text(&render_list(&rows))
-            }
+            output.print(&rows[..], render_list)
         }
         MessagesCommand::Show { id, raw, json } => {
             if raw {

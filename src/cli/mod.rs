@@ -480,6 +480,21 @@ pub struct Output {
     pub json: bool,
 }
 
+impl Output {
+    /// `value` as JSON with `--json`, else as `text` makes it.
+    pub fn print<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        text: impl FnOnce(&T) -> String,
+    ) -> anyhow::Result<()> {
+        if self.json {
+            print_json(value)
+        } else {
+            print_text(&text(value))
+        }
+    }
+}
+
 /// Loads the settings named on the command line (or in the environment) and validates them.
 pub fn settings(config: Option<&Path>) -> anyhow::Result<Loaded> {
     let loaded = config::load(config, std::env::vars())?;
@@ -564,7 +579,7 @@ pub(crate) async fn with_database<T>(
     Ok(value)
 }
 
-pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+pub fn print_json(value: &(impl Serialize + ?Sized)) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value).context("failed to encode JSON")?;
     print_text(&format!("{text}\n"))
 }

@@ -93,11 +93,7 @@ pub async fn run(command: OutboxCommand, loaded: &Loaded) -> anyhow::Result<()> 
                 Ok(store::outbox::list(pool, status, limit).await?)
             })
             .await?;
-            if output.json {
-                print_json(&rows)
-            } else {
-                print_text(&render_table(&rows))
-            }
+            output.print(&rows[..], render_table)
         }
         OutboxCommand::Retry {
             ids,

@@ -24,11 +24,7 @@ pub async fn run(command: ScheduleCommand, loaded: &Loaded) -> anyhow::Result<()
                 Ok(store::list(pool, meeting.as_deref(), limit).await?)
             })
             .await?;
-            if output.json {
-                print_json(&rows)
-            } else {
-                print_text(&table(&rows))
-            }
+            output.print(&rows[..], table)
         }
         ScheduleCommand::Run {
             once: _,

@@ -18,11 +18,7 @@ pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> 
                 Ok(triage::triage(pool, all, limit).await?)
             })
             .await?;
-            if output.json {
-                print_json(&rows)
-            } else {
-                print_text(&render(&rows))
-            }
+            output.print(&rows[..], render)
         }
         TriageCommand::File {
             id,

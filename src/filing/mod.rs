@@ -21,8 +21,11 @@
 //! - `meeting`, `item`, `action`: what each is, from our mail, tags, dates and titles;
 //! - `tally`: the arithmetic that turns signals into a winner, a confidence and its limit.
 //!
-//! [`answer`] says what to tell the sender of a reply that lands in triage; [`calendar`]
-//! reads calendar responses.
+//! [`answer`] says what to tell the sender of a reply that lands in triage;
+//! [`acknowledge`] queues that answer and the acknowledgements; `sent` reads what we sent
+//! from the outbox rows a message points at; [`snapshots`] keeps the registry as filing
+//! reads it; [`calendar`] reads calendar responses. The types `decide` works on and
+//! returns are `domain::board` and `domain::filing`, re-exported here.
 
 pub mod acknowledge;
 mod action;

@@ -4,9 +4,10 @@
 //! all in one transaction, so a message is filed exactly once however many processes
 //! run.
 //!
-//! It also answers the sender of a reply to our mail that lands in triage, tells the
-//! secretariat (at most hourly) that messages wait, confirms `WRONG ITEM` corrections,
-//! and files by hand with the effects filing by rule would have had.
+//! It also tells the secretariat (at most hourly) that messages wait, confirms `WRONG
+//! ITEM` corrections, records bounces, and files by hand with the effects filing by rule
+//! would have had. What it says to senders (acknowledgements, answers to replies that
+//! land in triage) is `filing::acknowledge`'s.
 //!
 //! This module owns the loop and the conversion of a stored message into filing's input.
 //! The rules are in `filing` (pure); the SQL is in `store::filings`.

@@ -10,8 +10,8 @@
 //! - [`drafts`]: the worker step that turns a filed draft_minutes message into a stored
 //!   revision and queues its approval requests ([`process_draft_once`]).
 //!
-//! `extract`, `structure`, `report` and `document` are pure: no database, no clock, no I/O beyond the
-//! bytes they are given. `drafts` is the one that reads and writes (through
+//! `extract`, `structure`, `report` and `document` are pure: no database, no clock, no I/O
+//! beyond the bytes they are given. `drafts` is the one that reads and writes (through
 //! `store::minutes` and `store::outbox`).
 
 pub mod document;

@@ -789,50 +789,39 @@ impl Worker {
     /// The daemon's loop: batches for as long as anything is due, a pause of a second
     /// when nothing was, until `shutdown`. An error (the database restarting) is logged and
     /// the loop carries on after a pause.
-    pub async fn run_until_stopped(self, mut shutdown: Shutdown) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let worker = self.with_shutdown(shutdown.clone());
         tracing::info!(owner = %worker.owner, "sender started");
         worker.take_back_leases_of_dead_processes().await;
-        let mut backoff = crate::retry::Backoff::new();
-        let mut failures = crate::retry::FailureLog::new("the outbox step");
-        loop {
-            if shutdown.is_stopping() {
-                break;
-            }
-            let step = worker.run_batches(None).await;
-            if step.is_ok() {
-                backoff.reset();
-                failures.succeeded();
-            }
-            let pause = match step {
-                Ok(SendOutcome::Worked(summary)) => {
-                    tracing::info!(summary = ?summary, "outbox step");
-                    if summary.leased == 0 || summary.released < summary.leased {
-                        continue;
-                    }
-                    StdDuration::from_secs(1)
-                }
-                Ok(SendOutcome::Idle) => {
-                    worker.transport.close_idle().await;
-                    StdDuration::from_secs(1)
-                }
-                Ok(SendOutcome::RateLimited { until }) => crate::clock::real_wait(
-                    (until - worker.clock.now())
-                        .to_std()
-                        .unwrap_or(StdDuration::from_secs(1)),
-                )
-                .clamp(StdDuration::from_millis(50), StdDuration::from_secs(5)),
-                Err(err) => {
-                    let pause = backoff.next_delay();
-                    failures.failed(&format!("{err:#}"), pause);
-                    pause
-                }
-            };
-            tokio::select! {
-                _ = shutdown.stopped() => break,
-                _ = tokio::time::sleep(pause) => {}
-            }
-        }
+        let sender = &worker;
+        shutdown
+            .repeat_with(
+                "the outbox step",
+                StdDuration::from_secs(60),
+                move || async move {
+                    Ok(match sender.run_batches(None).await? {
+                        SendOutcome::Worked(summary) => {
+                            tracing::info!(summary = ?summary, "outbox step");
+                            if summary.leased == 0 || summary.released < summary.leased {
+                                StdDuration::ZERO
+                            } else {
+                                StdDuration::from_secs(1)
+                            }
+                        }
+                        SendOutcome::Idle => {
+                            sender.transport.close_idle().await;
+                            StdDuration::from_secs(1)
+                        }
+                        SendOutcome::RateLimited { until } => crate::clock::real_wait(
+                            (until - sender.clock.now())
+                                .to_std()
+                                .unwrap_or(StdDuration::from_secs(1)),
+                        )
+                        .clamp(StdDuration::from_millis(50), StdDuration::from_secs(5)),
+                    })
+                },
+            )
+            .await;
         worker.transport.close_idle().await;
         tracing::info!("sender stopped");
         Ok(())

@@ -127,6 +127,26 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Keeps where `value` is first written in `seen`; a second one is a problem at
+    /// `span` naming the first's line. An empty value (already reported) is skipped.
+    fn first_of(
+        &mut self,
+        seen: &mut HashMap<String, Range<usize>>,
+        value: &str,
+        span: Range<usize>,
+        what: &str,
+    ) {
+        if let Some(first) = seen.get(value) {
+            let line = self.line_of(first);
+            self.problem(
+                span,
+                format!("duplicate {what} `{value}` (first at line {line})"),
+            );
+        } else if !value.is_empty() {
+            seen.insert(value.to_owned(), span);
+        }
+    }
+
     fn problem(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_and_column(self.text, span.start);
         self.problems.push((
@@ -228,15 +248,12 @@ impl Checker<'_> {
         let mut organisations = Vec::new();
         for org in raw {
             let short = self.required(&org.short, "an organisation's short name");
-            if let Some(first) = shorts.get(&short) {
-                let line = self.line_of(first);
-                self.problem(
-                    org.short.span(),
-                    format!("duplicate organisation short name `{short}` (first at line {line})"),
-                );
-            } else if !short.is_empty() {
-                shorts.insert(short.clone(), org.short.span());
-            }
+            self.first_of(
+                &mut shorts,
+                &short,
+                org.short.span(),
+                "organisation short name",
+            );
             let name = self.required(&org.name, "an organisation's name");
             let mut domains = Vec::new();
             for domain in &org.domains {
@@ -309,15 +326,7 @@ impl Checker<'_> {
         let mut members = Vec::new();
         for member in raw {
             let name = self.required(&member.name, "a member's name");
-            if let Some(first) = names.get(&name) {
-                let line = self.line_of(first);
-                self.problem(
-                    member.name.span(),
-                    format!("duplicate member name `{name}` (first at line {line})"),
-                );
-            } else if !name.is_empty() {
-                names.insert(name.clone(), member.name.span());
-            }
+            self.first_of(&mut names, &name, member.name.span(), "member name");
 
             let initials = Self::optional(&member.initials);
             if let (Some(initials), Some(value)) = (&initials, &member.initials) {

@@ -97,19 +97,11 @@ pub async fn refile_in(
                 ))
             })?,
     };
-    let meeting = manual.meeting.clone().or(current.meeting);
-    let meeting = match meeting {
-        Some(reference) => Some(
-            snapshot
-                .registry
-                .meetings
-                .iter()
-                .find(|m| m.reference.eq_ignore_ascii_case(&reference))
-                .map(|m| m.reference.clone())
-                .ok_or_else(|| Error::NotFound(format!("meeting {reference}")))?,
-        ),
-        None => None,
-    };
+    let meeting = registry_spelling(
+        manual.meeting.clone().or(current.meeting),
+        snapshot.registry.meetings.iter().map(|m| &m.reference),
+        "meeting",
+    )?;
     // A new meeting without a new item drops the old item: it belonged to the old agenda.
     let item = match (&manual.item, &manual.meeting) {
         (Some(item), _) => Some(item.clone()),
@@ -137,18 +129,11 @@ pub async fn refile_in(
         }
         (None, _) => None,
     };
-    let organisation = match manual.organisation.clone().or(current.organisation) {
-        Some(short) => Some(
-            snapshot
-                .registry
-                .organisations
-                .iter()
-                .find(|o| o.short.eq_ignore_ascii_case(&short))
-                .map(|o| o.short.clone())
-                .ok_or_else(|| Error::NotFound(format!("organisation {short}")))?,
-        ),
-        None => None,
-    };
+    let organisation = registry_spelling(
+        manual.organisation.clone().or(current.organisation),
+        snapshot.registry.organisations.iter().map(|o| &o.short),
+        "organisation",
+    )?;
     let member = current.member.filter(|name| {
         // The member stays only while they belong to the organisation filed.
         snapshot
@@ -182,6 +167,22 @@ pub async fn refile_in(
         attendance: None,
     };
     record(conn, message_id, &snapshot, &decision, actor, now).await
+}
+
+/// `given` as the registry spells it among `known` (compared without case); an error
+/// naming `what` when the registry has no such thing.
+fn registry_spelling<'a>(
+    given: Option<String>,
+    mut known: impl Iterator<Item = &'a String>,
+    what: &str,
+) -> Result<Option<String>> {
+    let Some(given) = given else {
+        return Ok(None);
+    };
+    known
+        .find(|k| k.eq_ignore_ascii_case(&given))
+        .map(|k| Some(k.clone()))
+        .ok_or_else(|| Error::NotFound(format!("{what} {given}")))
 }
 
 /// The filing a message has now, as refiling by hand starts from it.
