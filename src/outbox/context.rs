@@ -17,7 +17,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::domain::outbound::long_date;
-use crate::store::mail_context::{BoardRow, MeetingRow, MemberRow, OutboxAttachment};
+use crate::store::mail_context::{BoardMember, BoardRow, MeetingRow, OutboxAttachment};
 use crate::templates::header_text;
 
 /// A meeting as templates see it.
@@ -52,7 +52,7 @@ pub fn size_text(bytes: i64) -> String {
 pub struct ContextParts<'a> {
     pub board: &'a BoardRow,
     pub meeting: Option<&'a MeetingRow>,
-    pub member: Option<&'a MemberRow>,
+    pub member: Option<&'a BoardMember>,
     pub to_address: &'a str,
     pub to_name: Option<&'a str>,
     pub reply_address: &'a str,

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::Serialize;
 use sqlx::PgConnection;
 
+pub use super::members::BoardMember;
 use super::{Error, Result};
 use crate::domain::zone::Zone;
 
@@ -40,15 +41,6 @@ pub struct ItemRow {
     pub number: String,
     pub title: String,
     pub lead: Option<String>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MemberRow {
-    pub id: i64,
-    pub name: String,
-    pub initials: Option<String>,
-    pub organisation: Option<String>,
-    pub organisation_name: Option<String>,
 }
 
 /// An attachment of an outbox row, without its bytes.
@@ -187,23 +179,16 @@ pub async fn next_meeting_after(
     }
 }
 
-pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, MemberRow>> {
-    let rows: Vec<MemberRow> = sqlx::query_as(
-        "SELECT m.id, m.name, m.initials, o.short AS organisation, o.name AS organisation_name
-         FROM members m LEFT JOIN organisations o ON o.id = m.organisation_id
-         WHERE m.id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+/// The members with these ids, by id.
+pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, BoardMember>> {
+    super::members::by_ids(conn, ids).await
 }
 
 /// The board's active secretariat members with their primary addresses, by name.
 pub async fn secretariat(
     conn: &mut PgConnection,
     board_id: i64,
-) -> Result<Vec<(MemberRow, String)>> {
+) -> Result<Vec<(BoardMember, String)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT m.id, a.address
          FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
@@ -226,7 +211,7 @@ pub async fn member_by_address(
     conn: &mut PgConnection,
     board_id: i64,
     address: &str,
-) -> Result<MemberRow> {
+) -> Result<BoardMember> {
     let id: Option<i64> = sqlx::query_scalar(
         "SELECT member_id FROM member_addresses WHERE board_id = $1 AND address = lower($2)",
     )

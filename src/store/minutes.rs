@@ -66,37 +66,7 @@ pub async fn attachments(
     .await?)
 }
 
-/// A member of the board as minutes processing needs them.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BoardMember {
-    pub id: i64,
-    pub name: String,
-    pub initials: Option<String>,
-    pub organisation_id: Option<i64>,
-    pub organisation: Option<String>,
-    pub organisation_name: Option<String>,
-    pub roles: Vec<String>,
-    pub circulation: bool,
-    /// The primary address, when the member has one.
-    pub address: Option<String>,
-}
-
-/// The board's active members, by name.
-pub async fn board_members(conn: &mut PgConnection, board_id: i64) -> Result<Vec<BoardMember>> {
-    let rows = sqlx::query_as(
-        "SELECT m.id, m.name, m.initials, m.organisation_id, o.short AS organisation,
-                o.name AS organisation_name, m.roles, m.circulation, a.address
-         FROM members m
-         LEFT JOIN organisations o ON o.id = m.organisation_id
-         LEFT JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
-         WHERE m.board_id = $1 AND m.active
-         ORDER BY m.name, m.id",
-    )
-    .bind(board_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows)
-}
+pub use super::members::{board_members, BoardMember};
 
 /// The board's organisations: (id, short, name).
 pub async fn organisations(

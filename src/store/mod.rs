@@ -12,6 +12,7 @@ pub mod filings;
 pub mod health;
 pub mod mail_context;
 pub mod meeting_status;
+pub mod members;
 pub mod messages;
 pub mod minutes;
 pub mod outbox;
