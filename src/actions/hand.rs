@@ -25,6 +25,32 @@ pub struct HandAction {
     pub by: String,
 }
 
+impl HandAction {
+    /// The action with its text and `by` trimmed; an error when either is empty. [`add`]
+    /// checks it again; the command line checks first, before it opens the database.
+    pub fn checked(self) -> anyhow::Result<HandAction> {
+        let text = self.text.trim();
+        if text.is_empty() {
+            bail!("the action's text must not be empty");
+        }
+        Ok(HandAction {
+            text: text.to_owned(),
+            by: named(&self.by, "adding")?.to_owned(),
+            ..self
+        })
+    }
+}
+
+/// `by` trimmed; an error when it names nobody (`doing`: what they are doing to the
+/// action).
+pub fn named<'a>(by: &'a str, doing: &str) -> anyhow::Result<&'a str> {
+    let by = by.trim();
+    if by.is_empty() {
+        bail!("--by must name who is {doing} the action");
+    }
+    Ok(by)
+}
+
 /// What `actions add` prints with `--json`.
 #[derive(Debug, Serialize)]
 pub struct Added {
@@ -40,19 +66,7 @@ pub struct Added {
 /// owner, member and item must be the registry's; an unknown owner is answered with the
 /// close matches.
 pub async fn add(pool: &PgPool, hand: &HandAction, now: DateTime<Utc>) -> anyhow::Result<Added> {
-    let text = hand.text.trim();
-    if text.is_empty() {
-        bail!("the action's text must not be empty");
-    }
-    let by = hand.by.trim();
-    if by.is_empty() {
-        bail!("--by must name who is adding the action");
-    }
-    let hand = HandAction {
-        text: text.to_owned(),
-        by: by.to_owned(),
-        ..hand.clone()
-    };
+    let hand = hand.clone().checked()?;
     let mut tx = pool.begin().await?;
     let (board_id, meeting_id, meeting) = store::meeting(&mut tx, &hand.meeting)
         .await?
@@ -185,58 +199,53 @@ pub async fn close(
     by: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<ActionView>> {
-    let by = by.trim();
-    if by.is_empty() {
-        bail!("--by must name who is closing the action");
+    let by = named(by, "closing")?;
+    let mut tx = pool.begin().await?;
+    let action = store::lock(&mut tx, None, reference)
+        .await?
+        .ok_or_else(|| anyhow!("no action {reference}: see `minuted actions list`"))?;
+    if action.status != "open" {
+        bail!("{} is already {}", action.reference, action.status);
     }
-    {
-        let mut tx = pool.begin().await?;
-        let action = store::lock(&mut tx, None, reference)
-            .await?
-            .ok_or_else(|| anyhow!("no action {reference}: see `minuted actions list`"))?;
-        if action.status != "open" {
-            bail!("{} is already {}", action.reference, action.status);
-        }
-        let text = note
-            .map(str::to_owned)
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| format!("{kind} by hand"));
-        let update = store::record_update(
-            &mut tx,
-            &NewUpdate {
-                action_id: action.id,
-                message_id: None,
-                kind,
-                text: &text,
-                organisation_id: None,
-                member_id: None,
-                by,
+    let text = note
+        .map(str::to_owned)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("{kind} by hand"));
+    let update = store::record_update(
+        &mut tx,
+        &NewUpdate {
+            action_id: action.id,
+            message_id: None,
+            kind,
+            text: &text,
+            organisation_id: None,
+            member_id: None,
+            by,
+        },
+        now,
+    )
+    .await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            board_id: Some(action.board_id),
+            actor: by,
+            kind: if kind == "done" {
+                "action.done"
+            } else {
+                "action.dropped"
             },
-            now,
-        )
-        .await?;
-        events::record(
-            &mut tx,
-            NewEvent {
-                board_id: Some(action.board_id),
-                actor: by,
-                kind: if kind == "done" {
-                    "action.done"
-                } else {
-                    "action.dropped"
-                },
-                subject: Some(("action", action.id)),
-                detail: json!({"action": action.reference, "update": update, "text": text}),
-            },
-        )
-        .await?;
-        tx.commit().await.context("failed to close the action")?;
-        let filter = ActionFilter {
-            reference: Some(action.reference),
-            ..ActionFilter::default()
-        };
-        Ok(store::list(pool, &filter).await?)
-    }
+            subject: Some(("action", action.id)),
+            detail: json!({"action": action.reference, "update": update, "text": text}),
+        },
+    )
+    .await?;
+    tx.commit().await.context("failed to close the action")?;
+    let filter = ActionFilter {
+        reference: Some(action.reference),
+        ..ActionFilter::default()
+    };
+    Ok(store::list(pool, &filter).await?)
 }
 
 #[cfg(test)]

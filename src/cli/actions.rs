@@ -31,7 +31,8 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
                 item,
                 member,
                 by,
-            };
+            }
+            .checked()?;
             let added = with_database(loaded, async |pool| {
                 hand::add(pool, &action, Clock::System.now()).await
             })
@@ -87,6 +88,7 @@ async fn close(
     by: &str,
     json: bool,
 ) -> anyhow::Result<()> {
+    hand::named(by, "closing")?;
     let views = with_database(loaded, async |pool| {
         hand::close(
             pool,

@@ -69,9 +69,6 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
 }
 
 fn render_list(rows: &[MessageRow]) -> String {
-    if rows.is_empty() {
-        return "no messages\n".to_owned();
-    }
     let columns = [
         table::right("ID", 6),
         table::left("RECEIVED", 16),
@@ -79,19 +76,15 @@ fn render_list(rows: &[MessageRow]) -> String {
         table::left("FROM", 30),
         table::left("SUBJECT", 0),
     ];
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            vec![
-                row.id.to_string(),
-                row.received_at.format("%Y-%m-%d %H:%M").to_string(),
-                row.status.to_string(),
-                table::clip(row.from.as_deref().unwrap_or("-"), 30),
-                table::clip(row.subject.as_deref().unwrap_or("(no subject)"), 60),
-            ]
-        })
-        .collect();
-    table::render(&columns, &rows)
+    table::list(&columns, rows, "no messages", |row| {
+        vec![
+            row.id.to_string(),
+            row.received_at.format("%Y-%m-%d %H:%M").to_string(),
+            row.status.to_string(),
+            table::clip(row.from.as_deref().unwrap_or("-"), 30),
+            table::clip(row.subject.as_deref().unwrap_or("(no subject)"), 60),
+        ]
+    })
 }
 
 fn render_detail(d: &MessageDetail) -> String {

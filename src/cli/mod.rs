@@ -503,18 +503,17 @@ pub fn settings(config: Option<&Path>) -> anyhow::Result<Loaded> {
 }
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let config = cli.config.clone();
-    let loaded = || settings(config.as_deref());
+    let loaded = || settings(cli.config.as_deref());
     match cli.command {
         Command::CheckConfig => check_config(cli.config.as_deref()),
         Command::Run => {
             let signal = crate::shutdown::termination_signal()?;
-            let loaded = settings(cli.config.as_deref())?;
+            let loaded = loaded()?;
             log_settings(&loaded);
             app::run_until_stopped(loaded.settings, signal).await
         }
         Command::Migrate => {
-            let loaded = settings(cli.config.as_deref())?;
+            let loaded = loaded()?;
             let applied = with_database(&loaded, async |pool| {
                 Ok(store::applied_migrations(pool).await?)
             })

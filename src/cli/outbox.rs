@@ -122,9 +122,6 @@ pub async fn run(command: OutboxCommand, loaded: &Loaded) -> anyhow::Result<()> 
 }
 
 fn render_table(rows: &[OutboxListRow]) -> String {
-    if rows.is_empty() {
-        return "no outgoing mail\n".to_owned();
-    }
     let columns = [
         table::right("ID", 6),
         table::left("KIND", 16),
@@ -135,20 +132,16 @@ fn render_table(rows: &[OutboxListRow]) -> String {
         table::left("SUBJECT", 40),
         table::left("LAST ERROR", 0),
     ];
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            vec![
-                row.id.to_string(),
-                row.kind.clone(),
-                table::clip(&row.to, 32),
-                row.status.clone(),
-                row.attempts.to_string(),
-                row.meeting.clone().unwrap_or_else(|| "-".into()),
-                table::clip(row.subject.as_deref().unwrap_or("(not rendered yet)"), 40),
-                table::clip(row.last_error.as_deref().unwrap_or(""), 60),
-            ]
-        })
-        .collect();
-    table::render(&columns, &rows)
+    table::list(&columns, rows, "no outgoing mail", |row| {
+        vec![
+            row.id.to_string(),
+            row.kind.clone(),
+            table::clip(&row.to, 32),
+            row.status.clone(),
+            row.attempts.to_string(),
+            row.meeting.clone().unwrap_or_else(|| "-".into()),
+            table::clip(row.subject.as_deref().unwrap_or("(not rendered yet)"), 40),
+            table::clip(row.last_error.as_deref().unwrap_or(""), 60),
+        ]
+    })
 }

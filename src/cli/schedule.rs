@@ -84,9 +84,6 @@ fn did(row: &JobRow) -> String {
 }
 
 fn table(rows: &[JobRow]) -> String {
-    if rows.is_empty() {
-        return "no scheduled jobs\n".to_owned();
-    }
     let columns = [
         table::right("ID", 5),
         table::left("KIND", 14),
@@ -97,22 +94,18 @@ fn table(rows: &[JobRow]) -> String {
         table::left("STATUS", 8),
         table::left("DID", 0),
     ];
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            vec![
-                row.id.to_string(),
-                row.kind.clone(),
-                row.meeting.clone(),
-                row.organisation.clone().unwrap_or_else(|| "-".into()),
-                row.due_at.format("%Y-%m-%d %H:%M").to_string(),
-                row.expires_at.format("%Y-%m-%d %H:%M").to_string(),
-                row.status.clone(),
-                did(row),
-            ]
-        })
-        .collect();
-    table::render(&columns, &rows)
+    table::list(&columns, rows, "no scheduled jobs", |row| {
+        vec![
+            row.id.to_string(),
+            row.kind.clone(),
+            row.meeting.clone(),
+            row.organisation.clone().unwrap_or_else(|| "-".into()),
+            row.due_at.format("%Y-%m-%d %H:%M").to_string(),
+            row.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+            row.status.clone(),
+            did(row),
+        ]
+    })
 }
 
 fn line(outcome: &FireOutcome) -> String {

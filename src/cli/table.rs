@@ -36,12 +36,27 @@ pub const fn right(header: &'static str, width: usize) -> Column {
 
 /// The header and `rows` as lines. A cell wider than its column is not cut here; use
 /// [`clip`] for the columns that can be long.
-pub fn render(columns: &[Column], rows: &[Vec<String>]) -> String {
+fn render(columns: &[Column], rows: &[Vec<String>]) -> String {
     let mut out = header(columns);
     for row in rows {
         out.push_str(&line(columns, row));
     }
     out
+}
+
+/// The table of `records`, one row each as `cells` makes it; `empty` (a line) when there
+/// are none.
+pub fn list<T>(
+    columns: &[Column],
+    records: &[T],
+    empty: &str,
+    cells: impl Fn(&T) -> Vec<String>,
+) -> String {
+    if records.is_empty() {
+        return format!("{empty}\n");
+    }
+    let rows: Vec<Vec<String>> = records.iter().map(cells).collect();
+    render(columns, &rows)
 }
 
 /// The header line alone, for a table whose rows carry lines of their own.

@@ -161,14 +161,13 @@ pub(super) async fn acknowledge(
     outcome: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let zone = crate::store::registry::board_zone(conn, snapshot.board_id).await?;
     let mut context = acknowledgement_context(
         recorded.message_id,
         decision,
         &snapshot.registry,
         message.subject.as_deref(),
         received_at,
-        zone,
+        snapshot.zone,
     );
     if let Some(outcome) = outcome {
         context.outcome = Some(outcome.to_owned());

@@ -14,14 +14,15 @@ use crate::domain::verp;
 use crate::store::filings::SentRow;
 
 /// What to look up for one message: the Message-IDs it threads to (and the one a
-/// delivery report names), its reply tokens as written, and the outbox rows its bounce
-/// tokens name.
+/// delivery report names), its reply tokens as written, and its bounce tokens read once:
+/// the outbox rows they name (`bounce_rows`) with the tag and token of each.
 #[derive(Debug, Clone, Default)]
 pub struct Lookup {
     pub message_ids: Vec<String>,
     pub tokens: Vec<String>,
     pub lower_tokens: Vec<String>,
     pub bounce_rows: Vec<i64>,
+    bounces: Vec<(i64, String, String)>,
 }
 
 impl Lookup {
@@ -43,15 +44,16 @@ pub fn lookup(message: &Message, board_address: &str) -> Lookup {
     let tokens = message.reply_tokens(board_address);
     let lower_tokens = tokens.iter().map(|t| t.to_lowercase()).collect();
     // VERP tokens name their row; the tag is checked against the row in `from_rows`.
-    let bounce_rows = tokens
+    let bounces: Vec<(i64, String, String)> = tokens
         .iter()
-        .filter_map(|t| verp::parse_bounce_token(t).map(|(id, _)| id))
+        .filter_map(|t| verp::parse_bounce_token(t).map(|(id, tag)| (id, tag, t.clone())))
         .collect();
     Lookup {
         message_ids,
         tokens,
         lower_tokens,
-        bounce_rows,
+        bounce_rows: bounces.iter().map(|(id, _, _)| *id).collect(),
+        bounces,
     }
 }
 
@@ -195,11 +197,8 @@ impl Sent {
                 .contains(&row.reply_token.to_lowercase());
             let by_message_id = lookup.message_ids.contains(&row.message_id);
             let mut by_bounce = false;
-            for token in &lookup.tokens {
-                let Some((id, tag)) = verp::parse_bounce_token(token) else {
-                    continue;
-                };
-                if id == row.id && verp::tag_matches(&tag, &row.message_id) {
+            for (_, tag, token) in lookup.bounces.iter().filter(|(id, _, _)| *id == row.id) {
+                if verp::tag_matches(tag, &row.message_id) {
                     sent.bounce_tokens.insert(token.clone(), entry.clone());
                     by_bounce = true;
                 }

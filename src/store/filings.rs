@@ -18,6 +18,7 @@ use super::{Error, Result};
 use crate::domain::board::{self, MeetingStatus, MemberRole};
 use crate::domain::filing::{self, Disposition, FilingDecision, Kind};
 use crate::domain::message::{Attachment, ParsedMessage};
+use crate::domain::zone::Zone;
 
 /// The channel the messages table notifies on every insert of a received message.
 pub const RECEIVED_CHANNEL: &str = "minuted_messages_received";
@@ -120,6 +121,8 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
 pub struct Snapshot {
     pub board_id: i64,
     pub registry: board::Registry,
+    /// The board's time zone, in which what is sent writes times.
+    pub zone: Zone,
     meetings: HashMap<String, i64>,
     items: HashMap<(String, String), i64>,
     organisations: HashMap<String, i64>,
@@ -190,14 +193,15 @@ pub async fn registry_version(conn: &mut PgConnection) -> Result<(i64, i64)> {
 
 /// Reads the registry of `board_id`: active organisations, members, meetings and items.
 pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot> {
-    let (slug, address): (String, String) =
-        sqlx::query_as("SELECT slug, address FROM boards WHERE id = $1")
+    let (slug, address, timezone): (String, String, Option<String>) =
+        sqlx::query_as("SELECT slug, address, timezone FROM boards WHERE id = $1")
             .bind(board_id)
             .fetch_optional(&mut *conn)
             .await?
             .ok_or_else(|| Error::NotFound(format!("board {board_id}")))?;
     let mut snapshot = Snapshot {
         board_id,
+        zone: super::registry::zone_named(timezone.as_deref()),
         ..Snapshot::default()
     };
     snapshot.registry.board_slug = slug;
@@ -647,17 +651,6 @@ pub async fn next_owed_acknowledgement(
     )
     .fetch_optional(&mut *conn)
     .await?)
-}
-
-pub(super) fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The steps that take filed messages of one kind and record, one row per message, that

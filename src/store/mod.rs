@@ -67,7 +67,15 @@ pub struct JsonStrings(serde_json::Value);
 
 impl From<JsonStrings> for Vec<String> {
     fn from(value: JsonStrings) -> Self {
-        filings::strings(&value.0)
+        value
+            .0
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

@@ -163,7 +163,12 @@ pub async fn board_zone(conn: &mut PgConnection, board_id: i64) -> Result<Zone> 
         .bind(board_id)
         .fetch_optional(conn)
         .await?;
-    Ok(name.and_then(|n| n.parse().ok()).unwrap_or_default())
+    Ok(zone_named(name.as_deref()))
+}
+
+/// The zone a board's stored `timezone` names; UTC when it names none we know.
+pub(super) fn zone_named(name: Option<&str>) -> Zone {
+    name.and_then(|n| n.parse().ok()).unwrap_or_default()
 }
 
 /// One import in progress: the transaction, whose board, and what has been done so far.
