@@ -4,6 +4,7 @@
 pub mod address;
 pub mod board;
 pub mod filing;
+pub mod icalendar;
 pub mod mail;
 pub mod message;
 pub mod outbound;

@@ -62,6 +62,58 @@ impl Zone {
             .format("%A %-d %B %Y at %H:%M %Z")
             .to_string()
     }
+
+    /// The offset from UTC in force at an instant, its abbreviation, and whether it is
+    /// summer (daylight saving) time.
+    pub fn offset_at(self, at: DateTime<Utc>) -> Offset {
+        use chrono::Offset as _;
+        use chrono_tz::{OffsetComponents, OffsetName};
+        let offset = self.0.offset_from_utc_datetime(&at.naive_utc());
+        Offset {
+            seconds: offset.fix().local_minus_utc(),
+            abbreviation: offset.abbreviation().map(str::to_owned),
+            daylight: !offset.dst_offset().is_zero(),
+        }
+    }
+
+    /// Every change of offset in `[from, to)`: the instant of the change and the offset
+    /// after it, in order. Found by stepping a day at a time and narrowing to the second,
+    /// so a zone's rules need not be read directly.
+    pub fn changes(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, Offset)> {
+        let mut changes = Vec::new();
+        let mut at = from;
+        let mut current = self.offset_at(at);
+        while at < to {
+            let next = (at + Duration::days(1)).min(to);
+            let after = self.offset_at(next);
+            if after != current {
+                // The change lies in (at, next]: narrow it down to the second.
+                let (mut low, mut high) = (at.timestamp(), next.timestamp());
+                let instant = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(at);
+                while high - low > 1 {
+                    let middle = low + (high - low) / 2;
+                    if self.offset_at(instant(middle)) == current {
+                        low = middle;
+                    } else {
+                        high = middle;
+                    }
+                }
+                changes.push((instant(high), after.clone()));
+                current = after;
+            }
+            at = next;
+        }
+        changes
+    }
+}
+
+/// A zone's offset from UTC at some instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offset {
+    pub seconds: i32,
+    /// `GMT`, `BST`; none where the zone names its offsets only by number.
+    pub abbreviation: Option<String>,
+    pub daylight: bool,
 }
 
 impl FromStr for Zone {
@@ -144,6 +196,22 @@ mod tests {
         // 27 October 2024: 01:30 happens in BST and again in GMT; the first is meant.
         let twice = london().instant(day("2024-10-27"), time("01:30"));
         assert_eq!(twice.to_rfc3339(), "2024-10-27T00:30:00+00:00");
+    }
+
+    #[test]
+    fn london_changes_its_clocks_twice_a_year_at_one_in_the_morning_utc() {
+        let from = Zone::UTC.instant(day("2024-01-01"), time("00:00"));
+        let to = Zone::UTC.instant(day("2025-01-01"), time("00:00"));
+        let changes = london().changes(from, to);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(changes[0].0.to_rfc3339(), "2024-03-31T01:00:00+00:00");
+        assert_eq!(changes[0].1.seconds, 3600);
+        assert_eq!(changes[0].1.abbreviation.as_deref(), Some("BST"));
+        assert!(changes[0].1.daylight);
+        assert_eq!(changes[1].0.to_rfc3339(), "2024-10-27T01:00:00+00:00");
+        assert_eq!(changes[1].1.seconds, 0);
+        assert!(!changes[1].1.daylight);
+        assert!(Zone::UTC.changes(from, to).is_empty());
     }
 
     #[test]

@@ -104,6 +104,10 @@ pub(super) mod raw {
         pub time: Option<Spanned<toml::Value>>,
         pub title: Spanned<String>,
         pub papers_deadline: Option<Spanned<toml::Value>>,
+        pub end: Option<Spanned<toml::Value>>,
+        pub location: Option<Spanned<String>>,
+        #[serde(default)]
+        pub cancelled: bool,
         #[serde(default)]
         pub items: Vec<Item>,
     }
@@ -473,6 +477,29 @@ impl Checker<'_> {
                 }
             }
             let time = meeting.time.as_ref().and_then(|t| self.time(t));
+            let end_time = meeting.end.as_ref().and_then(|t| self.time(t));
+            if let (Some(end), Some(value)) = (end_time, &meeting.end) {
+                match time {
+                    None => self.problem(
+                        value.span(),
+                        "a meeting with an end must have a start `time`".to_owned(),
+                    ),
+                    Some(start) if end <= start => self.problem(
+                        value.span(),
+                        format!(
+                            "the meeting ends at {} but starts at {}; it must end after it starts",
+                            end.format("%H:%M"),
+                            start.format("%H:%M")
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            let location = meeting
+                .location
+                .as_ref()
+                .map(|l| l.get_ref().trim().to_owned())
+                .filter(|l| !l.is_empty());
             let title = self.required(&meeting.title, "a meeting's title");
             let papers_deadline = meeting
                 .papers_deadline
@@ -498,6 +525,9 @@ impl Checker<'_> {
                 time,
                 title,
                 papers_deadline,
+                end_time,
+                location,
+                cancelled: meeting.cancelled,
                 items,
             });
         }

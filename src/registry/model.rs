@@ -78,6 +78,14 @@ pub struct Meeting {
     pub title: String,
     /// Written updates are due by this date; never after the meeting.
     pub papers_deadline: Option<NaiveDate>,
+    /// When the meeting ends (local time); invitations say two hours after `time`
+    /// when not given.
+    pub end_time: Option<NaiveTime>,
+    /// Where it is held, as the invitation shows it ("City Hall, Room 4", a video link).
+    pub location: Option<String>,
+    /// Marked cancelled: members who were invited are sent a cancellation, and nothing
+    /// more is sent about it.
+    pub cancelled: bool,
     /// In agenda order.
     pub items: Vec<AgendaItem>,
 }

@@ -210,6 +210,9 @@ struct MeetingRow {
     time: Option<NaiveTime>,
     title: String,
     papers_deadline: Option<NaiveDate>,
+    end_time: Option<NaiveTime>,
+    location: Option<String>,
+    cancelled: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -648,7 +651,8 @@ impl Import<'_> {
         organisation_ids: &HashMap<String, i64>,
     ) -> Result<()> {
         let rows: Vec<MeetingRow> = sqlx::query_as(
-            "SELECT id, date, time, title, papers_deadline FROM meetings WHERE board_id = $1",
+            "SELECT id, date, time, title, papers_deadline, end_time, location, cancelled
+             FROM meetings WHERE board_id = $1",
         )
         .bind(self.board_id)
         .fetch_all(&mut *self.conn)
@@ -660,8 +664,9 @@ impl Import<'_> {
             let id = match existing.get(&meeting.date) {
                 None => {
                     let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO meetings (board_id, ref, date, time, title, papers_deadline)
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        "INSERT INTO meetings (board_id, ref, date, time, title, papers_deadline,
+                                               end_time, location, cancelled)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                     )
                     .bind(self.board_id)
                     .bind(&meeting_ref)
@@ -669,14 +674,20 @@ impl Import<'_> {
                     .bind(meeting.time)
                     .bind(&meeting.title)
                     .bind(meeting.papers_deadline)
+                    .bind(meeting.end_time)
+                    .bind(&meeting.location)
+                    .bind(meeting.cancelled)
                     .fetch_one(&mut *self.conn)
                     .await?;
                     let detail = json!({
                         "ref": meeting_ref,
                         "date": meeting.date,
                         "time": meeting.time,
+                        "end": meeting.end_time,
                         "title": meeting.title,
+                        "location": meeting.location,
                         "papers_deadline": meeting.papers_deadline,
+                        "cancelled": meeting.cancelled,
                     });
                     self.event("meeting.added", ("meeting", id), detail).await?;
                     self.summary.meetings.added += 1;
@@ -691,20 +702,30 @@ impl Import<'_> {
                         &row.papers_deadline,
                         &meeting.papers_deadline,
                     );
+                    changes.compare("end", &row.end_time, &meeting.end_time);
+                    changes.compare("location", &row.location, &meeting.location);
+                    changes.compare("cancelled", &row.cancelled, &meeting.cancelled);
                     if changes.is_empty() {
                         self.summary.meetings.unchanged += 1;
                     } else {
                         sqlx::query(
                             "UPDATE meetings SET time = $2, title = $3, papers_deadline = $4,
+                                                 end_time = $5, location = $6, cancelled = $7,
                                                  updated_at = now()
                              WHERE id = $1
                                AND (time IS DISTINCT FROM $2 OR title IS DISTINCT FROM $3
-                                    OR papers_deadline IS DISTINCT FROM $4)",
+                                    OR papers_deadline IS DISTINCT FROM $4
+                                    OR end_time IS DISTINCT FROM $5
+                                    OR location IS DISTINCT FROM $6
+                                    OR cancelled IS DISTINCT FROM $7)",
                         )
                         .bind(row.id)
                         .bind(meeting.time)
                         .bind(&meeting.title)
                         .bind(meeting.papers_deadline)
+                        .bind(meeting.end_time)
+                        .bind(&meeting.location)
+                        .bind(meeting.cancelled)
                         .execute(&mut *self.conn)
                         .await?;
                         let detail = changes.into_detail(json!({ "ref": meeting_ref }));
