@@ -482,6 +482,10 @@ pub struct ScheduleSettings {
     /// Chasers go this many days before the papers deadline.
     #[serde(default = "default_chaser_days")]
     pub chaser_days: u32,
+    /// Invitations (iCalendar) go to members this many days before the meeting, at
+    /// `send_time`; at once for a meeting added later.
+    #[serde(default = "default_invitation_days")]
+    pub invitation_days: u32,
     /// Time of day (HH:MM, the board's local time) update requests and chasers go.
     #[serde(default = "default_send_time")]
     pub send_time: String,
@@ -503,6 +507,7 @@ impl Default for ScheduleSettings {
             enabled: true,
             update_request_days: default_update_request_days(),
             chaser_days: default_chaser_days(),
+            invitation_days: default_invitation_days(),
             send_time: default_send_time(),
             pack_time: default_pack_time(),
             papers_deadline_days: default_papers_deadline_days(),
@@ -606,6 +611,9 @@ fn default_update_request_days() -> u32 {
 }
 fn default_chaser_days() -> u32 {
     2
+}
+fn default_invitation_days() -> u32 {
+    28
 }
 fn default_send_time() -> String {
     "09:00".to_owned()
@@ -1167,6 +1175,7 @@ impl Settings {
         for (key, days) in [
             ("schedule.update_request_days", schedule.update_request_days),
             ("schedule.chaser_days", schedule.chaser_days),
+            ("schedule.invitation_days", schedule.invitation_days),
             (
                 "schedule.papers_deadline_days",
                 schedule.papers_deadline_days,

@@ -80,6 +80,8 @@ fn embedded_source(kind: MailKind, part: Part) -> &'static str {
         ReplyHelp => "reply_help",
         TriageNotice => "triage_notice",
         Alert => "alert",
+        Invitation => "invitation",
+        AttendanceRecorded => "attendance_recorded",
     }
 }
 
@@ -100,6 +102,10 @@ pub fn example_context(kind: MailKind) -> Value {
         MailKind::ReplyHelp => include_str!("../templates/examples/reply_help.json"),
         MailKind::TriageNotice => include_str!("../templates/examples/triage_notice.json"),
         MailKind::Alert => include_str!("../templates/examples/alert.json"),
+        MailKind::Invitation => include_str!("../templates/examples/invitation.json"),
+        MailKind::AttendanceRecorded => {
+            include_str!("../templates/examples/attendance_recorded.json")
+        }
     };
     // The examples are embedded and checked by a unit test, so this cannot fail in a
     // released binary; an empty object keeps the signature infallible regardless.
@@ -381,6 +387,8 @@ mod tests {
                 MailKind::ReplyHelp => through::<mail::ReplyHelp>(kind, own),
                 MailKind::TriageNotice => through::<mail::TriageNotice>(kind, own),
                 MailKind::Alert => through::<mail::Alert>(kind, own),
+                MailKind::Invitation => through::<mail::Invitation>(kind, own),
+                MailKind::AttendanceRecorded => through::<mail::AttendanceRecorded>(kind, own),
             };
             let mut context = typed.as_object().unwrap().clone();
             context.extend(registry);

@@ -132,6 +132,8 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
             MailKind::ReplyHelp => from_example.push("the reply answered"),
             MailKind::TriageNotice => from_example.push("the messages waiting"),
             MailKind::Alert => from_example.push("the alarm"),
+            MailKind::Invitation => from_example.push("the invitation"),
+            MailKind::AttendanceRecorded => from_example.push("the answer recorded"),
         }
         if !from_example.is_empty() {
             eprintln!(
@@ -160,6 +162,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
             RenderFormat::Eml => {
                 let domain = board.address.rsplit_once('@').map_or("", |(_, d)| d);
                 let message_id = format!("preview.{}@{domain}", args.kind);
+                let calendar = crate::domain::mail::CalendarPart::of(&context);
                 let (_, bytes) = compose(&Outgoing {
                     from: &from,
                     to_address: &to_address,
@@ -173,6 +176,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                     text: &rendered.text,
                     html: &rendered.html,
                     attachments: Vec::new(),
+                    calendar: calendar.as_ref(),
                     date: Clock::System.now(),
                 })?;
                 String::from_utf8_lossy(&bytes).into_owned()

@@ -416,3 +416,62 @@ impl MailContext for Alert {
         MailKind::Alert
     }
 }
+
+/// A meeting invitation to one member: the iCalendar text (`calendar`), which the outbox
+/// sends as the message's `text/calendar` part and as `invite.ics`, and what the letter
+/// says about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    /// `REQUEST` (an invitation, or an update when `sequence` > 0) or `CANCEL`.
+    pub method: String,
+    pub sequence: i32,
+    /// "Wednesday 13 December 2023, 10:00 to 12:00 GMT".
+    pub when_text: String,
+    pub location: Option<String>,
+    /// What changed since the last invitation ("the time", "the place"), for an update.
+    pub changed: Vec<String>,
+    pub calendar: CalendarPart,
+}
+
+/// An iCalendar object to send with an email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarPart {
+    /// The iTIP method, as the `text/calendar` part's `method` parameter repeats it.
+    pub method: String,
+    pub text: String,
+}
+
+impl CalendarPart {
+    /// The calendar a stored context carries, if any.
+    pub fn of(context: &Value) -> Option<CalendarPart> {
+        serde_json::from_value(context.get("calendar")?.clone()).ok()
+    }
+}
+
+impl MailContext for Invitation {
+    fn kind(&self) -> MailKind {
+        MailKind::Invitation
+    }
+}
+
+/// What was recorded from a member's answer to an invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceRecorded {
+    /// The stored message answered.
+    pub message: i64,
+    pub original_subject: String,
+    /// The one line: "Recorded: your apologies for Wednesday 13 December 2023; Jo
+    /// Coleman attends in your place."
+    pub recorded: String,
+    /// The answer was recorded after the meeting had started.
+    pub late: bool,
+}
+
+impl MailContext for AttendanceRecorded {
+    fn kind(&self) -> MailKind {
+        MailKind::AttendanceRecorded
+    }
+}

@@ -48,10 +48,15 @@ pub enum MailKind {
     /// To the secretariat: mail has stopped (the mailbox cannot be read, a sign-in is
     /// refused, outgoing mail fails), and again when it works again.
     Alert,
+    /// To a member: the meeting, as an iCalendar invitation (or its update or
+    /// cancellation) they answer from their calendar or by reply.
+    Invitation,
+    /// To a member who answered an invitation: what was recorded, in one line.
+    AttendanceRecorded,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 12] = [
+    pub const ALL: [MailKind; 14] = [
         MailKind::Acknowledgement,
         MailKind::ApprovalRequest,
         MailKind::ApprovalResult,
@@ -64,6 +69,8 @@ impl MailKind {
         MailKind::ReplyHelp,
         MailKind::TriageNotice,
         MailKind::Alert,
+        MailKind::Invitation,
+        MailKind::AttendanceRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +87,8 @@ impl MailKind {
             MailKind::ReplyHelp => "reply_help",
             MailKind::TriageNotice => "triage_notice",
             MailKind::Alert => "alert",
+            MailKind::Invitation => "invitation",
+            MailKind::AttendanceRecorded => "attendance_recorded",
         }
     }
 

@@ -15,6 +15,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
+use crate::domain::mail::CalendarPart;
 use crate::templates::header_text;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,10 @@ pub struct Outgoing<'a> {
     pub text: &'a str,
     pub html: &'a str,
     pub attachments: Vec<OutgoingAttachment<'a>>,
+    /// An iCalendar object (an invitation): sent as the `text/calendar` alternative with
+    /// its iTIP method, which calendar clients act on, and as `invite.ics` for those that
+    /// only show attachments.
+    pub calendar: Option<&'a CalendarPart>,
     pub date: DateTime<Utc>,
 }
 
@@ -116,13 +121,43 @@ pub fn compose(out: &Outgoing<'_>) -> Result<(Envelope, Vec<u8>), ComposeError> 
         builder = builder.references(joined.join(" "));
     }
 
-    let alternative = MultiPart::alternative()
+    let mut alternative = MultiPart::alternative()
         .singlepart(SinglePart::plain(out.text.to_owned()))
         .singlepart(SinglePart::html(out.html.to_owned()));
-    let message = if out.attachments.is_empty() {
+    let mut ics = None;
+    if let Some(calendar) = out.calendar {
+        // The method is a fixed word of ours; anything else is refused, not written into
+        // a header.
+        if !matches!(calendar.method.as_str(), "REQUEST" | "CANCEL" | "PUBLISH") {
+            return Err(ComposeError::Build(format!(
+                "unknown calendar method {:?}",
+                calendar.method
+            )));
+        }
+        let content_type = ContentType::parse(&format!(
+            "text/calendar; charset=utf-8; method={}",
+            calendar.method
+        ))
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        alternative = alternative.singlepart(
+            SinglePart::builder()
+                .header(content_type)
+                .body(calendar.text.clone()),
+        );
+        let attachment_type = ContentType::parse("application/ics")
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
+        ics = Some(
+            Attachment::new("invite.ics".to_owned())
+                .body(calendar.text.clone().into_bytes(), attachment_type),
+        );
+    }
+    let message = if out.attachments.is_empty() && ics.is_none() {
         builder.multipart(alternative)
     } else {
         let mut mixed = MultiPart::mixed().multipart(alternative);
+        if let Some(ics) = ics {
+            mixed = mixed.singlepart(ics);
+        }
         for a in &out.attachments {
             let content_type =
                 ContentType::parse(a.content_type).map_err(|_| ComposeError::ContentType {
@@ -167,8 +202,52 @@ mod tests {
             text,
             html: "<html><body><p>Hello</p></body></html>",
             attachments: Vec::new(),
+            calendar: None,
             date: Utc.with_ymd_and_hms(2023, 12, 13, 9, 0, 0).unwrap(),
         }
+    }
+
+    #[test]
+    fn an_invitation_carries_its_calendar_as_an_alternative_with_its_method_and_as_a_file() {
+        use mail_parser::{MessageParser, MimeHeaders};
+        let from = from();
+        let calendar = CalendarPart {
+            method: "REQUEST".into(),
+            text: "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".into(),
+        };
+        let mut out = outgoing(&from, "Invitation", None, "You are invited");
+        out.calendar = Some(&calendar);
+        let (_, raw) = compose(&out).unwrap();
+        let message = MessageParser::default().parse(&raw).unwrap();
+        let calendar_part = message
+            .parts
+            .iter()
+            .find(|p| {
+                p.content_type()
+                    .is_some_and(|c| c.ctype() == "text" && c.subtype() == Some("calendar"))
+            })
+            .expect("a text/calendar part");
+        assert_eq!(
+            calendar_part.content_type().unwrap().attribute("method"),
+            Some("REQUEST")
+        );
+        assert!(calendar_part
+            .text_contents()
+            .unwrap()
+            .contains("METHOD:REQUEST"));
+        let names: Vec<&str> = message
+            .attachments()
+            .filter_map(|a| a.attachment_name())
+            .collect();
+        assert_eq!(names, vec!["invite.ics"]);
+        assert_eq!(message.body_text(0).unwrap().trim(), "You are invited");
+
+        let forged = CalendarPart {
+            method: "REQUEST\r\nBcc: x@evil.example".into(),
+            text: String::new(),
+        };
+        out.calendar = Some(&forged);
+        assert!(compose(&out).is_err());
     }
 
     fn headers(raw: &[u8]) -> String {

@@ -46,6 +46,7 @@ use super::transport::{Delivered, SendError, Transport};
 use crate::alerts::{self, Service};
 use crate::clock::Clock;
 use crate::config::OutgoingSettings;
+use crate::domain::mail::CalendarPart;
 use crate::domain::outbound::{MailKind, OutboxStatus};
 use crate::domain::verp;
 use crate::shutdown::Shutdown;
@@ -699,6 +700,7 @@ impl Worker {
                 }
             }
         }
+        let calendar = CalendarPart::of(&row.context);
         let composed = compose(&Outgoing {
             from: &self.settings.from,
             to_address: &row.to_address,
@@ -712,6 +714,7 @@ impl Worker {
             text: &rendered.text,
             html: &rendered.html,
             attachments: files,
+            calendar: calendar.as_ref(),
             date: self.clock.now(),
         });
         let (envelope, bytes) = match composed {
