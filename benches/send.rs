@@ -192,6 +192,7 @@ async fn main() {
         text: &sample.text,
         html: &sample.html,
         attachments: Vec::new(),
+        calendar: None,
         date: clock.now(),
     })
     .unwrap();

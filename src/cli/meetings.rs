@@ -1,8 +1,10 @@
 //! `minuted meetings status REF`: the secretariat's first question every morning before
-//! a meeting — who has sent their update, who is still outstanding.
+//! a meeting — who has sent their update, who is still outstanding. `meetings attendance
+//! REF`: who is coming.
 
-use super::{with_database, MeetingsCommand};
+use super::{table, with_database, MeetingsCommand};
 use crate::config::Loaded;
+use crate::store::attendance::{self, AttendanceView};
 use crate::store::meeting_status::{self, MeetingStatusView, UpdateReceived};
 
 pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()> {
@@ -14,7 +16,71 @@ pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()
             .await?;
             output.print(&view, render)
         }
+        MeetingsCommand::Attendance { reference, output } => {
+            let view = with_database(loaded, async |pool| {
+                let mut conn = pool.acquire().await?;
+                Ok(attendance::attendance_view(&mut conn, &reference).await?)
+            })
+            .await?;
+            output.print(&view, render_attendance)
+        }
     }
+}
+
+fn render_attendance(view: &AttendanceView) -> String {
+    let mut out = format!(
+        "{}  {}{}
+
+Invited: {}; attending: {}; apologies: {}; tentative: {}; no response: {}
+
+",
+        view.meeting_ref,
+        view.date,
+        if view.cancelled { "  [cancelled]" } else { "" },
+        view.invited,
+        view.attending,
+        view.apologies,
+        view.tentative,
+        view.no_response,
+    );
+    let columns = [
+        table::left("MEMBER", 26),
+        table::left("ORGANISATION", 14),
+        table::left("INVITED", 10),
+        table::left("ANSWER", 11),
+        table::left("DETAIL", 0),
+    ];
+    out.push_str(&table::list(&columns, &view.members, "no members", |m| {
+        let invited = match (&m.invitation, m.sequence) {
+            (Some(method), Some(sequence)) if method == "REQUEST" && sequence > 0 => {
+                format!("yes (v{})", sequence + 1)
+            }
+            (Some(method), _) if method == "REQUEST" => "yes".to_owned(),
+            (Some(_), _) => "cancelled".to_owned(),
+            (None, _) => "not yet".to_owned(),
+        };
+        let mut detail = Vec::new();
+        if let Some(deputy) = &m.deputy {
+            detail.push(match m.deputy_source.as_deref() {
+                Some("registry") => format!("deputy {deputy} (registry, proposed)"),
+                _ => format!("deputy {deputy}"),
+            });
+        }
+        if let Some(reason) = &m.reason {
+            detail.push(format!("\"{}\"", table::clip(reason, 60)));
+        }
+        if m.late {
+            detail.push("late: after the meeting started".to_owned());
+        }
+        vec![
+            table::clip(&m.member, 26),
+            m.organisation.clone().unwrap_or_else(|| "-".into()),
+            invited,
+            m.response.clone().unwrap_or_else(|| "no response".into()),
+            detail.join("; "),
+        ]
+    }));
+    out
 }
 
 fn update_line(update: &UpdateReceived) -> String {

@@ -328,6 +328,15 @@ pub enum MeetingsCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// For one meeting: each member invited (and the invitation's version), what they
+    /// answered (attending, apologies with the reason and any deputy, tentative) or that
+    /// they have not, and answers that came after the meeting started.
+    Attendance {
+        /// Meeting reference, e.g. LCJB-2023-12-13.
+        reference: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]

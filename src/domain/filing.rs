@@ -327,7 +327,13 @@ pub struct Attendance {
     /// The event's `UID`, when the response carried one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
-    /// The attendee's `COMMENT`, when there is one.
+    /// The attendee's `COMMENT`, or the words of a plain reply, when there are any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Who attends in the member's place, as written ("Jo Coleman will attend for me").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deputy: Option<String>,
+    /// Read from the words of a plain reply rather than a calendar's answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_words: bool,
 }

@@ -197,6 +197,25 @@ pub(super) async fn acknowledge(
     Ok(true)
 }
 
+/// Queues `context` to the sender of `message`, threaded under it. Returns whether it
+/// was queued: not when their address cannot take mail.
+pub(super) async fn tell_sender(
+    conn: &mut sqlx::PgConnection,
+    snapshot: &filings::Snapshot,
+    message: &filing::Message,
+    meeting: Option<&str>,
+    context: &impl MailContext,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(row) = to_sender(snapshot, message, meeting, context) else {
+        return Ok(false);
+    };
+    outbox::enqueue(conn, row, now)
+        .await
+        .context("failed to queue the answer")?;
+    Ok(true)
+}
+
 /// An email of `kind` to the sender of `message`, to their registry name (else the name
 /// they sign with), threaded under the message with its whole thread, so a reply to it
 /// still names the mail of ours the thread began with. `None` when the sender's address

@@ -176,9 +176,12 @@ fn would_work(sent: &SentMessage, decision: &FilingDecision, registry: &Registry
                 }
             }
         }
-        SentKind::Invitation => {
-            vec!["Accept or decline the invitation in your calendar".to_owned()]
-        }
+        SentKind::Invitation => vec![
+            "I will attend".to_owned(),
+            "Apologies".to_owned(),
+            "Apologies, NAME will attend in my place".to_owned(),
+            "or accept or decline the invitation in your calendar".to_owned(),
+        ],
         SentKind::Circulation | SentKind::MeetingPack | SentKind::ReplyHelp | SentKind::Other => {
             Vec::new()
         }

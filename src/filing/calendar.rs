@@ -57,7 +57,157 @@ pub fn response(message: &Message) -> Option<Attendance> {
             participation: *participation,
             uid: None,
             comment: None,
+            deputy: None,
+            from_words: false,
         })
+}
+
+/// Phrases that send apologies, in the order they are tried; a negated "attend" is
+/// among them so that "I will not attend" is never read as attending.
+const APOLOGIES: &[&str] = &[
+    "apologies",
+    "apology",
+    "regrets",
+    "can't make it",
+    "cannot make it",
+    "can not make it",
+    "won't make it",
+    "will not make it",
+    "unable to attend",
+    "unable to make it",
+    "not be able to attend",
+    "not be able to make it",
+    "not able to attend",
+    "won't be able to attend",
+    "won't be able to make it",
+    "can't attend",
+    "cannot attend",
+    "can't come",
+    "won't be attending",
+    "will not be attending",
+    "won't attend",
+    "will not attend",
+    "not attending",
+    "i decline",
+];
+
+/// Phrases that answer tentatively.
+const TENTATIVE: &[&str] = &[
+    "tentative",
+    "not sure i can",
+    "not yet sure",
+    "may not be able",
+    "might not be able",
+    "might be able",
+    "hope to attend",
+    "hope to make it",
+    "will try to attend",
+    "will try to make it",
+];
+
+/// Phrases that accept.
+const ATTENDING: &[&str] = &[
+    "i'll attend",
+    "i will attend",
+    "i shall attend",
+    "i'll be there",
+    "i will be there",
+    "i can attend",
+    "i can make it",
+    "i'll be attending",
+    "i will be attending",
+    "i am attending",
+    "i'm attending",
+    "happy to attend",
+    "see you there",
+    "see you then",
+    "count me in",
+    "i accept",
+    "accepted",
+    "attending",
+];
+
+/// The answer in the words of a plain reply to an invitation ("Apologies", "I can't make
+/// it", "Sending my apologies - Jo Coleman will attend in my place", "I'll attend"):
+/// what the first lines of the sender's own words say. A deputy named as attending in
+/// their place makes it apologies. `None` when the words say neither.
+pub fn from_words(own: &str) -> Option<Attendance> {
+    let head: String = own
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if head.is_empty() {
+        return None;
+    }
+    let lower = head.to_lowercase().replace('’', "'");
+    let has = |phrases: &[&str]| phrases.iter().any(|p| contains_phrase(&lower, p));
+    let deputy = deputy_in(&head);
+    let participation = if has(APOLOGIES) || deputy.is_some() {
+        Participation::Declined
+    } else if has(TENTATIVE) {
+        Participation::Tentative
+    } else if has(ATTENDING) {
+        Participation::Accepted
+    } else {
+        return None;
+    };
+    let comment: String = head.chars().take(300).collect();
+    Some(Attendance {
+        participation,
+        uid: None,
+        comment: Some(comment),
+        deputy,
+        from_words: true,
+    })
+}
+
+/// Whether `phrase` occurs in `text` at word boundaries.
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// The person named as attending in the sender's place: "Jo Coleman will attend in my
+/// place", "Jo will attend for me", "sending Jo Coleman instead", "my deputy Jo Coleman
+/// will attend". A name is one to four capitalised words.
+pub fn deputy_in(text: &str) -> Option<String> {
+    static PATTERNS: std::sync::LazyLock<Vec<regex::Regex>> = std::sync::LazyLock::new(|| {
+        const NAME: &str = r"(\p{Lu}[\p{L}'’.-]+(?:\s+\p{Lu}[\p{L}'’.-]+){0,3})";
+        [
+            format!(
+                r"{NAME}\s+(?i:will|is going to|is able to|can|shall)\s+(?i:attend|come|join|go|be attending|represent me|deputise|deputize|stand in|cover)(?:\s+(?i:the meeting))?\s*(?i:in my place|for me|on my behalf|instead(?: of me)?|in my stead|as my deputy)"
+            ),
+            format!(r"(?i:my deputy|my colleague|deputy),?\s+{NAME}\s*,?\s+(?i:will|is going to|can)\s+(?i:attend|come|join|be attending)"),
+            format!(r"(?i:sending|send)\s+{NAME}\s+(?i:in my place|instead|on my behalf|as my deputy)"),
+            format!(r"{NAME}\s+(?i:will|can)\s+(?i:deputise|deputize|represent me|stand in|cover for me)"),
+        ]
+        .iter()
+        .filter_map(|p| regex::Regex::new(p).ok())
+        .collect()
+    });
+    PATTERNS.iter().find_map(|re| {
+        let name = re.captures(text)?.get(1)?.as_str().trim();
+        // "I" and "We" are the sender, not a deputy.
+        let first = name.split_whitespace().next()?;
+        (![
+            "I",
+            "We",
+            "Apologies",
+            "Sorry",
+            "Unfortunately",
+            "Hi",
+            "Dear",
+            "Thanks",
+        ]
+        .contains(&first))
+        .then(|| name.trim_end_matches(['.', ',']).to_owned())
+    })
 }
 
 /// The lines of an iCalendar text that say what kind of message it is and who answered
@@ -136,6 +286,8 @@ fn from_icalendar(text: &str) -> Option<Attendance> {
     })?;
     Some(Attendance {
         participation,
+        deputy: None,
+        from_words: false,
         uid: value_of("UID").filter(|u| !u.is_empty()),
         comment: value_of("COMMENT")
             .map(|c| {
@@ -213,5 +365,69 @@ mod tests {
                 "{subject}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod words {
+    use super::*;
+
+    fn read(text: &str) -> Option<(Participation, Option<String>)> {
+        from_words(text).map(|a| (a.participation, a.deputy))
+    }
+
+    #[test]
+    fn plain_replies_are_read_as_the_answers_they_give() {
+        let cases: &[(&str, Participation, Option<&str>)] = &[
+            ("Apologies", Participation::Declined, None),
+            (
+                "Hi,\n\nI can't make it on the 13th, I'm on leave.\n\nThanks",
+                Participation::Declined,
+                None,
+            ),
+            (
+                "Sending my apologies - Jo Coleman will attend in my place",
+                Participation::Declined,
+                Some("Jo Coleman"),
+            ),
+            (
+                "Apologies, Jo will attend for me",
+                Participation::Declined,
+                Some("Jo"),
+            ),
+            (
+                "I won't be able to attend but my deputy, Sam Okafor, will attend.",
+                Participation::Declined,
+                Some("Sam Okafor"),
+            ),
+            ("I'll attend", Participation::Accepted, None),
+            (
+                "Yes, I will be there. See you then.",
+                Participation::Accepted,
+                None,
+            ),
+            ("I will not attend.", Participation::Declined, None),
+            (
+                "Tentative - I may not be able to stay for all of it",
+                Participation::Tentative,
+                None,
+            ),
+            ("I’ll be there", Participation::Accepted, None),
+        ];
+        for (text, participation, deputy) in cases {
+            assert_eq!(
+                read(text),
+                Some((*participation, deputy.map(str::to_owned))),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_that_answer_nothing_are_not_an_answer() {
+        assert_eq!(read("Where is the meeting being held?"), None);
+        assert_eq!(read(""), None);
+        // "attending" only as part of a longer word does not count.
+        assert_eq!(read("Reattending the training course"), None);
     }
 }

@@ -41,6 +41,20 @@ impl<'a> Decider<'a> {
             }
         }
 
+        // A calendar answer names the event it answers; ours name their meeting.
+        if let Some(uid) = self.attendance.as_ref().and_then(|a| a.uid.as_deref()) {
+            if let Some(i) = crate::domain::icalendar::meeting_of_uid(uid).and_then(index_of) {
+                tally.add(
+                    i,
+                    0.95,
+                    format!(
+                        "the calendar answer's UID names {}",
+                        registry.meetings[i].reference
+                    ),
+                );
+            }
+        }
+
         let explicit_only = matches!(kind, Kind::AutoReply | Kind::Unrelated | Kind::Bounce);
         // (text, tagged weight, untagged weight, where)
         let mut places: Vec<(String, f32, f32, String)> = Vec::new();

@@ -30,6 +30,7 @@
 pub mod acknowledge;
 mod action;
 pub mod answer;
+pub mod attendance;
 pub mod calendar;
 mod item;
 mod kind;
@@ -472,6 +473,26 @@ impl<'a> Decider<'a> {
         }
     }
 
+    /// A member's answer to an invitation: their calendar's, else their words', with the
+    /// deputy they name in their own words.
+    fn answer(&self) -> Option<Attendance> {
+        let mut answer = self
+            .attendance
+            .clone()
+            .or_else(|| calendar::from_words(&self.texts.own))?;
+        if answer.deputy.is_none() {
+            answer.deputy = answer
+                .comment
+                .as_deref()
+                .and_then(calendar::deputy_in)
+                .or_else(|| calendar::deputy_in(text::truncate(&self.texts.own, 1000)));
+            if answer.deputy.is_some() {
+                answer.participation = Participation::Declined;
+            }
+        }
+        Some(answer)
+    }
+
     fn reason(&mut self, text: impl Into<String>) {
         let text = text.into();
         if !self.reasons.contains(&text) {
@@ -528,8 +549,15 @@ impl<'a> Decider<'a> {
             Kind::AttendanceResponse => {
                 let meeting = self.meeting(kind, &sender, &reply);
                 decision.meeting = meeting.map(|(m, _)| m.reference.clone());
-                decision.attendance = self.attendance.clone();
+                decision.attendance = self.answer();
                 confidence.cap(sender.confidence, "who the sender is");
+                if decision.attendance.is_none() {
+                    self.reason(
+                        "it does not say whether they will attend: no calendar answer, and no \
+                         words such as \"I will attend\" or \"Apologies\"",
+                    );
+                    confidence.cap(0.5, "it does not say whether they will attend");
+                }
                 if decision.meeting.is_none() {
                     self.reason("no meeting could be chosen");
                     confidence.cap(0.3, "no meeting could be chosen");
@@ -603,6 +631,8 @@ impl<'a> Decider<'a> {
                 confidence.cap(0.5, "the reply did not come from the person we wrote to");
             } else if kind == Kind::ActionUpdate && decision.action.is_none() {
                 // Stays below the threshold: the sender is asked which action.
+            } else if kind == Kind::AttendanceResponse && decision.attendance.is_none() {
+                // Stays below the threshold: the sender is told the answers we read.
             } else if kind == Kind::ApprovalReply && !sender.approver {
                 // The sender check above failed in substance: not an approver.
             } else if sender.known {

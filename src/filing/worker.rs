@@ -194,6 +194,24 @@ async fn file_in(
     if decision.kind == filing::Kind::Bounce {
         record_bounce(conn, &decision, &message, now).await?;
     }
+    if let Some(answer) = decision
+        .attendance
+        .as_ref()
+        .filter(|_| decision.disposition == filing::Disposition::Filed)
+        .filter(|_| decision.kind == filing::Kind::AttendanceResponse)
+    {
+        filing::attendance::record(
+            conn,
+            &snapshot,
+            claimed.id,
+            &decision,
+            &message,
+            answer,
+            judged_at(claimed.parsed.sent_at, claimed.received_at),
+            now,
+        )
+        .await?;
+    }
     // Only a correction filed with confidence (from the person acknowledged, not
     // quarantined) changes anything.
     if let Some(correction) = decision

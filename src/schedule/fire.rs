@@ -100,6 +100,9 @@ pub async fn fire_due_once(
         )
     } else {
         let fired = match kind {
+            _ if job.cancelled => Ok(Done::Skipped {
+                reason: "the meeting is cancelled".into(),
+            }),
             JobKind::UpdateRequest => ask(&mut tx, &settings.schedule, &job, false, now).await,
             JobKind::Chaser => ask(&mut tx, &settings.schedule, &job, true, now).await,
             JobKind::MeetingPack => compile_pack(&mut tx, &settings.approval, key, &job, now).await,

@@ -20,6 +20,7 @@
 //! rules; SQL is in `store::schedule`.
 
 mod fire;
+pub mod invite;
 mod pack;
 mod plan;
 mod worker;

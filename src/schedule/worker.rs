@@ -17,6 +17,8 @@ use crate::shutdown::Shutdown;
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub planned: usize,
+    /// Invitations, updates and cancellations queued this pass.
+    pub invited: super::invite::Invited,
     pub fired: Vec<FireOutcome>,
     pub skipped: Vec<FireOutcome>,
     pub expired: Vec<FireOutcome>,
@@ -45,8 +47,13 @@ pub async fn run_with(
     worker: &str,
 ) -> anyhow::Result<RunSummary> {
     let planned = plan(pool, &settings.schedule, clock).await?;
+    let invited = super::invite::invite(pool, &settings.schedule, clock).await?;
+    if invited.total() > 0 {
+        tracing::info!(?invited, "meeting invitations queued");
+    }
     let mut summary = RunSummary {
         planned: planned.added,
+        invited,
         ..RunSummary::default()
     };
     loop {

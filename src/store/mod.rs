@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod approvals;
+pub mod attendance;
 pub mod bounces;
 pub mod events;
 pub mod filings;

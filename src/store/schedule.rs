@@ -36,7 +36,7 @@ pub async fn upcoming_meetings(
         "SELECT m.id, m.board_id, m.ref AS meeting_ref, m.date, m.time, m.papers_deadline,
                 b.timezone AS zone
          FROM meetings m JOIN boards b ON b.id = m.board_id
-         WHERE m.date >= $1 ORDER BY m.date, m.id",
+         WHERE m.date >= $1 AND NOT m.cancelled ORDER BY m.date, m.id",
     )
     .bind(today)
     .fetch_all(conn)
@@ -135,6 +135,8 @@ pub struct DueJob {
     pub organisation: Option<String>,
     pub due_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The meeting was marked cancelled after the job was planned.
+    pub cancelled: bool,
 }
 
 /// The pending job due soonest at `now`, skipping any another process holds.
@@ -143,7 +145,8 @@ pub async fn claim_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Op
         "SELECT j.id, j.board_id, j.kind, j.meeting_id, m.ref AS meeting_ref,
                 m.date AS meeting_date, m.time AS meeting_time, m.papers_deadline,
                 b.timezone AS zone,
-                j.organisation_id, o.short AS organisation, j.due_at, j.expires_at
+                j.organisation_id, o.short AS organisation, j.due_at, j.expires_at,
+                m.cancelled
          FROM schedule_jobs j
          JOIN meetings m ON m.id = j.meeting_id
          JOIN boards b ON b.id = j.board_id
