@@ -44,6 +44,8 @@ struct Mail {
     message_id: String,
     body: String,
     attachments: Vec<String>,
+    /// The `text/calendar` part's method parameter and text, for an invitation.
+    calendar: Option<(String, String)>,
 }
 
 fn parse(raw: &[u8]) -> Mail {
@@ -61,7 +63,62 @@ fn parse(raw: &[u8]) -> Mail {
             .attachments()
             .filter_map(|a| a.attachment_name().map(str::to_owned))
             .collect(),
+        calendar: m.parts.iter().find_map(|p| {
+            let kind = p.content_type()?;
+            (kind.ctype() == "text" && kind.subtype() == Some("calendar")).then(|| {
+                (
+                    kind.attribute("method").unwrap_or_default().to_owned(),
+                    p.text_contents().unwrap_or_default().to_owned(),
+                )
+            })
+        }),
     }
+}
+
+/// The VEVENT of an invitation's calendar part, read by an iCalendar parser: each
+/// property's name and value.
+fn event_of(mail: &Mail) -> BTreeMap<String, String> {
+    let (method, text) = mail.calendar.clone().expect("a text/calendar part");
+    let unfolded = icalendar::parser::unfold(&text);
+    let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
+    let stated = calendar
+        .properties
+        .iter()
+        .find(|p| p.name == "METHOD")
+        .unwrap();
+    assert_eq!(
+        stated.val.as_str(),
+        method,
+        "the part's method is the calendar's"
+    );
+    let event = calendar
+        .components
+        .iter()
+        .find(|c| c.name == "VEVENT")
+        .unwrap();
+    assert!(calendar.components.iter().any(|c| c.name == "VTIMEZONE"));
+    event
+        .properties
+        .iter()
+        .map(|p| (p.name.to_string(), p.val.to_string()))
+        .collect()
+}
+
+/// A calendar client's answer to the invitation, as Outlook and Gmail send it: a
+/// `METHOD:REPLY` part with the attendee's PARTSTAT, to the organiser, not threaded.
+fn calendar_reply(from: &str, to: &str, subject: &str, id: &str, attendee: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Thu, 16 Nov 2023 10:00:00 +0000\r\n\
+Message-ID: <{id}>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAway that week.\r\n\
+--b1\r\nContent-Type: text/calendar; charset=utf-8; method=REPLY\r\n\r\n\
+BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n\
+UID:lcjb-2023-12-13@board.{unique}\r\nDTSTAMP:20231116T100000Z\r\n{attendee}\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n--b1--\r\n",
+        unique = to.rsplit_once("@board.").map_or("", |(_, d)| d),
+    )
+    .into_bytes()
 }
 
 /// The kinds of email the cycle sends, told apart by their subjects (the embedded
@@ -79,6 +136,10 @@ fn kind_of(subject: &str) -> &'static str {
         "chaser"
     } else if subject.starts_with("Meeting pack") {
         "meeting_pack"
+    } else if subject.starts_with("Invitation:") || subject.starts_with("Updated invitation:") {
+        "invitation"
+    } else if subject.starts_with("Attendance recorded:") {
+        "attendance_recorded"
     } else {
         "other"
     }
@@ -424,6 +485,113 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
     let members = cycle.members().await;
     let meeting = "LCJB-2023-12-13";
 
+    // 0. Four weeks before the meeting every member is invited; answers come from two
+    //    calendar clients and in words; then the meeting moves half an hour.
+    let daemons = cycle.daemons("0-invite", "2023-11-15T08:59:50Z", 1);
+    cycle
+        .until(
+            "invitations sent",
+            "SELECT count(*) FROM outbox WHERE kind = 'invitation' AND status = 'sent'",
+            members.len() as i64,
+            &daemons,
+        )
+        .await;
+    for address in members.keys() {
+        let invitation = received(address, "invitation").await;
+        let event = event_of(&invitation);
+        assert_eq!(event["SEQUENCE"], "0");
+        assert_eq!(event["DTSTART"], "20231213T100000");
+        assert_eq!(event["ATTENDEE"], format!("mailto:{address}"));
+    }
+    let mark = cycle.localise("mark.rowley@met.example");
+    let kilvinder = cycle.localise("kilvinder.vigurs@probation.justice.example");
+    let sadiq = cycle.localise("sadiq.khan@london.example");
+    let outlook = calendar_reply(
+        &format!("Mark Rowley <{mark}>"),
+        &cycle.board,
+        "Declined: Invitation: London Criminal Justice Board, Wednesday 13 December 2023, 10:00 to 12:00 GMT",
+        &format!("decline.{}@met.example", cycle.unique),
+        &format!("ATTENDEE;PARTSTAT=DECLINED;CN=\"Mark Rowley\":mailto:{mark}"),
+    );
+    let gmail = calendar_reply(
+        &format!("Kilvinder Vigurs <{kilvinder}>"),
+        &cycle.board,
+        "Declined: London Criminal Justice Board @ Wed 13 Dec 2023 10am - 12pm (GMT)",
+        &format!("decline.{}@probation.example", cycle.unique),
+        &format!(
+            "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED;CN=Kilvinder \r\n Vigurs;X-NUM-GUESTS=0:mailto:{kilvinder}"
+        ),
+    );
+    let words = reply(
+        &sadiq,
+        &received(&sadiq, "invitation").await,
+        &format!("apologies.{}@london.example", cycle.unique),
+        "Thu, 16 Nov 2023 10:01:00 +0000",
+        "Apologies, Sophie will attend for me",
+    );
+    for (from, raw) in [(&mark, &outlook), (&kilvinder, &gmail), (&sadiq, &words)] {
+        support::smtp_send(from, &[&cycle.board], raw).await;
+    }
+    cycle
+        .until(
+            "answers recorded",
+            "SELECT count(*) FROM attendance WHERE response = 'apologies'",
+            3,
+            &daemons,
+        )
+        .await;
+    cycle.until_sent("answers acknowledged", &daemons).await;
+    daemons.stop();
+    for address in [&mark, &kilvinder, &sadiq] {
+        received(address, "attendance_recorded").await;
+    }
+    let register = cycle.json(
+        "2023-11-16T10:10:00Z",
+        &["meetings", "attendance", meeting, "--json"],
+    );
+    assert_eq!(register["apologies"], 3, "{register}");
+    let answer = |name: &str| {
+        register["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["member"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(answer("Mark Rowley")["via"], "calendar");
+    assert_eq!(answer("Kilvinder Vigurs")["response"], "apologies");
+    assert_eq!(answer("Sadiq Khan")["deputy"], "Sophie Linden");
+    assert_eq!(answer("Sadiq Khan")["via"], "words");
+
+    let moved = std::fs::read_to_string(&registry).unwrap().replacen(
+        "time = \"10:00\"\nend = \"12:00\"",
+        "time = \"10:30\"\nend = \"12:30\"",
+        1,
+    );
+    std::fs::write(&registry, moved).unwrap();
+    let daemons = cycle.daemons("0-move", "2023-11-16T11:00:00Z", 1);
+    cycle
+        .until(
+            "updated invitations sent",
+            "SELECT count(*) FROM outbox WHERE kind = 'invitation' AND status = 'sent'",
+            2 * members.len() as i64,
+            &daemons,
+        )
+        .await;
+    daemons.stop();
+    for address in members.keys() {
+        let update = received(address, "invitation").await;
+        assert!(
+            update.subject.starts_with("Updated invitation:"),
+            "{}",
+            update.subject
+        );
+        let event = event_of(&update);
+        assert_eq!(event["SEQUENCE"], "1");
+        assert_eq!(event["DTSTART"], "20231213T103000");
+    }
+
     // 1. Draft minutes of 20 September arrive; the approval request goes out.
     let daemons = cycle.daemons("1-draft", "2023-11-27T15:00:00Z", 1);
     let draft = cycle.localise(
@@ -725,6 +893,11 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
                 "{address} ({organisation:?}): {kind} in {kinds:?}"
             );
         };
+        expect("invitation", 2);
+        expect(
+            "attendance_recorded",
+            usize::from([&mark, &kilvinder, &sadiq].contains(&address)),
+        );
         expect("circulation", 1);
         expect("meeting_pack", 1);
         expect("update_request", usize::from(requested.contains(address)));
