@@ -73,6 +73,26 @@ pub fn says_done(line: &str, reference: Option<&str>) -> bool {
     )
 }
 
+/// Whether an action is open past its due day: its due date, else the day its due words
+/// name ("October" is the end of October after the meeting that raised it).
+pub fn is_overdue(action: &crate::store::actions::ActionView, today: chrono::NaiveDate) -> bool {
+    if action.status != "open" {
+        return false;
+    }
+    let due = action.due_date.or_else(|| {
+        let raised = action.meeting_date?;
+        crate::text::dates::due_by(action.due_text.as_deref()?, raised)
+    });
+    due.is_some_and(|due| due < today)
+}
+
+/// Marks each of `actions` overdue or not as of `today`.
+pub fn mark_overdue(actions: &mut [crate::store::actions::ActionView], today: chrono::NaiveDate) {
+    for action in actions {
+        action.overdue = is_overdue(action, today);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

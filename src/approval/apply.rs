@@ -870,15 +870,12 @@ async fn approve(
             item: action.item.clone(),
             latest_update: None,
             latest_update_at: None,
+            overdue: false,
         };
         refs.push(reference);
         let owners: Vec<i64> = match (member, organisation) {
             (Some(m), _) => vec![m.id],
-            (None, Some((org, _, _))) => members
-                .iter()
-                .filter(|m| m.organisation_id == Some(*org) && m.circulation && m.address.is_some())
-                .map(|m| m.id)
-                .collect(),
+            (None, Some((org, _, _))) => pack_recipients(members, *org),
             _ => Vec::new(),
         };
         for id in owners {
@@ -889,10 +886,19 @@ async fn approve(
         }
     }
 
-    let next_meeting =
-        mail_context::next_meeting_after(tx, request.board_id, revision.meeting_date)
+    let next =
+        mail_context::next_meeting_after(tx, request.board_id, revision.meeting_date).await?;
+    // The action packs speak of the next meeting still to come.
+    let today = subject.zone.local(now).date();
+    let coming = match &next {
+        Some(m) if m.date >= today => Some(m.id),
+        _ => mail_context::next_meeting_after(tx, request.board_id, today - Duration::days(1))
             .await?
-            .map(|m| crate::outbox::context::meeting_value(&m));
+            .map(|m| m.id),
+    };
+    let next_meeting = next
+        .as_ref()
+        .map(crate::outbox::context::meeting_value);
     let mut rows = Vec::new();
     for member in members.iter().filter(|m| m.circulation) {
         let Some(to) = recipient_of(member) else {
@@ -924,9 +930,10 @@ async fn approve(
         let context = mail::ActionPack {
             actions: actions.clone(),
             revision_id: revision.id,
+            raised_text: crate::domain::outbound::long_date(revision.meeting_date),
         };
         let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
-        row.meeting_id = Some(revision.meeting_id);
+        row.meeting_id = coming;
         row.hold_until = Some(hold_until);
         rows.push(row);
     }
@@ -1154,4 +1161,64 @@ async fn approve_pack(
         meeting_pack_id: pack.id,
         circulation,
     })
+}
+
+/// Who an organisation's actions go to when no member owns them: its members with the
+/// role `member` who receive circulation (not its chair, not the secretariat); failing
+/// those, any of its circulation members other than the secretariat.
+fn pack_recipients(members: &[BoardMember], organisation_id: i64) -> Vec<i64> {
+    let of_organisation: Vec<&BoardMember> = members
+        .iter()
+        .filter(|m| {
+            m.organisation_id == Some(organisation_id) && m.circulation && m.address.is_some()
+        })
+        .collect();
+    let has = |m: &BoardMember, role: &str| m.roles.iter().any(|r| r == role);
+    let plain: Vec<i64> = of_organisation
+        .iter()
+        .filter(|m| has(m, "member") && !has(m, "chair") && !has(m, "secretariat"))
+        .map(|m| m.id)
+        .collect();
+    if !plain.is_empty() {
+        return plain;
+    }
+    of_organisation
+        .iter()
+        .filter(|m| !has(m, "secretariat"))
+        .map(|m| m.id)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: i64, organisation: i64, roles: &[&str]) -> BoardMember {
+        BoardMember {
+            id,
+            name: format!("Member {id}"),
+            initials: None,
+            organisation_id: Some(organisation),
+            organisation: None,
+            organisation_name: None,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            circulation: true,
+            address: Some(format!("m{id}@org.example")),
+        }
+    }
+
+    #[test]
+    fn an_organisations_actions_go_to_its_members_not_its_chair_or_the_secretariat() {
+        let members = [
+            member(1, 7, &["chair"]),
+            member(2, 7, &["secretariat", "member"]),
+            member(3, 7, &["member"]),
+            member(4, 7, &["member"]),
+            member(5, 8, &["member"]),
+        ];
+        assert_eq!(pack_recipients(&members, 7), vec![3, 4]);
+        // With nobody else, the chair rather than nobody; never the secretariat.
+        let only = [member(1, 7, &["chair"]), member(2, 7, &["secretariat"])];
+        assert_eq!(pack_recipients(&only, 7), vec![1]);
+    }
 }

@@ -60,8 +60,9 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
                 limit,
                 ..ActionFilter::default()
             };
-            let rows =
+            let mut rows =
                 with_database(loaded, async |pool| Ok(store::list(pool, &filter).await?)).await?;
+            crate::actions::mark_overdue(&mut rows, Clock::System.now().date_naive());
             output.print(&rows[..], render)
         }
         ActionsCommand::Done {
@@ -117,7 +118,7 @@ fn render(rows: &[ActionView]) -> String {
         table::left("OWNER", 16),
         table::left("MEETING", 15),
         table::left("DUE", 12),
-        table::left("STATUS", 7),
+        table::left("STATUS", 8),
         table::right("UPDATES", 7),
         table::left("TEXT", 0),
     ];
@@ -130,7 +131,11 @@ fn render(rows: &[ActionView]) -> String {
                 table::clip(row.owner.as_deref().unwrap_or("-"), 16),
                 row.meeting.clone().unwrap_or_else(|| "-".into()),
                 table::clip(&row.due, 12),
-                row.status.clone(),
+                if row.overdue {
+                    "OVERDUE".to_owned()
+                } else {
+                    row.status.clone()
+                },
                 row.updates.len().to_string(),
                 table::clip(&row.text, 60),
             ],

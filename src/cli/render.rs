@@ -99,6 +99,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                                 owner: Some(short.clone()),
                                 ..ActionFilter::default()
                             },
+                            Clock::System.now().date_naive(),
                         )
                         .await?
                     }

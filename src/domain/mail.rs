@@ -223,6 +223,9 @@ impl MailContext for Circulation {
 pub struct ActionPack {
     pub actions: Vec<ActionLine>,
     pub revision_id: i64,
+    /// The date of the meeting that raised the actions: "Wednesday 20 September 2023".
+    #[serde(default)]
+    pub raised_text: String,
 }
 
 impl MailContext for ActionPack {
@@ -249,6 +252,9 @@ pub struct ActionLine {
     pub latest_update: Option<String>,
     #[serde(default)]
     pub latest_update_at: Option<DateTime<Utc>>,
+    /// Open and past its due date (a date, or a month named in the minutes' words).
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 /// A request for an organisation's written update, or the chaser when it is late.
@@ -270,6 +276,10 @@ pub struct UpdateRequest {
     pub item: Option<String>,
     pub action: Option<String>,
     pub schedule_job_id: i64,
+    /// What has come from the organisation for this meeting so far ("an action update
+    /// on LCJB-A17, received Monday 4 December 2023").
+    #[serde(default)]
+    pub received: Vec<String>,
 }
 
 impl MailContext for UpdateRequest {

@@ -711,6 +711,24 @@ pub fn truncate_text(text: &str, max: usize) -> String {
     text::truncate(text, max).to_owned()
 }
 
+/// At most `max` characters of `text` on one line, cut after a whole word with "…" when
+/// it is longer: what a summary line shows of a longer text.
+pub fn shorten(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let keep = max.saturating_sub(1);
+    let cut: String = line.chars().take(keep).collect();
+    let at_boundary = line.chars().nth(keep).is_some_and(char::is_whitespace);
+    let whole = match cut.rfind(' ') {
+        _ if at_boundary => cut.as_str(),
+        Some(space) if space > 0 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", whole.trim_end_matches([',', ';', ':', '-', '.']))
+}
+
 fn round(value: f32) -> f32 {
     if !value.is_finite() {
         return 0.0;

@@ -1377,3 +1377,13 @@ fn action_updates_go_to_the_next_meeting_and_the_secretariat_may_update_any_acti
         ),
     ]);
 }
+
+#[test]
+fn a_shortened_line_ends_after_a_whole_word() {
+    let text = "Share the themes that emerged from the HMIP inspection with the board";
+    let short = shorten(text, 30);
+    assert_eq!(short, "Share the themes that emerged…");
+    assert!(short.chars().count() <= 30);
+    assert_eq!(shorten("  two\n words ", 30), "two words");
+    assert_eq!(shorten("Supercalifragilistic", 10), "Supercali…");
+}

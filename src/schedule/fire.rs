@@ -268,6 +268,34 @@ pub(super) async fn ask(
             ),
         });
     }
+    // Nobody is asked for what they have already sent.
+    let written = expected
+        .updates
+        .iter()
+        .filter(|u| u.kind == "written_update")
+        .count();
+    if written > 0 {
+        return Ok(Done::Skipped {
+            reason: format!(
+                "{organisation} has already sent {written} written update(s) for this meeting"
+            ),
+        });
+    }
+    let received: Vec<String> = expected
+        .updates
+        .iter()
+        .map(|u| {
+            let what = match (&u.action, &u.item) {
+                (Some(action), _) => format!("an update on {action}"),
+                (None, Some(item)) => format!("an update on item {item}"),
+                (None, None) => "an update".to_owned(),
+            };
+            format!(
+                "{what}, received {}",
+                long_date(job.zone.local(u.received_at).date())
+            )
+        })
+        .collect();
     let members = minutes_store::board_members(tx, job.board_id).await?;
     let recipients = askees(&members, organisation_id);
     if recipients.is_empty() {
@@ -284,6 +312,7 @@ pub(super) async fn ask(
             owner_organisation_id: Some(organisation_id),
             ..ActionFilter::default()
         },
+        job.zone.local(now).date(),
     )
     .await?;
     let dates = MeetingDates {
@@ -315,6 +344,7 @@ pub(super) async fn ask(
         item,
         action,
         schedule_job_id: job.id,
+        received,
     };
     let rows: Vec<NewOutboxMessage> = recipients
         .into_iter()

@@ -4,7 +4,7 @@
 use crate::store::mail_context;
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -29,6 +29,7 @@ pub(super) async fn pack_content(
     tx: &mut PgConnection,
     job: &DueJob,
     status: &MeetingStatusView,
+    today: NaiveDate,
 ) -> anyhow::Result<(mail::PackContent, Vec<NewAttachment>)> {
     let meetings = mail_context::meetings(tx, &[job.meeting_id]).await?;
     let items = meetings
@@ -111,6 +112,7 @@ pub(super) async fn pack_content(
             closed_since,
             ..ActionFilter::default()
         },
+        today,
     )
     .await?;
     let content = mail::PackContent {
@@ -168,8 +170,10 @@ pub(super) fn pack_text(body: &str) -> String {
 pub async fn logged_actions(
     tx: &mut PgConnection,
     filter: &ActionFilter,
+    today: NaiveDate,
 ) -> anyhow::Result<Vec<mail::ActionLine>> {
-    let views = actions_store::list_on(tx, filter).await?;
+    let mut views = actions_store::list_on(tx, filter).await?;
+    crate::actions::mark_overdue(&mut views, today);
     Ok(views
         .into_iter()
         .map(|a| mail::ActionLine {
@@ -185,6 +189,7 @@ pub async fn logged_actions(
             item: a.item,
             latest_update: a.latest_update.as_ref().map(|u| u.text.clone()),
             latest_update_at: a.latest_update.as_ref().map(|u| u.at),
+            overdue: a.overdue,
         })
         .collect())
 }
@@ -198,7 +203,7 @@ pub(super) async fn compile_pack(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Done> {
     let status = meeting_status::meeting_status_on(tx, &job.meeting_ref).await?;
-    let (pack, attachments) = pack_content(tx, job, &status).await?;
+    let (pack, attachments) = pack_content(tx, job, &status, job.zone.local(now).date()).await?;
     // Hashed and stored as the JSON it is frozen as.
     let content = serde_json::to_value(&pack).context("failed to write the pack's content")?;
     let sha = hex::encode(Sha256::digest(content.to_string().as_bytes()));
@@ -206,16 +211,41 @@ pub(super) async fn compile_pack(
         store::insert_pack(tx, job.board_id, job.meeting_id, &content, &sha, now).await?;
     let members = minutes_store::board_members(tx, job.board_id).await?;
     let key = key.get()?;
+    let written = pack
+        .updates_received
+        .iter()
+        .filter(|u| u.kind == "written_update")
+        .count();
     let mut summary = vec![
-        format!("{} written updates received", pack.updates_received.len()),
+        format!("{written} written updates received"),
+        format!(
+            "{} action updates received",
+            pack.updates_received.len() - written
+        ),
         format!("{} actions in the action log", pack.actions.len()),
     ];
     for update in &pack.updates_received {
+        let kind = if update.kind == "written_update" {
+            "written update"
+        } else {
+            "action update"
+        };
         summary.push(format!(
-            "{}: {} ({})",
+            "{}: {} ({kind}, {})",
             update.organisation, update.subject, update.received_text
         ));
     }
+    let attached: Vec<String> = pack
+        .updates_received
+        .iter()
+        .flat_map(|u| u.files.iter().filter(|f| f.attached))
+        .map(|f| f.filename.clone().unwrap_or_else(|| "update".into()))
+        .collect();
+    summary.push(if attached.is_empty() {
+        "nothing attached".to_owned()
+    } else {
+        format!("attached: {}", attached.join(", "))
+    });
     if !status.outstanding.is_empty() {
         summary.push(format!("not reported: {}", status.outstanding.join(", ")));
     }
@@ -224,14 +254,14 @@ pub(super) async fn compile_pack(
         let latest = action
             .latest_update
             .as_deref()
-            .map(|u| format!("; latest: {}", filing::truncate_text(u, 120)))
+            .map(|u| format!("; latest: {}", filing::shorten(u, 120)))
             .unwrap_or_default();
         summary.push(format!(
             "{} ({}, {}): {}{latest}",
             action.reference,
             action.owner,
             action.status,
-            filing::truncate_text(&action.text, 160)
+            filing::shorten(&action.text, 160)
         ));
     }
     let request = RequestDraft {

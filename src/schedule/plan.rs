@@ -149,7 +149,17 @@ pub async fn plan(
             .iter()
             .map(|e| e.organisation.clone())
             .collect();
-        let organisations = store::organisation_ids(&mut conn, meeting.board_id, &shorts).await?;
+        let mut organisations =
+            store::organisation_ids(&mut conn, meeting.board_id, &shorts).await?;
+        // The secretariat's own organisation compiles the pack: it is not asked.
+        let secretariat: Vec<i64> =
+            crate::store::members::board_members(&mut conn, meeting.board_id)
+                .await?
+                .into_iter()
+                .filter(|m| m.roles.iter().any(|r| r == "secretariat"))
+                .filter_map(|m| m.organisation_id)
+                .collect();
+        organisations.retain(|(id, _)| !secretariat.contains(id));
         let mut jobs = vec![(JobKind::MeetingPack, None)];
         for (id, _) in &organisations {
             jobs.push((JobKind::UpdateRequest, Some(*id)));

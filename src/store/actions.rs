@@ -139,6 +139,9 @@ pub struct ActionView {
     /// The newest of `updates`.
     #[sqlx(skip)]
     pub latest_update: Option<ActionUpdateView>,
+    /// Open and past its due date; set by `actions::mark_overdue`.
+    #[sqlx(skip)]
+    pub overdue: bool,
 }
 
 #[derive(sqlx::FromRow)]

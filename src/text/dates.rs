@@ -183,6 +183,45 @@ pub fn dates(text: &str) -> Vec<WrittenDate> {
     found
 }
 
+static MONTH_ONLY: LazyLock<Regex> =
+    LazyLock::new(|| regex(&format!(r"(?i)\b{MONTH_NAME}\b\.?(?:,?\s+(\d{{4}})\b)?")));
+
+/// The day a due date written in words falls on, for an action raised on `raised`: a
+/// written date ("by 31 October", "2023-10-31"), else the last day of a month named alone
+/// ("October", "end of Oct 2023"), in the first year that puts it on or after `raised`.
+/// `None` when the words name no date ("next meeting", "ASAP").
+pub fn due_by(text: &str, raised: NaiveDate) -> Option<NaiveDate> {
+    if let Some(written) = dates(text).first() {
+        return resolve(written, Some(raised), None);
+    }
+    let c = MONTH_ONLY.captures(text)?;
+    let name = c.get(1)?.as_str();
+    // "may" is a verb more often than a month: only "May" counts.
+    if name.eq_ignore_ascii_case("may") && !name.starts_with('M') {
+        return None;
+    }
+    let month = month_number(name)?;
+    let last_day = |year: i32| {
+        let first_of_next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        };
+        first_of_next.and_then(|d| d.pred_opt())
+    };
+    match c.get(2).and_then(|y| y.as_str().parse::<i32>().ok()) {
+        Some(year) => last_day(year),
+        None => {
+            let date = last_day(raised.year())?;
+            if date < raised {
+                last_day(raised.year() + 1)
+            } else {
+                Some(date)
+            }
+        }
+    }
+}
+
 /// The date `written` means when it comes on or after `after` (a meeting's next meeting,
 /// a deadline): its own year, else the first year that puts it on or after `after` whose
 /// weekday agrees with the one written. Without `after`, `default_year`.
@@ -243,6 +282,20 @@ mod tests {
         assert_eq!(ymd("July 15th 2015"), vec![(Some(2015), 7, 15, None)]);
         assert_eq!(ymd("in May 2023"), vec![]);
         assert_eq!(ymd("31/02/2024 and 30 February"), vec![]);
+    }
+
+    #[test]
+    fn a_due_date_in_words_falls_on_its_day_or_the_end_of_its_month_after_the_meeting() {
+        let raised = NaiveDate::from_ymd_opt(2023, 9, 20).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(due_by("October", raised), day(2023, 10, 31));
+        assert_eq!(due_by("end of Oct 2024", raised), day(2024, 10, 31));
+        assert_eq!(due_by("by 15 November", raised), day(2023, 11, 15));
+        assert_eq!(due_by("January", raised), day(2024, 1, 31));
+        assert_eq!(due_by("December", raised), day(2023, 12, 31));
+        assert_eq!(due_by("next meeting", raised), None);
+        assert_eq!(due_by("as soon as it may be done", raised), None);
+        assert_eq!(due_by("May", raised), day(2024, 5, 31));
     }
 
     #[test]

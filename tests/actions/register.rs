@@ -41,6 +41,14 @@ async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
     assert_eq!(a2["status"], "open");
     assert_eq!(a2["updates"], serde_json::json!([]));
     assert_eq!(all[0]["due"], "next meeting");
+    // Due on 1 December 2023 and still open: overdue today, not on 30 November.
+    assert_eq!(a2["overdue"], true);
+    assert_eq!(all[0]["overdue"], false);
+    let before = minuted_json(
+        &url,
+        &["--clock-start", "2023-11-30T12:00:00Z", "actions", "list"],
+    );
+    assert_eq!(before[1]["overdue"], false);
 
     let mps = minuted_json(&url, &["actions", "list", "--owner", "mps"]);
     assert_eq!(mps.as_array().unwrap().len(), 1);
@@ -56,6 +64,12 @@ async fn actions_added_by_hand_are_listed_with_their_filters_and_as_json() {
         "{table}"
     );
     assert!(table.contains("STATUS"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("LCJB-A2") && l.contains("OVERDUE")),
+        "{table}"
+    );
 
     // Closing by hand is recorded as an update and leaves the open list.
     let done = minuted_json(

@@ -660,19 +660,31 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
     );
     assert!(expected.contains("HMPPS Probation"), "{status}");
     assert_eq!(expected, outstanding);
+    // The secretariat's own organisation (MOPAC) compiles the pack and is not asked.
+    let secretariat: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT DISTINCT o.short FROM members m JOIN organisations o ON o.id = m.organisation_id
+         WHERE 'secretariat' = ANY(m.roles) AND m.active",
+    )
+    .fetch_all(&cycle.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    assert!(secretariat.contains("MOPAC"), "{secretariat:?}");
+    let asked: BTreeSet<String> = expected.difference(&secretariat).cloned().collect();
     let daemons = cycle.daemons("3-requests", "2023-12-03T08:59:56Z", 1);
     cycle
         .until(
             "update requests queued",
             "SELECT count(*) FROM schedule_jobs WHERE kind = 'update_request' AND status = 'fired'",
-            expected.len() as i64,
+            asked.len() as i64,
             &daemons,
         )
         .await;
     cycle.until_sent("update requests sent", &daemons).await;
     daemons.stop();
     let requests = cycle.sent("update_request").await;
-    assert_eq!(organisations(&requests), expected);
+    assert_eq!(organisations(&requests), asked);
 
     // 4. Replies on 3 December: Probation's "Done" to its action pack, CPS South's .docx
     //    update to its update request, and an HMCTS officer claiming CPS's action.
@@ -680,6 +692,18 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
     let probation = cycle.member_of("HMPPS Probation").await;
     let pack = received(&probation, "action_pack").await;
     assert!(pack.body.contains("LCJB-A2"), "{}", pack.body);
+    // The pack names the meeting that raised the actions and the next one to come.
+    assert!(
+        pack.subject.contains("Wednesday 20 September 2023"),
+        "{}",
+        pack.subject
+    );
+    assert!(
+        pack.body
+            .contains("before the next meeting, on Wednesday 13 December 2023"),
+        "{}",
+        pack.body
+    );
     let done = reply(
         &probation,
         &pack,
@@ -789,14 +813,17 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
         .until(
             "chasers decided",
             "SELECT count(*) FROM schedule_jobs WHERE kind = 'chaser' AND status <> 'pending'",
-            expected.len() as i64,
+            asked.len() as i64,
             &daemons,
         )
         .await;
     cycle.until_sent("chasers sent", &daemons).await;
     daemons.stop();
     let chased = organisations(&cycle.sent("chaser").await);
-    assert_eq!(chased, outstanding);
+    assert_eq!(
+        chased,
+        outstanding.difference(&secretariat).cloned().collect()
+    );
 
     // 6. The papers deadline, 6 December at 17:00: the pack goes to the secretariat for
     //    approval.
@@ -820,6 +847,21 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
         .collect();
     assert_eq!(requests.len(), 2, "the minutes' and the pack's");
     let pack_request = requests.last().unwrap().clone();
+    // What the pack request says is the pack's own: its files, its counts, its example.
+    for words in [
+        "written updates received",
+        "action updates received",
+        "attached: CPS South update.docx",
+        "REJECT the pack should include",
+        "The updates' files are attached",
+    ] {
+        assert!(
+            pack_request.body.contains(words),
+            "{words}: {}",
+            pack_request.body
+        );
+    }
+    assert!(!pack_request.body.contains("The document is attached"));
     for organisation in &outstanding {
         assert!(
             pack_request.body.contains(organisation.as_str()),
@@ -875,6 +917,22 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
     let requested: BTreeSet<String> = requests_to(&cycle.sent("update_request").await);
     let chasers: BTreeSet<String> = requests_to(&cycle.sent("chaser").await);
     let action_packs: BTreeSet<String> = requests_to(&cycle.sent("action_pack").await);
+    // An organisation's actions go to its members, not to the secretariat.
+    let secretariat_addresses: Vec<String> = sqlx::query_scalar(
+        "SELECT a.address FROM members m
+         JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
+         WHERE 'secretariat' = ANY(m.roles)",
+    )
+    .fetch_all(&cycle.pool)
+    .await
+    .unwrap();
+    assert!(!secretariat_addresses.is_empty());
+    for address in &secretariat_addresses {
+        assert!(
+            !action_packs.contains(address),
+            "{address} got an action pack"
+        );
+    }
     for (address, organisation) in &members {
         let mails = support::wait_for_messages(address, "INBOX", 1, WAIT).await;
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
@@ -911,7 +969,7 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
         );
         if let Some(org) = organisation {
             if requested.contains(address) {
-                assert!(expected.contains(org), "{address} of {org} was asked");
+                assert!(asked.contains(org), "{address} of {org} was asked");
             }
             if chasers.contains(address) {
                 assert!(outstanding.contains(org), "{address} of {org} was chased");
