@@ -896,9 +896,7 @@ async fn approve(
             .await?
             .map(|m| m.id),
     };
-    let next_meeting = next
-        .as_ref()
-        .map(crate::outbox::context::meeting_value);
+    let next_meeting = next.as_ref().map(crate::outbox::context::meeting_value);
     let mut rows = Vec::new();
     for member in members.iter().filter(|m| m.circulation) {
         let Some(to) = recipient_of(member) else {

@@ -321,7 +321,19 @@ async fn request_approval(
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<usize> {
     let expires_at = now + Duration::days(i64::from(settings.token_days));
-    let summary = vec![
+    let register: Vec<super::register::Answer> =
+        crate::store::attendance::register(tx, revision.meeting_id)
+            .await?
+            .into_iter()
+            .filter_map(|line| {
+                Some(super::register::Answer {
+                    member: line.member,
+                    response: line.response?,
+                    deputy: line.deputy,
+                })
+            })
+            .collect();
+    let mut summary = vec![
         format!(
             "{} present, {} apologies",
             report.attendees.len(),
@@ -348,6 +360,9 @@ async fn request_approval(
                 .join(", ")
         ),
     ];
+    for mismatch in super::register::mismatches(&report.attendees, &report.apologies, &register) {
+        summary.push(format!("attendance register: {mismatch}"));
+    }
     let candidate_actions = (1..)
         .zip(&report.actions)
         .map(|(number, a)| mail::CandidateAction {

@@ -17,6 +17,7 @@
 pub mod document;
 pub mod drafts;
 pub mod extract;
+pub mod register;
 pub mod report;
 pub mod structure;
 

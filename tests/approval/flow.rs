@@ -176,3 +176,52 @@ async fn a_file_that_cannot_be_read_is_an_error_on_the_revision_and_the_secretar
         .unwrap();
     assert_eq!(requests, 0);
 }
+
+#[tokio::test]
+async fn the_approval_request_names_where_the_minutes_disagree_with_the_attendance_register() {
+    let (_url, pool) = database().await;
+    let clock = clock();
+    // Sophie Linden, who chaired, had sent apologies; Lynne Owens said she would come.
+    for (member, response) in [("Sophie Linden", "apologies"), ("Lynne Owens", "attending")] {
+        sqlx::query(
+            "INSERT INTO attendance (meeting_id, member_id, response, via, responded_at, recorded_at)
+             SELECT m.id, mb.id, $2, 'cli', now(), now()
+             FROM meetings m, members mb WHERE m.ref = 'LCJB-2023-09-20' AND mb.name = $1",
+        )
+        .bind(member)
+        .bind(response)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
+    process_draft_once(&pool, &settings(), &clock, KEY)
+        .await
+        .unwrap();
+    let summaries: Vec<Value> =
+        sqlx::query_scalar("SELECT context->'summary' FROM outbox WHERE kind = 'approval_request'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(!summaries.is_empty());
+    for summary in summaries {
+        let lines: Vec<&str> = summary
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            lines.contains(
+                &"attendance register: Sophie Linden is listed as present but sent apologies"
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(
+                &"attendance register: Lynne Owens said they would attend but is not listed as present"
+            ),
+            "{lines:#?}"
+        );
+    }
+}
