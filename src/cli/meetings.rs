@@ -11,10 +11,17 @@ pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()
     match command {
         MeetingsCommand::Status { reference, output } => {
             let view = with_database(loaded, async |pool| {
-                Ok(meeting_status::meeting_status(pool, &reference).await?)
+                let status = meeting_status::meeting_status(pool, &reference).await?;
+                let mut conn = pool.acquire().await?;
+                let attendance = attendance::attendance_view(&mut conn, &reference).await?;
+                Ok(StatusView { status, attendance })
             })
             .await?;
-            output.print(&view, render)
+            output.print(&view, |v| {
+                let mut text = render(&v.status);
+                text.push_str(&attendance_line(&v.attendance));
+                text
+            })
         }
         MeetingsCommand::Attendance { reference, output } => {
             let view = with_database(loaded, async |pool| {
@@ -25,6 +32,41 @@ pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()
             output.print(&view, render_attendance)
         }
     }
+}
+
+/// A meeting's status with its attendance beside it.
+#[derive(serde::Serialize)]
+struct StatusView {
+    #[serde(flatten)]
+    status: MeetingStatusView,
+    attendance: AttendanceView,
+}
+
+/// One line of who is coming, for `meetings status`.
+fn attendance_line(view: &AttendanceView) -> String {
+    let apologies: Vec<String> = view
+        .members
+        .iter()
+        .filter(|m| m.response.as_deref() == Some("apologies"))
+        .map(|m| match &m.deputy {
+            Some(deputy) => format!("{} (deputy {deputy})", m.member),
+            None => m.member.clone(),
+        })
+        .collect();
+    format!(
+        "\nAttendance: invited {}; attending {}; apologies {}{}; tentative {}; no response {} (`meetings attendance {}` for each member)\n",
+        view.invited,
+        view.attending,
+        view.apologies,
+        if apologies.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", apologies.join(", "))
+        },
+        view.tentative,
+        view.no_response,
+        view.meeting_ref,
+    )
 }
 
 fn render_attendance(view: &AttendanceView) -> String {

@@ -303,6 +303,12 @@ pub struct PackContent {
     /// Organisations expected to report that did not.
     pub outstanding: Vec<String>,
     pub actions: Vec<ActionLine>,
+    /// Expected attendance, from the register: who said they will attend.
+    #[serde(default)]
+    pub attending: Vec<String>,
+    /// Who sent apologies, with who attends in their place.
+    #[serde(default)]
+    pub apologies: Vec<String>,
 }
 
 /// A written update as the pack carries it.

@@ -115,12 +115,28 @@ pub(super) async fn pack_content(
         today,
     )
     .await?;
+    let register = crate::store::attendance::register(tx, job.meeting_id).await?;
+    let attending = register
+        .iter()
+        .filter(|l| l.response.as_deref() == Some("attending"))
+        .map(|l| l.member.clone())
+        .collect();
+    let apologies = register
+        .iter()
+        .filter(|l| l.response.as_deref() == Some("apologies"))
+        .map(|l| match &l.deputy {
+            Some(deputy) => format!("{} ({deputy} attends in their place)", l.member),
+            None => l.member.clone(),
+        })
+        .collect();
     let content = mail::PackContent {
         meeting_ref: job.meeting_ref.clone(),
         items,
         updates_received: updates,
         outstanding: status.outstanding.clone(),
         actions,
+        attending,
+        apologies,
     };
     Ok((content, attachments))
 }
@@ -235,6 +251,16 @@ pub(super) async fn compile_pack(
             update.organisation, update.subject, update.received_text
         ));
     }
+    summary.push(format!(
+        "attendance register: {} attending, {} apologies{}",
+        pack.attending.len(),
+        pack.apologies.len(),
+        if pack.apologies.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", pack.apologies.join("; "))
+        }
+    ));
     let attached: Vec<String> = pack
         .updates_received
         .iter()

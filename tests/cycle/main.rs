@@ -654,6 +654,7 @@ async fn a_meeting_cycle_sends_every_email_once_at_its_step_to_the_right_people(
         &["meetings", "status", meeting, "--json"],
     );
     let (expected, outstanding) = status_of(&status);
+    assert_eq!(status["attendance"]["apologies"], 3, "{status}");
     assert!(
         expected.contains("CPS"),
         "owner of an open action: {status}"
@@ -853,6 +854,7 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
         "action updates received",
         "attached: CPS South update.docx",
         "REJECT the pack should include",
+        "attendance register: 0 attending, 3 apologies",
         "The updates' files are attached",
     ] {
         assert!(
@@ -937,11 +939,13 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
         let mails = support::wait_for_messages(address, "INBOX", 1, WAIT).await;
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
         let mut pack_attachments = Vec::new();
+        let mut pack_body = String::new();
         for mail in mails.iter().map(|raw| parse(raw)) {
             let kind = kind_of(&mail.subject);
             *kinds.entry(kind).or_default() += 1;
             if kind == "meeting_pack" {
                 pack_attachments = mail.attachments.clone();
+                pack_body = mail.body.clone();
             }
         }
         let expect = |kind: &str, n: usize| {
@@ -951,6 +955,14 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
                 "{address} ({organisation:?}): {kind} in {kinds:?}"
             );
         };
+        // The pack shows the register: who sent apologies and who comes in their place.
+        assert!(
+            pack_body.contains("Apologies:")
+                && pack_body.contains("Mark Rowley (Lynne Owens attends in their place)")
+                && pack_body.contains("Sadiq Khan (Sophie Linden attends in their place)")
+                && pack_body.contains("Kilvinder Vigurs"),
+            "{address}: {pack_body}"
+        );
         expect("invitation", 2);
         expect(
             "attendance_recorded",
