@@ -1111,8 +1111,8 @@ async fn subject_of(tx: &mut PgConnection, request: &LockedRequest) -> anyhow::R
 }
 
 /// The effects of a pack's approval: the pack to every member who receives circulation,
-/// with the updates' attachments, not sent after the meeting starts; the approver and
-/// the secretariat told.
+/// and to each deputy recorded as attending in a member's place, with the updates'
+/// attachments, not sent after the meeting starts; the approver and the secretariat told.
 async fn approve_pack(
     tx: &mut PgConnection,
     request: &LockedRequest,
@@ -1127,9 +1127,10 @@ async fn approve_pack(
     };
     let attachments: Vec<NewAttachment> = super::request::pack_attachments(&pack.content);
     let not_after = super::request::pack_expiry(pack.meeting_date, pack.meeting_time, pack.zone);
+    let deputies = crate::store::attendance::deputies_attending(tx, pack.meeting_id).await?;
     let rows: Vec<NewOutboxMessage> = members
         .iter()
-        .filter(|m| m.circulation)
+        .filter(|m| m.circulation || deputies.contains(&m.id))
         .filter_map(recipient_of)
         .map(|to| {
             let mut row = NewOutboxMessage::mail(request.board_id, to, &context);

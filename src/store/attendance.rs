@@ -308,3 +308,14 @@ pub async fn attendance_view(conn: &mut PgConnection, reference: &str) -> Result
         members,
     })
 }
+
+/// The members recorded as attending meeting `meeting_id` in another's place.
+pub async fn deputies_attending(conn: &mut PgConnection, meeting_id: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT deputy_member_id FROM attendance
+         WHERE meeting_id = $1 AND response = 'apologies' AND deputy_member_id IS NOT NULL",
+    )
+    .bind(meeting_id)
+    .fetch_all(conn)
+    .await?)
+}

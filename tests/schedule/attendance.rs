@@ -407,3 +407,71 @@ async fn calendar_declines_and_plain_replies_become_the_register_and_each_is_ack
     .unwrap();
     assert_eq!(json["apologies"], 4);
 }
+
+#[tokio::test]
+async fn a_deputy_attending_in_a_members_place_gets_that_meetings_pack() {
+    let (_url, pool) = database().await;
+    // Sam Okafor deputises for Kilvinder Vigurs and does not receive circulation.
+    import_changed(
+        &pool,
+        &[(
+            "[[members]]\nname = \"Clare Ansdell\"",
+            "[[members]]\nname = \"Sam Okafor\"\norganisation = \"HMPPS Probation\"\n\
+             email = \"sam.okafor@probation.justice.example\"\ncirculation = false\n\
+             deputy_of = \"Kilvinder Vigurs\"\n\n[[members]]\nname = \"Clare Ansdell\"",
+        )],
+    )
+    .await;
+    let clock = Clock::manual(at("2023-11-15T09:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    let invited: Vec<String> = invitations(&pool)
+        .await
+        .into_iter()
+        .map(|(to, _)| to)
+        .collect();
+    assert!(!invited.contains(&"sam.okafor@probation.justice.example".to_owned()));
+    clock.set(at("2023-11-16T10:05:00Z"));
+    let apologies = plain_answer(
+        &pool,
+        (
+            "Kilvinder Vigurs",
+            "kilvinder.vigurs@probation.justice.example",
+        ),
+        "Thu, 16 Nov 2023 10:01:00 +0000",
+        "kv-apologies@probation.justice.example",
+        "Sending my apologies - Sam Okafor will attend in my place",
+    )
+    .await;
+    deliver(&pool, &clock, &[apologies]).await;
+
+    clock.set(at("2023-12-06T17:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    let (token, approver, request_id) = pack_requests(&pool)
+        .await
+        .into_iter()
+        .find(|(_, a, _)| a == "lcjb-secretariat@mopac.example")
+        .unwrap();
+    clock.set(at("2023-12-06T17:30:00Z"));
+    let outcome = answer(
+        &pool,
+        &clock,
+        reply(
+            &approver,
+            &token,
+            &request_id,
+            "ok-deputy@mopac.example",
+            "APPROVE",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(outcome, ReplyOutcome::PackApproved { .. }),
+        "{outcome:?}"
+    );
+    let packs = sent_to(&pool, "meeting_pack").await;
+    assert!(
+        packs.contains(&"sam.okafor@probation.justice.example".to_owned()),
+        "{packs:?}"
+    );
+    assert!(packs.contains(&"kilvinder.vigurs@probation.justice.example".to_owned()));
+}
