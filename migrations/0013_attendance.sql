@@ -3,7 +3,13 @@
 -- SEQUENCE and method). A change of the meeting's time, end or place raises the meeting's
 -- `invitation_sequence` and sends an update; a meeting marked cancelled sends a
 -- METHOD:CANCEL. Answers (calendar replies, "Apologies, Jo will attend for me") are kept in
--- `attendance`, one row per member and meeting, the latest answer winning.
+-- `attendance`, one row per member and meeting, the latest answer winning. A board with a
+-- quorum (of members, or of organisations) has the secretariat told once, from
+-- `schedule.quorum_days` before a meeting, if apologies put it at risk.
+
+ALTER TABLE boards
+    ADD COLUMN quorum_members INTEGER CHECK (quorum_members > 0),
+    ADD COLUMN quorum_organisations INTEGER CHECK (quorum_organisations > 0);
 
 ALTER TABLE meetings
     ADD COLUMN location TEXT,
@@ -12,7 +18,9 @@ ALTER TABLE meetings
     -- raised each time the invitation's time or place changes after it was first sent
     ADD COLUMN invitation_sequence INTEGER NOT NULL DEFAULT 0,
     -- the time and place the current sequence was sent with
-    ADD COLUMN invitation_fingerprint TEXT;
+    ADD COLUMN invitation_fingerprint TEXT,
+    -- when the secretariat was told apologies put the quorum at risk
+    ADD COLUMN quorum_warned_at TIMESTAMPTZ;
 
 CREATE TABLE invitations (
     meeting_id  BIGINT NOT NULL REFERENCES meetings (id),
@@ -51,4 +59,5 @@ ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
 ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check CHECK (kind IN
     ('acknowledgement', 'approval_request', 'approval_result', 'circulation',
      'action_pack', 'update_request', 'chaser', 'meeting_pack', 'bounce_notice',
-     'reply_help', 'triage_notice', 'alert', 'invitation', 'attendance_recorded'));
+     'reply_help', 'triage_notice', 'alert', 'invitation', 'attendance_recorded',
+     'quorum_warning'));

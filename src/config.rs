@@ -486,6 +486,10 @@ pub struct ScheduleSettings {
     /// `send_time`; at once for a meeting added later.
     #[serde(default = "default_invitation_days")]
     pub invitation_days: u32,
+    /// For a board with a quorum, the secretariat is told from this many days before a
+    /// meeting (at `send_time`) if apologies put it at risk.
+    #[serde(default = "default_quorum_days")]
+    pub quorum_days: u32,
     /// Time of day (HH:MM, the board's local time) update requests and chasers go.
     #[serde(default = "default_send_time")]
     pub send_time: String,
@@ -508,6 +512,7 @@ impl Default for ScheduleSettings {
             update_request_days: default_update_request_days(),
             chaser_days: default_chaser_days(),
             invitation_days: default_invitation_days(),
+            quorum_days: default_quorum_days(),
             send_time: default_send_time(),
             pack_time: default_pack_time(),
             papers_deadline_days: default_papers_deadline_days(),
@@ -614,6 +619,9 @@ fn default_chaser_days() -> u32 {
 }
 fn default_invitation_days() -> u32 {
     28
+}
+fn default_quorum_days() -> u32 {
+    3
 }
 fn default_send_time() -> String {
     "09:00".to_owned()
@@ -1176,6 +1184,7 @@ impl Settings {
             ("schedule.update_request_days", schedule.update_request_days),
             ("schedule.chaser_days", schedule.chaser_days),
             ("schedule.invitation_days", schedule.invitation_days),
+            ("schedule.quorum_days", schedule.quorum_days),
             (
                 "schedule.papers_deadline_days",
                 schedule.papers_deadline_days,

@@ -82,6 +82,7 @@ fn embedded_source(kind: MailKind, part: Part) -> &'static str {
         Alert => "alert",
         Invitation => "invitation",
         AttendanceRecorded => "attendance_recorded",
+        QuorumWarning => "quorum_warning",
     }
 }
 
@@ -106,6 +107,7 @@ pub fn example_context(kind: MailKind) -> Value {
         MailKind::AttendanceRecorded => {
             include_str!("../templates/examples/attendance_recorded.json")
         }
+        MailKind::QuorumWarning => include_str!("../templates/examples/quorum_warning.json"),
     };
     // The examples are embedded and checked by a unit test, so this cannot fail in a
     // released binary; an empty object keeps the signature infallible regardless.
@@ -389,6 +391,7 @@ mod tests {
                 MailKind::Alert => through::<mail::Alert>(kind, own),
                 MailKind::Invitation => through::<mail::Invitation>(kind, own),
                 MailKind::AttendanceRecorded => through::<mail::AttendanceRecorded>(kind, own),
+                MailKind::QuorumWarning => through::<mail::QuorumWarning>(kind, own),
             };
             let mut context = typed.as_object().unwrap().clone();
             context.extend(registry);

@@ -135,6 +135,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
             MailKind::Alert => from_example.push("the alarm"),
             MailKind::Invitation => from_example.push("the invitation"),
             MailKind::AttendanceRecorded => from_example.push("the answer recorded"),
+            MailKind::QuorumWarning => from_example.push("the apologies"),
         }
         if !from_example.is_empty() {
             eprintln!(

@@ -491,3 +491,23 @@ impl MailContext for AttendanceRecorded {
         MailKind::AttendanceRecorded
     }
 }
+
+/// To the secretariat: apologies put a meeting's quorum at risk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumWarning {
+    /// "8 members" or "5 organisations".
+    pub quorum_text: String,
+    /// "6 members" expected after apologies.
+    pub expected_text: String,
+    /// Who sent apologies, with any deputy.
+    pub apologies: Vec<String>,
+    /// Members who have not answered.
+    pub no_response: Vec<String>,
+}
+
+impl MailContext for QuorumWarning {
+    fn kind(&self) -> MailKind {
+        MailKind::QuorumWarning
+    }
+}

@@ -53,10 +53,12 @@ pub enum MailKind {
     Invitation,
     /// To a member who answered an invitation: what was recorded, in one line.
     AttendanceRecorded,
+    /// To the secretariat: apologies put a meeting's quorum at risk.
+    QuorumWarning,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 14] = [
+    pub const ALL: [MailKind; 15] = [
         MailKind::Acknowledgement,
         MailKind::ApprovalRequest,
         MailKind::ApprovalResult,
@@ -71,6 +73,7 @@ impl MailKind {
         MailKind::Alert,
         MailKind::Invitation,
         MailKind::AttendanceRecorded,
+        MailKind::QuorumWarning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl MailKind {
             MailKind::Alert => "alert",
             MailKind::Invitation => "invitation",
             MailKind::AttendanceRecorded => "attendance_recorded",
+            MailKind::QuorumWarning => "quorum_warning",
         }
     }
 

@@ -70,6 +70,8 @@ pub(super) mod raw {
         pub address: Spanned<String>,
         #[serde(default)]
         pub timezone: Option<Spanned<String>>,
+        pub quorum_members: Option<Spanned<i64>>,
+        pub quorum_organisations: Option<Spanned<i64>>,
     }
 
     #[derive(Deserialize)]
@@ -221,11 +223,28 @@ impl Checker<'_> {
                 Zone::UTC
             }),
         };
+        let mut quorum = |value: &Option<Spanned<i64>>, what: &str| {
+            let value = value.as_ref()?;
+            match u32::try_from(*value.get_ref()) {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    self.problem(
+                        value.span(),
+                        format!("{what} must be a whole number of at least 1"),
+                    );
+                    None
+                }
+            }
+        };
+        let quorum_members = quorum(&raw.quorum_members, "quorum_members");
+        let quorum_organisations = quorum(&raw.quorum_organisations, "quorum_organisations");
         Some(Board {
             slug,
             name,
             address,
             timezone,
+            quorum_members,
+            quorum_organisations,
         })
     }
 

@@ -29,6 +29,11 @@ pub struct Board {
     pub address: EmailAddress,
     /// Meeting times, papers deadlines and the schedule's times of day are read in it.
     pub timezone: Zone,
+    /// The meeting is quorate with this many members present (deputies count for the
+    /// member they stand in for) ...
+    pub quorum_members: Option<u32>,
+    /// ... or with this many organisations represented.
+    pub quorum_organisations: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,7 @@ mod fire;
 pub mod invite;
 mod pack;
 mod plan;
+pub mod quorum;
 mod worker;
 
 pub use fire::*;

@@ -19,6 +19,8 @@ pub struct RunSummary {
     pub planned: usize,
     /// Invitations, updates and cancellations queued this pass.
     pub invited: super::invite::Invited,
+    /// Meetings whose quorum the secretariat was told is at risk this pass.
+    pub quorum_warnings: usize,
     pub fired: Vec<FireOutcome>,
     pub skipped: Vec<FireOutcome>,
     pub expired: Vec<FireOutcome>,
@@ -51,9 +53,17 @@ pub async fn run_with(
     if invited.total() > 0 {
         tracing::info!(?invited, "meeting invitations queued");
     }
+    let quorum_warnings = super::quorum::check(pool, &settings.schedule, clock).await?;
+    if quorum_warnings > 0 {
+        tracing::warn!(
+            meetings = quorum_warnings,
+            "apologies put a meeting's quorum at risk"
+        );
+    }
     let mut summary = RunSummary {
         planned: planned.added,
         invited,
+        quorum_warnings,
         ..RunSummary::default()
     };
     loop {

@@ -319,3 +319,40 @@ pub async fn deputies_attending(conn: &mut PgConnection, meeting_id: i64) -> Res
     .fetch_all(conn)
     .await?)
 }
+
+/// A board's quorum: (members, organisations), either or both unset.
+pub async fn quorum_of(
+    conn: &mut PgConnection,
+    board_id: i64,
+) -> Result<(Option<i32>, Option<i32>)> {
+    Ok(
+        sqlx::query_as("SELECT quorum_members, quorum_organisations FROM boards WHERE id = $1")
+            .bind(board_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Whether the secretariat was already told meeting `meeting_id`'s quorum is at risk,
+/// with the meeting's row locked until the transaction ends.
+pub async fn lock_quorum_warned(conn: &mut PgConnection, meeting_id: i64) -> Result<bool> {
+    let warned: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT quorum_warned_at FROM meetings WHERE id = $1 FOR UPDATE")
+            .bind(meeting_id)
+            .fetch_one(conn)
+            .await?;
+    Ok(warned.is_some())
+}
+
+pub async fn mark_quorum_warned(
+    conn: &mut PgConnection,
+    meeting_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE meetings SET quorum_warned_at = $2 WHERE id = $1")
+        .bind(meeting_id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

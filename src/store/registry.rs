@@ -113,24 +113,37 @@ async fn upsert_board(conn: &mut PgConnection, reg: &Registry, actor: &str) -> R
     let board = &reg.board;
     let address = board.address.as_str();
     let timezone = board.timezone.name();
-    let existing: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, name, address, timezone FROM boards WHERE slug = $1 FOR UPDATE")
-            .bind(&board.slug)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((id, name, stored_address, stored_timezone)) = existing else {
+    let quorum_members = board.quorum_members.and_then(|n| i32::try_from(n).ok());
+    let quorum_organisations = board
+        .quorum_organisations
+        .and_then(|n| i32::try_from(n).ok());
+    #[allow(clippy::type_complexity)]
+    let existing: Option<(i64, String, String, String, Option<i32>, Option<i32>)> = sqlx::query_as(
+        "SELECT id, name, address, timezone, quorum_members, quorum_organisations
+             FROM boards WHERE slug = $1 FOR UPDATE",
+    )
+    .bind(&board.slug)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, name, stored_address, stored_timezone, stored_members, stored_organisations)) =
+        existing
+    else {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO boards (slug, name, address, timezone) VALUES ($1, $2, $3, $4)
-             RETURNING id",
+            "INSERT INTO boards (slug, name, address, timezone, quorum_members,
+                                 quorum_organisations)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(&board.slug)
         .bind(&board.name)
         .bind(address)
         .bind(timezone)
+        .bind(quorum_members)
+        .bind(quorum_organisations)
         .fetch_one(&mut *conn)
         .await?;
         let detail = json!({
             "slug": board.slug, "name": board.name, "address": address, "timezone": timezone,
+            "quorum_members": quorum_members, "quorum_organisations": quorum_organisations,
         });
         record(conn, id, actor, "board.added", ("board", id), detail).await?;
         return Ok((id, true));
@@ -139,17 +152,26 @@ async fn upsert_board(conn: &mut PgConnection, reg: &Registry, actor: &str) -> R
     changes.compare("name", &name, &board.name);
     changes.compare("address", &stored_address, &address);
     changes.compare("timezone", &stored_timezone.as_str(), &timezone);
+    changes.compare("quorum_members", &stored_members, &quorum_members);
+    changes.compare(
+        "quorum_organisations",
+        &stored_organisations,
+        &quorum_organisations,
+    );
     if changes.is_empty() {
         return Ok((id, false));
     }
     sqlx::query(
-        "UPDATE boards SET name = $2, address = $3, timezone = $4, updated_at = now()
+        "UPDATE boards SET name = $2, address = $3, timezone = $4, quorum_members = $5,
+                           quorum_organisations = $6, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
     .bind(&board.name)
     .bind(address)
     .bind(timezone)
+    .bind(quorum_members)
+    .bind(quorum_organisations)
     .execute(&mut *conn)
     .await?;
     let detail = changes.into_detail(json!({ "slug": board.slug }));

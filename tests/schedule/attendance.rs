@@ -475,3 +475,73 @@ async fn a_deputy_attending_in_a_members_place_gets_that_meetings_pack() {
     );
     assert!(packs.contains(&"kilvinder.vigurs@probation.justice.example".to_owned()));
 }
+
+#[tokio::test]
+async fn the_secretariat_is_told_once_when_apologies_put_the_quorum_at_risk() {
+    let (_url, pool) = database().await;
+    let everyone = circulation(&pool).await.len();
+    // Quorate with all but one member: a second apology puts it at risk.
+    let quorum = format!(
+        "timezone = \"Europe/London\"\nquorum_members = {}",
+        everyone - 1
+    );
+    import_changed(&pool, &[("timezone = \"Europe/London\"", &quorum)]).await;
+    let clock = Clock::manual(at("2023-11-15T09:00:00Z"));
+    pass(&pool, &clock, "a").await;
+    clock.set(at("2023-11-16T10:05:00Z"));
+    let first = plain_answer(
+        &pool,
+        (
+            "Kilvinder Vigurs",
+            "kilvinder.vigurs@probation.justice.example",
+        ),
+        "Thu, 16 Nov 2023 10:01:00 +0000",
+        "kv-q@probation.justice.example",
+        "Apologies",
+    )
+    .await;
+    deliver(&pool, &clock, &[first]).await;
+
+    // Three days before at 09:00, one apology leaves it quorate.
+    clock.set(at("2023-12-10T09:00:00Z"));
+    assert_eq!(pass(&pool, &clock, "a").await.quorum_warnings, 0);
+
+    clock.set(at("2023-12-10T10:05:00Z"));
+    let second = plain_answer(
+        &pool,
+        ("Barry Hughes", "barry.hughes@cps.example"),
+        "Sun, 10 Dec 2023 10:01:00 +0000",
+        "bh-q@cps.example",
+        "I can't make it, sorry.",
+    )
+    .await;
+    deliver(&pool, &clock, &[second]).await;
+    assert_eq!(pass(&pool, &clock, "a").await.quorum_warnings, 1);
+    assert_eq!(pass(&pool, &clock, "b").await.quorum_warnings, 0);
+
+    let warnings: Vec<(String, Value)> = sqlx::query_as(
+        "SELECT to_address, context FROM outbox WHERE kind = 'quorum_warning' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let secretariat: Vec<String> = sqlx::query_scalar(
+        "SELECT a.address FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
+         WHERE 'secretariat' = ANY(m.roles) AND m.active ORDER BY m.name, m.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let to: Vec<String> = warnings.iter().map(|(to, _)| to.clone()).collect();
+    assert_eq!(to, secretariat);
+    let context = &warnings[0].1;
+    assert_eq!(context["quorum_text"], format!("{} members", everyone - 1));
+    assert_eq!(
+        context["expected_text"],
+        format!("{} members", everyone - 2)
+    );
+    assert_eq!(
+        context["apologies"],
+        serde_json::json!(["Barry Hughes", "Kilvinder Vigurs"])
+    );
+}
