@@ -11,7 +11,9 @@
 //! 2. [`filing`]: messages to filings: what a message is and what it belongs to, with
 //!    reasons (`decide`, pure, split by the evidence each part weighs); what we sent that
 //!    it points back at (`sent`); the answers to its sender (`acknowledge`: the
-//!    acknowledgement, the answer to a reply that could not be acted on); the worker.
+//!    acknowledgement, the answer to a reply that could not be acted on); a member's
+//!    answer to an invitation recorded in the attendance register (`attendance`); the
+//!    worker.
 //! 3. What a filed message sets going:
 //!    - [`minutes`]: draft to revision: text extraction (.docx, .pdf, .html, .md, .txt),
 //!      the structure parser (`structure/`, split by what it reads), the report, the
@@ -24,7 +26,8 @@
 //!    - [`actions`]: update to register: what a reply says (`rules`), applying it once
 //!      (`apply`), the register by hand (`hand`), the worker.
 //!    - [`schedule`]: the time-driven jobs: planning (`plan`), firing (`fire`), the
-//!      meeting pack (`pack`), the worker.
+//!      meeting pack (`pack`), invitations (`invite`), quorum warnings (`quorum`), the
+//!      worker.
 //!    - [`alerts`]: alarms when mail stops: contacts recorded, alarms opened and resolved,
 //!      the secretariat emailed once per incident.
 //! 4. [`outbox`]: outbox to mail: template contexts, composing, transports, the sender

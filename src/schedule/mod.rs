@@ -16,8 +16,13 @@
 //! | meeting_pack   | papers deadline, pack_time                  | the meeting's start         |
 //!
 //! Update requests and chasers go to the organisation's members who have an address and
-//! receive circulation (the people who would receive the pack). This module owns the
-//! rules; SQL is in `store::schedule`.
+//! receive circulation (the people who would receive the pack), never to the secretariat's
+//! own organisation, and a request is skipped for an organisation that has already sent
+//! its written update. This module owns the rules; SQL is in `store::schedule`.
+//!
+//! Each pass also sends what invitations are owed (`invite`: iCalendar invitations,
+//! updates and cancellations, compared member by member with what each was last sent) and
+//! tells the secretariat when apologies put a meeting's quorum at risk (`quorum`).
 
 mod fire;
 pub mod invite;
