@@ -118,7 +118,9 @@ impl SentKind {
         match text {
             "approval_request" => SentKind::ApprovalRequest,
             "approval_result" => SentKind::ApprovalResult,
-            "invitation" => SentKind::Invitation,
+            // Our note of what was recorded invites a correction by reply: read it as an
+            // answer to the invitation.
+            "invitation" | "attendance_recorded" => SentKind::Invitation,
             "reply_help" => SentKind::ReplyHelp,
             "action_pack" => SentKind::ActionPack,
             "action_chaser" => SentKind::ActionChaser,

@@ -205,7 +205,11 @@ async fn invite_meeting(
             stamp: now,
             zone: meeting.zone,
             when: When::of(meeting.date, meeting.time, meeting.end_time),
-            summary: format!("{}: {}", meeting.board_name, meeting.title),
+            summary: if meeting.title == meeting.board_name {
+                meeting.title.clone()
+            } else {
+                format!("{}: {}", meeting.board_name, meeting.title)
+            },
             description: format!(
                 "{} ({}). Answer from your calendar, or reply to the email this came with.",
                 meeting.title, meeting.meeting_ref

@@ -224,10 +224,24 @@ async fn plain_answer(
     id: &str,
     body: &str,
 ) -> Vec<u8> {
+    answer_to(pool, "invitation", from, date, id, body).await
+}
+
+/// A plain reply to the latest email of `kind` sent to `address`.
+async fn answer_to(
+    pool: &PgPool,
+    kind: &str,
+    from: (&str, &str),
+    date: &str,
+    id: &str,
+    body: &str,
+) -> Vec<u8> {
     let (name, address) = from;
     let (message_id, reply_token): (String, String) = sqlx::query_as(
-        "SELECT message_id, reply_token FROM outbox WHERE kind = 'invitation' AND to_address = $1",
+        "SELECT message_id, reply_token FROM outbox WHERE kind = $1 AND to_address = $2
+         ORDER BY id DESC LIMIT 1",
     )
+    .bind(kind)
     .bind(address)
     .fetch_one(pool)
     .await
@@ -406,6 +420,31 @@ async fn calendar_declines_and_plain_replies_become_the_register_and_each_is_ack
     ))
     .unwrap();
     assert_eq!(json["apologies"], 4);
+
+    // A reply to what was recorded corrects it.
+    clock.set(at("2023-11-17T09:05:00Z"));
+    let change = answer_to(
+        &pool,
+        "attendance_recorded",
+        (
+            "Kilvinder Vigurs",
+            "kilvinder.vigurs@probation.justice.example",
+        ),
+        "Fri, 17 Nov 2023 09:00:00 +0000",
+        "kv-change@probation.justice.example",
+        "I will attend after all.",
+    )
+    .await;
+    deliver(&pool, &clock, &[change]).await;
+    let view = attendance::attendance_view(&mut conn, MEETING)
+        .await
+        .unwrap();
+    let kilvinder = view
+        .members
+        .iter()
+        .find(|m| m.member == "Kilvinder Vigurs")
+        .unwrap();
+    assert_eq!(kilvinder.response.as_deref(), Some("attending"));
 }
 
 #[tokio::test]
