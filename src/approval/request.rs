@@ -124,7 +124,7 @@ pub fn pack_what(meeting_date: NaiveDate, n: i32) -> String {
 
 /// The start of the meeting a pack is for, when its circulation stops being useful.
 pub fn pack_expiry(date: NaiveDate, time: Option<NaiveTime>, zone: Zone) -> DateTime<Utc> {
-    zone.instant(date, time.unwrap_or_default())
+    zone.meeting_start(date, time)
 }
 
 /// The files a compiled pack carries, as frozen in its content: what was approved is what

@@ -43,6 +43,12 @@ impl Zone {
         local.and_utc()
     }
 
+    /// When a meeting on `date` at `time` starts; one without a time starts at the
+    /// beginning of its day, so nothing about it goes out on the day itself.
+    pub fn meeting_start(self, date: NaiveDate, time: Option<NaiveTime>) -> DateTime<Utc> {
+        self.instant(date, time.unwrap_or_default())
+    }
+
     /// The local date and time of an instant.
     pub fn local(self, at: DateTime<Utc>) -> NaiveDateTime {
         at.with_timezone(&self.0).naive_local()

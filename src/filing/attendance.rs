@@ -2,7 +2,7 @@
 //! them in one line what was recorded. Runs in the filing's transaction, for an
 //! attendance response filed against a meeting from a member of the board.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 
@@ -31,34 +31,23 @@ fn match_deputy(
     written: &str,
     registered: Option<&(i64, String)>,
 ) -> (Option<i64>, String) {
-    let wanted = normalise(written);
+    let wanted = super::normalise_name(written);
     if let Some(member) = snapshot
         .registry
         .members
         .iter()
         .filter(|m| m.active)
-        .find(|m| normalise(&m.name) == wanted)
+        .find(|m| super::normalise_name(&m.name) == wanted)
     {
         return (snapshot.member_id(&member.name), member.name.clone());
     }
     if let Some((id, name)) = registered {
-        let first = normalise(name.split_whitespace().next().unwrap_or_default());
+        let first = super::normalise_name(name.split_whitespace().next().unwrap_or_default());
         if !wanted.contains(' ') && first == wanted {
             return (Some(*id), name.clone());
         }
     }
     (None, written.to_owned())
-}
-
-fn normalise(name: &str) -> String {
-    name.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Records the answer `decision` carries and queues its one-line acknowledgement.
@@ -97,10 +86,7 @@ pub async fn record(
         (None, Some((id, name))) => (Some(*id), Some(name.clone()), Some("registry")),
         (None, None) => (None, None, None),
     };
-    let starts = meeting
-        .zone
-        .instant(meeting.date, meeting.time.unwrap_or(NaiveTime::MIN));
-    let late = judged_at > starts;
+    let late = judged_at > meeting.zone.meeting_start(meeting.date, meeting.time);
     let reason = (response == "apologies")
         .then_some(answer.comment.as_deref())
         .flatten()

@@ -203,7 +203,8 @@ impl Registry {
     }
 }
 
-fn normalise_name(name: &str) -> String {
+/// A name compared without case or punctuation.
+pub(super) fn normalise_name(name: &str) -> String {
     name.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)

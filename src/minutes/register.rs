@@ -2,7 +2,7 @@
 //! with apologies, compared with what members answered to the invitation. The approver
 //! sees each disagreement in the approval request; nothing is changed by it.
 
-use super::structure::Person;
+use super::structure::{normalise_key, Person};
 
 /// A member's answer as the register holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +16,10 @@ pub struct Answer {
 
 /// Each way the minutes' attendance and apologies disagree with the register, in words.
 pub fn mismatches(attendees: &[Person], apologies: &[Person], register: &[Answer]) -> Vec<String> {
+    // Names compared as the minutes' names are matched to the registry.
     let listed = |people: &[Person], name: &str| {
-        let wanted = normalise(name);
-        people.iter().any(|p| normalise(&p.name) == wanted)
+        let wanted = normalise_key(name);
+        people.iter().any(|p| normalise_key(&p.name) == wanted)
     };
     let mut found = Vec::new();
     for answer in register {
@@ -50,18 +51,6 @@ pub fn mismatches(attendees: &[Person], apologies: &[Person], register: &[Answer
         }
     }
     found
-}
-
-/// A name compared without case, punctuation or titles' spacing.
-fn normalise(name: &str) -> String {
-    name.split_whitespace()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

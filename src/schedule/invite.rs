@@ -49,10 +49,8 @@ pub fn invitation_due(meeting: &InviteMeeting, settings: &ScheduleSettings) -> D
 }
 
 /// The meeting's start (its day's beginning when it has no time).
-fn starts_at(meeting: &InviteMeeting) -> DateTime<Utc> {
-    meeting
-        .zone
-        .instant(meeting.date, meeting.time.unwrap_or(NaiveTime::MIN))
+pub(super) fn starts_at(meeting: &InviteMeeting) -> DateTime<Utc> {
+    meeting.zone.meeting_start(meeting.date, meeting.time)
 }
 
 /// What an invitation says about when and where: a change to any of these is an update.
@@ -100,27 +98,32 @@ pub fn when_text(meeting: &InviteMeeting) -> String {
     }
 }
 
-/// Queues what every meeting still to come owes its members.
-pub async fn invite(
-    pool: &PgPool,
-    settings: &ScheduleSettings,
-    clock: &Clock,
-) -> anyhow::Result<Invited> {
-    let now = clock.now();
+/// The meetings a pass looks at: from yesterday on (the board's today may be behind UTC's),
+/// read once for the invitations and the quorum check.
+pub async fn upcoming(pool: &PgPool, clock: &Clock) -> anyhow::Result<Vec<InviteMeeting>> {
     let mut conn = pool
         .acquire()
         .await
         .context("failed to reach the database")?;
-    let meetings = store::meetings_from(&mut conn, now.date_naive() - Duration::days(1)).await?;
-    drop(conn);
+    Ok(store::meetings_from(&mut conn, clock.now().date_naive() - Duration::days(1)).await?)
+}
+
+/// Queues what each of `meetings` still to come owes its members.
+pub async fn invite(
+    pool: &PgPool,
+    settings: &ScheduleSettings,
+    meetings: &[InviteMeeting],
+    clock: &Clock,
+) -> anyhow::Result<Invited> {
+    let now = clock.now();
     let mut invited = Invited::default();
     for meeting in meetings {
-        if starts_at(&meeting) <= now {
+        if starts_at(meeting) <= now {
             continue;
         }
         // Nothing goes before its time, unless the meeting was already invited to (an
         // update or a cancellation goes at once).
-        let due = invitation_due(&meeting, settings) <= now;
+        let due = invitation_due(meeting, settings) <= now;
         if !due && meeting.invitation_fingerprint.is_none() {
             continue;
         }

@@ -121,14 +121,7 @@ pub(super) async fn pack_content(
         .filter(|l| l.response.as_deref() == Some("attending"))
         .map(|l| l.member.clone())
         .collect();
-    let apologies = register
-        .iter()
-        .filter(|l| l.response.as_deref() == Some("apologies"))
-        .map(|l| match &l.deputy {
-            Some(deputy) => format!("{} ({deputy} attends in their place)", l.member),
-            None => l.member.clone(),
-        })
-        .collect();
+    let apologies = apologies(&register);
     let content = mail::PackContent {
         meeting_ref: job.meeting_ref.clone(),
         items,
@@ -139,6 +132,19 @@ pub(super) async fn pack_content(
         apologies,
     };
     Ok((content, attachments))
+}
+
+/// Who sent apologies, each with who attends in their place: as the pack and the quorum
+/// warning list them.
+pub(super) fn apologies(register: &[crate::store::attendance::RegisterLine]) -> Vec<String> {
+    register
+        .iter()
+        .filter(|l| l.response.as_deref() == Some("apologies"))
+        .map(|l| match &l.deputy {
+            Some(deputy) => format!("{} ({deputy} attends in their place)", l.member),
+            None => l.member.clone(),
+        })
+        .collect()
 }
 
 /// At most this many bytes of updates' files go with each copy of the pack (before

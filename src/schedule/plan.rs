@@ -75,9 +75,7 @@ pub fn deadline_at(meeting: &MeetingDates, settings: &ScheduleSettings) -> DateT
 /// The meeting's start; a meeting without a time starts at the beginning of its day, so
 /// nothing about it goes out on the day itself.
 pub fn meeting_start(meeting: &MeetingDates) -> DateTime<Utc> {
-    meeting
-        .zone
-        .instant(meeting.date, meeting.time.unwrap_or_default())
+    meeting.zone.meeting_start(meeting.date, meeting.time)
 }
 
 /// When a job of `kind` for `meeting` is due and when it expires. A job is never made to

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::Context;
-use chrono::{Duration, NaiveTime};
+use chrono::Duration;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::ScheduleSettings;
 use crate::domain::mail;
 use crate::outbox::recipient_of;
-use crate::store::attendance::{self as store, RegisterLine};
+use crate::store::attendance::{self as store, InviteMeeting, RegisterLine};
 use crate::store::events::{self, NewEvent};
 use crate::store::mail_context;
 use crate::store::outbox::{self, NewOutboxMessage};
@@ -61,20 +61,13 @@ pub fn at_risk(quorum: Quorum, register: &[RegisterLine]) -> Option<(String, Str
 pub async fn check(
     pool: &PgPool,
     settings: &ScheduleSettings,
+    meetings: &[InviteMeeting],
     clock: &Clock,
 ) -> anyhow::Result<usize> {
     let now = clock.now();
-    let mut conn = pool
-        .acquire()
-        .await
-        .context("failed to reach the database")?;
-    let meetings = store::meetings_from(&mut conn, now.date_naive() - Duration::days(1)).await?;
-    drop(conn);
     let mut warned = 0;
     for meeting in meetings.iter().filter(|m| !m.cancelled) {
-        let start = meeting
-            .zone
-            .instant(meeting.date, meeting.time.unwrap_or(NaiveTime::MIN));
+        let start = super::invite::starts_at(meeting);
         let from = meeting.zone.instant(
             meeting.date - Duration::days(i64::from(settings.quorum_days)),
             settings.send_time(),
@@ -104,14 +97,7 @@ pub async fn check(
         let context = mail::QuorumWarning {
             quorum_text,
             expected_text,
-            apologies: register
-                .iter()
-                .filter(|l| l.response.as_deref() == Some("apologies"))
-                .map(|l| match &l.deputy {
-                    Some(deputy) => format!("{} ({deputy} attends in their place)", l.member),
-                    None => l.member.clone(),
-                })
-                .collect(),
+            apologies: super::pack::apologies(&register),
             no_response: register
                 .iter()
                 .filter(|l| l.invitation.as_deref() == Some("REQUEST") && l.response.is_none())

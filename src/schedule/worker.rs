@@ -49,11 +49,12 @@ pub async fn run_with(
     worker: &str,
 ) -> anyhow::Result<RunSummary> {
     let planned = plan(pool, &settings.schedule, clock).await?;
-    let invited = super::invite::invite(pool, &settings.schedule, clock).await?;
+    let meetings = super::invite::upcoming(pool, clock).await?;
+    let invited = super::invite::invite(pool, &settings.schedule, &meetings, clock).await?;
     if invited.total() > 0 {
         tracing::info!(?invited, "meeting invitations queued");
     }
-    let quorum_warnings = super::quorum::check(pool, &settings.schedule, clock).await?;
+    let quorum_warnings = super::quorum::check(pool, &settings.schedule, &meetings, clock).await?;
     if quorum_warnings > 0 {
         tracing::warn!(
             meetings = quorum_warnings,

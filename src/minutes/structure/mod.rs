@@ -50,6 +50,7 @@ mod people;
 mod tests;
 mod words;
 
+pub(crate) use names::normalise_key;
 pub use names::{match_names, NameMatch, NameMatches, RegistryMember};
 
 use chrono::NaiveDate;

@@ -42,7 +42,7 @@ pub struct NameMatches {
 
 /// Lower case, accents folded (`Wiśniewska` is `wisniewska`), titles removed, hyphens
 /// and punctuation to spaces.
-pub(super) fn normalise_key(name: &str) -> String {
+pub(crate) fn normalise_key(name: &str) -> String {
     name.split(|c: char| c.is_whitespace() || c == '-' || c == '.' || c == ',')
         .filter(|w| !w.is_empty() && !is_title(w))
         .map(|w| fold_accents(w.trim_matches(|c: char| !c.is_alphanumeric())).to_lowercase())
