@@ -8,8 +8,9 @@
 #   KEEP_TEST_TMP=1 scripts/test.sh ...  # keep the temporary directory afterwards
 #
 # As root on a fresh Debian machine it installs what is missing from Debian's packages
-# (postgresql, dovecot-imapd, dovecot-lmtpd, postfix, openssl), then starts private instances
-# in a fresh temporary directory, on free loopback high ports:
+# (postgresql, dovecot-imapd, dovecot-lmtpd, postfix, openssl, systemd for systemd-analyze,
+# chromium), checks deploy/minuted.service with `systemd-analyze verify`, then starts private
+# instances in a fresh temporary directory, on free loopback high ports:
 #
 # - Dovecot: IMAP with STARTTLS and IMAPS (certificate from a throwaway CA), any user name
 #   with the password `test`, LMTP that accepts any address and delivers it into a Maildir
@@ -67,6 +68,8 @@ missing_packages() {
     command -v postfix >/dev/null 2>&1 && command -v smtp-sink >/dev/null 2>&1 \
         && command -v smtp-source >/dev/null 2>&1 || needed+=(postfix)
     command -v openssl >/dev/null 2>&1 || needed+=(openssl)
+    command -v systemd-analyze >/dev/null 2>&1 || needed+=(systemd)
+    command -v chromium >/dev/null 2>&1 || needed+=(chromium)
     echo "${needed[*]}"
 }
 
@@ -103,6 +106,31 @@ else
     section "cargo clippy --locked --all-targets -- -D warnings"
     cargo clippy --locked --all-targets -- -D warnings
 fi
+
+# --- 2b. the systemd unit (fast: runs also with SKIP_LINT=1) ------------------------------
+
+# `systemd-analyze verify` checks deploy/minuted.service: its sections, directives and their
+# values. It only warns (and exits 0) on an unknown directive or a value it cannot parse, so
+# any output at all fails this step. It refuses a unit whose Exec*= programs do not exist,
+# and minuted is not installed here: in the copy verified, every Exec*= line that runs a
+# program named minuted runs an executable stub instead (same arguments, same line);
+# every other line is the unit's own. User=minuted is resolved only when the service
+# starts, so the minuted account need not exist here.
+section "systemd-analyze verify deploy/minuted.service"
+unit_dir=$(mktemp -d "${TMPDIR:-/tmp}/minuted-unit.XXXXXX")
+printf '#!/bin/sh\nexit 0\n' >"$unit_dir/minuted"
+chmod 755 "$unit_dir/minuted"
+sed -E "s#^(Exec[A-Za-z]*=[-@:+!|]*)[^[:space:]]*/minuted([[:space:]]|$)#\1$unit_dir/minuted\2#" \
+    deploy/minuted.service >"$unit_dir/minuted.service"
+unit_rc=0
+unit_out=$(systemd-analyze verify "$unit_dir/minuted.service" 2>&1) || unit_rc=$?
+rm -rf "$unit_dir"
+if [ "$unit_rc" -ne 0 ] || [ -n "$unit_out" ]; then
+    # Line numbers are the unit's own: only those Exec*= lines differ, in place.
+    printf '%s\n' "${unit_out//"$unit_dir/minuted.service"/deploy/minuted.service}" >&2
+    die "systemd-analyze verify found problems in deploy/minuted.service (exit $unit_rc; a warning fails too)"
+fi
+echo "deploy/minuted.service: no problems"
 
 # --- 3. services --------------------------------------------------------------------------
 
@@ -564,6 +592,10 @@ export MINUTED_TEST_SMTP_SINK
 MINUTED_TEST_SMTP_SINK=$(command -v smtp-sink)
 export MINUTED_TEST_SMTP_SOURCE
 MINUTED_TEST_SMTP_SOURCE=$(command -v smtp-source)
+# Debian's chromium, for browser tests of the status page. This script runs as root, and
+# Chromium as root starts only with --no-sandbox: `chromium --headless --no-sandbox ...`.
+export MINUTED_TEST_CHROMIUM
+MINUTED_TEST_CHROMIUM=$(command -v chromium)
 export MINUTED_TEST_DOVECOT_BIN=$DOVECOT_BIN
 export MINUTED_TEST_DOVECOT_CONF=$DOVECOT_CONF
 export MINUTED_TEST_DOVECOT_LOG=$TMP/dovecot/dovecot.log
