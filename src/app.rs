@@ -91,6 +91,8 @@ async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     import_board_file(settings, database).await?;
+    // Bound first: a port in use stops start-up with the reason, before any mail moves.
+    let listener = crate::http::bind(&settings.http).await?;
 
     let (stop, stop_signal) = Shutdown::new();
     let mut workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
@@ -114,6 +116,22 @@ async fn serve(
     // by the workers that sign with it.
     let approval_key = Arc::new(ApprovalKey::new(settings));
     approval_key.get()?;
+    if let Some(listener) = listener {
+        // Installed before the workers run, so their first timings are kept.
+        crate::measure::exporter();
+        let server = crate::http::Server::new(
+            database.pool.clone(),
+            &settings.http,
+            settings.alerts.clone(),
+            approval_key.get()?,
+            Clock::System,
+        )?;
+        workers.spawn(crate::http::run_until_stopped(
+            listener,
+            server,
+            stop_signal.clone(),
+        ));
+    }
     workers.spawn(crate::approval::worker::run_until_stopped(
         database.pool.clone(),
         settings.approval.clone(),

@@ -63,6 +63,75 @@ pub struct Settings {
     pub secrets: SecretsSettings,
     #[serde(default)]
     pub alerts: AlertsSettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+    #[serde(default)]
+    pub digest: DigestSettings,
+}
+
+/// The daemon's HTTP server: health, metrics and the secretariat's status page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address and port to listen on, e.g. "127.0.0.1:8025"; no server when absent. The
+    /// status page shows personal data: keep it on loopback behind a TLS reverse proxy.
+    pub listen: Option<String>,
+    /// How long a status-page sign-in lasts.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            listen: None,
+            session_hours: default_session_hours(),
+        }
+    }
+}
+
+impl HttpSettings {
+    /// `listen` as a socket address (None when absent or invalid: `validate` refuses the
+    /// latter).
+    pub fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen.as_deref().and_then(|l| l.trim().parse().ok())
+    }
+}
+
+fn default_session_hours() -> u32 {
+    12
+}
+
+/// The secretariat's daily digest: what arrived, what waits, what failed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    /// Whether the daemon's schedule sends it at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Time of day (HH:MM, the board's local time) it goes, when there is something to say.
+    #[serde(default = "default_digest_time")]
+    pub time: String,
+}
+
+impl Default for DigestSettings {
+    fn default() -> Self {
+        DigestSettings {
+            enabled: true,
+            time: default_digest_time(),
+        }
+    }
+}
+
+impl DigestSettings {
+    /// `time` as a time of day (midnight if invalid: `validate` refuses that).
+    pub fn time(&self) -> chrono::NaiveTime {
+        parse_time_of_day(&self.time).unwrap_or_default()
+    }
+}
+
+fn default_digest_time() -> String {
+    "08:00".to_owned()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -1172,6 +1241,7 @@ impl Settings {
         for (key, text) in [
             ("schedule.send_time", &schedule.send_time),
             ("schedule.pack_time", &schedule.pack_time),
+            ("digest.time", &self.digest.time),
         ] {
             if parse_time_of_day(text).is_none() {
                 problem(
@@ -1201,6 +1271,23 @@ impl Settings {
             );
         }
 
+        if let Some(listen) = &self.http.listen {
+            if self.http.listen_addr().is_none() {
+                problem(
+                    "http.listen",
+                    format!(
+                        "\"{listen}\" is not an address and port; write e.g. \"127.0.0.1:8025\""
+                    ),
+                );
+            }
+        }
+        if self.http.session_hours == 0 || self.http.session_hours > 24 * 30 {
+            problem(
+                "http.session_hours",
+                "must be between 1 and 720; the default is 12".into(),
+            );
+        }
+
         if problems.is_empty() {
             Ok(())
         } else {
@@ -1221,6 +1308,35 @@ mod tests {
             Some(&path),
             env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn the_http_listen_address_and_the_digest_time_are_checked() {
+        let settings = load_str("", &[]).unwrap().settings;
+        assert_eq!(settings.http.listen_addr(), None);
+        assert_eq!(settings.digest.time().to_string(), "08:00:00");
+        let loaded = load_str(
+            "[http]\nlisten = \"127.0.0.1:8025\"\n",
+            &[("MINUTED__DIGEST__TIME", "07:30")],
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.settings.http.listen_addr(),
+            Some("127.0.0.1:8025".parse().unwrap())
+        );
+        assert_eq!(loaded.settings.digest.time().to_string(), "07:30:00");
+        let err = load_str(
+            "[http]\nlisten = \"localhost\"\nsession_hours = 0\n[digest]\ntime = \"8am\"\n",
+            &[],
+        )
+        .unwrap()
+        .settings
+        .validate()
+        .unwrap_err()
+        .to_string();
+        for key in ["http.listen", "http.session_hours", "digest.time"] {
+            assert!(err.contains(key), "{key} in {err}");
+        }
     }
 
     #[test]

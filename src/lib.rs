@@ -78,11 +78,15 @@ pub mod database;
 pub mod domain;
 
 pub mod filing;
+pub mod health;
+pub mod http;
 pub mod ingest;
 pub mod logging;
+pub mod measure;
 pub mod minutes;
 pub mod oauth;
 pub mod outbox;
+pub mod overview;
 pub mod registry;
 pub mod retry;
 pub mod schedule;

@@ -3,96 +3,17 @@
 //! holds even while the daemon is stopped).
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::{print_json, print_text, with_database, Output};
-use crate::alerts;
 use crate::config::Loaded;
-use crate::store::health::{self, FolderContact, HealthRow};
-use crate::store::tokens::{self, TokenState};
-
-#[derive(Debug, Serialize)]
-struct Health {
-    /// False when anything is in alarm.
-    ok: bool,
-    checked_at: DateTime<Utc>,
-    /// `up`; when the database is down, `health` prints only `ok`, `checked_at` and
-    /// `database` (`up: false` with the `error`).
-    database: DatabaseState,
-    alarms: Vec<Alarm>,
-    mailbox: Option<HealthRow>,
-    /// Each folder's last successful read.
-    folders: Vec<FolderContact>,
-    outgoing: Option<HealthRow>,
-    /// OAuth 2.0 accounts: flow, token expiry, last refresh, last error; never a token.
-    sign_in: Vec<TokenState>,
-    outbox: OutboxHealth,
-    triage: TriageHealth,
-    schedule: ScheduleHealth,
-}
-
-#[derive(Debug, Serialize)]
-struct Alarm {
-    service: String,
-    since: DateTime<Utc>,
-    reason: String,
-    /// Whether the daemon opened it (and emailed the secretariat); false for a condition
-    /// this check found that no daemon has acted on yet.
-    notified: bool,
-}
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct OutboxHealth {
-    /// Messages not yet sent, failed or expired (pending, retrying, unknown, held, sending).
-    backlog: i64,
-    /// Of those, due now.
-    due: i64,
-    /// The oldest due message's due time.
-    oldest_due_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct TriageHealth {
-    /// Messages waiting for a person.
-    waiting: i64,
-}
-
-#[derive(Debug, Serialize, sqlx::FromRow)]
-struct ScheduleHealth {
-    /// Jobs past their due time and not yet done.
-    overdue: i64,
-    oldest_due_at: Option<DateTime<Utc>>,
-    /// How far behind the schedule runs: now minus the oldest overdue job's due time.
-    lag_seconds: i64,
-}
-
-/// What `health` says when the database itself is down.
-#[derive(Debug, Serialize)]
-struct DatabaseDown {
-    ok: bool,
-    checked_at: DateTime<Utc>,
-    database: DatabaseState,
-}
-
-#[derive(Debug, Serialize)]
-struct DatabaseState {
-    up: bool,
-    error: String,
-}
+use crate::health::{DatabaseDown, Health};
 
 pub async fn run(output: Output, loaded: &Loaded) -> anyhow::Result<()> {
     let now = crate::clock::Clock::System.now();
     let settings = &loaded.settings.alerts;
     // A database that is down is reported, never started (a private cluster) by asking.
     if let Err(error) = crate::database::probe(&loaded.settings).await {
-        let down = DatabaseDown {
-            ok: false,
-            checked_at: now,
-            database: DatabaseState {
-                up: false,
-                error: error.clone(),
-            },
-        };
+        let down = DatabaseDown::new(error.clone(), now);
         if output.json {
             print_json(&down)?;
         } else {
@@ -101,70 +22,7 @@ pub async fn run(output: Output, loaded: &Loaded) -> anyhow::Result<()> {
         anyhow::bail!("in alarm: database")
     }
     let health = with_database(loaded, async |pool| {
-        let mut conn = pool.acquire().await?;
-        let services = health::services(&mut conn).await?;
-        let open = health::open_alarms(&mut conn).await?;
-        let mut alarms: Vec<Alarm> = open
-            .into_iter()
-            .map(|a| Alarm {
-                service: a.service,
-                since: a.opened_at,
-                reason: a.reason,
-                notified: true,
-            })
-            .collect();
-        for row in &services {
-            if alarms.iter().any(|a| a.service == row.service) {
-                continue;
-            }
-            if let Some(reason) = alerts::alarm_reason(row, settings, now) {
-                alarms.push(Alarm {
-                    service: row.service.clone(),
-                    since: row.failing_since.or(row.last_error_at).unwrap_or(now),
-                    reason,
-                    notified: false,
-                });
-            }
-        }
-        let outbox: OutboxHealth = sqlx::query_as(
-            "SELECT count(*) AS backlog,
-                    count(*) FILTER (WHERE status IN ('pending', 'retrying', 'unknown')
-                                     AND next_attempt_at <= $1) AS due,
-                    min(next_attempt_at) FILTER (WHERE status IN ('pending', 'retrying', 'unknown')
-                                                 AND next_attempt_at <= $1) AS oldest_due_at
-             FROM outbox WHERE status IN ('pending', 'retrying', 'unknown', 'held', 'sending')",
-        )
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
-        let triage: TriageHealth =
-            sqlx::query_as("SELECT count(*) AS waiting FROM messages WHERE status = 'triage'")
-                .fetch_one(&mut *conn)
-                .await?;
-        let schedule: ScheduleHealth = sqlx::query_as(
-            "SELECT count(*) AS overdue, min(due_at) AS oldest_due_at,
-                    COALESCE(EXTRACT(EPOCH FROM $1 - min(due_at))::BIGINT, 0) AS lag_seconds
-             FROM schedule_jobs WHERE status = 'pending' AND due_at <= $1",
-        )
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(Health {
-            ok: alarms.is_empty(),
-            checked_at: now,
-            database: DatabaseState {
-                up: true,
-                error: String::new(),
-            },
-            alarms,
-            mailbox: services.iter().find(|s| s.service == "mailbox").cloned(),
-            folders: health::folder_contacts(&mut conn).await?,
-            outgoing: services.iter().find(|s| s.service == "outgoing").cloned(),
-            sign_in: tokens::states(&mut conn).await?,
-            outbox,
-            triage,
-            schedule,
-        })
+        crate::health::check(pool, settings, now).await
     })
     .await?;
     if output.json {

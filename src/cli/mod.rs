@@ -17,6 +17,7 @@ mod actions;
 mod auth;
 mod board;
 mod health;
+mod http;
 mod ingest;
 mod meetings;
 mod messages;
@@ -152,6 +153,20 @@ pub enum Command {
     Health {
         #[command(flatten)]
         output: Output,
+    },
+    /// The HTTP server's status page: who may sign in.
+    #[command(subcommand)]
+    Http(HttpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HttpCommand {
+    /// Add a status-page user, or give an existing one a new password (which ends their
+    /// sessions). The password is asked for on the terminal, twice; without a terminal,
+    /// one line is read from standard input.
+    AddUser {
+        /// The name they sign in with, e.g. shobnam.
+        name: String,
     },
 }
 
@@ -543,6 +558,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(command) => schedule::run(command, &loaded()?).await,
         Command::Auth(command) => auth::run(command, &loaded()?).await,
         Command::Health { output } => health::run(output, &loaded()?).await,
+        Command::Http(command) => http::run(command, &loaded()?).await,
     }
 }
 

@@ -77,7 +77,11 @@ async fn file_one(
         .await
         .context("failed to begin a transaction")?;
     filings::relax_commit(&mut tx).await?;
+    let started = std::time::Instant::now();
     let outcome = file_in(&mut tx, settings, snapshots, clock.now()).await?;
+    if matches!(outcome, FilingOutcome::Filed(_)) {
+        crate::measure::filing_took(started.elapsed());
+    }
     if outcome == FilingOutcome::NoBoard {
         tx.rollback().await?;
     } else {
@@ -114,7 +118,11 @@ async fn file_many(
     filings::relax_commit(&mut tx).await?;
     let mut outcomes = Vec::new();
     while outcomes.len() < max {
+        let started = std::time::Instant::now();
         let outcome = file_in(&mut tx, settings, snapshots, clock.now()).await?;
+        if matches!(outcome, FilingOutcome::Filed(_)) {
+            crate::measure::filing_took(started.elapsed());
+        }
         let last = !matches!(outcome, FilingOutcome::Filed(_));
         outcomes.push(outcome);
         if last {

@@ -294,6 +294,7 @@ async fn parse_and_store(
     .context("the parsing task failed")?;
     let parsed = started.elapsed();
     let summary = store_batch(pool, clock, &source_name, &prepared, cursor.as_ref()).await?;
+    crate::measure::ingest_took(started.elapsed());
     tracing::debug!(
         messages = summary.fetched,
         bytes = summary.bytes,
@@ -732,6 +733,7 @@ async fn poll_while_held<S: MailboxSource>(
                     .any(|e| matches!(e.downcast_ref(), Some(SourceError::SignIn(_))));
                 let name = source.mailbox().to_owned();
                 let error = format!("{err:#}");
+                crate::measure::mailbox_failed();
                 alerts::record_failure(
                     pool,
                     Service::Mailbox,

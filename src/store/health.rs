@@ -163,3 +163,58 @@ pub async fn board_ids(conn: &mut PgConnection) -> Result<Vec<i64>> {
         .fetch_all(conn)
         .await?)
 }
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct OutboxHealth {
+    /// Messages not yet sent, failed or expired (pending, retrying, unknown, held, sending).
+    pub backlog: i64,
+    /// Of those, due now.
+    pub due: i64,
+    /// The oldest due message's due time.
+    pub oldest_due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct ScheduleHealth {
+    /// Jobs past their due time and not yet done.
+    pub overdue: i64,
+    pub oldest_due_at: Option<DateTime<Utc>>,
+    /// How far behind the schedule runs: now minus the oldest overdue job's due time.
+    pub lag_seconds: i64,
+}
+
+/// The outbox's backlog at `now`, for `health`.
+pub async fn outbox(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<OutboxHealth> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) AS backlog,
+                count(*) FILTER (WHERE status IN ('pending', 'retrying', 'unknown')
+                                 AND next_attempt_at <= $1) AS due,
+                min(next_attempt_at) FILTER (WHERE status IN ('pending', 'retrying', 'unknown')
+                                             AND next_attempt_at <= $1) AS oldest_due_at
+         FROM outbox WHERE status IN ('pending', 'retrying', 'unknown', 'held', 'sending')",
+    )
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Messages waiting in triage for a person.
+pub async fn triage_depth(conn: &mut PgConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'triage'")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// How far behind the schedule runs at `now`.
+pub async fn schedule_lag(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<ScheduleHealth> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) AS overdue, min(due_at) AS oldest_due_at,
+                COALESCE(EXTRACT(EPOCH FROM $1 - min(due_at))::BIGINT, 0) AS lag_seconds
+         FROM schedule_jobs WHERE status = 'pending' AND due_at <= $1",
+    )
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
