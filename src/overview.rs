@@ -106,3 +106,52 @@ pub async fn open_actions(
     crate::actions::mark_overdue(&mut rows, today);
     Ok(rows)
 }
+
+/// The best guess for a message in triage, in words: "written update for
+/// LCJB-2023-12-13, item 2.b from MPS".
+pub fn best_guess(t: &TriageRow) -> String {
+    let mut words = kind_words(&t.kind).to_owned();
+    if let Some(meeting) = &t.meeting {
+        words.push_str(&format!(" for {meeting}"));
+    }
+    if let Some(item) = &t.item {
+        words.push_str(&format!(", item {item}"));
+    }
+    if let Some(action) = &t.action {
+        words.push_str(&format!(", action {action}"));
+    }
+    if let Some(org) = &t.organisation {
+        words.push_str(&format!(" from {org}"));
+    }
+    words
+}
+
+/// What an approval request is about: "Draft minutes of LCJB-2023-09-20".
+pub fn approval_what(a: &ApprovalLine) -> String {
+    format!(
+        "{} {}",
+        if a.what == "meeting_pack" {
+            "Meeting pack for"
+        } else {
+            "Draft minutes of"
+        },
+        a.meeting
+            .as_deref()
+            .unwrap_or("a meeting no longer in the registry")
+    )
+}
+
+/// A filing kind as the secretariat says it.
+pub fn kind_words(kind: &str) -> &str {
+    match kind {
+        "draft_minutes" => "draft minutes",
+        "written_update" => "written update",
+        "approval_reply" => "approval reply",
+        "action_update" => "action update",
+        "bounce" => "bounce",
+        "auto_reply" => "automatic reply",
+        "attendance_response" => "answer to an invitation",
+        "unrelated" => "not for the board",
+        other => other,
+    }
+}

@@ -83,6 +83,7 @@ fn embedded_source(kind: MailKind, part: Part) -> &'static str {
         Invitation => "invitation",
         AttendanceRecorded => "attendance_recorded",
         QuorumWarning => "quorum_warning",
+        Digest => "digest",
     }
 }
 
@@ -108,6 +109,7 @@ pub fn example_context(kind: MailKind) -> Value {
             include_str!("../templates/examples/attendance_recorded.json")
         }
         MailKind::QuorumWarning => include_str!("../templates/examples/quorum_warning.json"),
+        MailKind::Digest => include_str!("../templates/examples/digest.json"),
     };
     // The examples are embedded and checked by a unit test, so this cannot fail in a
     // released binary; an empty object keeps the signature infallible regardless.
@@ -392,6 +394,7 @@ mod tests {
                 MailKind::Invitation => through::<mail::Invitation>(kind, own),
                 MailKind::AttendanceRecorded => through::<mail::AttendanceRecorded>(kind, own),
                 MailKind::QuorumWarning => through::<mail::QuorumWarning>(kind, own),
+                MailKind::Digest => through::<mail::Digest>(kind, own),
             };
             let mut context = typed.as_object().unwrap().clone();
             context.extend(registry);

@@ -136,6 +136,7 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
             MailKind::Invitation => from_example.push("the invitation"),
             MailKind::AttendanceRecorded => from_example.push("the answer recorded"),
             MailKind::QuorumWarning => from_example.push("the apologies"),
+            MailKind::Digest => from_example.push("the day's messages, failures and actions"),
         }
         if !from_example.is_empty() {
             eprintln!(

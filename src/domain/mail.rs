@@ -511,3 +511,74 @@ impl MailContext for QuorumWarning {
         MailKind::QuorumWarning
     }
 }
+
+/// To the secretariat, once a day: what happened since the last digest and what waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Digest {
+    /// The day it is for, "Monday 4 December 2023".
+    pub date_text: String,
+    /// Where the period began, "Sunday 3 December 2023 08:00 GMT".
+    pub since_text: String,
+    /// "3 messages: 2 written updates, 1 waiting in triage"; empty when none arrived.
+    pub arrived_summary: String,
+    pub arrived: Vec<DigestMessage>,
+    /// Everything waiting in triage, not only what arrived today.
+    pub triage: Vec<DigestMessage>,
+    /// The next meeting, when its papers deadline is near and organisations are
+    /// outstanding.
+    pub outstanding: Option<DigestOutstanding>,
+    /// Sends that failed or bounced in the period, and addresses marked bouncing.
+    pub failures: Vec<DigestFailure>,
+    pub bouncing: Vec<String>,
+    pub overdue: Vec<DigestAction>,
+    /// Approval requests waiting for an answer, in words.
+    pub approvals: Vec<String>,
+}
+
+/// One message in the digest: who, what, and what it was filed as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestMessage {
+    /// `messages.id`, for `minuted messages show`.
+    pub id: i64,
+    pub received_text: String,
+    pub from: String,
+    pub subject: String,
+    /// "written update for LCJB-2023-12-13 from MPS", or the best guess for triage.
+    pub filed_as: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestOutstanding {
+    pub meeting_ref: String,
+    pub meeting_date_text: String,
+    pub deadline_text: String,
+    pub organisations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestFailure {
+    pub to: String,
+    pub subject: String,
+    /// `failed` or `bounced`, with the server's words when there are any.
+    pub what: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestAction {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub owner: String,
+    pub text: String,
+    pub due: String,
+}
+
+impl MailContext for Digest {
+    fn kind(&self) -> MailKind {
+        MailKind::Digest
+    }
+}

@@ -55,10 +55,13 @@ pub enum MailKind {
     AttendanceRecorded,
     /// To the secretariat: apologies put a meeting's quorum at risk.
     QuorumWarning,
+    /// To the secretariat, once a day when there is something to say: what arrived, what
+    /// waits, who is outstanding, what failed, what is overdue.
+    Digest,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 15] = [
+    pub const ALL: [MailKind; 16] = [
         MailKind::Acknowledgement,
         MailKind::ApprovalRequest,
         MailKind::ApprovalResult,
@@ -74,6 +77,7 @@ impl MailKind {
         MailKind::Invitation,
         MailKind::AttendanceRecorded,
         MailKind::QuorumWarning,
+        MailKind::Digest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +97,7 @@ impl MailKind {
             MailKind::Invitation => "invitation",
             MailKind::AttendanceRecorded => "attendance_recorded",
             MailKind::QuorumWarning => "quorum_warning",
+            MailKind::Digest => "digest",
         }
     }
 

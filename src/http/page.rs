@@ -130,17 +130,7 @@ impl StatusView {
         let (open, decided): (Vec<_>, Vec<_>) =
             overview.approvals.iter().partition(|a| a.status == "open");
         let approval = |a: &crate::store::overview::ApprovalLine| ApprovalView {
-            what: format!(
-                "{} {}",
-                if a.what == "meeting_pack" {
-                    "Meeting pack for"
-                } else {
-                    "Draft minutes of"
-                },
-                a.meeting
-                    .as_deref()
-                    .unwrap_or("a meeting no longer in the registry")
-            ),
+            what: crate::overview::approval_what(a),
             approver: a.approver.clone(),
             status: match a.status.as_str() {
                 "open" => format!("waiting, until {}", when(a.expires_at)),
@@ -163,7 +153,7 @@ impl StatusView {
                     received: when(t.received_at),
                     from: t.from.clone().unwrap_or_else(|| "(no sender)".into()),
                     subject: t.subject.clone().unwrap_or_else(|| "(no subject)".into()),
-                    guess: guess(t),
+                    guess: crate::overview::best_guess(t),
                     confidence: format!("{:.0}%", t.confidence * 100.0),
                     reasons: t.reasons.clone(),
                 })
@@ -268,24 +258,6 @@ fn meeting(m: &MeetingOverview) -> MeetingView {
         outstanding: status.outstanding.clone(),
         minutes,
     }
-}
-
-/// The best guess for a message in triage, in words.
-fn guess(t: &crate::store::triage::TriageRow) -> String {
-    let mut words = vec![t.kind.replace('_', " ")];
-    if let Some(meeting) = &t.meeting {
-        words.push(format!("for {meeting}"));
-    }
-    if let Some(item) = &t.item {
-        words.push(format!("item {item}"));
-    }
-    if let Some(action) = &t.action {
-        words.push(format!("action {action}"));
-    }
-    if let Some(org) = &t.organisation {
-        words.push(format!("from {org}"));
-    }
-    words.join(", ")
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -24,6 +24,7 @@
 //! updates and cancellations, compared member by member with what each was last sent) and
 //! tells the secretariat when apologies put a meeting's quorum at risk (`quorum`).
 
+pub mod digest;
 mod fire;
 pub mod invite;
 mod pack;

@@ -203,6 +203,7 @@ pub(super) enum Done {
 pub struct WorkerSettings {
     pub schedule: ScheduleSettings,
     pub approval: ApprovalSettings,
+    pub digest: crate::config::DigestSettings,
 }
 
 impl From<&Settings> for WorkerSettings {
@@ -210,6 +211,7 @@ impl From<&Settings> for WorkerSettings {
         WorkerSettings {
             schedule: settings.schedule.clone(),
             approval: settings.approval.clone(),
+            digest: settings.digest.clone(),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct RunSummary {
     pub invited: super::invite::Invited,
     /// Meetings whose quorum the secretariat was told is at risk this pass.
     pub quorum_warnings: usize,
+    /// Boards whose secretariat was sent the daily digest this pass.
+    pub digests: usize,
     pub fired: Vec<FireOutcome>,
     pub skipped: Vec<FireOutcome>,
     pub expired: Vec<FireOutcome>,
@@ -61,10 +63,16 @@ pub async fn run_with(
             "apologies put a meeting's quorum at risk"
         );
     }
+    let digests = if settings.digest.enabled {
+        super::digest::send_due(pool, &settings.digest, &settings.schedule, clock).await?
+    } else {
+        0
+    };
     let mut summary = RunSummary {
         planned: planned.added,
         invited,
         quorum_warnings,
+        digests,
         ..RunSummary::default()
     };
     loop {

@@ -220,3 +220,44 @@ pub async fn arrivals(
     .fetch_all(conn)
     .await?)
 }
+
+/// Takes the digest of `board_id` for `day`, covering from the end of the last digest
+/// (or a day before `until`) to `until`; the period's start, or None when the day's
+/// digest was already taken (by this daemon or another).
+pub async fn take_digest(
+    conn: &mut PgConnection,
+    board_id: i64,
+    day: NaiveDate,
+    until: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO digests (board_id, day, since, until)
+         SELECT $1, $2,
+                COALESCE((SELECT max(until) FROM digests WHERE board_id = $1),
+                         $3 - INTERVAL '1 day'),
+                $3
+         ON CONFLICT (board_id, day) DO NOTHING
+         RETURNING since",
+    )
+    .bind(board_id)
+    .bind(day)
+    .bind(until)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records which outbox row carried the day's digest.
+pub async fn digest_sent(
+    conn: &mut PgConnection,
+    board_id: i64,
+    day: NaiveDate,
+    outbox_id: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE digests SET outbox_id = $3 WHERE board_id = $1 AND day = $2")
+        .bind(board_id)
+        .bind(day)
+        .bind(outbox_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -26,6 +26,7 @@ use sqlx::PgPool;
 use helpers::{at, database, deliver, minuted_ok, KEY};
 
 mod attendance;
+mod digest;
 
 const MEETING: &str = "LCJB-2023-12-13";
 
