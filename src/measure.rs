@@ -86,7 +86,7 @@ fn describe() {
     describe_counter!("minuted_messages_stored_total", "Inbound messages stored.");
     describe_gauge!(
         "minuted_messages_filed",
-        "Inbound messages by what they were filed as (a message filed again by hand moves)."
+        "Inbound messages filed, by what they were filed as (not those in triage or quarantine; a message filed again by hand moves)."
     );
     describe_gauge!(
         "minuted_triage_depth",

@@ -46,7 +46,10 @@ pub async fn figures(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Figu
     .await?;
     Ok(Figures {
         messages_stored,
-        filed_by_kind: grouped("SELECT kind, count(*) FROM filings GROUP BY kind")
+        filed_by_kind: grouped(
+            "SELECT f.kind, count(*) FROM filings f JOIN messages m ON m.id = f.message_id
+             WHERE f.current AND m.status = 'filed' GROUP BY f.kind",
+        )
             .fetch_all(&mut *conn)
             .await?,
         triage_depth,

@@ -12,6 +12,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod surfaces;
+
 const BIN: &str = env!("CARGO_BIN_EXE_minuted");
 
 fn repo_file(path: &str) -> PathBuf {
