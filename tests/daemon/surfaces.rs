@@ -178,6 +178,36 @@ fn the_operator_reads_health_and_metrics_and_the_secretariat_signs_in_to_the_sta
         assert!(text.contains("Waiting in triage (1)"), "{text}");
         assert!(text.contains("Written update - Items 3 and 4"), "{text}");
         assert!(text.contains("matt.twist@met.example"), "{text}");
+
+        // A wrong password is refused; after five in a row the name must wait, even with
+        // the right password.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let sign_in = |password: &'static str| {
+            client
+                .post(format!("{base}/signin"))
+                .form(&[("name", "shobnam"), ("password", password)])
+                .send()
+        };
+        for _ in 0..5 {
+            let refused = sign_in("not the password").await.unwrap();
+            assert_eq!(refused.status().as_u16(), 401);
+            assert!(refused
+                .text()
+                .await
+                .unwrap()
+                .contains("That name and password do not match."));
+        }
+        let limited = sign_in(PASSWORD).await.unwrap();
+        assert_eq!(limited.status().as_u16(), 429);
+        assert!(limited.headers().get("set-cookie").is_none());
+        assert!(limited
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed sign-ins. Try again in 15 minutes."));
     });
 
     let (status, _) = terminate(&mut daemon);

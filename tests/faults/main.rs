@@ -70,8 +70,15 @@ fn the_private_postmaster_killed_is_restarted_and_mail_after_it_is_filed_within_
 fn an_external_postgresql_stopped_for_10_s_loses_nothing_does_nothing_twice_and_logs_little() {
     let dir = workdir("minuted-fault-pg");
     let pg = OwnPostgres::start(dir.path());
-    write_config(dir.path(), Some(&pg.url()), "");
+    let port = free_port();
+    write_config(
+        dir.path(),
+        Some(&pg.url()),
+        &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
     let daemon = Daemon::start(dir.path(), &[]);
+    let (status, body) = http_get(port, "/readyz");
+    assert_eq!(status, 200, "{body}");
     let before = ids("before", 3);
     for id in &before {
         deliver(dir.path(), id);
@@ -96,6 +103,19 @@ fn an_external_postgresql_stopped_for_10_s_loses_nothing_does_nothing_twice_and_
         .unwrap()
         .count();
     assert_eq!(waiting, 3);
+    // The process is up; it is not ready, and says why.
+    assert_eq!(http_get(port, "/healthz").0, 200);
+    let (status, body) = http_get(port, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ready["database"]["up"], false, "{ready}");
+    assert!(
+        !ready["database"]["error"].as_str().unwrap().is_empty(),
+        "{ready}"
+    );
+    let (status, metrics) = http_get(port, "/metrics");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("minuted_database_up 0"), "{metrics}");
 
     pg.start_server();
     let after = ids("after", 3);
@@ -107,6 +127,8 @@ fn an_external_postgresql_stopped_for_10_s_loses_nothing_does_nothing_twice_and_
     all.extend(after);
     let took = wait_acknowledged(dir.path(), &all, Duration::from_secs(60));
     eprintln!("{caused} log lines in the outage; all filed {took:?} after the restart");
+    let (status, body) = http_get(port, "/readyz");
+    assert_eq!(status, 200, "ready again: {body}");
     assert!(daemon.stop().success());
 }
 
