@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: build minuted and run the daemon on its embedded defaults — Maildir in
 # ./mail/inbox, .eml files out to ./mail/outbox, a private PostgreSQL cluster in ./var —
-# with the example London Criminal Justice Board imported. Stop it with Ctrl-C.
+# with the example London Criminal Justice Board imported and the HTTP server (health,
+# metrics, status page) on 127.0.0.1:8025. Stop it with Ctrl-C.
 #
 # Installs Debian's `postgresql` package first when its server programs are missing
 # (as root; otherwise it says what to install). Extra arguments go to `minuted run`'s
@@ -31,5 +32,8 @@ mkdir -p mail/inbox/new mail/inbox/cur mail/inbox/tmp mail/outbox
 echo "==> building minuted"
 cargo build --release --locked
 export MINUTED__BOARD__FILE="${MINUTED__BOARD__FILE:-deploy/examples/lcjb.toml}"
+# Health, metrics and the status page on loopback; MINUTED__HTTP__LISTEN picks another
+# address.
+export MINUTED__HTTP__LISTEN="${MINUTED__HTTP__LISTEN:-127.0.0.1:8025}"
 echo "==> starting minuted (Ctrl-C stops it)"
 exec target/release/minuted "$@" run
