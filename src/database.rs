@@ -98,13 +98,32 @@ impl Database {
     /// Closes the pool and, if this was the last process using the private cluster,
     /// stops it.
     pub async fn close(self) -> anyhow::Result<()> {
-        self.pool.close().await;
+        close_pool(&self.pool).await;
         if let Some(cluster) = self.cluster {
             tokio::task::spawn_blocking(move || cluster.stop())
                 .await
                 .context("cluster stop task failed")??;
         }
         Ok(())
+    }
+}
+
+/// How long [`close_pool`] waits for connections still on their way back to the pool.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Closes every connection of `pool` before it returns. `Pool::close` alone may return
+/// while a connection dropped a moment before is still on its way back (sqlx pings it
+/// first) and then lands in the emptied pool, open: stopping the private cluster under it
+/// made sqlx warn "terminating connection due to administrator command" after a command
+/// that had succeeded. So close again until no connection is left, for [`CLOSE_WAIT`].
+async fn close_pool(pool: &PgPool) {
+    let step = std::time::Duration::from_millis(10);
+    let mut waited = std::time::Duration::ZERO;
+    pool.close().await;
+    while pool.size() > 0 && waited < CLOSE_WAIT {
+        tokio::time::sleep(step).await;
+        waited += step;
+        pool.close().await;
     }
 }
 
@@ -308,10 +327,10 @@ impl Cluster {
         account.own(&socket_dir)?;
 
         if !server_running(&binaries, account, &data)? {
-            tracing::info!(dir = %dir.display(), "starting the private PostgreSQL cluster");
+            tracing::debug!(dir = %dir.display(), "starting the private PostgreSQL cluster");
             start_server(&binaries, account, &server_dir)?;
         } else {
-            tracing::info!(dir = %dir.display(), "joining the private PostgreSQL cluster already running");
+            tracing::debug!(dir = %dir.display(), "joining the private PostgreSQL cluster already running");
         }
 
         let users = lock_file(&dir.join("users.lock"))?;
@@ -354,7 +373,7 @@ impl Cluster {
             }
         };
         if last {
-            tracing::info!(dir = %self.dir.display(), "stopping the private PostgreSQL cluster");
+            tracing::debug!(dir = %self.dir.display(), "stopping the private PostgreSQL cluster");
             let status = self
                 .account
                 .command(&self.binaries.program("pg_ctl"))
@@ -370,7 +389,7 @@ impl Cluster {
                 bail!("pg_ctl stop failed ({status}); the private cluster is still running");
             }
         } else {
-            tracing::info!(
+            tracing::debug!(
                 "other minuted processes still use the private cluster; leaving it running"
             );
         }
@@ -549,15 +568,19 @@ fn server_dir_for(dir: &Path, account: Account) -> anyhow::Result<PathBuf> {
     fs::create_dir_all(&server_dir)
         .with_context(|| format!("cannot create {}", server_dir.display()))?;
     account.own(&server_dir)?;
-    fs::write(
-        dir.join("server-dir"),
-        format!("{}\n", server_dir.display()),
-    )?;
-    tracing::warn!(
-        dir = %dir.display(),
-        server_dir = %server_dir.display(),
-        "the postgres account cannot reach data_dir; the private cluster's files are kept in server_dir"
-    );
+    let note = dir.join("server-dir");
+    let said_before = note.is_file();
+    fs::write(&note, format!("{}\n", server_dir.display()))?;
+    // Said once, when the files move; every later command finds the note.
+    if said_before {
+        tracing::debug!(dir = %dir.display(), server_dir = %server_dir.display(), "the private cluster's files are kept in server_dir");
+    } else {
+        tracing::warn!(
+            dir = %dir.display(),
+            server_dir = %server_dir.display(),
+            "the postgres account cannot reach data_dir; the private cluster's files are kept in server_dir"
+        );
+    }
     Ok(server_dir)
 }
 
@@ -574,7 +597,7 @@ fn lock_file(path: &Path) -> anyhow::Result<File> {
 
 fn initdb(binaries: &ServerBinaries, account: Account, dir: &Path) -> anyhow::Result<()> {
     let data = Cluster::data(dir);
-    tracing::info!(dir = %data.display(), "creating the private PostgreSQL cluster");
+    tracing::debug!(dir = %data.display(), "creating the private PostgreSQL cluster");
     // A half-made directory from an interrupted initdb would make initdb refuse.
     if data.exists() {
         fs::remove_dir_all(&data)

@@ -8,8 +8,11 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = minuted::cli::Cli::parse();
     minuted::logging::init(cli.log_format, cli.log_level.as_deref());
+    // Each error with its causes, each said once: an error that names its cause in its
+    // own words is not followed by that cause again.
+    let report = |err: anyhow::Error| minuted::logging::error_chain(err.as_ref());
     if let Err(err) = cli.start_clock() {
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", report(err));
         return ExitCode::FAILURE;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
     match runtime.block_on(minuted::cli::dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", report(err));
             ExitCode::FAILURE
         }
     }

@@ -9,12 +9,10 @@ use super::model::*;
 /// Why a registry file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("{path}: cannot read the registry file: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Says the reason itself, so it hands on no source: a chain printed in full would
+    /// say "No such file or directory" twice.
+    #[error("{path}: cannot read the registry file: {error}")]
+    Read { path: String, error: std::io::Error },
     /// The file is not TOML, or a key is unknown, missing or of the wrong type.
     #[error("{0}")]
     Syntax(Problem),
@@ -45,9 +43,9 @@ pub(super) fn display_lines(problems: &[Problem]) -> String {
 /// Reads and validates the registry file at `path`.
 pub fn load(path: &Path) -> Result<Registry, RegistryError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| RegistryError::Read {
+    let text = std::fs::read_to_string(path).map_err(|error| RegistryError::Read {
         path: shown.clone(),
-        source,
+        error,
     })?;
     parse(&shown, &text)
 }
