@@ -9,6 +9,8 @@ use sqlx::PgPool;
 
 use crate::store::actions::{self as store, ActionFilter, ActionView, NewAction, NewUpdate};
 use crate::store::events::{self, NewEvent};
+use crate::store::names as known_names;
+use crate::text::names::unknown;
 
 /// An action added by hand, as `minuted actions add` gives it.
 #[derive(Debug, Clone)]
@@ -63,19 +65,21 @@ pub struct Added {
 }
 
 /// Adds `hand` to the register with its audit event, in one transaction. The meeting,
-/// owner, member and item must be the registry's; an unknown owner is answered with the
-/// close matches.
+/// owner, member and item must be the registry's; an unknown meeting or owner is
+/// answered with the nearest names.
 pub async fn add(pool: &PgPool, hand: &HandAction, now: DateTime<Utc>) -> anyhow::Result<Added> {
     let hand = hand.clone().checked()?;
     let mut tx = pool.begin().await?;
-    let (board_id, meeting_id, meeting) = store::meeting(&mut tx, &hand.meeting)
-        .await?
-        .ok_or_else(|| anyhow!("no meeting {}: see `minuted board show`", hand.meeting))?;
+    let Some((board_id, meeting_id, meeting)) = store::meeting(&mut tx, &hand.meeting).await?
+    else {
+        let known = known_names::meeting_refs(&mut tx).await?;
+        bail!("{}", unknown("meeting", &hand.meeting, &known));
+    };
     let Some((organisation_id, owner)) =
         store::organisation(&mut tx, board_id, &hand.owner).await?
     else {
-        let known = store::organisation_names(&mut tx, board_id).await?;
-        bail!("{}", unknown_organisation(&hand.owner, &known));
+        let known = known_names::organisation_shorts(&mut tx, Some(board_id)).await?;
+        bail!("{}", unknown("organisation", &hand.owner, &known));
     };
     let member = match &hand.member {
         Some(name) => {
@@ -144,51 +148,6 @@ pub async fn add(pool: &PgPool, hand: &HandAction, now: DateTime<Utc>) -> anyhow
     })
 }
 
-/// The error for an organisation the registry does not have: the close matches, else
-/// every known name.
-fn unknown_organisation(given: &str, known: &[String]) -> String {
-    let wanted = given.to_lowercase();
-    let close: Vec<&str> = known
-        .iter()
-        .filter(|k| {
-            let k = k.to_lowercase();
-            k.contains(&wanted) || wanted.contains(&k) || edit_distance(&k, &wanted) <= 2
-        })
-        .map(String::as_str)
-        .collect();
-    if close.is_empty() {
-        format!(
-            "no organisation {given:?}; the organisations are: {}",
-            known.join(", ")
-        )
-    } else {
-        format!(
-            "no organisation {given:?}; did you mean {}?",
-            close.join(" or ")
-        )
-    }
-}
-
-/// Levenshtein distance between two short names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(current)
-            };
-            previous = current;
-        }
-    }
-    row[b.len()]
-}
-
 /// Closes an action by hand (`done` or `dropped`), recording an update and an event.
 /// `kind` is `done` or `dropped`. Returns the action as the register now shows it.
 pub async fn close(
@@ -201,9 +160,10 @@ pub async fn close(
 ) -> anyhow::Result<Vec<ActionView>> {
     let by = named(by, "closing")?;
     let mut tx = pool.begin().await?;
-    let action = store::lock(&mut tx, None, reference)
-        .await?
-        .ok_or_else(|| anyhow!("no action {reference}: see `minuted actions list`"))?;
+    let Some(action) = store::lock(&mut tx, None, reference).await? else {
+        let known = known_names::action_refs(&mut tx).await?;
+        bail!("{}", unknown("action", reference, &known));
+    };
     if action.status != "open" {
         bail!("{} is already {}", action.reference, action.status);
     }
@@ -246,21 +206,4 @@ pub async fn close(
         ..ActionFilter::default()
     };
     Ok(store::list(pool, &filter).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unknown_organisation_names_close_matches_or_every_organisation() {
-        let known: Vec<String> = ["MPS", "CPS", "CPS South", "HMCTS"]
-            .map(String::from)
-            .to_vec();
-        let close = unknown_organisation("CPS Sth", &known);
-        assert!(close.contains("did you mean"), "{close}");
-        assert!(close.contains("CPS South"), "{close}");
-        let none = unknown_organisation("Fire Brigade", &known);
-        assert!(none.contains("MPS, CPS, CPS South, HMCTS"), "{none}");
-    }
 }

@@ -2,10 +2,10 @@
 //! register by hand. What each change does is `actions::hand`'s; this file reads the
 //! arguments and prints.
 
-use super::table;
 use anyhow::bail;
 
-use super::{print_json, print_text, with_database, ActionsCommand};
+use super::known::Named;
+use super::{print_json, print_text, table, with_database, ActionsCommand};
 use crate::actions::hand::{self, HandAction};
 use crate::clock::Clock;
 use crate::config::Loaded;
@@ -53,15 +53,21 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
             if limit.is_some_and(|n| n < 0) {
                 bail!("--limit must not be negative");
             }
-            let filter = ActionFilter {
-                open_only: open,
-                owner,
-                meeting,
-                limit,
-                ..ActionFilter::default()
-            };
-            let mut rows =
-                with_database(loaded, async |pool| Ok(store::list(pool, &filter).await?)).await?;
+            let mut rows = with_database(loaded, async |pool| {
+                let filter = ActionFilter {
+                    open_only: open,
+                    owner: Named::Organisation
+                        .spelled_if_given(pool, owner.as_deref())
+                        .await?,
+                    meeting: Named::Meeting
+                        .spelled_if_given(pool, meeting.as_deref())
+                        .await?,
+                    limit,
+                    ..ActionFilter::default()
+                };
+                Ok(store::list(pool, &filter).await?)
+            })
+            .await?;
             crate::actions::mark_overdue(&mut rows, Clock::System.now().date_naive());
             output.print(&rows[..], render)
         }
@@ -122,15 +128,14 @@ fn render(rows: &[ActionView]) -> String {
         table::right("UPDATES", 7),
         table::left("TEXT", 0),
     ];
-    let mut out = table::header(&columns);
-    for row in rows {
-        out.push_str(&table::line(
-            &columns,
-            &[
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            vec![
                 row.reference.clone(),
-                table::clip(row.owner.as_deref().unwrap_or("-"), 16),
+                table::one_line(row.owner.as_deref().unwrap_or("-")),
                 row.meeting.clone().unwrap_or_else(|| "-".into()),
-                table::clip(&row.due, 12),
+                table::one_line(&row.due),
                 if row.overdue {
                     "OVERDUE".to_owned()
                 } else {
@@ -138,8 +143,14 @@ fn render(rows: &[ActionView]) -> String {
                 },
                 row.updates.len().to_string(),
                 table::clip(&row.text, 60),
-            ],
-        ));
+            ]
+        })
+        .collect();
+    let columns = table::fit(&columns, &cells);
+    let indent = columns.first().map_or(0, |c| c.width);
+    let mut out = table::header(&columns);
+    for (row, cells) in rows.iter().zip(&cells) {
+        out.push_str(&table::line(&columns, cells));
         if let Some(latest) = &row.latest_update {
             let attached = if latest.attachments.is_empty() {
                 String::new()
@@ -147,7 +158,7 @@ fn render(rows: &[ActionView]) -> String {
                 format!(" [{}]", latest.attachments.join(", "))
             };
             out.push_str(&format!(
-                "{:<10}  latest: {} {} from {}: {}{attached}\n",
+                "{:<indent$}  latest: {} {} from {}: {}{attached}\n",
                 "",
                 latest.kind,
                 latest.at.format("%Y-%m-%d"),

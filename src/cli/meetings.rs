@@ -1,16 +1,25 @@
-//! `minuted meetings status REF`: the secretariat's first question every morning before
-//! a meeting — who has sent their update, who is still outstanding. `meetings attendance
-//! REF`: who is coming.
+//! `minuted meetings list`: every meeting in a line. `minuted meetings status REF`: the
+//! secretariat's first question every morning before a meeting — who has sent their
+//! update, who is still outstanding. `meetings attendance REF`: who is coming.
 
+use super::known::Named;
 use super::{table, with_database, MeetingsCommand};
 use crate::config::Loaded;
 use crate::store::attendance::{self, AttendanceView};
-use crate::store::meeting_status::{self, MeetingStatusView, UpdateReceived};
+use crate::store::meeting_status::{self, MeetingStatusView, MeetingSummary, UpdateReceived};
 
 pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()> {
     match command {
+        MeetingsCommand::List { output } => {
+            let meetings = with_database(loaded, async |pool| {
+                Ok(meeting_status::meetings(pool).await?)
+            })
+            .await?;
+            output.print(&meetings[..], render_list)
+        }
         MeetingsCommand::Status { reference, output } => {
             let view = with_database(loaded, async |pool| {
+                let reference = Named::Meeting.spelled(pool, &reference).await?;
                 let status = meeting_status::meeting_status(pool, &reference).await?;
                 let mut conn = pool.acquire().await?;
                 let attendance = attendance::attendance_view(&mut conn, &reference).await?;
@@ -25,12 +34,63 @@ pub async fn run(command: MeetingsCommand, loaded: &Loaded) -> anyhow::Result<()
         }
         MeetingsCommand::Attendance { reference, output } => {
             let view = with_database(loaded, async |pool| {
+                let reference = Named::Meeting.spelled(pool, &reference).await?;
                 let mut conn = pool.acquire().await?;
                 Ok(attendance::attendance_view(&mut conn, &reference).await?)
             })
             .await?;
             output.print(&view, render_attendance)
         }
+    }
+}
+
+fn render_list(meetings: &[MeetingSummary]) -> String {
+    let columns = [
+        table::left("REF", 15),
+        table::left("DATE", 10),
+        table::left("TIME", 5),
+        table::left("PAPERS BY", 10),
+        table::left("STATUS", 16),
+        table::left("REPORTED", 8),
+        table::right("OUTSTANDING", 11),
+        table::left("MINUTES", 0),
+    ];
+    let mut out = table::list(&columns, meetings, "no meetings", |m| {
+        vec![
+            m.meeting_ref.clone(),
+            m.date.to_string(),
+            m.time
+                .map_or_else(|| "-".to_owned(), |t| t.format("%H:%M").to_string()),
+            m.papers_deadline
+                .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            if m.cancelled {
+                "cancelled".to_owned()
+            } else {
+                m.status.replace('_', " ")
+            },
+            format!("{} of {}", m.reported, m.expected),
+            m.outstanding.len().to_string(),
+            minutes_state(m),
+        ]
+    });
+    if !meetings.is_empty() {
+        out.push_str("`minuted meetings status REF` for one meeting's updates\n");
+    }
+    out
+}
+
+/// How far a meeting's minutes have got, in a few words.
+fn minutes_state(meeting: &MeetingSummary) -> String {
+    match &meeting.minutes {
+        Some(minutes) => {
+            let status = match minutes.status.as_str() {
+                "error" => "unreadable",
+                other => other,
+            };
+            format!("{status} (revision {})", minutes.revision)
+        }
+        None if meeting.draft_minutes_received > 0 => "received, not yet read".to_owned(),
+        None => "none".to_owned(),
     }
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 
+use super::known::Named;
 use super::{print_json, print_text, with_database, MessagesCommand};
 use crate::config::Loaded;
 use crate::store::messages::{self as store_messages, ListFilter, MessageDetail, MessageRow};
@@ -28,12 +29,14 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
             if limit.is_some_and(|n| n < 0) {
                 bail!("--limit must not be negative");
             }
-            let filter = ListFilter {
-                status,
-                meeting,
-                limit,
-            };
             let rows = with_database(loaded, async |pool| {
+                let filter = ListFilter {
+                    status,
+                    meeting: Named::Meeting
+                        .spelled_if_given(pool, meeting.as_deref())
+                        .await?,
+                    limit,
+                };
                 Ok(store_messages::list(pool, &filter).await?)
             })
             .await?;
@@ -74,6 +77,7 @@ fn render_list(rows: &[MessageRow]) -> String {
         table::left("RECEIVED", 16),
         table::left("STATUS", 11),
         table::left("FROM", 30),
+        table::left("FILED AS", 8),
         table::left("SUBJECT", 0),
     ];
     table::list(&columns, rows, "no messages", |row| {
@@ -81,10 +85,47 @@ fn render_list(rows: &[MessageRow]) -> String {
             row.id.to_string(),
             row.received_at.format("%Y-%m-%d %H:%M").to_string(),
             row.status.to_string(),
-            table::clip(row.from.as_deref().unwrap_or("-"), 30),
+            table::one_line(row.from.as_deref().unwrap_or("-")),
+            row.kind.as_deref().map_or_else(
+                || "-".to_owned(),
+                |kind| {
+                    filed_as(
+                        kind,
+                        row.meeting.as_deref(),
+                        row.item.as_deref(),
+                        row.action.as_deref(),
+                        row.organisation.as_deref(),
+                    )
+                },
+            ),
             table::clip(row.subject.as_deref().unwrap_or("(no subject)"), 60),
         ]
     })
+}
+
+/// What a message is filed as, in a phrase: its kind, then what it is about
+/// (`written_update: LCJB-2023-12-13, item 2.b, HMPPS Probation`).
+pub(super) fn filed_as(
+    kind: &str,
+    meeting: Option<&str>,
+    item: Option<&str>,
+    action: Option<&str>,
+    organisation: Option<&str>,
+) -> String {
+    let about: Vec<String> = [
+        meeting.map(str::to_owned),
+        item.map(|i| format!("item {i}")),
+        action.map(str::to_owned),
+        organisation.map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if about.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {}", about.join(", "))
+    }
 }
 
 fn render_detail(d: &MessageDetail) -> String {
@@ -124,6 +165,36 @@ fn render_detail(d: &MessageDetail) -> String {
         line("cc", &d.cc.join(", "));
     }
     line("subject", d.subject.as_deref().unwrap_or("(no subject)"));
+    match &d.filing {
+        Some(f) => {
+            let what = filed_as(
+                &f.kind,
+                f.meeting.as_deref(),
+                f.item.as_deref(),
+                f.action.as_deref(),
+                f.organisation.as_deref(),
+            );
+            let member = f
+                .member
+                .as_ref()
+                .map(|m| format!(" from {m}"))
+                .unwrap_or_default();
+            let how = match (f.disposition.as_str(), f.decided_by.as_str()) {
+                ("triage", _) => format!(
+                    "best guess, confidence {:.2}: waiting in triage",
+                    f.confidence
+                ),
+                ("quarantined", _) => "quarantined: the sender is not in the registry".to_owned(),
+                (_, "rule") => format!("confidence {:.2}", f.confidence),
+                (_, by) => format!("by hand, by {by}"),
+            };
+            line("filed as", &format!("{what}{member} ({how})"));
+            for reason in &f.reasons {
+                line("", &format!("- {reason}"));
+            }
+        }
+        None => line("filed as", "not filed yet"),
+    }
     if let Some(sent) = d.sent_at {
         line("date", &sent.to_rfc3339());
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::known::Named;
 use super::{print_json, print_text, with_database, MinutesCommand};
 use crate::config::Loaded;
 use crate::minutes::extract;
@@ -29,7 +30,11 @@ pub async fn run(command: MinutesCommand, loaded: &Loaded) -> anyhow::Result<()>
             }
         }
         MinutesCommand::Show { meeting, output } => {
-            let report = with_database(loaded, async |pool| show(pool, &meeting).await).await?;
+            let report = with_database(loaded, async |pool| {
+                let meeting = Named::Meeting.spelled(pool, &meeting).await?;
+                show(pool, &meeting).await
+            })
+            .await?;
             if output.json {
                 print_json(&report)
             } else {
@@ -73,8 +78,8 @@ pub fn parse_file(
         .with_context(|| format!("cannot read the minutes in {}", file.display()))?;
     let registry = board_file
         .map(|path| {
-            registry::load(path)
-                .with_context(|| format!("{} is not a valid registry", path.display()))
+            // The registry's error names the file.
+            registry::load(path).context("cannot match names against the registry")
         })
         .transpose()?;
     let mut context = ParseContext {

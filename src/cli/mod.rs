@@ -19,6 +19,7 @@ mod board;
 mod health;
 mod http;
 mod ingest;
+mod known;
 mod meetings;
 mod messages;
 mod minutes;
@@ -135,7 +136,8 @@ pub enum Command {
     /// Messages filing could not file with confidence, and filing them by hand.
     #[command(subcommand)]
     Triage(TriageCommand),
-    /// Meetings: who has sent their update and who is outstanding.
+    /// Meetings: every meeting at a glance, who has sent their update and who is
+    /// outstanding, who is coming.
     #[command(subcommand)]
     Meetings(MeetingsCommand),
     /// The action register: add an action by hand, list actions with their updates,
@@ -334,6 +336,13 @@ pub enum TriageCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum MeetingsCommand {
+    /// Every meeting, by date: its reference, date, time and papers deadline, whether it
+    /// is cancelled, how many of the organisations expected to report have sent their
+    /// update and how many are outstanding, and how far its minutes have got.
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
     /// For one meeting: the organisations expected to report (those leading an item or
     /// owning an open action), the updates received, who is outstanding, draft minutes
     /// received, and the triage count.
@@ -368,12 +377,12 @@ pub enum OutboxCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Make rows due again now with a fresh retry window (not rows already sent).
+    /// Make emails due again now with a fresh retry window (not those already sent).
     Retry {
-        /// Outbox row ids.
+        /// The emails' ids, as `outbox list` shows them.
         #[arg(required_unless_present = "failed", conflicts_with = "failed")]
         ids: Vec<i64>,
-        /// Every failed row.
+        /// Every failed email.
         #[arg(long)]
         failed: bool,
         #[command(flatten)]
@@ -451,7 +460,7 @@ pub enum ReplyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum MessagesCommand {
-    /// List stored messages, oldest first.
+    /// List stored messages, oldest first, each with what it is filed as.
     List {
         /// Only messages with this status: received, filed, triage, quarantined,
         /// unparseable, oversized.
@@ -466,7 +475,8 @@ pub enum MessagesCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Show one message: its fields, body text and attachments, or its raw bytes.
+    /// Show one message: its fields, what it is filed as and why, its body text and
+    /// attachments; or its raw bytes.
     Show {
         id: i64,
         /// Write the raw RFC 822 bytes as stored to stdout, nothing else.

@@ -111,8 +111,13 @@ pub async fn run(command: OutboxCommand, loaded: &Loaded) -> anyhow::Result<()> 
                 print_text("nothing to retry\n")
             } else {
                 let ids: Vec<String> = retried.iter().map(i64::to_string).collect();
+                let emails = if retried.len() == 1 {
+                    "email"
+                } else {
+                    "emails"
+                };
                 print_text(&format!(
-                    "{} row(s) due again now: {}\n",
+                    "{} {emails} due again now: {}\n",
                     retried.len(),
                     ids.join(", ")
                 ))
@@ -136,11 +141,11 @@ fn render_table(rows: &[OutboxListRow]) -> String {
         vec![
             row.id.to_string(),
             row.kind.clone(),
-            table::clip(&row.to, 32),
+            row.to.clone(),
             row.status.clone(),
             row.attempts.to_string(),
             row.meeting.clone().unwrap_or_else(|| "-".into()),
-            table::clip(row.subject.as_deref().unwrap_or("(not rendered yet)"), 40),
+            table::one_line(row.subject.as_deref().unwrap_or("(not rendered yet)")),
             table::clip(row.last_error.as_deref().unwrap_or(""), 60),
         ]
     })

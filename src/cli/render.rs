@@ -9,6 +9,7 @@ use crate::store::mail_context;
 use anyhow::Context;
 use serde_json::{json, Value};
 
+use super::known::Named;
 use super::{print_text, RenderArgs, RenderFormat};
 use crate::app;
 use crate::clock::Clock;
@@ -40,8 +41,9 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
         .parse()
         .context("outgoing.from is not a mailbox")?;
     let text = super::with_database(loaded, async |pool| {
+        let reference = Named::Meeting.spelled(pool, &args.meeting).await?;
         let mut conn = pool.acquire().await?;
-        let meeting = mail_context::meeting_by_ref(&mut conn, &args.meeting).await?;
+        let meeting = mail_context::meeting_by_ref(&mut conn, &reference).await?;
         let board = mail_context::boards(&mut conn, &[meeting.board_id])
             .await?
             .remove(&meeting.board_id)

@@ -4,6 +4,7 @@
 use super::table;
 use chrono::Utc;
 
+use super::known::Named;
 use super::{print_json, print_text, with_database, ScheduleCommand};
 use crate::clock::Clock;
 use crate::config::Loaded;
@@ -21,6 +22,9 @@ pub async fn run(command: ScheduleCommand, loaded: &Loaded) -> anyhow::Result<()
                 anyhow::bail!("--limit must be 0 or more");
             }
             let rows = with_database(loaded, async |pool| {
+                let meeting = Named::Meeting
+                    .spelled_if_given(pool, meeting.as_deref())
+                    .await?;
                 Ok(store::list(pool, meeting.as_deref(), limit).await?)
             })
             .await?;

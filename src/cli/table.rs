@@ -1,5 +1,6 @@
 //! The one fixed-width table printer of the command line: a header row and one row per
-//! record, columns separated by two spaces, the last column not padded.
+//! record, columns separated by two spaces, the last column not padded. A column is as
+//! wide as its widest cell, so rows line up without cutting what tells them apart.
 
 /// How a column's cells sit in its width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,7 +9,7 @@ pub enum Align {
     Right,
 }
 
-/// A column: its header and width (the last column's width is not used).
+/// A column: its header and least width (the last column's width is not used).
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
     pub header: &'static str,
@@ -34,14 +35,37 @@ pub const fn right(header: &'static str, width: usize) -> Column {
     }
 }
 
-/// The header and `rows` as lines. A cell wider than its column is not cut here; use
-/// [`clip`] for the columns that can be long.
+/// The header and `rows` as lines, each column widened to its widest cell. Nothing is
+/// cut here; use [`clip`] for a last column that can be long.
 fn render(columns: &[Column], rows: &[Vec<String>]) -> String {
-    let mut out = header(columns);
+    let columns = fit(columns, rows);
+    let mut out = header(&columns);
     for row in rows {
-        out.push_str(&line(columns, row));
+        out.push_str(&line(&columns, row));
     }
     out
+}
+
+/// `columns`, each at least as wide as its header and its widest cell in `rows`: for a
+/// table printed with [`header`] and [`line`] between lines of its own.
+pub fn fit(columns: &[Column], rows: &[Vec<String>]) -> Vec<Column> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let widest = rows
+                .iter()
+                .filter_map(|row| row.get(i))
+                .chain(std::iter::once(&column.header.to_owned()))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0);
+            Column {
+                width: column.width.max(widest),
+                ..*column
+            }
+        })
+        .collect()
 }
 
 /// The table of `records`, one row each as `cells` makes it; `empty` (a line) when there
@@ -83,10 +107,15 @@ pub fn line(columns: &[Column], cells: &[String]) -> String {
     out
 }
 
-/// `text` on one line (breaks and runs of spaces folded, controls dropped), cut to
-/// `width` characters with an ellipsis.
+/// `text` on one line: breaks and runs of spaces folded, controls dropped.
+pub fn one_line(text: &str) -> String {
+    crate::templates::header_text(text)
+}
+
+/// `text` on one line (see [`one_line`]), cut to `width` characters with an ellipsis:
+/// only for a last column, whose text is there to be glanced at.
 pub fn clip(text: &str, width: usize) -> String {
-    let flat = crate::templates::header_text(text);
+    let flat = one_line(text);
     if flat.chars().count() <= width {
         flat
     } else {
@@ -106,5 +135,18 @@ mod tests {
         let text = render(&columns, &[vec!["7".into(), "Ann".into(), "first".into()]]);
         assert_eq!(text, "  ID  NAME    NOTE\n   7  Ann     first\n");
         assert_eq!(clip("a\nlong  line", 6), "a lon\u{2026}");
+    }
+
+    #[test]
+    fn a_column_widens_to_its_widest_cell_rather_than_cut_it() {
+        let columns = [left("DUE", 4), left("TEXT", 0)];
+        let rows = [
+            vec!["December 2023".into(), "a".into()],
+            vec!["2024-01-17".into(), "b".into()],
+        ];
+        assert_eq!(
+            render(&columns, &rows),
+            "DUE            TEXT\nDecember 2023  a\n2024-01-17     b\n"
+        );
     }
 }

@@ -2,10 +2,13 @@
 
 use anyhow::bail;
 
+use super::known::Named;
+use super::messages::filed_as;
 use super::{print_json, print_text, with_database, TriageCommand};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::filing::Kind;
+use crate::store::messages as store_messages;
 use crate::store::triage::{self, ManualFiling, TriageRow};
 
 pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> {
@@ -42,26 +45,54 @@ pub async fn run(command: TriageCommand, loaded: &Loaded) -> anyhow::Result<()> 
             if by.trim().is_empty() {
                 bail!("--by must name who is filing");
             }
-            let manual = ManualFiling {
-                kind,
-                meeting,
-                item,
-                action,
-                organisation,
-            };
-            let recorded = with_database(loaded, async |pool| {
-                crate::filing::worker::file_by_hand(pool, id, &manual, by.trim(), &Clock::System)
-                    .await
+            let (recorded, filed) = with_database(loaded, async |pool| {
+                let manual = ManualFiling {
+                    kind,
+                    meeting: Named::Meeting
+                        .spelled_if_given(pool, meeting.as_deref())
+                        .await?,
+                    item,
+                    action: Named::Action
+                        .spelled_if_given(pool, action.as_deref())
+                        .await?,
+                    organisation: Named::Organisation
+                        .spelled_if_given(pool, organisation.as_deref())
+                        .await?,
+                };
+                let recorded = crate::filing::worker::file_by_hand(
+                    pool,
+                    id,
+                    &manual,
+                    by.trim(),
+                    &Clock::System,
+                )
+                .await?;
+                let filed = store_messages::current_filing(pool, id).await?;
+                Ok((recorded, filed))
             })
             .await?;
             if output.json {
-                print_json(&recorded)
-            } else {
-                print_text(&format!(
-                    "message {} filed as {} (filing {})\n",
-                    recorded.message_id, recorded.kind, recorded.filing_id
-                ))
+                return print_json(&recorded);
             }
+            let what = match &filed {
+                Some(f) => filed_as(
+                    &f.kind,
+                    f.meeting.as_deref(),
+                    f.item.as_deref(),
+                    f.action.as_deref(),
+                    f.organisation.as_deref(),
+                ),
+                None => recorded.kind.to_string(),
+            };
+            let acknowledged = if recorded.acknowledgement {
+                "; the sender will be sent an acknowledgement"
+            } else {
+                ""
+            };
+            print_text(&format!(
+                "message {} filed as {what}{acknowledged}\n",
+                recorded.message_id
+            ))
         }
     }
 }
@@ -72,17 +103,13 @@ fn render(rows: &[TriageRow]) -> String {
     }
     let mut out = String::new();
     for row in rows {
-        let guess = [
-            Some(row.kind.clone()),
-            row.meeting.clone(),
-            row.item.as_ref().map(|i| format!("item {i}")),
-            row.action.clone(),
-            row.organisation.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+        let guess = filed_as(
+            &row.kind,
+            row.meeting.as_deref(),
+            row.item.as_deref(),
+            row.action.as_deref(),
+            row.organisation.as_deref(),
+        );
         out.push_str(&format!(
             "#{} {} {} from {}: {}\n  best guess ({:.2}): {}\n",
             row.id,

@@ -492,16 +492,6 @@ pub async fn organisation(
     .await?)
 }
 
-/// Every organisation short name of `board_id`, alphabetically.
-pub async fn organisation_names(conn: &mut PgConnection, board_id: i64) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT short FROM organisations WHERE board_id = $1 ORDER BY short")
-            .bind(board_id)
-            .fetch_all(conn)
-            .await?,
-    )
-}
-
 /// The meeting `reference` (any case): (board id, meeting id, its ref as stored).
 pub async fn meeting(
     conn: &mut PgConnection,

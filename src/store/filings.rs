@@ -357,6 +357,16 @@ pub struct Recorded {
     pub acknowledgement: bool,
 }
 
+/// The FROM and WHERE of a query on the current filing of message `$1` with the
+/// registry's names beside its ids: it selects from `f` (the filing), `mt` (its meeting),
+/// `i` (its agenda item), `o` (its organisation) and `mb` (its member).
+pub(super) const CURRENT_FILING_WITH_NAMES: &str = "FROM filings f
+         LEFT JOIN meetings mt ON mt.id = f.meeting_id
+         LEFT JOIN agenda_items i ON i.id = f.item_id
+         LEFT JOIN organisations o ON o.id = f.organisation_id
+         LEFT JOIN members mb ON mb.id = f.member_id
+         WHERE f.message_id = $1 AND f.current";
+
 /// Records `decision` as the current filing of `message_id`, sets the message's status
 /// and writes the audit event; `actor` is `rule`, `cli` or a person's address. A previous
 /// filing stays, no longer current.

@@ -1,7 +1,8 @@
 //! A meeting's status as the secretariat asks for it: who is expected to report, what
-//! has come in, what is missing, and the draft minutes received.
+//! has come in, what is missing, and the draft minutes received; and every meeting in a
+//! line each with those counts.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
@@ -226,4 +227,94 @@ pub async fn meeting_status_on(
         quarantined_total,
         acknowledgements_unsent: owed,
     })
+}
+
+/// One meeting as `meetings list` shows it: when it is, whether the updates are in, and
+/// how far its minutes have got.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingSummary {
+    /// The board's slug.
+    pub board: String,
+    #[serde(rename = "ref")]
+    pub meeting_ref: String,
+    pub date: NaiveDate,
+    pub time: Option<NaiveTime>,
+    pub title: String,
+    pub papers_deadline: Option<NaiveDate>,
+    pub cancelled: bool,
+    /// `scheduled`, `held`, `minutes_draft`, `minutes_approved` or `circulated`.
+    pub status: String,
+    /// Organisations expected to report, as `meetings status` counts them.
+    pub expected: usize,
+    /// Of those, how many have sent an update.
+    pub reported: usize,
+    /// The expected organisations with no update yet.
+    pub outstanding: Vec<String>,
+    /// Messages filed as this meeting's draft minutes.
+    pub draft_minutes_received: usize,
+    /// The newest revision of the minutes read from them, when there is one.
+    pub minutes: Option<MinutesRevisionState>,
+}
+
+/// The newest minutes revision of a meeting: its number and status (`draft`,
+/// `approved`, `rejected`, `superseded`, or `error` when the file could not be read).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MinutesRevisionState {
+    pub revision: i32,
+    pub status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedMeeting {
+    board: String,
+    #[sqlx(rename = "ref")]
+    reference: String,
+    date: NaiveDate,
+    time: Option<NaiveTime>,
+    title: String,
+    papers_deadline: Option<NaiveDate>,
+    cancelled: bool,
+    status: String,
+    revision: Option<i32>,
+    revision_status: Option<String>,
+}
+
+/// Every meeting of every board, by date, each with the counts of [`meeting_status`].
+pub async fn meetings(pool: &PgPool) -> Result<Vec<MeetingSummary>> {
+    let mut conn = pool.acquire().await?;
+    let listed: Vec<ListedMeeting> = sqlx::query_as(
+        "SELECT b.slug AS board, m.ref, m.date, m.time, m.title, m.papers_deadline,
+                m.cancelled, m.status, r.n AS revision, r.status AS revision_status
+         FROM meetings m
+         JOIN boards b ON b.id = m.board_id
+         LEFT JOIN LATERAL (SELECT n, status FROM minutes_revisions
+                            WHERE meeting_id = m.id ORDER BY n DESC LIMIT 1) r ON TRUE
+         ORDER BY m.date, m.board_id, m.ref",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut summaries = Vec::with_capacity(listed.len());
+    for meeting in listed {
+        let status = meeting_status_on(&mut conn, &meeting.reference).await?;
+        let minutes = match (meeting.revision, meeting.revision_status) {
+            (Some(revision), Some(status)) => Some(MinutesRevisionState { revision, status }),
+            _ => None,
+        };
+        summaries.push(MeetingSummary {
+            board: meeting.board,
+            meeting_ref: meeting.reference,
+            date: meeting.date,
+            time: meeting.time,
+            title: meeting.title,
+            papers_deadline: meeting.papers_deadline,
+            cancelled: meeting.cancelled,
+            status: meeting.status,
+            expected: status.expected.len(),
+            reported: status.expected.len() - status.outstanding.len(),
+            outstanding: status.outstanding,
+            draft_minutes_received: status.draft_minutes.len(),
+            minutes,
+        });
+    }
+    Ok(summaries)
 }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 
+use super::filings::CURRENT_FILING_WITH_NAMES;
 use super::{Error, Result};
 use crate::domain::message::{Attachment, ParsedMessage};
 
@@ -457,6 +458,28 @@ pub struct MessageDetail {
     pub has_html: bool,
     #[sqlx(skip)]
     pub attachments: Vec<AttachmentInfo>,
+    /// What the message is filed as now; `None` until filing has read it.
+    #[sqlx(skip)]
+    pub filing: Option<FiledAs>,
+}
+
+/// A message's current filing, as a person reads it: names, not ids.
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
+pub struct FiledAs {
+    pub kind: String,
+    /// `filed`, `triage` (waiting for a person) or `quarantined`.
+    pub disposition: String,
+    pub meeting: Option<String>,
+    pub item: Option<String>,
+    pub action: Option<String>,
+    pub organisation: Option<String>,
+    pub member: Option<String>,
+    pub confidence: f64,
+    /// `rule` when filing decided, else who filed it by hand.
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+    #[sqlx(try_from = "super::JsonStrings")]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
@@ -491,7 +514,22 @@ pub async fn show(pool: &PgPool, id: i64) -> Result<MessageDetail> {
     .bind(id)
     .fetch_all(pool)
     .await?;
+    detail.filing = current_filing(pool, id).await?;
     Ok(detail)
+}
+
+/// What message `id` is filed as now; `None` until filing has read it.
+pub async fn current_filing(pool: &PgPool, id: i64) -> Result<Option<FiledAs>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT f.kind, f.disposition, mt.ref AS meeting, i.number AS item,
+                f.action_ref AS action, o.short AS organisation, mb.name AS member,
+                round(f.confidence::NUMERIC, 2)::DOUBLE PRECISION AS confidence,
+                f.decided_by, f.decided_at, f.reasons
+         {CURRENT_FILING_WITH_NAMES}"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// The raw bytes of one message as stored (only the header block for an oversized one).

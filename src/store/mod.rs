@@ -18,6 +18,7 @@ pub mod meeting_status;
 pub mod members;
 pub mod messages;
 pub mod minutes;
+pub mod names;
 pub mod outbox;
 pub mod overview;
 pub mod registry;

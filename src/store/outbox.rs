@@ -842,11 +842,20 @@ pub async fn retry(
                 .await?;
         for id in ids {
             match found.iter().find(|(f, _)| f == id) {
-                None => return Err(Error::NotFound(format!("outbox row {id}"))),
-                Some((_, status)) if status == "sent" || status == "sending" => {
-                    return Err(Error::Conflict(format!(
-                        "outbox row {id} is {status}; only rows not (being) sent can be retried"
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "outgoing email {id} (`minuted outbox list` shows their ids)"
                     )))
+                }
+                Some((_, status)) if status == "sent" || status == "sending" => {
+                    let state = if status == "sent" {
+                        "is sent"
+                    } else {
+                        "is being sent"
+                    };
+                    return Err(Error::Conflict(format!(
+                        "email {id} {state}; only an email not sent can be retried"
+                    )));
                 }
                 Some(_) => {}
             }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
-use super::filings::{board_for, record, snapshot, Recorded};
+use super::filings::{board_for, record, snapshot, Recorded, CURRENT_FILING_WITH_NAMES};
 use super::{Error, Result};
 use crate::domain::filing::{Disposition, FilingDecision, Kind};
 
@@ -64,16 +64,11 @@ pub async fn refile_in(
             "message {message_id} is {status}: there is nothing parsed to file"
         )));
     }
-    let current: Option<CurrentFiling> = sqlx::query_as(
+    let current: Option<CurrentFiling> = sqlx::query_as(&format!(
         "SELECT f.board_id, f.kind, mt.ref AS meeting, i.number AS item, f.action_ref,
                 o.short AS organisation, mb.name AS member, f.outbox_id
-         FROM filings f
-         LEFT JOIN meetings mt ON mt.id = f.meeting_id
-         LEFT JOIN agenda_items i ON i.id = f.item_id
-         LEFT JOIN organisations o ON o.id = f.organisation_id
-         LEFT JOIN members mb ON mb.id = f.member_id
-         WHERE f.message_id = $1 AND f.current",
-    )
+         {CURRENT_FILING_WITH_NAMES}"
+    ))
     .bind(message_id)
     .fetch_optional(&mut *conn)
     .await?;

@@ -192,18 +192,7 @@ async fn meetings_status_expects_a_report_from_every_owner_of_an_open_action() {
 
     // BTP's update filed against the December meeting counts as its report.
     let clock = clock();
-    deliver(
-        &pool,
-        &clock,
-        &[email(
-            "Charlie Doyle <charlie.doyle@btp.example>",
-            &format!("{btp} update"),
-            "btp-1@btp.example",
-            None,
-            "Update: the rail crime briefing is drafted and will be ready next week.",
-        )],
-    )
-    .await;
+    btp_reports(&pool, &clock, &btp).await;
     let (status_of_message, kind, meeting, action, reasons) =
         filing_of(&pool, "btp-1@btp.example").await;
     assert_eq!(
@@ -221,6 +210,23 @@ async fn meetings_status_expects_a_report_from_every_owner_of_an_open_action() {
             .contains(&serde_json::json!("BTP")),
         "{status}"
     );
+}
+
+/// BTP's update on action `btp`, from its member, delivered and filed (Message-ID
+/// `btp-1@btp.example`).
+async fn btp_reports(pool: &sqlx::PgPool, clock: &minuted::clock::Clock, btp: &str) {
+    deliver(
+        pool,
+        clock,
+        &[email(
+            "Charlie Doyle <charlie.doyle@btp.example>",
+            &format!("{btp} update"),
+            "btp-1@btp.example",
+            None,
+            "Update: the rail crime briefing is drafted and will be ready next week.",
+        )],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -338,4 +344,154 @@ async fn render_shows_the_open_actions_the_recipients_organisation_owns() {
         ],
     );
     assert!(pack.contains(&mps), "{pack}");
+}
+
+#[tokio::test]
+async fn meetings_list_shows_every_meeting_with_its_updates_and_minutes() {
+    let (url, pool) = database().await;
+    let btp = add_action(
+        &url,
+        "LCJB-2023-09-20",
+        "BTP",
+        "Brief the board on rail crime",
+    );
+    btp_reports(&pool, &clock(), &btp).await;
+    sqlx::query("UPDATE meetings SET cancelled = true WHERE ref = 'LCJB-2023-02-01'")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let list = minuted_json(&url, &["meetings", "list"]);
+    let refs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        refs,
+        ["LCJB-2023-02-01", "LCJB-2023-09-20", "LCJB-2023-12-13"]
+    );
+    let december = &list[2];
+    assert_eq!(december["date"], "2023-12-13");
+    assert_eq!(december["time"], "10:00:00");
+    assert_eq!(december["papers_deadline"], "2023-12-06");
+    assert_eq!(december["cancelled"], false);
+    assert_eq!(december["minutes"], serde_json::Value::Null);
+    // The same counts as `meetings status`: BTP has reported, the rest are outstanding.
+    let status = minuted_json(&url, &["meetings", "status", "LCJB-2023-12-13"]);
+    assert_eq!(december["outstanding"], status["outstanding"]);
+    assert_eq!(december["reported"], 1);
+    assert_eq!(
+        december["expected"].as_u64().unwrap() as usize,
+        status["expected"].as_array().unwrap().len()
+    );
+    assert_eq!(list[0]["cancelled"], true);
+
+    let table = minuted_ok(&url, &["meetings", "list"]);
+    let line = |reference: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(reference))
+            .unwrap_or_else(|| panic!("{reference} missing: {table}"))
+            .to_owned()
+    };
+    assert!(table.starts_with("REF "), "{table}");
+    let expected = december["expected"].as_u64().unwrap();
+    let december = line("LCJB-2023-12-13");
+    for word in [
+        "2023-12-13",
+        "10:00",
+        "2023-12-06",
+        "scheduled",
+        &format!("1 of {expected}"),
+        "none",
+    ] {
+        assert!(december.contains(word), "{word}: {december}");
+    }
+    assert!(line("LCJB-2023-02-01").contains("cancelled"), "{table}");
+}
+
+#[tokio::test]
+async fn a_mistyped_meeting_organisation_or_action_names_the_nearest_and_fails() {
+    let (url, _pool) = database().await;
+    add_action(
+        &url,
+        "LCJB-2023-09-20",
+        "CPS South",
+        "Report on the DA initiative",
+    );
+    let cases: [(&[&str], &str); 10] = [
+        (
+            &["actions", "list", "--owner", "CPS Sth"],
+            "no organisation \"CPS Sth\"; did you mean CPS South?",
+        ),
+        (
+            &["actions", "list", "--owner", "Fire Brigade"],
+            "no organisation \"Fire Brigade\"; the organisations are ADASS, BTP,",
+        ),
+        (
+            &["actions", "list", "--meeting", "LCJB-2023-12-31"],
+            "no meeting \"LCJB-2023-12-31\"; did you mean LCJB-2023-12-13?",
+        ),
+        (
+            &["actions", "done", "LCJB-A11"],
+            "no action \"LCJB-A11\"; did you mean LCJB-A1?",
+        ),
+        (
+            &["actions", "drop", "LCJB-A2"],
+            "no action \"LCJB-A2\"; did you mean LCJB-A1?",
+        ),
+        (
+            &["meetings", "status", "2023-09-20"],
+            "no meeting \"2023-09-20\"; did you mean LCJB-2023-09-20?",
+        ),
+        (
+            &["meetings", "attendance", "LCJB-2023-12-31"],
+            "did you mean LCJB-2023-12-13?",
+        ),
+        (
+            &["schedule", "list", "--meeting", "LCJB-2023-12-31"],
+            "did you mean LCJB-2023-12-13?",
+        ),
+        (
+            &["minutes", "show", "LCJB-2023-12-31"],
+            "did you mean LCJB-2023-12-13?",
+        ),
+        (
+            &["triage", "file", "1", "--organisation", "mopca"],
+            "no organisation \"mopca\"; did you mean MOPAC?",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = minuted(&url, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?} printed a result");
+    }
+    // Any case is the same name.
+    let listed = minuted_json(&url, &["actions", "list", "--owner", "cps south"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn actions_list_shows_the_due_words_whole() {
+    let (url, pool) = database().await;
+    let reference = add_action(&url, "LCJB-2023-09-20", "HMPPS London Prisons", "Report");
+    sqlx::query("UPDATE actions SET due = NULL, due_text = 'December 2023' WHERE ref = $1")
+        .bind(&reference)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let table = minuted_ok(&url, &["actions", "list"]);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(&reference))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(line.contains("December 2023"), "{table}");
+    assert!(line.contains("HMPPS London Prisons"), "{table}");
+    // The columns still line up: the header's DUE sits above the due words.
+    let header = table.lines().next().unwrap();
+    assert_eq!(header.find("DUE"), line.find("December 2023"), "{table}");
 }

@@ -374,8 +374,21 @@ async fn triage_is_listed_with_best_guesses_and_filed_by_hand_with_an_audit_trai
         serde_json::from_slice(&minuted_ok(&url, &["triage", "list", "--json"])).unwrap();
     assert_eq!(after, Value::Array(vec![]));
 
-    // Re-filing again is possible and audited too; unknown names are refused.
+    // Re-filing again is possible and audited too; unknown names are refused with the
+    // nearest that exist.
     minuted_ok(
+        &url,
+        &[
+            "actions",
+            "add",
+            "--meeting",
+            "LCJB-2023-09-20",
+            "--owner",
+            "HMPPS Probation",
+            "Publish the action plan",
+        ],
+    );
+    let said = String::from_utf8(minuted_ok(
         &url,
         &[
             "triage",
@@ -384,8 +397,15 @@ async fn triage_is_listed_with_best_guesses_and_filed_by_hand_with_an_audit_trai
             "--kind",
             "action_update",
             "--action",
-            "lcjb-a3",
+            "lcjb-a1",
         ],
+    ))
+    .unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "message {id} filed as action_update: LCJB-2023-12-13, item 4, LCJB-A1, HMPPS Probation"
+        )),
+        "{said}"
     );
     let kind: (String, Option<String>) =
         sqlx::query_as("SELECT kind, action_ref FROM filings WHERE message_id = $1 AND current")
@@ -393,14 +413,25 @@ async fn triage_is_listed_with_best_guesses_and_filed_by_hand_with_an_audit_trai
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(kind, ("action_update".into(), Some("LCJB-A3".into())));
+    assert_eq!(kind, ("action_update".into(), Some("LCJB-A1".into())));
     for (args, error) in [
         (vec!["--item", "9"], "item 9"),
         (
-            vec!["--meeting", "LCJB-2024-01-01"],
-            "meeting LCJB-2024-01-01",
+            vec!["--meeting", "LCJB-2023-12-31"],
+            "no meeting \"LCJB-2023-12-31\"; did you mean LCJB-2023-12-13?",
         ),
-        (vec!["--organisation", "Nobody"], "organisation Nobody"),
+        (
+            vec!["--organisation", "HMPPS Probaton"],
+            "no organisation \"HMPPS Probaton\"; did you mean HMPPS Probation?",
+        ),
+        (
+            vec!["--organisation", "Nobody"],
+            "the organisations are ADASS, BTP,",
+        ),
+        (
+            vec!["--action", "LCJB-A9"],
+            "no action \"LCJB-A9\"; did you mean LCJB-A1?",
+        ),
         (vec!["--kind", "spam"], "is not one of"),
     ] {
         let mut all = vec!["triage", "file", &id];
@@ -415,7 +446,7 @@ async fn triage_is_listed_with_best_guesses_and_filed_by_hand_with_an_audit_trai
 }
 
 #[tokio::test]
-async fn messages_list_shows_the_current_filing() {
+async fn messages_list_and_show_say_what_each_message_is_filed_as() {
     let (url, pool) = database().await;
     ingest_all(&pool, &[fixture("outlook_html_update.eml")]).await;
     filer::drain(&pool, &settings(), &clock()).await.unwrap();
@@ -430,10 +461,37 @@ async fn messages_list_shows_the_current_filing() {
     assert_eq!(row["confidence"], 0.97);
     let by_meeting: Value = serde_json::from_slice(&minuted_ok(
         &url,
-        &["messages", "list", "--json", "--meeting", "LCJB-2023-12-13"],
+        &["messages", "list", "--json", "--meeting", "lcjb-2023-12-13"],
     ))
     .unwrap();
     assert_eq!(by_meeting.as_array().unwrap().len(), 1);
+    let filed_as = "written_update: LCJB-2023-12-13, item 2.b, HMPPS Probation";
+    let table = String::from_utf8(minuted_ok(&url, &["messages", "list"])).unwrap();
+    assert!(table.contains("FILED AS"), "{table}");
+    assert!(table.contains(filed_as), "{table}");
+
+    let id = row["id"].as_i64().unwrap().to_string();
+    let shown = String::from_utf8(minuted_ok(&url, &["messages", "show", &id])).unwrap();
+    assert!(
+        shown.contains(&format!("filed as      {filed_as}")),
+        "{shown}"
+    );
+    assert!(shown.contains("(confidence 0.97)"), "{shown}");
+    let shown: Value =
+        serde_json::from_slice(&minuted_ok(&url, &["messages", "show", &id, "--json"])).unwrap();
+    assert_eq!(shown["filing"]["kind"], "written_update");
+    assert_eq!(shown["filing"]["meeting"], "LCJB-2023-12-13");
+    assert_eq!(shown["filing"]["item"], "2.b");
+    assert_eq!(shown["filing"]["organisation"], "HMPPS Probation");
+    assert_eq!(shown["filing"]["decided_by"], "rule");
+
+    let unknown = minuted(&url, &["messages", "list", "--meeting", "LCJB-2023-12-31"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("did you mean LCJB-2023-12-13?"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
 }
 
 #[tokio::test]
@@ -541,7 +599,7 @@ async fn an_update_appended_over_imap_shows_in_the_meeting_status() {
 
     let missing = minuted(&url, &["meetings", "status", "LCJB-1999-01-01"]);
     assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("meeting LCJB-1999-01-01"));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no meeting \"LCJB-1999-01-01\""));
 
     // The September meeting shows the draft minutes filed against it.
     let september = store::meeting_status::meeting_status(&pool, "lcjb-2023-09-20")

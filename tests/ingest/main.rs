@@ -635,15 +635,7 @@ async fn the_messages_commands_list_and_show_what_was_stored() {
     ]))
     .unwrap();
     assert_eq!(filtered, Value::Array(vec![]));
-    let by_meeting: Value = serde_json::from_slice(&minuted(&[
-        "messages",
-        "list",
-        "--json",
-        "--meeting",
-        "LCJB-2023-12-13",
-    ]))
-    .unwrap();
-    assert_eq!(by_meeting, Value::Array(vec![]));
+    // `--meeting` (a meeting of the registry, here none) is the filing tests' to try.
 
     let id = row["id"].as_i64().unwrap().to_string();
     assert_eq!(minuted(&["messages", "show", &id, "--raw"]), raw);
