@@ -144,6 +144,10 @@ async fn serve(
         Clock::System,
         stop_signal.clone(),
     ));
+    workers.spawn(crate::records::index::run_until_stopped(
+        database.pool.clone(),
+        stop_signal.clone(),
+    ));
     workers.spawn(crate::alerts::run_until_stopped(
         database.pool.clone(),
         settings.alerts.clone(),

@@ -87,6 +87,7 @@ pub mod minutes;
 pub mod oauth;
 pub mod outbox;
 pub mod overview;
+pub mod records;
 pub mod registry;
 pub mod retry;
 pub mod schedule;

@@ -54,6 +54,8 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         // would.
         crate::approval::worker::drain(pool, &loaded.settings, &Clock::System).await?;
         crate::actions::drain(pool, &loaded.settings, &Clock::System).await?;
+        // And the search index, so `messages search` finds what was just read.
+        crate::records::index::index_all(pool).await?;
         Ok((summary, filed))
     })
     .await?;

@@ -42,6 +42,7 @@ pub async fn run(command: MessagesCommand, loaded: &Loaded) -> anyhow::Result<()
             .await?;
             output.print(&rows[..], render_list)
         }
+        MessagesCommand::Search(args) => super::search::run(args, loaded).await,
         MessagesCommand::Show { id, raw, json } => {
             if raw {
                 let bytes =

@@ -27,6 +27,7 @@ mod outbox;
 mod render;
 mod reply;
 mod schedule;
+mod search;
 mod table;
 mod triage;
 
@@ -485,6 +486,34 @@ pub enum MessagesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Search subjects, senders' own words and the text of .docx, .pdf and text
+    /// attachments; best matches first (the subject counts most), each with the words
+    /// found in context.
+    Search(SearchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to find (English stemming: "pilots" finds "pilot"); "a phrase" in quotes,
+    /// -word to exclude, `or` between alternatives.
+    pub query: String,
+    /// Only messages filed against this meeting, e.g. LCJB-2023-03-15.
+    #[arg(long, value_name = "REF")]
+    pub meeting: Option<String>,
+    /// Only messages filed against this organisation, e.g. CPS.
+    #[arg(long, value_name = "SHORT")]
+    pub organisation: Option<String>,
+    /// Only messages filed as this kind, e.g. written_update.
+    #[arg(long, value_name = "K")]
+    pub kind: Option<String>,
+    /// Only messages received on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+    /// At most N results (default 20).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: i64,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Subcommand)]

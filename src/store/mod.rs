@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod overview;
 pub mod registry;
 pub mod schedule;
+pub mod search;
 pub mod tokens;
 pub mod triage;
 

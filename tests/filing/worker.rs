@@ -881,3 +881,138 @@ async fn acknowledgements_owed_from_before_the_outbox_are_queued() {
         0
     );
 }
+
+/// A message from `from` with `subject` and `body`, and a .docx of `paragraphs` when
+/// given, as a mail client writes it.
+fn mail_with_docx(
+    from: &str,
+    id: &str,
+    subject: &str,
+    body: &str,
+    docx: Option<(&str, &str)>,
+) -> Vec<u8> {
+    use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+    let builder = lettre::Message::builder()
+        .from(from.parse::<Mailbox>().unwrap())
+        .to("LCJB <lcjb@board.example>".parse::<Mailbox>().unwrap())
+        .subject(subject)
+        .message_id(Some(format!("<{id}>")))
+        .date(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_701_680_000));
+    let message = match docx {
+        None => builder.singlepart(SinglePart::plain(body.to_owned())),
+        Some((filename, text)) => builder.multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body.to_owned()))
+                .singlepart(
+                    Attachment::new(filename.to_owned()).body(
+                        minuted::minutes::document::docx(text).unwrap(),
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                            .parse()
+                            .unwrap(),
+                    ),
+                ),
+        ),
+    };
+    message.unwrap().formatted()
+}
+
+#[tokio::test]
+async fn search_finds_words_in_a_docx_attachment_ranks_a_subject_match_first_and_ignores_quoted_text(
+) {
+    let (url, pool) = database().await;
+    ingest_all(
+        &pool,
+        &[
+            mail_with_docx(
+                "Kilvinder Vigurs <kilvinder.vigurs@probation.justice.example>",
+                "pilot-subject@probation.justice.example",
+                "[LCJB 2023-12-13] Domestic abuse pilot: probation's part",
+                "Our written update: caseworkers now sit with the IDVAs.",
+                None,
+            ),
+            mail_with_docx(
+                "Matt Twist <matt.twist@met.example>",
+                "pilot-docx@met.example",
+                "[LCJB 2023-12-13] Item 4 written update from the MPS",
+                "Please find our update attached.",
+                Some((
+                    "MPS item 4 update.docx",
+                    "Westminster domestic abuse pilots: the evaluation starts in March.\n\nOfficers trained: 240.",
+                )),
+            ),
+            mail_with_docx(
+                "Tamara Barnett <tamara.barnett@mopac.example>",
+                "pilot-quoted@mopac.example",
+                "Re: papers",
+                "Thanks, noted.\n\nOn Mon, 4 Dec 2023 at 09:00, Kilvinder Vigurs wrote:\n> The domestic abuse pilot is going well.\n",
+                None,
+            ),
+        ],
+    )
+    .await;
+    while let FilingOutcome::Filed(_) = filer::file_once(&pool, &settings(), &clock())
+        .await
+        .unwrap()
+    {}
+    let indexed = minuted::records::index::index_all(&pool).await.unwrap();
+    assert_eq!((indexed.messages, indexed.attachments), (3, 1));
+
+    let hits: Value = serde_json::from_slice(&minuted_ok(
+        &url,
+        &["messages", "search", "domestic abuse pilot", "--json"],
+    ))
+    .unwrap();
+    let hits = hits.as_array().unwrap();
+    let subjects: Vec<&str> = hits
+        .iter()
+        .map(|h| h["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "[LCJB 2023-12-13] Domestic abuse pilot: probation's part",
+            "[LCJB 2023-12-13] Item 4 written update from the MPS",
+        ],
+        "the subject match first, the attachment's next, the quote not at all: {hits:#?}"
+    );
+    assert_eq!(hits[1]["attachment"], "MPS item 4 update.docx");
+    let snippet = hits[1]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("[domestic] [abuse] [pilots]"),
+        "stemmed and marked: {snippet}"
+    );
+    assert_eq!(hits[1]["organisation"], "MPS");
+
+    // Narrowed to an organisation, to a kind, to a date.
+    let only_mps: Value = serde_json::from_slice(&minuted_ok(
+        &url,
+        &[
+            "messages",
+            "search",
+            "domestic abuse pilot",
+            "--organisation",
+            "mps",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(only_mps.as_array().unwrap().len(), 1);
+    let later: Value = serde_json::from_slice(&minuted_ok(
+        &url,
+        &[
+            "messages",
+            "search",
+            "pilot",
+            "--since",
+            "2099-01-01",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert!(later.as_array().unwrap().is_empty());
+    let table = String::from_utf8(minuted_ok(&url, &["messages", "search", "evaluation"])).unwrap();
+    assert!(table.contains("(in MPS item 4 update.docx)"), "{table}");
+    let refused = minuted(&url, &["messages", "search", "x", "--kind", "memo"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("written_update"));
+}

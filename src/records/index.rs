@@ -1,0 +1,153 @@
+//! Keeps the search index filled: each message's own words (quotes, signatures and
+//! footers trimmed, as filing reads them) and the text of each attachment (.docx, .pdf,
+//! .html, .md, .txt), each worked out once, in the background, so neither ingest nor
+//! filing waits for it. Until a message's own words are in, its whole body is searched.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use crate::minutes::extract::{extract, ExtractError};
+use crate::shutdown::Shutdown;
+use crate::store::search as store;
+
+/// Messages given their own words per transaction.
+const MESSAGES_PER_PASS: i64 = 200;
+/// Attachments read per transaction (each may be a large document).
+const ATTACHMENTS_PER_PASS: i64 = 8;
+/// How often the worker looks for new mail to index when there was none.
+const IDLE_WAIT: Duration = Duration::from_secs(5);
+
+/// What one pass indexed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Indexed {
+    pub messages: usize,
+    pub attachments: usize,
+}
+
+/// Indexes one batch of messages and one of attachments.
+pub async fn index_once(pool: &PgPool) -> anyhow::Result<Indexed> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("failed to begin a transaction")?;
+    let messages = store::messages_pending(&mut tx, MESSAGES_PER_PASS).await?;
+    let own: Vec<(i64, String)> = tokio::task::spawn_blocking(move || {
+        messages
+            .into_iter()
+            .map(|m| {
+                (
+                    m.id,
+                    own_words(m.body_text.as_deref(), m.body_html.as_deref()),
+                )
+            })
+            .collect()
+    })
+    .await
+    .context("the indexing task failed")?;
+    for (id, text) in &own {
+        store::set_own_text(&mut tx, *id, text).await?;
+    }
+    let attachments = store::attachments_pending(&mut tx, ATTACHMENTS_PER_PASS).await?;
+    let read: Vec<(i64, &'static str, Option<String>)> = tokio::task::spawn_blocking(move || {
+        attachments
+            .into_iter()
+            .map(|a| {
+                let (state, text) =
+                    attachment_text(&a.content, a.filename.as_deref(), a.content_type.as_deref());
+                (a.id, state, text)
+            })
+            .collect()
+    })
+    .await
+    .context("the indexing task failed")?;
+    for (id, state, text) in &read {
+        store::set_attachment_text(&mut tx, *id, state, text.as_deref()).await?;
+    }
+    tx.commit().await.context("failed to commit the index")?;
+    Ok(Indexed {
+        messages: own.len(),
+        attachments: read.len(),
+    })
+}
+
+/// Indexes everything waiting, then returns how much that was.
+pub async fn index_all(pool: &PgPool) -> anyhow::Result<Indexed> {
+    let mut total = Indexed::default();
+    loop {
+        let done = index_once(pool).await?;
+        if done == Indexed::default() {
+            return Ok(total);
+        }
+        total.messages += done.messages;
+        total.attachments += done.attachments;
+    }
+}
+
+/// The daemon's indexer: indexes while there is work, then looks again every few seconds.
+pub async fn run_until_stopped(pool: PgPool, shutdown: Shutdown) -> anyhow::Result<()> {
+    shutdown
+        .repeat_with("search indexing", Duration::from_secs(60), || async {
+            let done = index_once(&pool).await?;
+            Ok(if done == Indexed::default() {
+                IDLE_WAIT
+            } else {
+                Duration::ZERO
+            })
+        })
+        .await;
+    Ok(())
+}
+
+/// The sender's own words in a body, as filing reads them.
+pub fn own_words(text: Option<&str>, html: Option<&str>) -> String {
+    match (text, html) {
+        (Some(text), _) if !text.trim().is_empty() => crate::text::reply::own_text(text).text,
+        (_, Some(html)) => crate::text::reply::own_text_html(html).text,
+        _ => String::new(),
+    }
+}
+
+/// An attachment's text and state: `done` with the text, `none` for a type that holds no
+/// readable text, `error` for a document that could not be read.
+fn attachment_text(
+    bytes: &[u8],
+    filename: Option<&str>,
+    content_type: Option<&str>,
+) -> (&'static str, Option<String>) {
+    match extract(bytes, filename, content_type) {
+        Ok(extracted) => ("done", Some(extracted.text)),
+        Err(ExtractError::Unsupported { .. } | ExtractError::NoText { .. }) => ("none", None),
+        Err(_) => ("error", None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_indexed_by_its_own_words_and_a_text_attachment_by_its_text() {
+        let own = own_words(
+            Some("Agreed, the DA pilot starts in March.\n\nOn Mon, 4 Dec 2023, LCJB wrote:\n> Please confirm the pilot dates.\n"),
+            None,
+        );
+        assert!(own.contains("DA pilot starts in March"), "{own}");
+        assert!(!own.contains("Please confirm"), "{own}");
+        assert_eq!(own_words(None, None), "");
+        let (state, text) = attachment_text(
+            b"Domestic abuse pilot: March start.",
+            Some("update.txt"),
+            Some("text/plain"),
+        );
+        assert_eq!(state, "done");
+        assert!(text.unwrap().contains("Domestic abuse pilot"));
+        let (state, text) = attachment_text(
+            &[0x89, b'P', b'N', b'G', 0, 1, 2],
+            Some("logo.png"),
+            Some("image/png"),
+        );
+        assert_eq!((state, text), ("none", None));
+    }
+}

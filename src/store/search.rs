@@ -1,0 +1,174 @@
+//! Full-text search over the archive, and what fills its index: the sender's own words
+//! of each message and the text of its attachments. SQL only; extraction is
+//! `records::index`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::Result;
+
+/// What a search is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    pub meeting: Option<String>,
+    pub organisation: Option<String>,
+    pub kind: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// One message found, best first.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Hit {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub kind: Option<String>,
+    pub meeting: Option<String>,
+    pub organisation: Option<String>,
+    pub rank: f32,
+    /// The words found in context, each match between `[` and `]`.
+    pub snippet: String,
+    /// The attachment whose text matched best, when one did.
+    pub attachment: Option<String>,
+}
+
+/// Messages matching `query` (web-search syntax: words, "a phrase", -not, or), ranked:
+/// a match in the subject counts most, then the sender's own words, then an attachment.
+pub async fn search(
+    conn: &mut PgConnection,
+    query: &str,
+    filter: &SearchFilter,
+) -> Result<Vec<Hit>> {
+    Ok(sqlx::query_as(
+        "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q),
+         found AS (
+             SELECT m.id, ts_rank(m.search, q.q) AS rank, NULL::BIGINT AS attachment_id
+             FROM messages m, q WHERE m.search @@ q.q
+             UNION ALL
+             SELECT ma.message_id, ts_rank(a.search, q.q), a.id
+             FROM attachments a
+             JOIN message_attachments ma ON ma.attachment_id = a.id, q
+             WHERE a.search @@ q.q
+         ),
+         ranked AS (
+             SELECT id, sum(rank)::REAL AS rank,
+                    (array_agg(attachment_id ORDER BY rank DESC)
+                        FILTER (WHERE attachment_id IS NOT NULL))[1] AS attachment_id
+             FROM found GROUP BY id
+         ),
+         best AS (
+             SELECT r.*, m.received_at, m.from_address AS \"from\", m.subject,
+                    coalesce(m.own_text, m.body_text, '') AS body,
+                    f.kind, mt.ref AS meeting, o.short AS organisation
+             FROM ranked r
+             JOIN messages m ON m.id = r.id
+             LEFT JOIN filings f ON f.message_id = m.id AND f.current
+             LEFT JOIN meetings mt ON mt.id = f.meeting_id
+             LEFT JOIN organisations o ON o.id = f.organisation_id
+             WHERE ($2::TEXT IS NULL OR upper(mt.ref) = upper($2))
+               AND ($3::TEXT IS NULL OR upper(o.short) = upper($3))
+               AND ($4::TEXT IS NULL OR f.kind = $4)
+               AND ($5::TIMESTAMPTZ IS NULL OR m.received_at >= $5)
+             ORDER BY r.rank DESC, m.received_at DESC, m.id DESC
+             LIMIT $6
+         )
+         SELECT b.id, b.received_at, b.\"from\", b.subject, b.kind, b.meeting, b.organisation,
+                b.rank,
+                CASE WHEN to_tsvector('english', left(b.body, 200000)) @@ q.q OR a.id IS NULL
+                     THEN ts_headline('english', left(b.body, 200000), q.q,
+                                      'StartSel=[, StopSel=], MaxWords=30, MinWords=12, MaxFragments=2')
+                     ELSE ts_headline('english', left(a.text, 500000), q.q,
+                                      'StartSel=[, StopSel=], MaxWords=30, MinWords=12, MaxFragments=2')
+                END AS snippet,
+                (SELECT ma.filename FROM message_attachments ma
+                 WHERE ma.message_id = b.id AND ma.attachment_id = a.id
+                 ORDER BY ma.position LIMIT 1) AS attachment
+         FROM best b CROSS JOIN q
+         LEFT JOIN attachments a ON a.id = b.attachment_id
+         ORDER BY b.rank DESC, b.received_at DESC, b.id DESC",
+    )
+    .bind(query)
+    .bind(&filter.meeting)
+    .bind(&filter.organisation)
+    .bind(&filter.kind)
+    .bind(filter.since)
+    .bind(filter.limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A message whose own words are not yet worked out.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PendingText {
+    pub id: i64,
+    pub body_text: Option<String>,
+    pub body_html: Option<String>,
+}
+
+/// Up to `max` messages without their own words yet, oldest first.
+pub async fn messages_pending(conn: &mut PgConnection, max: i64) -> Result<Vec<PendingText>> {
+    Ok(sqlx::query_as(
+        "SELECT id, body_text, body_html FROM messages WHERE own_text IS NULL
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(max)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn set_own_text(conn: &mut PgConnection, id: i64, text: &str) -> Result<()> {
+    sqlx::query("UPDATE messages SET own_text = $2 WHERE id = $1")
+        .bind(id)
+        .bind(text)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An attachment whose text is not yet read: its bytes and how a message named it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PendingAttachment {
+    pub id: i64,
+    pub content: Vec<u8>,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// Up to `max` attachments whose text is not yet read.
+pub async fn attachments_pending(
+    conn: &mut PgConnection,
+    max: i64,
+) -> Result<Vec<PendingAttachment>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.content,
+                (SELECT filename FROM message_attachments WHERE attachment_id = a.id
+                 ORDER BY message_id, position LIMIT 1) AS filename,
+                (SELECT content_type FROM message_attachments WHERE attachment_id = a.id
+                 ORDER BY message_id, position LIMIT 1) AS content_type
+         FROM attachments a WHERE a.text_state = 'pending'
+         ORDER BY a.id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(max)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records an attachment's text (`done`), or that it has none (`none`) or could not be
+/// read (`error`).
+pub async fn set_attachment_text(
+    conn: &mut PgConnection,
+    id: i64,
+    state: &str,
+    text: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE attachments SET text_state = $2, text = $3 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(text)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
