@@ -67,6 +67,71 @@ pub struct Settings {
     pub http: HttpSettings,
     #[serde(default)]
     pub digest: DigestSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// How long each class of record is kept, in days from when it was made (0: for ever).
+/// What has expired is removed by a daily run, except what a legal hold covers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Whether the daemon removes what has expired, once a day.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Messages (raw bytes, bodies, attachments) by what they were filed as, unless
+    /// `kinds` says otherwise.
+    #[serde(default = "default_six_years")]
+    pub message_days: u32,
+    /// Per filing kind, e.g. `{ auto_reply = 365, bounce = 365 }`.
+    #[serde(default = "default_kind_days")]
+    pub kinds: std::collections::BTreeMap<String, u32>,
+    /// Mail not for the board: filed `unrelated`, or quarantined.
+    #[serde(default = "default_unrelated_days")]
+    pub unrelated_days: u32,
+    /// The rendered bodies of outgoing mail that is done with (sent, failed, bounced,
+    /// expired).
+    #[serde(default = "default_six_years")]
+    pub outbox_days: u32,
+    /// Minutes revisions that were not approved.
+    #[serde(default = "default_six_years")]
+    pub revision_days: u32,
+    /// Approved minutes (and the messages that brought them): a public record, kept for
+    /// ever by default.
+    #[serde(default)]
+    pub approved_minutes_days: u32,
+    /// Audit events.
+    #[serde(default = "default_six_years")]
+    pub event_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            enabled: true,
+            message_days: default_six_years(),
+            kinds: default_kind_days(),
+            unrelated_days: default_unrelated_days(),
+            outbox_days: default_six_years(),
+            revision_days: default_six_years(),
+            approved_minutes_days: 0,
+            event_days: default_six_years(),
+        }
+    }
+}
+
+fn default_six_years() -> u32 {
+    6 * 365
+}
+
+fn default_unrelated_days() -> u32 {
+    90
+}
+
+fn default_kind_days() -> std::collections::BTreeMap<String, u32> {
+    [("auto_reply".to_owned(), 365), ("bounce".to_owned(), 365)]
+        .into_iter()
+        .collect()
 }
 
 /// The daemon's HTTP server: health, metrics and the secretariat's status page.
@@ -1269,6 +1334,22 @@ impl Settings {
                 "schedule.tick_seconds",
                 "must be between 1 and 3600; the default is 60".into(),
             );
+        }
+
+        for kind in self.retention.kinds.keys() {
+            if crate::domain::filing::Kind::parse(kind).is_none() {
+                let kinds: Vec<&str> = crate::domain::filing::Kind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect();
+                problem(
+                    &format!("retention.kinds.{kind}"),
+                    format!(
+                        "\"{kind}\" is not a filing kind; use one of {}",
+                        kinds.join(", ")
+                    ),
+                );
+            }
         }
 
         if let Some(listen) = &self.http.listen {

@@ -24,6 +24,7 @@ mod meetings;
 mod messages;
 mod minutes;
 mod outbox;
+mod records;
 mod render;
 mod reply;
 mod schedule;
@@ -160,6 +161,97 @@ pub enum Command {
     /// The HTTP server's status page: who may sign in.
     #[command(subcommand)]
     Http(HttpCommand),
+    /// Retention: what has expired under `[retention]`, and removing it.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Legal holds: nothing about a meeting or a person is removed while one is in force.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// One person's records: a subject-access export, or erasure.
+    #[command(subcommand)]
+    Person(PersonCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Write everything held about an address to a zip: the messages (.eml), their
+    /// filings, the registry entry, actions, attendance, mail sent to them and the events
+    /// naming them, with a README saying what each part is.
+    Export {
+        email: String,
+        /// The archive to write, e.g. subject-access.zip.
+        #[arg(long, value_name = "FILE.zip")]
+        out: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Erase a person: their messages emptied to tombstones, their address and name
+    /// replaced by a pseudonym in every table; the audit trail keeps its rows. Refused
+    /// under a legal hold, or for a person named in approved minutes.
+    Erase {
+        email: String,
+        /// Why, as it will stand in the audit trail.
+        #[arg(long)]
+        reason: String,
+        /// Say what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// What the next run would remove, rule by rule, and what holds keep.
+    Plan {
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Remove what has expired now (the daemon does this once a day).
+    Run {
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Put a legal hold on a meeting's records, or on everything to or from a person.
+    Add {
+        /// The meeting, e.g. LCJB-2023-12-13.
+        #[arg(
+            long,
+            value_name = "REF",
+            required_unless_present = "person",
+            conflicts_with = "person"
+        )]
+        meeting: Option<String>,
+        /// The person's email address.
+        #[arg(long, value_name = "EMAIL")]
+        person: Option<String>,
+        /// Why, as it will stand in the record.
+        #[arg(long)]
+        reason: String,
+        /// Who asked for it (default: cli).
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Every hold, those in force first.
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Release a hold: what it kept is removed at the next run if it has expired.
+    Release {
+        id: i64,
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -598,6 +690,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Auth(command) => auth::run(command, &loaded()?).await,
         Command::Health { output } => health::run(output, &loaded()?).await,
         Command::Http(command) => http::run(command, &loaded()?).await,
+        Command::Retention(command) => records::retention(command, &loaded()?).await,
+        Command::Hold(command) => records::hold(command, &loaded()?).await,
+        Command::Person(command) => records::person(command, &loaded()?).await,
     }
 }
 

@@ -3,3 +3,5 @@
 //! `store::search`).
 
 pub mod index;
+pub mod person;
+pub mod retention;

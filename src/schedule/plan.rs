@@ -204,6 +204,7 @@ pub struct WorkerSettings {
     pub schedule: ScheduleSettings,
     pub approval: ApprovalSettings,
     pub digest: crate::config::DigestSettings,
+    pub retention: crate::config::RetentionSettings,
 }
 
 impl From<&Settings> for WorkerSettings {
@@ -212,6 +213,7 @@ impl From<&Settings> for WorkerSettings {
             schedule: settings.schedule.clone(),
             approval: settings.approval.clone(),
             digest: settings.digest.clone(),
+            retention: settings.retention.clone(),
         }
     }
 }

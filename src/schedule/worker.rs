@@ -68,6 +68,17 @@ pub async fn run_with(
     } else {
         0
     };
+    // Once a day, what has expired under `[retention]` is removed.
+    if let Some(removal) =
+        crate::records::retention::run_daily(pool, &settings.retention, clock.now()).await?
+    {
+        let removed: usize = removal.rules.iter().map(|r| r.due).sum();
+        tracing::info!(
+            removed,
+            attachments = removal.attachments,
+            "retention: expired records removed"
+        );
+    }
     let mut summary = RunSummary {
         planned: planned.added,
         invited,

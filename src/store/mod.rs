@@ -21,6 +21,8 @@ pub mod minutes;
 pub mod names;
 pub mod outbox;
 pub mod overview;
+pub mod person;
+pub mod records;
 pub mod registry;
 pub mod schedule;
 pub mod search;

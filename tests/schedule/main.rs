@@ -27,6 +27,7 @@ use helpers::{at, database, deliver, minuted_ok, KEY};
 
 mod attendance;
 mod digest;
+mod records;
 
 const MEETING: &str = "LCJB-2023-12-13";
 
