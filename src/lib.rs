@@ -27,11 +27,25 @@
 //!      (`apply`), the register by hand (`hand`), the worker.
 //!    - [`schedule`]: the time-driven jobs: planning (`plan`), firing (`fire`), the
 //!      meeting pack (`pack`), invitations (`invite`), quorum warnings (`quorum`), the
-//!      worker.
+//!      secretariat's daily digest (`digest`), the worker (which also starts the daily
+//!      retention run).
 //!    - [`alerts`]: alarms when mail stops: contacts recorded, alarms opened and resolved,
 //!      the secretariat emailed once per incident.
 //! 4. [`outbox`]: outbox to mail: template contexts, composing, transports, the sender
 //!    worker, bounces.
+//!
+//! 5. [`records`]: what the archive holds over time: the search index (`index`), the
+//!    retention schedule with legal holds (`retention`), a person's subject-access export
+//!    and erasure (`person`).
+//!
+//! What people look at:
+//! - [`overview`]: the one read model of what the secretariat looks at (meetings with
+//!   reports and attendance, triage, approvals, actions, outbox problems, events), for
+//!   the status page and the daily digest.
+//! - [`health`]: whether mail flows, for `minuted health` and `/readyz`.
+//! - [`measure`]: the Prometheus figures, read from the database at each scrape, and the
+//!   daemon's own timings.
+//! - [`http`]: the HTTP server: health, metrics, the signed-in status page.
 //!
 //! Running them:
 //! - [`app`]: builds the daemon from settings and runs its workers until shutdown.

@@ -112,6 +112,7 @@ fn router(server: Arc<Server>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/", get(status_page))
+        .route("/search", get(search_page))
         .route("/signin", get(sign_in_form).post(sign_in))
         .route("/signout", axum::routing::post(sign_out))
         .with_state(server)
@@ -189,6 +190,58 @@ async fn status_page(State(server): State<Arc<Server>>, headers: HeaderMap) -> R
             page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "<!doctype html><title>minuted</title><p>The status page cannot be shown now: the database does not answer. Try again in a minute; the operator's log says more.</p>".to_owned(),
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+/// The most results the search page shows.
+const SEARCH_RESULTS: i64 = 30;
+
+async fn search_page(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<SearchQuery>,
+) -> Response {
+    if signed_in(&server, &headers).await.is_none() {
+        return Redirect::to("/signin").into_response();
+    }
+    let query = query
+        .q
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let result = async {
+        let mut conn = server.pool.acquire().await?;
+        let zone = match crate::store::health::board_ids(&mut conn).await?.first() {
+            Some(&board) => crate::store::registry::board_zone(&mut conn, board).await?,
+            None => Zone::default(),
+        };
+        if query.is_empty() {
+            return server.pages.search("", None, zone);
+        }
+        let filter = crate::store::search::SearchFilter {
+            limit: SEARCH_RESULTS,
+            ..Default::default()
+        };
+        let hits = crate::store::search::search(&mut conn, &query, &filter).await?;
+        server.pages.search(&query, Some(&hits), zone)
+    }
+    .await;
+    match result {
+        Ok(html) => page(StatusCode::OK, html),
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "the search page could not be built");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "<!doctype html><title>minuted</title><p>Search is not available now: the database does not answer. Try again in a minute.</p>".to_owned(),
             )
         }
     }

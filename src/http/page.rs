@@ -11,6 +11,7 @@ use crate::overview::{MeetingOverview, Overview};
 
 const STATUS: &str = include_str!("status.html.hbs");
 const SIGN_IN: &str = include_str!("signin.html.hbs");
+const SEARCH: &str = include_str!("search.html.hbs");
 
 /// The compiled page templates.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl Pages {
         registry.set_strict_mode(true);
         registry.register_template_string("status", STATUS)?;
         registry.register_template_string("signin", SIGN_IN)?;
+        registry.register_template_string("search", SEARCH)?;
         Ok(Pages(registry))
     }
 
@@ -32,6 +34,48 @@ impl Pages {
             .render("status", &StatusView::of(overview, zone, user))?)
     }
 
+    /// The search form, and the results of `query` when one was given.
+    pub fn search(
+        &self,
+        query: &str,
+        hits: Option<&[crate::store::search::Hit]>,
+        zone: Zone,
+    ) -> anyhow::Result<String> {
+        let hits: Vec<HitView> = hits
+            .unwrap_or_default()
+            .iter()
+            .map(|h| HitView {
+                id: h.id,
+                subject: h.subject.clone().unwrap_or_else(|| "(no subject)".into()),
+                received: zone
+                    .local(h.received_at)
+                    .format("%a %-d %b %Y %H:%M")
+                    .to_string(),
+                from: h.from.clone().unwrap_or_default(),
+                filed: [
+                    h.kind.as_deref().map(crate::overview::kind_words),
+                    h.meeting.as_deref(),
+                    h.organisation.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+                snippet: pieces(&h.snippet),
+                attachment: h.attachment.clone(),
+            })
+            .collect();
+        Ok(self.0.render(
+            "search",
+            &SearchView {
+                query: query.to_owned(),
+                searched: !query.is_empty(),
+                count: hits.len(),
+                hits,
+            },
+        )?)
+    }
+
     /// The sign-in form, with what went wrong last time.
     pub fn sign_in(&self, problem: Option<&str>) -> anyhow::Result<String> {
         #[derive(Serialize)]
@@ -40,6 +84,61 @@ impl Pages {
         }
         Ok(self.0.render("signin", &SignIn { problem })?)
     }
+}
+
+#[derive(Debug, Serialize)]
+struct SearchView {
+    query: String,
+    searched: bool,
+    count: usize,
+    hits: Vec<HitView>,
+}
+
+#[derive(Debug, Serialize)]
+struct HitView {
+    id: i64,
+    subject: String,
+    received: String,
+    from: String,
+    filed: String,
+    snippet: Vec<Piece>,
+    attachment: Option<String>,
+}
+
+/// Part of a snippet: the words found are `marked`.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct Piece {
+    text: String,
+    marked: bool,
+}
+
+/// A snippet with its matches between `[` and `]`, as pieces to escape and mark.
+fn pieces(snippet: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut rest = snippet;
+    while let Some(start) = rest.find('[') {
+        let Some(len) = rest[start..].find(']') else {
+            break;
+        };
+        if start > 0 {
+            out.push(Piece {
+                text: rest[..start].to_owned(),
+                marked: false,
+            });
+        }
+        out.push(Piece {
+            text: rest[start + 1..start + len].to_owned(),
+            marked: true,
+        });
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece {
+            text: rest.to_owned(),
+            marked: false,
+        });
+    }
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -265,5 +364,30 @@ fn plural(n: usize, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snippet_is_cut_into_the_words_found_and_the_rest() {
+        let piece = |text: &str, marked| Piece {
+            text: text.into(),
+            marked,
+        };
+        assert_eq!(
+            pieces("the [domestic] [abuse] pilot"),
+            [
+                piece("the ", false),
+                piece("domestic", true),
+                piece(" ", false),
+                piece("abuse", true),
+                piece(" pilot", false)
+            ]
+        );
+        assert_eq!(pieces("no match"), [piece("no match", false)]);
+        assert_eq!(pieces("an [unclosed"), [piece("an [unclosed", false)]);
     }
 }

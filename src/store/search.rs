@@ -35,6 +35,10 @@ pub struct Hit {
     pub attachment: Option<String>,
 }
 
+/// When more messages match than this, the most recent this many are ranked: ranking
+/// reads each candidate's index entry, and a search for common words must stay fast.
+pub const RANKED_AT_MOST: i64 = 5000;
+
 /// Messages matching `query` (web-search syntax: words, "a phrase", -not, or), ranked:
 /// a match in the subject counts most, then the sender's own words, then an attachment.
 pub async fn search(
@@ -44,27 +48,25 @@ pub async fn search(
 ) -> Result<Vec<Hit>> {
     Ok(sqlx::query_as(
         "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q),
-         found AS (
-             SELECT m.id, ts_rank(m.search, q.q) AS rank, NULL::BIGINT AS attachment_id
-             FROM messages m, q WHERE m.search @@ q.q
-             UNION ALL
-             SELECT ma.message_id, ts_rank(a.search, q.q), a.id
+         attachment_hits AS MATERIALIZED (
+             SELECT ma.message_id, a.id, ts_rank(a.search, q.q) AS rank
              FROM attachments a
              JOIN message_attachments ma ON ma.attachment_id = a.id, q
              WHERE a.search @@ q.q
          ),
-         ranked AS (
-             SELECT id, sum(rank)::REAL AS rank,
-                    (array_agg(attachment_id ORDER BY rank DESC)
-                        FILTER (WHERE attachment_id IS NOT NULL))[1] AS attachment_id
-             FROM found GROUP BY id
+         best_attachment AS (
+             SELECT DISTINCT ON (message_id) message_id, id, rank
+             FROM attachment_hits ORDER BY message_id, rank DESC, id
          ),
-         best AS (
-             SELECT r.*, m.received_at, m.from_address AS \"from\", m.subject,
-                    coalesce(m.own_text, m.body_text, '') AS body,
-                    f.kind, mt.ref AS meeting, o.short AS organisation
-             FROM ranked r
-             JOIN messages m ON m.id = r.id
+         matched AS (
+             SELECT m.id FROM messages m, q WHERE m.search @@ q.q
+             UNION
+             SELECT message_id FROM attachment_hits
+         ),
+         candidates AS (
+             SELECT m.id, m.received_at, f.kind, mt.ref AS meeting, o.short AS organisation
+             FROM matched x
+             JOIN messages m ON m.id = x.id
              LEFT JOIN filings f ON f.message_id = m.id AND f.current
              LEFT JOIN meetings mt ON mt.id = f.meeting_id
              LEFT JOIN organisations o ON o.id = f.organisation_id
@@ -72,7 +74,22 @@ pub async fn search(
                AND ($3::TEXT IS NULL OR upper(o.short) = upper($3))
                AND ($4::TEXT IS NULL OR f.kind = $4)
                AND ($5::TIMESTAMPTZ IS NULL OR m.received_at >= $5)
-             ORDER BY r.rank DESC, m.received_at DESC, m.id DESC
+             ORDER BY m.id DESC
+             LIMIT $7
+         ),
+         ranked AS (
+             SELECT c.*, att.id AS attachment_id,
+                    (ts_rank(m.search, q.q) + coalesce(att.rank, 0))::REAL AS rank
+             FROM candidates c
+             JOIN messages m ON m.id = c.id
+             CROSS JOIN q
+             LEFT JOIN best_attachment att ON att.message_id = c.id
+         ),
+         best AS (
+             SELECT r.*, m.from_address AS \"from\", m.subject,
+                    coalesce(m.own_text, m.body_text, '') AS body
+             FROM ranked r JOIN messages m ON m.id = r.id
+             ORDER BY r.rank DESC, r.received_at DESC, r.id DESC
              LIMIT $6
          )
          SELECT b.id, b.received_at, b.\"from\", b.subject, b.kind, b.meeting, b.organisation,
@@ -96,6 +113,7 @@ pub async fn search(
     .bind(&filter.kind)
     .bind(filter.since)
     .bind(filter.limit)
+    .bind(RANKED_AT_MOST)
     .fetch_all(conn)
     .await?)
 }

@@ -293,6 +293,19 @@ async fn signed_in_page_text(chromium: &str, base: &str, dir: &Path) -> String {
         let png = decode_base64(shot["data"].as_str().unwrap());
         std::fs::write(&path, png).unwrap();
     }
+    // The archive, searched from the page's box.
+    devtools
+        .evaluate(
+            session,
+            "document.querySelector('input[name=q]').value = 'HMIP recommendations';
+             document.querySelector('form[action=\"/search\"]').submit(); true",
+        )
+        .await;
+    let found = devtools.wait_for(session, "/search", "best matches").await;
+    assert!(
+        found.contains("Item 2b written update from Probation"),
+        "{found}"
+    );
     let _ = browser.kill();
     let _ = browser.wait();
     text
