@@ -63,21 +63,32 @@ pub async fn run_with(
             "apologies put a meeting's quorum at risk"
         );
     }
+    // The digest and the retention run never hold up the jobs below: a failure is
+    // logged, and the next pass tries again (each is taken once a day only when done).
     let digests = if settings.digest.enabled {
-        super::digest::send_due(pool, &settings.digest, &settings.schedule, clock).await?
+        super::digest::send_due(pool, &settings.digest, &settings.schedule, clock)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %format!("{err:#}"), "the daily digest failed; the next pass tries again");
+                0
+            })
     } else {
         0
     };
     // Once a day, what has expired under `[retention]` is removed.
-    if let Some(removal) =
-        crate::records::retention::run_daily(pool, &settings.retention, clock.now()).await?
-    {
-        let removed: usize = removal.rules.iter().map(|r| r.due).sum();
-        tracing::info!(
-            removed,
-            attachments = removal.attachments,
-            "retention: expired records removed"
-        );
+    match crate::records::retention::run_daily(pool, &settings.retention, clock.now()).await {
+        Ok(Some(removal)) => {
+            let removed: usize = removal.rules.iter().map(|r| r.due).sum();
+            tracing::info!(
+                removed,
+                attachments = removal.attachments,
+                "retention: expired records removed"
+            );
+        }
+        Ok(None) => {}
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "the retention run failed; the next pass tries again")
+        }
     }
     let mut summary = RunSummary {
         planned: planned.added,

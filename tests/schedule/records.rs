@@ -355,6 +355,38 @@ async fn an_export_holds_exactly_the_persons_records_and_erasure_leaves_no_byte_
         .await,
         1
     );
+    // Someone named in approved minutes is refused: those are a public record.
+    sqlx::query(
+        "INSERT INTO minutes_revisions (board_id, meeting_id, n, message_id, format,
+                                        extracted_text, content_sha256, status, created_at)
+         SELECT mt.board_id, mt.id, 1, m.id, 'body',
+                'Present: Matt Twist (MPS). 1. Welcome.', 'x', 'approved', now()
+         FROM meetings mt, messages m
+         WHERE mt.ref = 'LCJB-2023-09-20' AND m.message_id = 'mps-update@met.example'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_minuted"))
+        .args([
+            "person",
+            "erase",
+            "matt.twist@met.example",
+            "--reason",
+            "request 2024/4",
+        ])
+        .env("DATABASE_URL", &url)
+        .env_remove("MINUTED_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("named in approved minutes (LCJB-2023-09-20 revision 1)"),
+        "{stderr}"
+    );
+    assert!(still_named(&pool, "matt.twist@met.example").await > 0);
+
     // Other people's records are untouched.
     assert_eq!(
         tombstone(&pool, "mps-update@met.example")
