@@ -24,6 +24,12 @@ CREATE TABLE holds (
     CHECK ((meeting_id IS NULL) <> (person IS NULL))
 );
 
+-- What holds in force cover, as every query about holds reads it.
+CREATE VIEW held_meetings AS
+    SELECT meeting_id FROM holds WHERE released_at IS NULL AND meeting_id IS NOT NULL;
+CREATE VIEW held_people AS
+    SELECT person FROM holds WHERE released_at IS NULL AND person IS NOT NULL;
+
 -- One retention run per day, whichever daemon gets there first.
 CREATE TABLE retention_runs (
     day      DATE PRIMARY KEY,

@@ -220,10 +220,7 @@ async fn search_page(
         .collect::<String>();
     let result = async {
         let mut conn = server.pool.acquire().await?;
-        let zone = match crate::store::health::board_ids(&mut conn).await?.first() {
-            Some(&board) => crate::store::registry::board_zone(&mut conn, board).await?,
-            None => Zone::default(),
-        };
+        let zone = display_zone(&mut conn).await?;
         if query.is_empty() {
             return server.pages.search("", None, zone);
         }
@@ -247,15 +244,19 @@ async fn search_page(
     }
 }
 
+/// The zone the pages show times in: the board's (the first board's, where one database
+/// serves several).
+async fn display_zone(conn: &mut sqlx::PgConnection) -> anyhow::Result<Zone> {
+    Ok(match crate::store::health::board_ids(conn).await?.first() {
+        Some(&board) => crate::store::registry::board_zone(conn, board).await?,
+        None => Zone::default(),
+    })
+}
+
 async fn render_status(server: &Server, user: &str) -> anyhow::Result<String> {
     let now = server.clock.now();
     let mut conn = server.pool.acquire().await?;
-    // Times are shown in the board's zone (the first board's, where one database serves
-    // several).
-    let zone = match crate::store::health::board_ids(&mut conn).await?.first() {
-        Some(&board) => crate::store::registry::board_zone(&mut conn, board).await?,
-        None => Zone::default(),
-    };
+    let zone = display_zone(&mut conn).await?;
     let today = zone.local(now).date();
     let overview = Overview::read(&mut conn, None, now, today).await?;
     server.pages.status(&overview, zone, user)

@@ -291,14 +291,7 @@ impl StatusView {
                     error: p.last_error.clone().unwrap_or_default(),
                 })
                 .collect(),
-            bouncing: overview
-                .bouncing
-                .iter()
-                .map(|b| match &b.organisation {
-                    Some(org) => format!("{} ({}, {org})", b.address, b.member),
-                    None => format!("{} ({})", b.address, b.member),
-                })
-                .collect(),
+            bouncing: overview.bouncing.iter().map(|b| b.to_string()).collect(),
             events: overview
                 .events
                 .iter()

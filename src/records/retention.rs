@@ -74,6 +74,50 @@ fn expired(at: DateTime<Utc>, days: u32, now: DateTime<Utc>) -> bool {
 /// The ids each rule covers: (rule, days) -> (due ids, held count).
 type Selected = BTreeMap<(&'static str, String, u32), (Vec<i64>, usize)>;
 
+/// Counts an expired record under its rule: to be removed, or kept for a hold.
+fn tally(entry: &mut (Vec<i64>, usize), id: i64, held: bool) {
+    if held {
+        entry.1 += 1;
+    } else {
+        entry.0.push(id);
+    }
+}
+
+/// Events before this moment have expired, when events expire at all.
+fn events_cutoff(settings: &RetentionSettings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (settings.event_days > 0).then(|| now - Duration::days(i64::from(settings.event_days)))
+}
+
+fn events_rule(settings: &RetentionSettings, due: u64) -> RuleCount {
+    RuleCount {
+        class: "events",
+        rule: "retention.event_days".into(),
+        days: settings.event_days,
+        due: usize::try_from(due).unwrap_or_default(),
+        held: 0,
+    }
+}
+
+/// The audit event of one rule's removal.
+async fn record_removal(
+    conn: &mut PgConnection,
+    by: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    events::record(
+        conn,
+        NewEvent {
+            board_id: None,
+            actor: by,
+            kind: "retention.removed",
+            subject: None,
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 async fn select(
     conn: &mut PgConnection,
     settings: &RetentionSettings,
@@ -98,12 +142,11 @@ async fn select(
             if !expired(message.received_at, days, now) {
                 continue;
             }
-            let entry = selected.entry(("messages", rule, days)).or_default();
-            if message.held {
-                entry.1 += 1;
-            } else {
-                entry.0.push(message.id);
-            }
+            tally(
+                selected.entry(("messages", rule, days)).or_default(),
+                message.id,
+                message.held,
+            );
         }
     }
     if settings.outbox_days > 0 {
@@ -117,11 +160,7 @@ async fn select(
             ))
             .or_default();
         for (id, held) in rows {
-            if held {
-                entry.1 += 1;
-            } else {
-                entry.0.push(id);
-            }
+            tally(entry, id, held);
         }
     }
     let shortest = [settings.revision_days, settings.approved_minutes_days]
@@ -143,14 +182,13 @@ async fn select(
             if days == 0 || !expired(made, days, now) {
                 continue;
             }
-            let entry = selected
-                .entry(("revisions", rule.into(), days))
-                .or_default();
-            if held {
-                entry.1 += 1;
-            } else {
-                entry.0.push(id);
-            }
+            tally(
+                selected
+                    .entry(("revisions", rule.into(), days))
+                    .or_default(),
+                id,
+                held,
+            );
         }
     }
     selected.retain(|_, (ids, held)| !ids.is_empty() || *held > 0);
@@ -177,17 +215,13 @@ pub async fn plan(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Removal> {
     let mut rules = counts(&select(conn, settings, now).await?);
-    if settings.event_days > 0 {
-        let before = now - Duration::days(i64::from(settings.event_days));
+    if let Some(before) = events_cutoff(settings, now) {
         let due = store::events_before(conn, before).await?;
         if due > 0 {
-            rules.push(RuleCount {
-                class: "events",
-                rule: "retention.event_days".into(),
-                days: settings.event_days,
-                due: usize::try_from(due).unwrap_or_default(),
-                held: 0,
-            });
+            rules.push(events_rule(
+                settings,
+                u64::try_from(due).unwrap_or_default(),
+            ));
         }
     }
     Ok(Removal {
@@ -216,44 +250,27 @@ pub async fn run(
             "outbox" => store::remove_outbox(conn, ids, rule, now).await?,
             _ => store::remove_revisions(conn, ids, rule, now).await?,
         };
-        events::record(
+        record_removal(
             conn,
-            NewEvent {
-                board_id: None,
-                actor: by,
-                kind: "retention.removed",
-                subject: None,
-                detail: json!({
-                    "class": class, "rule": rule, "days": days, "removed": removed,
-                    "held": held, "ids": ids,
-                }),
-            },
+            by,
+            json!({
+                "class": class, "rule": rule, "days": days, "removed": removed,
+                "held": held, "ids": ids,
+            }),
         )
         .await?;
     }
-    if settings.event_days > 0 {
-        let before = now - Duration::days(i64::from(settings.event_days));
+    if let Some(before) = events_cutoff(settings, now) {
         let removed = store::remove_events(conn, before).await?;
         if removed > 0 {
-            rules.push(RuleCount {
-                class: "events",
-                rule: "retention.event_days".into(),
-                days: settings.event_days,
-                due: usize::try_from(removed).unwrap_or_default(),
-                held: 0,
-            });
-            events::record(
+            rules.push(events_rule(settings, removed));
+            record_removal(
                 conn,
-                NewEvent {
-                    board_id: None,
-                    actor: by,
-                    kind: "retention.removed",
-                    subject: None,
-                    detail: json!({
-                        "class": "events", "rule": "retention.event_days",
-                        "days": settings.event_days, "removed": removed, "before": before,
-                    }),
-                },
+                by,
+                json!({
+                    "class": "events", "rule": "retention.event_days",
+                    "days": settings.event_days, "removed": removed, "before": before,
+                }),
             )
             .await?;
         }
@@ -261,19 +278,14 @@ pub async fn run(
     let orphaned = store::orphaned_attachments(conn).await?;
     if !orphaned.is_empty() {
         store::remove_attachments(conn, &orphaned, now).await?;
-        events::record(
+        record_removal(
             conn,
-            NewEvent {
-                board_id: None,
-                actor: by,
-                kind: "retention.removed",
-                subject: None,
-                detail: json!({
-                    "class": "attachments",
-                    "rule": "no retained message, outgoing message or revision uses them",
-                    "removed": orphaned.len(), "ids": orphaned,
-                }),
-            },
+            by,
+            json!({
+                "class": "attachments",
+                "rule": "no retained message, outgoing message or revision uses them",
+                "removed": orphaned.len(), "ids": orphaned,
+            }),
         )
         .await?;
     }

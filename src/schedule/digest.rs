@@ -141,11 +141,8 @@ async fn compose(
         .collect();
     let bouncing = store::bouncing_addresses(conn, Some(board_id))
         .await?
-        .into_iter()
-        .map(|b| match b.organisation {
-            Some(org) => format!("{} ({}, {org})", b.address, b.member),
-            None => format!("{} ({})", b.address, b.member),
-        })
+        .iter()
+        .map(ToString::to_string)
         .collect();
     Ok(Some(mail::Digest {
         date_text: today.format("%A %-d %B %Y").to_string(),

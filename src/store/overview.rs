@@ -138,6 +138,16 @@ pub struct BouncingAddress {
     pub organisation: Option<String>,
 }
 
+/// "old.address@met.example (Nick John, MPS)", as the page and the digest show it.
+impl std::fmt::Display for BouncingAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.organisation {
+            Some(org) => write!(f, "{} ({}, {org})", self.address, self.member),
+            None => write!(f, "{} ({})", self.address, self.member),
+        }
+    }
+}
+
 pub async fn bouncing_addresses(
     conn: &mut PgConnection,
     board_id: Option<i64>,

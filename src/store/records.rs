@@ -27,11 +27,7 @@ pub async fn message_ages(
     before: DateTime<Utc>,
 ) -> Result<Vec<MessageAge>> {
     Ok(sqlx::query_as(
-        "WITH held_meetings AS (
-             SELECT meeting_id FROM holds WHERE released_at IS NULL AND meeting_id IS NOT NULL),
-         held_people AS (
-             SELECT person FROM holds WHERE released_at IS NULL AND person IS NOT NULL)
-         SELECT m.id, m.received_at, m.status, f.kind,
+        "SELECT m.id, m.received_at, m.status, f.kind,
                 EXISTS (SELECT 1 FROM minutes_revisions v
                         WHERE v.message_id = m.id AND v.status = 'approved') AS approved_minutes,
                 (f.meeting_id IN (SELECT meeting_id FROM held_meetings)
@@ -81,11 +77,8 @@ pub async fn outbox_due(
 ) -> Result<Vec<(i64, bool)>> {
     Ok(sqlx::query_as(
         "SELECT o.id,
-                (o.meeting_id IN (SELECT meeting_id FROM holds
-                                  WHERE released_at IS NULL AND meeting_id IS NOT NULL)
-                 OR o.to_address IN (SELECT person FROM holds
-                                     WHERE released_at IS NULL AND person IS NOT NULL))
-                    IS TRUE AS held
+                (o.meeting_id IN (SELECT meeting_id FROM held_meetings)
+                 OR o.to_address IN (SELECT person FROM held_people)) IS TRUE AS held
          FROM outbox o
          WHERE o.removed_at IS NULL AND o.created_at < $1
            AND o.status IN ('sent', 'failed', 'bounced', 'expired')
@@ -123,8 +116,7 @@ pub async fn revisions_due(
 ) -> Result<Vec<(i64, DateTime<Utc>, bool, bool)>> {
     Ok(sqlx::query_as(
         "SELECT v.id, v.created_at, v.status = 'approved',
-                (v.meeting_id IN (SELECT meeting_id FROM holds
-                                  WHERE released_at IS NULL AND meeting_id IS NOT NULL)) IS TRUE
+                (v.meeting_id IN (SELECT meeting_id FROM held_meetings)) IS TRUE
          FROM minutes_revisions v
          WHERE v.removed_at IS NULL AND v.created_at < $1
          ORDER BY v.id",
