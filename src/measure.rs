@@ -174,7 +174,7 @@ pub async fn refresh(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<()> {
         counter!("minuted_sends_total", "outcome" => outcome)
             .absolute(of(&figures.sends_by_outcome, outcome) as u64);
     }
-    counter!("minuted_bounces_total").absolute(count(of(&figures.filed_by_kind, "bounce") as i64));
+    counter!("minuted_bounces_total").absolute(of(&figures.filed_by_kind, "bounce") as u64);
     gauge!("minuted_bouncing_addresses").set(figures.bouncing_addresses as f64);
     for status in JOB_STATUSES {
         gauge!("minuted_schedule_jobs", "status" => status)

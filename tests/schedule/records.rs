@@ -387,6 +387,31 @@ async fn an_export_holds_exactly_the_persons_records_and_erasure_leaves_no_byte_
     );
     assert!(still_named(&pool, "matt.twist@met.example").await > 0);
 
+    // An address nothing is held about is refused, and spends no pseudonym.
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_minuted"))
+        .args([
+            "person",
+            "erase",
+            "nobody@nowhere.example",
+            "--reason",
+            "request 2024/5",
+        ])
+        .env("DATABASE_URL", &url)
+        .env_remove("MINUTED_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr)
+        .contains("nothing is held about nobody@nowhere.example"));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM events WHERE kind = 'person.erased'"
+        )
+        .await,
+        1
+    );
+
     // Other people's records are untouched.
     assert_eq!(
         tombstone(&pool, "mps-update@met.example")
