@@ -19,8 +19,7 @@
 //!      the structure parser (`structure/`, split by what it reads), the report, the
 //!      document approvers and members receive, and the draft step (`drafts`: a
 //!      revision and its approval requests), which the approval worker runs.
-//!    - [`approval`]: reply to decision: signed reply tokens, reading replies from any
-//!      mail client, trusting only our own server's `Authentication-Results`; the
+//!    - [`approval`]: reply to decision: signed reply tokens, trusting only our own server's `Authentication-Results`; the
 //!      request (who approves, one approver's request, what a pack's approval is about);
 //!      applying a decision; the worker (drafts, then replies).
 //!    - [`actions`]: update to register: what a reply says (`rules`), applying it once
@@ -59,8 +58,8 @@
 //!   (`message`), the board as filing reads it (`board`), what filing decides (`filing`),
 //!   the kinds of outbound mail and the typed context of each (`outbound`, `mail`).
 //! - [`text`]: the one HTML-to-text converter, the one reader of a person's own words in
-//!   a reply (quotes, attributions, signatures, taglines trimmed), and the one date
-//!   recogniser.
+//!   a reply (quotes, attributions, signatures, taglines trimmed), the command in them
+//!   (`commands`, read by approval and actions alike), and the one date recogniser.
 //! - [`registry`]: the board registry file: the validated model, reading (`parse`),
 //!   checking every value with its position (`check`), and presenting a board (`view`).
 //! - [`store`]: every SQL query, one file per aggregate (filings, triage, a meeting's
@@ -78,7 +77,7 @@
 //! - [`logging`]: tracing set-up (human on a terminal, JSON on request).
 //!
 //! Dependencies point inward: `domain`, `registry`, `text`, the readers of `minutes`
-//! (`extract`, `structure`, `report`, `document`) and of `approval` (`token`, `reply`,
+//! (`extract`, `structure`, `report`, `document`) and of `approval` (`token`,
 //! `authresults`) know nothing of tokio or sqlx.
 
 pub mod actions;

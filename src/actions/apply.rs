@@ -7,12 +7,12 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::rules::*;
-use crate::approval::reply;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::actions::{self as store, NewUpdate};
 use crate::store::events::{self, NewEvent};
 use crate::store::filings;
+use crate::text::commands;
 
 /// What one step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,7 +200,7 @@ async fn apply(
         });
     }
 
-    let reply = reply::read(message.body_text.as_deref(), message.body_html.as_deref());
+    let reply = commands::read(message.body_text.as_deref(), message.body_html.as_deref());
     let mut meaning = meaning(&reply.text, Some(&action.reference));
     let closed = action.status != "open";
     if closed {

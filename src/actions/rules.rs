@@ -1,7 +1,7 @@
 //! What a reply says about its action: done, or progress with its text.
 
-use crate::approval::reply;
 use crate::filing;
+use crate::text::commands;
 
 /// How long a progress update's text may be; the message itself keeps the rest.
 pub const MAX_UPDATE_TEXT: usize = 4000;
@@ -21,8 +21,8 @@ pub enum ReplyMeaning {
 pub fn meaning(own: &str, reference: Option<&str>) -> ReplyMeaning {
     let (body, _closing) = crate::text::reply::without_closing(own);
     let text = filing::truncate_text(body.trim(), MAX_UPDATE_TEXT);
-    let first = match reply::parse_command(own) {
-        reply::Command::Comment { text } => text.lines().next().unwrap_or_default().to_owned(),
+    let first = match commands::parse_command(own) {
+        commands::Command::Comment { text } => text.lines().next().unwrap_or_default().to_owned(),
         // "Yes" / "Approved" are approval words, not a statement that an action is done.
         _ => String::new(),
     };

@@ -31,7 +31,6 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 
 use crate::approval::authresults::{self, AuthVerdict};
-use crate::approval::reply::{self, Command};
 use crate::approval::token::{self, ApprovalToken, Binding};
 use crate::clock::Clock;
 use crate::config::ApprovalSettings;
@@ -47,6 +46,7 @@ use crate::store::events::{self, NewEvent};
 use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 use crate::store::schedule::{self as pack_store, Pack};
+use crate::text::commands::{self, Command};
 
 /// What one step did with one reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +157,7 @@ async fn act_on_reply(
         .from_address
         .as_deref()
         .and_then(|a| EmailAddress::parse(a).ok());
-    let parsed = reply::read(message.body_text.as_deref(), message.body_html.as_deref());
+    let parsed = commands::read(message.body_text.as_deref(), message.body_html.as_deref());
     let mut evidence = json!({
         "message_id": message.message_id,
         "header_message_id": message.header_message_id,

@@ -3,8 +3,6 @@
 //!
 //! - [`token`]: the signed, expiring token in an approval request's Reply-To address,
 //!   bound to the revision's hash and the approver.
-//! - [`reply`]: the approver's own text out of whatever their mail client wrapped round
-//!   it, and the command in it (approve, reject with a reason, undo, or a comment).
 //! - [`authresults`]: which `Authentication-Results` fields our own server wrote, and
 //!   whether they authenticate the From domain.
 //!
@@ -15,14 +13,16 @@
 //! - [`apply`]: a filed reply verified and applied exactly once (the database step).
 //! - [`worker`]: the loop running draft processing and reply handling after filing.
 //!
-//! `token`, `reply` and `authresults` touch no database, clock or network: the caller
+//! The approver's command is read by [`crate::text::commands`], which action updates
+//! share.
+//!
+//! `token` and `authresults` touch no database, clock or network: the caller
 //! passes the time, the key and the stored request. Recording decisions and single use
 //! live in the store, called from `apply`.
 
 pub mod apply;
 pub mod authresults;
 pub mod key;
-pub mod reply;
 pub mod request;
 pub mod token;
 pub mod worker;
@@ -82,7 +82,7 @@ mod tests {
                 state ^= state << 17;
                 text.push_str(fragments[(state % fragments.len() as u64) as usize]);
             }
-            let _ = super::reply::read(Some(&text), Some(&text));
+            let _ = crate::text::commands::read(Some(&text), Some(&text));
             let _ = crate::text::reply::own_text_html(&text);
             let _ = crate::text::reply::without_closing(&text);
             let _ = crate::text::html::to_text(&text);

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::{print_json, print_text, ReplyCommand};
 use crate::actions::{meaning, ReplyMeaning};
-use crate::approval::reply::{parse_command, Command};
 use crate::ingest::parse::{self, Limits, Parsed};
+use crate::text::commands::{parse_command, Command};
 use crate::text::reply::{self, OwnText, Trimmed};
 
 /// What `reply parse --json` prints.

@@ -1,6 +1,6 @@
-//! Replies to approval requests: the command in the approver's own words.
+//! The command in a reply's own words, for approval requests and action updates alike.
 //!
-//! The own words come from the crate's one reader ([`crate::text::reply`]), which trims
+//! The own words come from the crate's one reader ([`super::reply`]), which trims
 //! the quoted request, attributions, Outlook's header blocks, signatures, taglines,
 //! markings and disclaimers of any common client. [`parse_command`] reads the first
 //! meaningful line: `APPROVE` with the courtesies people put round it ("Approved with
@@ -9,8 +9,8 @@
 //! strict: any negation or condition anywhere in the own text ("can't approve until",
 //! "approved subject to", "yes, but") makes it a comment, never an approval.
 //!
-//! This module does not verify who sent the reply or its token (see [`super::token`]
-//! and [`super::authresults`]).
+//! This module does not verify who sent the reply or its token (see
+//! [`crate::approval::token`] and [`crate::approval::authresults`]).
 
 use std::sync::LazyLock;
 
