@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-/// The fields stored beside the raw bytes. Column names in `messages` follow these.
-#[derive(Debug, Clone, PartialEq)]
+/// The fields stored beside the raw bytes. Column names in `messages` follow these, and
+/// the store reads them back as one JSON object of them (without the attachments).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct ParsedMessage {
     /// Without angle brackets; an over-long one is replaced by `sha256:<hex>` of it.
     pub message_id: Option<String>,
@@ -28,6 +29,7 @@ pub struct ParsedMessage {
     pub body_html: Option<String>,
     /// The RFC 3464 delivery-status part, when the message is a DSN.
     pub dsn: Option<Value>,
+    #[serde(skip)]
     pub attachments: Vec<Attachment>,
 }
 

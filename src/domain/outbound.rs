@@ -5,12 +5,20 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The secretariat hears of failed and bounced mail at most this often per board: one
 /// summary (`bounce_notice`) for a bad hour rather than one email per failure.
 pub const NOTICE_INTERVAL_SECONDS: i64 = 3600;
+
+/// Whether a board's secretariat may be sent a notice of failures at `now`, the last
+/// having gone at `last` (None: never): not within [`NOTICE_INTERVAL_SECONDS`] of it.
+pub fn notice_due(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last.is_none_or(|last| {
+        now.signed_duration_since(last) >= Duration::seconds(NOTICE_INTERVAL_SECONDS)
+    })
+}
 
 /// A date as a letter writes it: `Wednesday 13 December 2023`.
 pub fn long_date(date: NaiveDate) -> String {
@@ -191,6 +199,16 @@ impl FromStr for OutboxStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_notice_is_due_first_and_then_once_the_interval_has_passed() {
+        let last = DateTime::parse_from_rfc3339("2023-12-04T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(notice_due(None, last));
+        assert!(!notice_due(Some(last), last + Duration::seconds(3599)));
+        assert!(notice_due(Some(last), last + Duration::seconds(3600)));
+    }
 
     #[test]
     fn every_kind_and_status_round_trips_through_its_text() {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
@@ -48,20 +48,35 @@ pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
 /// lines and the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf),
 /// whose text needs the whole file: a 50 MB attachment is never read for filing.
 pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> {
-    let Some(row) = sqlx::query(
-        "SELECT id, received_at, message_id, in_reply_to, \"references\", from_address, from_name,
-                sender_address, to_addresses, cc_addresses, reply_to, delivered_to, subject,
-                sent_at, headers, body_text, body_html, dsn
-         FROM messages WHERE status = 'received'
-         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    // The parsed fields come as one JSON object named as `ParsedMessage`'s fields are,
+    // so the row is read the one way the store reads rows, without tying `domain` to
+    // sqlx.
+    #[derive(sqlx::FromRow)]
+    struct Received {
+        id: i64,
+        received_at: DateTime<Utc>,
+        parsed: sqlx::types::Json<ParsedMessage>,
+    }
+    let Some(Received {
+        id,
+        received_at,
+        parsed: sqlx::types::Json(mut parsed),
+    }) = sqlx::query_as::<_, Received>(
+        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed
+         FROM messages m,
+              LATERAL (SELECT m.message_id, m.in_reply_to, m.\"references\", m.from_address,
+                              m.from_name, m.sender_address, m.to_addresses, m.cc_addresses,
+                              m.reply_to, m.delivered_to, m.subject, m.sent_at, m.headers,
+                              m.body_text, m.body_html, m.dsn) p
+         WHERE m.status = 'received'
+         ORDER BY m.id LIMIT 1 FOR UPDATE OF m SKIP LOCKED",
     )
     .fetch_optional(&mut *conn)
     .await?
     else {
         return Ok(None);
     };
-    let id: i64 = row.try_get("id")?;
-    let attachments = sqlx::query(
+    parsed.attachments = sqlx::query_as::<_, (Option<String>, String, Vec<u8>, Vec<u8>)>(
         "SELECT ma.filename, ma.content_type, a.sha256,
                 CASE WHEN a.size <= 2097152
                           AND (lower(COALESCE(ma.filename, '')) ~ '\\.(docx|pdf)$'
@@ -75,43 +90,23 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
     .bind(id)
     .fetch_all(&mut *conn)
     .await?
-    .iter()
-    .map(|a| -> std::result::Result<Attachment, sqlx::Error> {
-        let sha: Vec<u8> = a.try_get("sha256")?;
+    .into_iter()
+    .map(|(filename, content_type, sha, content)| {
         let mut sha256 = [0u8; 32];
         if sha.len() == 32 {
             sha256.copy_from_slice(&sha);
         }
-        Ok(Attachment {
-            filename: a.try_get("filename")?,
-            content_type: a.try_get("content_type")?,
-            content: a.try_get("head")?,
+        Attachment {
+            filename,
+            content_type,
+            content,
             sha256,
-        })
+        }
     })
-    .collect::<std::result::Result<Vec<_>, _>>()?;
-    let parsed = ParsedMessage {
-        message_id: row.try_get("message_id")?,
-        in_reply_to: row.try_get("in_reply_to")?,
-        references: row.try_get("references")?,
-        from_address: row.try_get("from_address")?,
-        from_name: row.try_get("from_name")?,
-        sender_address: row.try_get("sender_address")?,
-        to_addresses: row.try_get("to_addresses")?,
-        cc_addresses: row.try_get("cc_addresses")?,
-        reply_to: row.try_get("reply_to")?,
-        delivered_to: row.try_get("delivered_to")?,
-        subject: row.try_get("subject")?,
-        sent_at: row.try_get("sent_at")?,
-        headers: row.try_get("headers")?,
-        body_text: row.try_get("body_text")?,
-        body_html: row.try_get("body_html")?,
-        dsn: row.try_get("dsn")?,
-        attachments,
-    };
+    .collect();
     Ok(Some(Claimed {
         id,
-        received_at: row.try_get("received_at")?,
+        received_at,
         parsed,
     }))
 }

@@ -917,8 +917,7 @@ pub async fn notify_secretariat_if_due(
     .bind(board_id)
     .fetch_one(&mut *conn)
     .await?;
-    let interval = Duration::seconds(outbound::NOTICE_INTERVAL_SECONDS);
-    if last.is_some_and(|last| now.signed_duration_since(last) < interval) {
+    if !outbound::notice_due(last, now) {
         return Ok(Vec::new());
     }
 
