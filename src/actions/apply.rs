@@ -54,7 +54,7 @@ impl UpdateOutcome {
 
 /// [`apply_update`], called as every worker's one-step function is; applying an update
 /// reads no settings.
-pub async fn apply_once(
+pub async fn apply_next(
     pool: &PgPool,
     _settings: &Settings,
     clock: &Clock,

@@ -92,7 +92,7 @@ pub enum ReplyOutcome {
 }
 
 /// Handles one waiting approval reply, in one transaction.
-pub async fn handle_reply_once(
+pub async fn handle_next_reply(
     pool: &PgPool,
     settings: &impl AsRef<ApprovalSettings>,
     clock: &Clock,

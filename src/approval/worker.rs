@@ -1,6 +1,6 @@
 //! The approval worker: after filing, turns filed draft minutes into revisions with their
-//! approval requests ([`crate::minutes::process_draft_once`]) and applies filed approval
-//! replies ([`super::apply::handle_reply_once`]), each one message per transaction.
+//! approval requests ([`crate::minutes::process_next_draft`]) and applies filed approval
+//! replies ([`super::apply::handle_next_reply`]), each one message per transaction.
 //!
 //! This module owns the loop and the one-shot drain used by `ingest --once`; the steps
 //! themselves are elsewhere.
@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::{ApprovalSettings, Settings};
-use crate::minutes::{process_draft_once, DraftOutcome};
+use crate::minutes::{process_next_draft, DraftOutcome};
 use crate::shutdown::Shutdown;
 
-use super::apply::{handle_reply_once, ReplyOutcome};
+use super::apply::{handle_next_reply, ReplyOutcome};
 use super::key::ApprovalKey;
 
 /// How often the loop looks for filed drafts and replies.
@@ -49,13 +49,13 @@ pub async fn drain_with(
     }
     let key = key.get()?;
     loop {
-        let draft = process_draft_once(pool, settings, clock, key).await?;
+        let draft = process_next_draft(pool, settings, clock, key).await?;
         if draft != DraftOutcome::Idle {
             tracing::info!(outcome = ?draft, "draft minutes processed");
             summary.revisions += 1;
             continue;
         }
-        let reply = handle_reply_once(pool, settings, clock, key).await?;
+        let reply = handle_next_reply(pool, settings, clock, key).await?;
         if reply == ReplyOutcome::Idle {
             return Ok(summary);
         }

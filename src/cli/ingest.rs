@@ -28,7 +28,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         let filing = filing_worker::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
         let ingesting = async {
             let sign_in = TokenSource::for_account(Account::Mailbox, &loaded.settings, pool)?;
-            let result = ingest::drain_once(&settings, sign_in, pool, &Clock::System, |total, backlog| {
+            let result = ingest::drain_mailbox(&settings, sign_in, pool, &Clock::System, |total, backlog| {
             if show_progress && (shown || backlog + total.fetched as usize >= PROGRESS_FROM) {
                 shown = true;
                 let mb = total.bytes as f64 / 1_048_576.0;

@@ -41,7 +41,7 @@ pub async fn run(command: ScheduleCommand, loaded: &Loaded) -> anyhow::Result<()
             };
             let worker = format!("cli:{}", std::process::id());
             let summary = with_database(loaded, async |pool| {
-                schedule::run_once(pool, &loaded.settings, &clock, &worker).await
+                schedule::run_pass(pool, &loaded.settings, &clock, &worker).await
             })
             .await?;
             if output.json {

@@ -57,7 +57,7 @@ const POLL: Duration = Duration::from_secs(5);
 
 /// Files one waiting message, if any: claim it, decide, record the decision, its event
 /// and the acknowledgement it earns, in one transaction.
-pub async fn file_once(
+pub async fn file_next(
     pool: &PgPool,
     settings: &impl AsRef<FilingSettings>,
     clock: &Clock,
@@ -65,7 +65,7 @@ pub async fn file_once(
     file_one(pool, settings.as_ref(), &Snapshots::default(), clock).await
 }
 
-/// [`file_once`] with the registry snapshots the caller keeps.
+/// [`file_next`] with the registry snapshots the caller keeps.
 async fn file_one(
     pool: &PgPool,
     settings: &FilingSettings,

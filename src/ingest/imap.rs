@@ -791,7 +791,7 @@ impl ImapSource {
         Ok(())
     }
 
-    async fn idle_once(
+    async fn idle_wait(
         &mut self,
         shutdown: &mut Shutdown,
         limit: Duration,
@@ -1016,7 +1016,7 @@ impl MailboxSource for ImapSource {
         } else {
             self.idle
         };
-        self.idle_once(shutdown, limit).await
+        self.idle_wait(shutdown, limit).await
     }
 
     fn backlog(&self) -> usize {

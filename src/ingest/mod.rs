@@ -4,7 +4,7 @@
 //! - [`MailboxSource`] is what a mailbox offers: batches of messages not yet stored, a way
 //!   to finish a batch once it is committed (IMAP `after` action, Maildir `new/` to `cur/`),
 //!   and a wait for new mail. [`imap::ImapSource`] and [`maildir::MaildirSource`] are the two.
-//! - [`ingest_once`] is one step: fetch a batch, parse it (off the async threads), store it
+//! - [`ingest_batch`] is one step: fetch a batch, parse it (off the async threads), store it
 //!   and advance the IMAP cursor in one transaction, then finish it in the mailbox. A crash
 //!   anywhere re-reads the batch, and the database's unique keys make the re-read a no-op.
 //! - [`run_until_stopped`] is the worker `minuted run` starts: one poller per mailbox
@@ -182,7 +182,7 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// The outcome of one [`ingest_once`] step.
+/// The outcome of one [`ingest_batch`] step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
     /// A batch was stored (some or all of it may have been duplicates).
@@ -245,7 +245,7 @@ fn prepare(fetched: Fetched, limits: &Limits, max_bytes: u64) -> Prepared {
 }
 
 /// One step: fetch a batch, store it exactly once, finish it in the mailbox.
-pub async fn ingest_once<S: MailboxSource>(
+pub async fn ingest_batch<S: MailboxSource>(
     source: &mut S,
     pool: &PgPool,
     clock: &Clock,
@@ -560,7 +560,7 @@ async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
 /// returns false to stop early (shutdown); a batch fetched but not yet stored is then
 /// simply read again next time.
 ///
-/// The same steps as repeated [`ingest_once`], overlapped: the next batch is fetched
+/// The same steps as repeated [`ingest_batch`], overlapped: the next batch is fetched
 /// while the current one is parsed and stored, so the mailbox server, the parser and the
 /// database work at once. The mailbox is still told about a batch only after its commit,
 /// and at most two batches are in memory.
@@ -759,7 +759,7 @@ async fn poll_while_held<S: MailboxSource>(
 
 /// `minuted ingest --once`: take the poller lock (waiting for another process to give it
 /// up), drain the mailbox, release.
-pub async fn drain_once(
+pub async fn drain_mailbox(
     settings: &MailboxSettings,
     sign_in: Option<Arc<TokenSource>>,
     pool: &PgPool,

@@ -148,7 +148,7 @@ pub fn what(revision: &Revision) -> String {
 }
 
 /// Turns one waiting draft into a revision and its approval requests, in one transaction.
-pub async fn process_draft_once(
+pub async fn process_next_draft(
     pool: &PgPool,
     settings: &impl AsRef<ApprovalSettings>,
     clock: &Clock,

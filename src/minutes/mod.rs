@@ -8,7 +8,7 @@
 //! - [`document`]: what approvers and members receive: the file's name, a .docx made of
 //!   minutes sent in a body, the changes from the previous version word by word.
 //! - [`drafts`]: the worker step that turns a filed draft_minutes message into a stored
-//!   revision and queues its approval requests ([`process_draft_once`]).
+//!   revision and queues its approval requests ([`process_next_draft`]).
 //!
 //! `extract`, `structure`, `report` and `document` are pure: no database, no clock, no I/O
 //! beyond the bytes they are given. `drafts` is the one that reads and writes (through
@@ -21,4 +21,4 @@ pub mod register;
 pub mod report;
 pub mod structure;
 
-pub use drafts::{process_draft_once, DraftOutcome};
+pub use drafts::{process_next_draft, DraftOutcome};

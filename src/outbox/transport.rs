@@ -408,16 +408,16 @@ impl SmtpTransport {
     /// A session, signed in. A token the server refuses is marked (never offered again)
     /// and the sign-in tried once more with a fresh one, as IMAP does.
     async fn connect(&self) -> Result<Session, SendError> {
-        match self.connect_once().await {
+        match self.connect_attempt().await {
             Err(SendError::SignIn(first)) if self.token.is_some() => {
                 tracing::warn!(error = %first, "the SMTP server refused the sign-in token; refreshing it and trying again");
-                self.connect_once().await
+                self.connect_attempt().await
             }
             other => other,
         }
     }
 
-    async fn connect_once(&self) -> Result<Session, SendError> {
+    async fn connect_attempt(&self) -> Result<Session, SendError> {
         let setup = |err: StepError| {
             SendError::Transient(format!(
                 "cannot open an SMTP session with {}:{}: {}",

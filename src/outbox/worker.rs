@@ -1,7 +1,7 @@
 //! The sender worker: takes due outbox rows, renders them (once), sends them, and records
 //! every outcome.
 //!
-//! One step, [`Worker::send_once`], does:
+//! One step, [`Worker::send_batch`], does:
 //! 1. housekeeping: rows whose worker died mid-send (lease expired while `sending`)
 //!    become `unknown`; rows whose event has passed become `expired`; failures held back
 //!    by the hourly limit on notices are reported to the secretariat when it allows;
@@ -351,7 +351,7 @@ impl Worker {
 
     /// One step: housekeeping, then one batch leased, rendered, sent and recorded. See
     /// the module documentation.
-    pub async fn send_once(&self) -> anyhow::Result<SendOutcome> {
+    pub async fn send_batch(&self) -> anyhow::Result<SendOutcome> {
         self.run_batches(Some(1)).await
     }
 

@@ -27,7 +27,7 @@ pub struct Indexed {
 }
 
 /// Indexes one batch of messages and one of attachments.
-pub async fn index_once(pool: &PgPool) -> anyhow::Result<Indexed> {
+pub async fn index_batch(pool: &PgPool) -> anyhow::Result<Indexed> {
     let mut tx = pool
         .begin()
         .await
@@ -76,7 +76,7 @@ pub async fn index_once(pool: &PgPool) -> anyhow::Result<Indexed> {
 pub async fn index_all(pool: &PgPool) -> anyhow::Result<Indexed> {
     let mut total = Indexed::default();
     loop {
-        let done = index_once(pool).await?;
+        let done = index_batch(pool).await?;
         if done == Indexed::default() {
             return Ok(total);
         }
@@ -89,7 +89,7 @@ pub async fn index_all(pool: &PgPool) -> anyhow::Result<Indexed> {
 pub async fn run_until_stopped(pool: PgPool, shutdown: Shutdown) -> anyhow::Result<()> {
     shutdown
         .repeat_with("search indexing", Duration::from_secs(60), || async {
-            let done = index_once(&pool).await?;
+            let done = index_batch(&pool).await?;
             Ok(if done == Indexed::default() {
                 IDLE_WAIT
             } else {

@@ -66,7 +66,7 @@ pub enum FireOutcome {
 
 /// Takes one pending job due at the clock's now and, in one transaction, expires, skips
 /// or fires it, recording the outcome on the row and in the audit log.
-pub async fn fire_due_once(
+pub async fn fire_next_due(
     pool: &PgPool,
     settings: &WorkerSettings,
     key: &ApprovalKey,

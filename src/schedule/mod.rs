@@ -4,7 +4,7 @@
 //!
 //! Jobs are rows in `schedule_jobs`, planned ahead for every upcoming meeting (again on
 //! every tick: the unique index makes planning idempotent, and an organisation that
-//! becomes expected later gets its jobs then). [`fire_due_once`] takes one due row with
+//! becomes expected later gets its jobs then). [`fire_next_due`] takes one due row with
 //! `FOR UPDATE SKIP LOCKED` and, in the same transaction, queues its mail and marks it
 //! done, so a job fires once however many daemons run. A job whose moment passed beyond
 //! its expiry while no daemon ran expires instead of arriving late:

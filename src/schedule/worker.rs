@@ -32,7 +32,7 @@ pub struct RunSummary {
 
 /// Plans, then fires everything due at the clock's now, reading the approval key when a
 /// pack first needs it in this pass (a command run once).
-pub async fn run_once(
+pub async fn run_pass(
     pool: &PgPool,
     settings: &Settings,
     clock: &Clock,
@@ -42,7 +42,7 @@ pub async fn run_once(
     run_with(pool, &WorkerSettings::from(settings), &key, clock, worker).await
 }
 
-/// [`run_once`] with the worker's own settings and the key it holds.
+/// [`run_pass`] with the worker's own settings and the key it holds.
 pub async fn run_with(
     pool: &PgPool,
     settings: &WorkerSettings,
@@ -98,7 +98,7 @@ pub async fn run_with(
         ..RunSummary::default()
     };
     loop {
-        let outcome = fire_due_once(pool, settings, key, clock, worker).await?;
+        let outcome = fire_next_due(pool, settings, key, clock, worker).await?;
         match &outcome {
             FireOutcome::Idle => return Ok(summary),
             FireOutcome::Fired { .. } => {

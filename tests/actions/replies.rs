@@ -1,6 +1,6 @@
 //! Replies filed as action updates, applied by the worker step.
 
-use minuted::actions::{apply_once, drain, UpdateOutcome};
+use minuted::actions::{apply_next, drain, UpdateOutcome};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -35,13 +35,13 @@ async fn a_done_reply_to_an_action_pack_closes_the_action_once_even_with_two_wor
 
     let settings = settings();
     let (a, b) = tokio::join!(
-        apply_once(&pool, &settings, &clock),
-        apply_once(&pool, &settings, &clock)
+        apply_next(&pool, &settings, &clock),
+        apply_next(&pool, &settings, &clock)
     );
     let outcomes = [
         a.unwrap(),
         b.unwrap(),
-        apply_once(&pool, &settings, &clock).await.unwrap(),
+        apply_next(&pool, &settings, &clock).await.unwrap(),
     ];
     let done = outcomes
         .iter()
@@ -254,7 +254,7 @@ async fn an_update_the_filer_accepted_from_a_non_owner_is_refused_by_the_worker(
             "LCJB-2023-12-13",
         ],
     );
-    let outcome = apply_once(&pool, &settings(), &clock).await.unwrap();
+    let outcome = apply_next(&pool, &settings(), &clock).await.unwrap();
     let UpdateOutcome::Triage { reason, .. } = outcome else {
         panic!("expected triage, got {outcome:?}");
     };
@@ -266,7 +266,7 @@ async fn an_update_the_filer_accepted_from_a_non_owner_is_refused_by_the_worker(
     assert_eq!(status, "triage");
     assert_eq!(listed(&url, &reference)["status"], "open");
     assert_eq!(
-        apply_once(&pool, &settings(), &clock).await.unwrap(),
+        apply_next(&pool, &settings(), &clock).await.unwrap(),
         UpdateOutcome::Idle
     );
     // Only its first filing, as a written update, was acknowledged; the refusal is not.

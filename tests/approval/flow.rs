@@ -1,7 +1,7 @@
 //! Revisions and approval requests.
 
 use minuted::approval::token::ApprovalToken;
-use minuted::minutes::{process_draft_once, DraftOutcome};
+use minuted::minutes::{process_next_draft, DraftOutcome};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -11,7 +11,7 @@ async fn a_filed_draft_becomes_a_revision_with_a_signed_request_to_each_approver
     let (url, pool) = database().await;
     let clock = clock();
     deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
-    let outcome = process_draft_once(&pool, &settings(), &clock, KEY)
+    let outcome = process_next_draft(&pool, &settings(), &clock, KEY)
         .await
         .unwrap();
     let DraftOutcome::Revision {
@@ -25,7 +25,7 @@ async fn a_filed_draft_becomes_a_revision_with_a_signed_request_to_each_approver
     assert_eq!((meeting_ref.as_str(), n), ("LCJB-2023-09-20", 1));
     assert!(requests >= 1);
     assert_eq!(
-        process_draft_once(&pool, &settings(), &clock, KEY)
+        process_next_draft(&pool, &settings(), &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Idle
@@ -78,14 +78,14 @@ async fn identical_content_is_not_a_new_revision_and_a_new_one_supersedes_the_la
     let text = "Present:\nSophie Linden (Chair)\n\n1. Welcome\nThe board noted the update.\n";
     deliver(&pool, &clock, &[draft_with_text("d1@mopac.example", text)]).await;
     assert!(matches!(
-        process_draft_once(&pool, &settings(), &clock, KEY)
+        process_next_draft(&pool, &settings(), &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Revision { n: 1, .. }
     ));
     deliver(&pool, &clock, &[draft_with_text("d2@mopac.example", text)]).await;
     assert!(matches!(
-        process_draft_once(&pool, &settings(), &clock, KEY)
+        process_next_draft(&pool, &settings(), &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Identical { n: 1, .. }
@@ -98,7 +98,7 @@ async fn identical_content_is_not_a_new_revision_and_a_new_one_supersedes_the_la
     )
     .await;
     assert!(matches!(
-        process_draft_once(&pool, &settings(), &clock, KEY)
+        process_next_draft(&pool, &settings(), &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Revision { n: 2, .. }
@@ -156,7 +156,7 @@ async fn a_file_that_cannot_be_read_is_an_error_on_the_revision_and_the_secretar
         &raw[end + 1..]
     );
     deliver(&pool, &clock, &[broken.into_bytes()]).await;
-    let outcome = process_draft_once(&pool, &settings(), &clock, KEY)
+    let outcome = process_next_draft(&pool, &settings(), &clock, KEY)
         .await
         .unwrap();
     assert!(
@@ -195,7 +195,7 @@ async fn the_approval_request_names_where_the_minutes_disagree_with_the_attendan
         .unwrap();
     }
     deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
-    process_draft_once(&pool, &settings(), &clock, KEY)
+    process_next_draft(&pool, &settings(), &clock, KEY)
         .await
         .unwrap();
     let summaries: Vec<Value> =

@@ -69,7 +69,7 @@ pub async fn deliver(pool: &PgPool, clock: &Clock, raws: &[Vec<u8>]) {
     };
     let mut source = ingest::maildir::MaildirSource::open(&mailbox).unwrap();
     loop {
-        match ingest::ingest_once(&mut source, pool, clock, &mailbox)
+        match ingest::ingest_batch(&mut source, pool, clock, &mailbox)
             .await
             .unwrap()
         {
@@ -77,7 +77,7 @@ pub async fn deliver(pool: &PgPool, clock: &Clock, raws: &[Vec<u8>]) {
             IngestOutcome::Batch(_) => {}
         }
     }
-    while let FilingOutcome::Filed(_) = filer::file_once(pool, &settings(), clock).await.unwrap() {}
+    while let FilingOutcome::Filed(_) = filer::file_next(pool, &settings(), clock).await.unwrap() {}
 }
 
 pub fn minuted_ok(url: &str, args: &[&str]) -> Vec<u8> {

@@ -51,7 +51,7 @@ fn mail_settings(board: &str) -> Settings {
 async fn ingest_and_handle(pool: &PgPool, settings: &Settings, clock: &Clock) {
     let mut source = ingest::imap::ImapSource::new(&settings.mailbox, None, pool.clone()).unwrap();
     loop {
-        match ingest::ingest_once(&mut source, pool, clock, &settings.mailbox)
+        match ingest::ingest_batch(&mut source, pool, clock, &settings.mailbox)
             .await
             .unwrap()
         {
@@ -76,7 +76,7 @@ async fn send_all(pool: &PgPool, settings: &Settings, clock: &Clock) {
         Arc::new(Templates::embedded().unwrap()),
         WorkerSettings::from_outgoing(&settings.outgoing).unwrap(),
     );
-    while let SendOutcome::Worked(_) = worker.send_once().await.unwrap() {}
+    while let SendOutcome::Worked(_) = worker.send_batch().await.unwrap() {}
 }
 
 fn subjects(messages: &[Vec<u8>]) -> Vec<String> {

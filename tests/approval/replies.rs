@@ -1,9 +1,9 @@
 //! Replies to approval requests: genuine ones applied exactly once, the rest refused.
 
 use chrono::Duration;
-use minuted::approval::apply::{handle_reply_once, ReplyOutcome};
+use minuted::approval::apply::{handle_next_reply, ReplyOutcome};
 use minuted::clock::Clock;
-use minuted::minutes::{process_draft_once, DraftOutcome};
+use minuted::minutes::{process_next_draft, DraftOutcome};
 use sqlx::PgPool;
 
 use crate::helpers::*;
@@ -35,7 +35,7 @@ async fn with_request() -> (String, PgPool, Clock) {
     let clock = clock();
     deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
     assert!(matches!(
-        process_draft_once(&pool, &settings(), &clock, KEY)
+        process_next_draft(&pool, &settings(), &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Revision { .. }
@@ -45,7 +45,7 @@ async fn with_request() -> (String, PgPool, Clock) {
 
 async fn answer(pool: &PgPool, clock: &Clock, raw: Vec<u8>) -> ReplyOutcome {
     deliver(pool, clock, &[raw]).await;
-    handle_reply_once(pool, &settings(), clock, KEY)
+    handle_next_reply(pool, &settings(), clock, KEY)
         .await
         .unwrap()
 }
@@ -337,7 +337,7 @@ async fn an_approval_for_a_superseded_revision_changes_nothing() {
     )
     .await;
     assert!(matches!(
-        process_draft_once(&pool, &settings(), &clock, KEY)
+        process_next_draft(&pool, &settings(), &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Revision { n: 2, .. }
@@ -380,7 +380,7 @@ async fn two_daemons_apply_one_approval_once() {
         async {
             let mut out = Vec::new();
             loop {
-                match handle_reply_once(&pool, &settings, &clock, KEY)
+                match handle_next_reply(&pool, &settings, &clock, KEY)
                     .await
                     .unwrap()
                 {
@@ -392,7 +392,7 @@ async fn two_daemons_apply_one_approval_once() {
         async {
             let mut out = Vec::new();
             loop {
-                match handle_reply_once(&pool, &settings, &clock, KEY)
+                match handle_next_reply(&pool, &settings, &clock, KEY)
                     .await
                     .unwrap()
                 {
@@ -463,7 +463,7 @@ async fn with_dkim_required_a_reply_without_our_servers_pass_is_refused() {
             "APPROVE",
         );
         deliver(&pool, &clock, &[through_our_server(raw, ours, theirs)]).await;
-        let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+        let outcome = handle_next_reply(&pool, &settings, &clock, KEY)
             .await
             .unwrap();
         let refused = matches!(&outcome, ReplyOutcome::Refused { reason } if reason.contains("not authenticated"));
@@ -485,7 +485,7 @@ async fn with_dkim_required_a_reply_without_our_servers_pass_is_refused() {
     let pass =
         "mx.board.example; dkim=pass header.d=mopac.example; dmarc=pass header.from=mopac.example";
     deliver(&pool, &clock, &[through_our_server(raw, Some(pass), None)]).await;
-    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+    let outcome = handle_next_reply(&pool, &settings, &clock, KEY)
         .await
         .unwrap();
     assert!(
@@ -555,7 +555,7 @@ async fn a_token_issued_to_another_approver_is_refused() {
     settings.approval.require_chair = true;
     deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
     assert!(matches!(
-        process_draft_once(&pool, &settings, &clock, KEY)
+        process_next_draft(&pool, &settings, &clock, KEY)
             .await
             .unwrap(),
         DraftOutcome::Revision { requests: 2.., .. }
@@ -565,7 +565,7 @@ async fn a_token_issued_to_another_approver_is_refused() {
     let (_, other, _) = &open[1];
     let raw = reply(other, theirs, request_id, "x1@x", "APPROVE");
     deliver(&pool, &clock, &[raw]).await;
-    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+    let outcome = handle_next_reply(&pool, &settings, &clock, KEY)
         .await
         .unwrap();
     assert!(
@@ -589,7 +589,7 @@ async fn after_an_undo_another_approver_can_still_approve() {
     let mut settings = settings();
     settings.approval.require_chair = true;
     deliver(&pool, &clock, &[fixture("draft_minutes.eml")]).await;
-    process_draft_once(&pool, &settings, &clock, KEY)
+    process_next_draft(&pool, &settings, &clock, KEY)
         .await
         .unwrap();
     let open = requests(&pool).await;
@@ -603,7 +603,7 @@ async fn after_an_undo_another_approver_can_still_approve() {
     )
     .await;
     assert!(matches!(
-        handle_reply_once(&pool, &settings, &clock, KEY)
+        handle_next_reply(&pool, &settings, &clock, KEY)
             .await
             .unwrap(),
         ReplyOutcome::Approved { .. }
@@ -615,7 +615,7 @@ async fn after_an_undo_another_approver_can_still_approve() {
     )
     .await;
     assert!(matches!(
-        handle_reply_once(&pool, &settings, &clock, KEY)
+        handle_next_reply(&pool, &settings, &clock, KEY)
             .await
             .unwrap(),
         ReplyOutcome::Undone { .. }
@@ -632,7 +632,7 @@ async fn after_an_undo_another_approver_can_still_approve() {
         )],
     )
     .await;
-    let outcome = handle_reply_once(&pool, &settings, &clock, KEY)
+    let outcome = handle_next_reply(&pool, &settings, &clock, KEY)
         .await
         .unwrap();
     assert!(
@@ -790,7 +790,7 @@ async fn a_body_draft_is_sent_as_a_document_and_approve_without_leaves_out_what_
     let (_url, pool) = database().await;
     let clock = clock();
     deliver(&pool, &clock, &[body_draft()]).await;
-    let outcome = process_draft_once(&pool, &settings(), &clock, KEY)
+    let outcome = process_next_draft(&pool, &settings(), &clock, KEY)
         .await
         .unwrap();
     assert!(

@@ -72,7 +72,7 @@ async fn ingest_all(pool: &PgPool, raws: &[Vec<u8>]) {
     };
     let mut source = ingest::maildir::MaildirSource::open(&settings).unwrap();
     loop {
-        match ingest::ingest_once(&mut source, pool, &Clock::System, &settings)
+        match ingest::ingest_batch(&mut source, pool, &Clock::System, &settings)
             .await
             .unwrap()
         {
@@ -125,7 +125,7 @@ async fn received_messages_are_filed_once_with_an_event_and_an_owed_acknowledgem
     let clock = clock();
     let mut outcomes = Vec::new();
     loop {
-        match filer::file_once(&pool, &settings, &clock).await.unwrap() {
+        match filer::file_next(&pool, &settings, &clock).await.unwrap() {
             FilingOutcome::Filed(recorded) => outcomes.push(recorded),
             FilingOutcome::Idle => break,
             FilingOutcome::NoBoard => panic!("the board is imported"),
@@ -233,7 +233,7 @@ async fn received_messages_are_filed_once_with_an_event_and_an_owed_acknowledgem
 
     // Nothing is left: a second pass files nothing again.
     assert_eq!(
-        filer::file_once(&pool, &settings, &clock).await.unwrap(),
+        filer::file_next(&pool, &settings, &clock).await.unwrap(),
         FilingOutcome::Idle
     );
 }
@@ -286,7 +286,7 @@ async fn messages_wait_for_a_board_before_they_are_filed() {
     ingest_all(&pool, &[fixture("docx_update.eml")]).await;
     let settings = settings();
     assert_eq!(
-        filer::file_once(&pool, &settings, &clock()).await.unwrap(),
+        filer::file_next(&pool, &settings, &clock()).await.unwrap(),
         FilingOutcome::NoBoard
     );
     assert_eq!(statuses(&pool).await[0].1, "received");
@@ -526,7 +526,7 @@ async fn an_update_appended_over_imap_shows_in_the_meeting_status() {
     };
     let mut source = ingest::imap::ImapSource::new(&mailbox, None, pool.clone()).unwrap();
     loop {
-        match ingest::ingest_once(&mut source, &pool, &Clock::System, &mailbox)
+        match ingest::ingest_batch(&mut source, &pool, &Clock::System, &mailbox)
             .await
             .unwrap()
         {
@@ -950,7 +950,7 @@ async fn search_finds_words_in_a_docx_attachment_ranks_a_subject_match_first_and
         ],
     )
     .await;
-    while let FilingOutcome::Filed(_) = filer::file_once(&pool, &settings(), &clock())
+    while let FilingOutcome::Filed(_) = filer::file_next(&pool, &settings(), &clock())
         .await
         .unwrap()
     {}

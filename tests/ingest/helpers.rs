@@ -73,9 +73,9 @@ pub async fn drain<S: ingest::MailboxSource>(
 ) -> Summary {
     let mut total = Summary::default();
     loop {
-        match ingest::ingest_once(source, pool, &Clock::System, settings)
+        match ingest::ingest_batch(source, pool, &Clock::System, settings)
             .await
-            .unwrap_or_else(|e| panic!("ingest_once failed: {e:#}"))
+            .unwrap_or_else(|e| panic!("ingest_batch failed: {e:#}"))
         {
             IngestOutcome::Drained => return total,
             IngestOutcome::Batch(summary) => total.add(&summary),

@@ -103,7 +103,7 @@ async fn a_server_certificate_from_an_unknown_authority_is_refused() {
     let mut settings = imap_settings(&user, Security::Tls);
     settings.tls_ca_file = None;
     let mut source = ImapSource::new(&settings, None, pool.clone()).unwrap();
-    let err = ingest::ingest_once(&mut source, &pool, &Clock::System, &settings)
+    let err = ingest::ingest_batch(&mut source, &pool, &Clock::System, &settings)
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("TLS"), "{err:#}");

@@ -323,7 +323,7 @@ pub fn file_worker(board: &Board, clock: &Clock, dir: &Path) -> Worker {
 pub async fn drain(worker: &Worker) -> SendSummary {
     let mut total = SendSummary::default();
     loop {
-        match worker.send_once().await.unwrap() {
+        match worker.send_batch().await.unwrap() {
             SendOutcome::Idle => return total,
             SendOutcome::RateLimited { .. } => return total,
             SendOutcome::Worked(summary) => total.add(&summary),

@@ -1,7 +1,7 @@
 //! The outbox end to end: queueing, rendering, sending through real Postfix into real
 //! Dovecot (read back over IMAP), `smtp-sink` fault modes, crashes mid-batch, bounces,
 //! expiry, holds, the rate limit, and the command line. Workers run on a manual clock and
-//! are driven step by step (`send_once`).
+//! are driven step by step (`send_batch`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -81,7 +81,7 @@ async fn queued_mail_is_rendered_written_as_eml_files_and_recorded() {
     let events = board.event_kinds().await;
     assert_eq!(events, vec!["outbox.enqueued"], "one event for the batch");
     // Nothing left, no stray temporary files.
-    assert_eq!(worker.send_once().await.unwrap(), SendOutcome::Idle);
+    assert_eq!(worker.send_batch().await.unwrap(), SendOutcome::Idle);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
@@ -302,7 +302,7 @@ async fn a_4xx_is_retried_with_backoff_and_then_sent_with_the_same_message_id() 
     let subject_after_first = row["subject"].clone();
     assert!(subject_after_first.is_string());
     // Not due before its backoff has passed.
-    assert_eq!(worker.send_once().await.unwrap(), SendOutcome::Idle);
+    assert_eq!(worker.send_batch().await.unwrap(), SendOutcome::Idle);
 
     let sink = sink.restart(&[]).await;
     clock.advance(Duration::minutes(2));
@@ -352,7 +352,7 @@ async fn a_5xx_fails_the_row_and_the_secretariat_hears_at_most_once_an_hour() {
     let sink = Sink::start(&["-f", "RCPT"]).await;
     let worker = smtp_worker(&board, &clock, &smtp(sink.port));
 
-    worker.send_once().await.unwrap();
+    worker.send_batch().await.unwrap();
     let row = board.row(first).await;
     assert_eq!(row["status"], "failed");
     assert!(
@@ -479,7 +479,7 @@ async fn a_worker_killed_mid_batch_leaves_every_row_sent_once_or_resent_with_the
     settings.concurrency = 2;
 
     let doomed = smtp_worker(&board, &clock, &settings);
-    let task = tokio::spawn(async move { doomed.send_once().await });
+    let task = tokio::spawn(async move { doomed.send_batch().await });
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(30);
     while sink.message_ids().len() < 3 {
         assert!(tokio::time::Instant::now() < deadline, "nothing was sent");
@@ -497,7 +497,7 @@ async fn a_worker_killed_mid_batch_leaves_every_row_sent_once_or_resent_with_the
 
     // A new process: nothing is taken over before the lease runs out...
     let restarted = smtp_worker(&board, &clock, &settings);
-    assert_eq!(restarted.send_once().await.unwrap(), SendOutcome::Idle);
+    assert_eq!(restarted.send_batch().await.unwrap(), SendOutcome::Idle);
     // ...and then everything is sent.
     clock.advance(Duration::seconds(i64::from(settings.lease_seconds) + 1));
     let summary = drain(&restarted).await;
@@ -561,7 +561,7 @@ async fn the_rate_limit_caps_messages_per_minute_across_steps() {
     );
     assert_eq!(drain(&worker).await.sent, 3);
     assert!(matches!(
-        worker.send_once().await.unwrap(),
+        worker.send_batch().await.unwrap(),
         SendOutcome::RateLimited { .. }
     ));
     clock.advance(Duration::seconds(61));
@@ -610,7 +610,7 @@ async fn a_held_row_waits_until_its_hold_ends() {
     assert_eq!(board.status(id).await, "held");
     let dir = tempfile::tempdir().unwrap();
     let worker = file_worker(&board, &clock, dir.path());
-    assert_eq!(worker.send_once().await.unwrap(), SendOutcome::Idle);
+    assert_eq!(worker.send_batch().await.unwrap(), SendOutcome::Idle);
     clock.advance(Duration::hours(3));
     assert_eq!(drain(&worker).await.sent, 1);
 }
@@ -814,7 +814,7 @@ async fn a_sendmail_that_refuses_the_recipient_fails_the_row_and_one_that_cannot
         minuted::outbox::transport::from_settings(&settings, None).unwrap(),
         &settings,
     )
-    .send_once()
+    .send_batch()
     .await
     .unwrap();
     let row = board.row(ids[0]).await;
@@ -832,7 +832,7 @@ async fn a_sendmail_that_refuses_the_recipient_fails_the_row_and_one_that_cannot
         .await[0];
     settings.sendmail_command = dir.path().join("missing").display().to_string();
     let worker = smtp_worker(&board, &clock, &settings);
-    worker.send_once().await.unwrap();
+    worker.send_batch().await.unwrap();
     let row = board.row(id).await;
     assert_eq!(row["status"], "retrying");
     assert!(

@@ -15,7 +15,7 @@ mod helpers;
 
 use std::collections::BTreeSet;
 
-use minuted::approval::apply::{handle_reply_once, ReplyOutcome};
+use minuted::approval::apply::{handle_next_reply, ReplyOutcome};
 use minuted::clock::Clock;
 use minuted::config::{Secret, Settings};
 use minuted::schedule::{self, FireOutcome, RunSummary};
@@ -38,7 +38,7 @@ fn settings() -> Settings {
 }
 
 async fn pass(pool: &PgPool, clock: &Clock, worker: &str) -> RunSummary {
-    schedule::run_once(pool, &settings(), clock, worker)
+    schedule::run_pass(pool, &settings(), clock, worker)
         .await
         .unwrap()
 }
@@ -317,7 +317,7 @@ On Wed, 6 Dec 2023 at 17:00, LCJB wrote:\r\n> Please review the meeting pack.\r\
 
 async fn answer(pool: &PgPool, clock: &Clock, raw: Vec<u8>) -> ReplyOutcome {
     deliver(pool, clock, &[raw]).await;
-    handle_reply_once(pool, &settings(), clock, KEY)
+    handle_next_reply(pool, &settings(), clock, KEY)
         .await
         .unwrap()
 }
@@ -697,7 +697,7 @@ async fn a_job_that_fails_is_put_back_for_later_and_fires_once_it_can() {
     let mut broken = helpers::settings();
     broken.data_dir = not_a_dir;
     let clock = Clock::manual(at("2023-12-06T17:00:00Z"));
-    let first = schedule::run_once(&pool, &broken, &clock, "a")
+    let first = schedule::run_pass(&pool, &broken, &clock, "a")
         .await
         .unwrap();
     assert_eq!(first.failed.len(), 1, "{first:?}");
@@ -721,13 +721,13 @@ async fn a_job_that_fails_is_put_back_for_later_and_fires_once_it_can() {
         1
     );
     // Not due again within the minute; a second failure waits four.
-    assert!(schedule::run_once(&pool, &broken, &clock, "a")
+    assert!(schedule::run_pass(&pool, &broken, &clock, "a")
         .await
         .unwrap()
         .failed
         .is_empty());
     clock.set(at("2023-12-06T17:01:00Z"));
-    let second = schedule::run_once(&pool, &broken, &clock, "a")
+    let second = schedule::run_pass(&pool, &broken, &clock, "a")
         .await
         .unwrap();
     let FireOutcome::Failed { retry_at, .. } = &second.failed[0] else {

@@ -120,7 +120,7 @@ async fn drain(
 ) -> anyhow::Result<()> {
     let mut imap = ImapSource::new(settings, Some(sign_in), pool.clone()).unwrap();
     loop {
-        match ingest::ingest_once(&mut imap, pool, &Clock::System, settings).await {
+        match ingest::ingest_batch(&mut imap, pool, &Clock::System, settings).await {
             Ok(IngestOutcome::Drained) => break,
             Ok(IngestOutcome::Batch(_)) => {}
             Err(err) => {
