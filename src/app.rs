@@ -132,6 +132,13 @@ async fn serve(
             stop_signal.clone(),
         ));
     }
+    workers.spawn(crate::minutes::worker::run_until_stopped(
+        database.pool.clone(),
+        settings.approval.clone(),
+        approval_key.clone(),
+        Clock::System,
+        stop_signal.clone(),
+    ));
     workers.spawn(crate::approval::worker::run_until_stopped(
         database.pool.clone(),
         settings.approval.clone(),

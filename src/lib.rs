@@ -17,11 +17,11 @@
 //! 3. What a filed message sets going:
 //!    - [`minutes`]: draft to revision: text extraction (.docx, .pdf, .html, .md, .txt),
 //!      the structure parser (`structure/`, split by what it reads), the report, the
-//!      document approvers and members receive, and the draft step (`drafts`: a
-//!      revision and its approval requests), which the approval worker runs.
-//!    - [`approval`]: reply to decision: signed reply tokens, trusting only our own server's `Authentication-Results`; the
-//!      request (who approves, one approver's request, what a pack's approval is about);
-//!      applying a decision; the worker (drafts, then replies).
+//!      document approvers and members receive, the draft step (`drafts`: a revision
+//!      and its approval requests) and the worker that runs it.
+//!    - [`approval`]: reply to decision: signed reply tokens, trusting only our own
+//!      server's `Authentication-Results`; the request (who approves, one approver's
+//!      request, what a pack's approval is about); applying a decision; the worker.
 //!    - [`actions`]: update to register: what a reply says (`rules`), applying it once
 //!      (`apply`), the register by hand (`hand`), the worker.
 //!    - [`schedule`]: the time-driven jobs: planning (`plan`), firing (`fire`), the

@@ -90,6 +90,20 @@ impl Shutdown {
     }
 }
 
+/// Runs a worker's `step` until it finds nothing to do (it returns false), and returns how
+/// many times it worked: the one-shot drain `ingest --once` and the loops run.
+pub async fn drain<F, Fut>(mut step: F) -> anyhow::Result<usize>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    let mut worked = 0;
+    while step().await? {
+        worked += 1;
+    }
+    Ok(worked)
+}
+
 /// Listens for SIGINT and SIGTERM from now on (so a signal that arrives while the
 /// database starts is not lost) and resolves on the first.
 pub fn termination_signal() -> anyhow::Result<impl Future<Output = ()>> {

@@ -1,38 +1,30 @@
-//! The approval worker: after filing, turns filed draft minutes into revisions with their
-//! approval requests ([`crate::minutes::process_next_draft`]) and applies filed approval
-//! replies ([`super::apply::handle_next_reply`]), each one message per transaction.
+//! The approval worker: after filing, applies filed approval replies
+//! ([`super::apply::handle_next_reply`]), one reply per transaction. Draft minutes
+//! become revisions in the minutes worker ([`crate::minutes::worker`]).
 //!
-//! This module owns the loop and the one-shot drain used by `ingest --once`; the steps
-//! themselves are elsewhere.
+//! This module owns the loop and the one-shot drain used by `ingest --once`; the step
+//! itself is in [`super::apply`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::{ApprovalSettings, Settings};
-use crate::minutes::{process_next_draft, DraftOutcome};
 use crate::shutdown::Shutdown;
 
 use super::apply::{handle_next_reply, ReplyOutcome};
 use super::key::ApprovalKey;
 
-/// How often the loop looks for filed drafts and replies.
+/// How often the loop looks for filed replies.
 const POLL: Duration = Duration::from_secs(2);
 
-/// What one drain did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApprovalSummary {
-    pub revisions: usize,
-    pub replies: usize,
-}
-
-/// Handles every filed draft and reply waiting now, reading the approval key for this
-/// one drain (a command run once).
+/// Handles every filed reply waiting now, reading the approval key for this one drain
+/// (a command run once). Returns how many replies were handled.
 pub async fn drain(
     pool: &sqlx::PgPool,
     settings: &Settings,
     clock: &Clock,
-) -> anyhow::Result<ApprovalSummary> {
+) -> anyhow::Result<usize> {
     drain_with(pool, &settings.approval, &ApprovalKey::new(settings), clock).await
 }
 
@@ -42,26 +34,20 @@ pub async fn drain_with(
     settings: &ApprovalSettings,
     key: &ApprovalKey,
     clock: &Clock,
-) -> anyhow::Result<ApprovalSummary> {
-    let mut summary = ApprovalSummary::default();
-    if !crate::store::minutes::work_waiting(pool).await? {
-        return Ok(summary);
+) -> anyhow::Result<usize> {
+    if !crate::store::minutes::replies_waiting(pool).await? {
+        return Ok(0);
     }
     let key = key.get()?;
-    loop {
-        let draft = process_next_draft(pool, settings, clock, key).await?;
-        if draft != DraftOutcome::Idle {
-            tracing::info!(outcome = ?draft, "draft minutes processed");
-            summary.revisions += 1;
-            continue;
+    crate::shutdown::drain(|| async {
+        let outcome = handle_next_reply(pool, settings, clock, key).await?;
+        if outcome == ReplyOutcome::Idle {
+            return Ok(false);
         }
-        let reply = handle_next_reply(pool, settings, clock, key).await?;
-        if reply == ReplyOutcome::Idle {
-            return Ok(summary);
-        }
-        tracing::info!(outcome = ?reply, "approval reply handled");
-        summary.replies += 1;
-    }
+        tracing::info!(?outcome, "approval reply handled");
+        Ok(true)
+    })
+    .await
 }
 
 /// Drains every few seconds until `shutdown`.

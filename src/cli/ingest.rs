@@ -52,6 +52,7 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         filed.add(&filing_worker::drain(pool, &loaded.settings, &Clock::System).await?);
         // Then filed draft minutes, approval replies and action updates, as the daemon
         // would.
+        crate::minutes::worker::drain(pool, &loaded.settings, &Clock::System).await?;
         crate::approval::worker::drain(pool, &loaded.settings, &Clock::System).await?;
         crate::actions::drain(pool, &loaded.settings, &Clock::System).await?;
         // And the search index, so `messages search` finds what was just read.

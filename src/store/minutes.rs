@@ -387,17 +387,28 @@ pub async fn set_request_outbox(
     Ok(())
 }
 
-/// Whether any filed draft minutes or approval reply waits to be handled: lets a one-shot
-/// run skip reading (or making) the approval key when there is nothing to do.
-pub async fn work_waiting(pool: &PgPool) -> Result<bool> {
+/// Whether filed draft minutes wait to become a revision: lets the minutes worker skip
+/// reading (or making) the approval key when there is nothing to do.
+pub async fn drafts_waiting(pool: &PgPool) -> Result<bool> {
     let waiting: bool = sqlx::query_scalar(
         "SELECT EXISTS (
             SELECT 1 FROM filings f
-            WHERE f.current AND f.disposition = 'filed'
-              AND ((f.kind = 'draft_minutes' AND NOT EXISTS
-                      (SELECT 1 FROM minutes_sources s WHERE s.message_id = f.message_id))
-                OR (f.kind = 'approval_reply' AND NOT EXISTS
-                      (SELECT 1 FROM approval_replies r WHERE r.message_id = f.message_id))))",
+            WHERE f.current AND f.disposition = 'filed' AND f.kind = 'draft_minutes'
+              AND NOT EXISTS (SELECT 1 FROM minutes_sources s WHERE s.message_id = f.message_id))",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(waiting)
+}
+
+/// Whether a filed approval reply waits to be handled: the approval worker's cheap check
+/// before it reads its key.
+pub async fn replies_waiting(pool: &PgPool) -> Result<bool> {
+    let waiting: bool = sqlx::query_scalar(
+        "SELECT EXISTS (
+            SELECT 1 FROM filings f
+            WHERE f.current AND f.disposition = 'filed' AND f.kind = 'approval_reply'
+              AND NOT EXISTS (SELECT 1 FROM approval_replies r WHERE r.message_id = f.message_id))",
     )
     .fetch_one(pool)
     .await?;

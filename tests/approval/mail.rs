@@ -63,6 +63,9 @@ async fn ingest_and_handle(pool: &PgPool, settings: &Settings, clock: &Clock) {
     minuted::filing::worker::drain(pool, settings, clock)
         .await
         .unwrap();
+    minuted::minutes::worker::drain(pool, settings, clock)
+        .await
+        .unwrap();
     minuted::approval::worker::drain(pool, settings, clock)
         .await
         .unwrap();
