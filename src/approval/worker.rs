@@ -35,17 +35,10 @@ pub async fn drain_with(
     key: &ApprovalKey,
     clock: &Clock,
 ) -> anyhow::Result<usize> {
-    if !crate::store::minutes::replies_waiting(pool).await? {
-        return Ok(0);
-    }
-    let key = key.get()?;
-    crate::shutdown::drain(|| async {
+    let waiting = crate::store::minutes::replies_waiting(pool);
+    key.drain("approval reply handled", waiting, |key| async move {
         let outcome = handle_next_reply(pool, settings, clock, key).await?;
-        if outcome == ReplyOutcome::Idle {
-            return Ok(false);
-        }
-        tracing::info!(?outcome, "approval reply handled");
-        Ok(true)
+        Ok((outcome != ReplyOutcome::Idle).then_some(outcome))
     })
     .await
 }

@@ -34,17 +34,10 @@ pub async fn drain_with(
     key: &ApprovalKey,
     clock: &Clock,
 ) -> anyhow::Result<usize> {
-    if !crate::store::minutes::drafts_waiting(pool).await? {
-        return Ok(0);
-    }
-    let key = key.get()?;
-    crate::shutdown::drain(|| async {
+    let waiting = crate::store::minutes::drafts_waiting(pool);
+    key.drain("draft minutes processed", waiting, |key| async move {
         let outcome = process_next_draft(pool, settings, clock, key).await?;
-        if outcome == DraftOutcome::Idle {
-            return Ok(false);
-        }
-        tracing::info!(?outcome, "draft minutes processed");
-        Ok(true)
+        Ok((outcome != DraftOutcome::Idle).then_some(outcome))
     })
     .await
 }
