@@ -35,6 +35,7 @@ use crate::approval::token::{self, ApprovalToken, Binding};
 use crate::clock::Clock;
 use crate::config::ApprovalSettings;
 use crate::domain::address::EmailAddress;
+use crate::domain::board::{Member, MemberRole};
 use crate::domain::mail;
 use crate::domain::zone::Zone;
 use crate::minutes::drafts::what;
@@ -43,7 +44,7 @@ use crate::outbox::recipient_of;
 use crate::store::actions::{self as register, NewAction};
 use crate::store::approvals::{self as store, LockedRequest, ReplyMessage};
 use crate::store::events::{self, NewEvent};
-use crate::store::minutes::{self as minutes_store, BoardMember, Revision};
+use crate::store::minutes::{self as minutes_store, Revision};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 use crate::store::schedule::{self as pack_store, Pack};
 use crate::text::commands::{self, Command};
@@ -144,7 +145,7 @@ async fn act_on_reply(
     settings: &ApprovalSettings,
     key: &[u8],
     message: &ReplyMessage,
-    members: &[BoardMember],
+    members: &[Member],
     now: DateTime<Utc>,
 ) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
     let board: String = mail_context::boards(tx, &[message.board_id])
@@ -513,7 +514,7 @@ async fn tell(
     tx: &mut PgConnection,
     request: &LockedRequest,
     subject: &Subject,
-    members: &[BoardMember],
+    members: &[Member],
     approved: bool,
     decision: &str,
     actor: &str,
@@ -546,7 +547,7 @@ async fn tell(
 
 /// Who the approval result of `request` is from: its approver's registry name, else
 /// `fallback`.
-fn decided_by(request: &LockedRequest, members: &[BoardMember], fallback: &str) -> String {
+fn decided_by(request: &LockedRequest, members: &[Member], fallback: &str) -> String {
     members
         .iter()
         .find(|m| m.id == request.approver_member_id)
@@ -585,14 +586,14 @@ fn result_context(
 /// `to_approver`; each once, where their mail goes, with whether they are the approver.
 fn result_recipients(
     request: &LockedRequest,
-    members: &[BoardMember],
+    members: &[Member],
     to_approver: bool,
 ) -> Vec<(Recipient, bool)> {
     let mut sent_to = Vec::new();
     let mut recipients = Vec::new();
     for member in members {
         let is_approver = member.id == request.approver_member_id;
-        let is_secretariat = member.roles.iter().any(|r| r == "secretariat");
+        let is_secretariat = member.is_secretariat();
         if !((to_approver && is_approver) || is_secretariat) || sent_to.contains(&member.id) {
             continue;
         }
@@ -624,7 +625,7 @@ fn result_row(
 async fn refuse(
     tx: &mut PgConnection,
     message: &ReplyMessage,
-    members: &[BoardMember],
+    members: &[Member],
     request: Option<&LockedRequest>,
     evidence: &Value,
     reason: &str,
@@ -673,10 +674,7 @@ async fn refuse(
         // No request to name: the secretariat hears of it through the audit log's event
         // and a result about the message itself.
         let zone = crate::store::registry::board_zone(tx, message.board_id).await?;
-        for member in members
-            .iter()
-            .filter(|m| m.roles.iter().any(|r| r == "secretariat"))
-        {
+        for member in members.iter().filter(|m| m.is_secretariat()) {
             let Some(to) = recipient_of(member) else {
                 continue;
             };
@@ -714,7 +712,7 @@ async fn refuse(
 async fn unchanged(
     tx: &mut PgConnection,
     message: &ReplyMessage,
-    members: &[BoardMember],
+    members: &[Member],
     request: &LockedRequest,
     subject: &Subject,
     evidence: &Value,
@@ -804,7 +802,7 @@ async fn approve(
     request: &LockedRequest,
     revision: &Revision,
     subject: &Subject,
-    members: &[BoardMember],
+    members: &[Member],
     without: &[u32],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReplyOutcome> {
@@ -967,7 +965,7 @@ async fn confirm_approval(
     key: &[u8],
     request: &LockedRequest,
     subject: &Subject,
-    members: &[BoardMember],
+    members: &[Member],
     (circulation, action_packs): (usize, usize),
     hold_until: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -1118,7 +1116,7 @@ async fn approve_pack(
     request: &LockedRequest,
     pack: &Pack,
     subject: &Subject,
-    members: &[BoardMember],
+    members: &[Member],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReplyOutcome> {
     let context = mail::MeetingPack {
@@ -1165,17 +1163,18 @@ async fn approve_pack(
 /// Who an organisation's actions go to when no member owns them: its members with the
 /// role `member` who receive circulation (not its chair, not the secretariat); failing
 /// those, any of its circulation members other than the secretariat.
-fn pack_recipients(members: &[BoardMember], organisation_id: i64) -> Vec<i64> {
-    let of_organisation: Vec<&BoardMember> = members
+fn pack_recipients(members: &[Member], organisation_id: i64) -> Vec<i64> {
+    let of_organisation: Vec<&Member> = members
         .iter()
         .filter(|m| {
             m.organisation_id == Some(organisation_id) && m.circulation && m.address.is_some()
         })
         .collect();
-    let has = |m: &BoardMember, role: &str| m.roles.iter().any(|r| r == role);
     let plain: Vec<i64> = of_organisation
         .iter()
-        .filter(|m| has(m, "member") && !has(m, "chair") && !has(m, "secretariat"))
+        .filter(|m| {
+            m.has_role(MemberRole::Member) && !m.has_role(MemberRole::Chair) && !m.is_secretariat()
+        })
         .map(|m| m.id)
         .collect();
     if !plain.is_empty() {
@@ -1183,7 +1182,7 @@ fn pack_recipients(members: &[BoardMember], organisation_id: i64) -> Vec<i64> {
     }
     of_organisation
         .iter()
-        .filter(|m| !has(m, "secretariat"))
+        .filter(|m| !m.is_secretariat())
         .map(|m| m.id)
         .collect()
 }
@@ -1192,17 +1191,16 @@ fn pack_recipients(members: &[BoardMember], organisation_id: i64) -> Vec<i64> {
 mod tests {
     use super::*;
 
-    fn member(id: i64, organisation: i64, roles: &[&str]) -> BoardMember {
-        BoardMember {
+    fn member(id: i64, organisation: i64, roles: &[&str]) -> Member {
+        Member {
             id,
             name: format!("Member {id}"),
-            initials: None,
             organisation_id: Some(organisation),
-            organisation: None,
-            organisation_name: None,
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            roles: roles.iter().filter_map(|r| MemberRole::parse(r)).collect(),
             circulation: true,
+            active: true,
             address: Some(format!("m{id}@org.example")),
+            ..Member::default()
         }
     }
 

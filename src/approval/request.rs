@@ -10,29 +10,24 @@ use serde_json::{json, Value};
 
 use crate::approval::token::{ApprovalToken, Binding};
 use crate::config::ApprovalSettings;
+use crate::domain::board::{Member, MemberRole};
 use crate::domain::mail;
 use crate::domain::outbound::long_date;
 use crate::domain::zone::Zone;
-use crate::store::minutes::{self as store, BoardMember};
+use crate::store::minutes as store;
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage, Recipient};
 
 /// Who approves: the secretariat, and the chair when `approval.require_chair`.
-pub fn approvers<'a>(
-    members: &'a [BoardMember],
-    settings: &ApprovalSettings,
-) -> Vec<&'a BoardMember> {
+pub fn approvers<'a>(members: &'a [Member], settings: &ApprovalSettings) -> Vec<&'a Member> {
     members
         .iter()
         .filter(|m| m.address.is_some())
-        .filter(|m| {
-            m.roles.iter().any(|r| r == "secretariat")
-                || (settings.require_chair && m.roles.iter().any(|r| r == "chair"))
-        })
+        .filter(|m| m.is_secretariat() || (settings.require_chair && m.has_role(MemberRole::Chair)))
         .collect()
 }
 
 /// The member as a recipient, or an error naming them when their address is not valid.
-pub fn recipient(member: &BoardMember) -> anyhow::Result<Recipient> {
+pub fn recipient(member: &Member) -> anyhow::Result<Recipient> {
     crate::outbox::recipient_of(member).with_context(|| {
         format!(
             "{}'s address {:?} is not valid",
@@ -61,7 +56,7 @@ pub async fn issue_request(
     tx: &mut sqlx::PgConnection,
     key: &[u8],
     request: &RequestDraft<'_>,
-    approver: &BoardMember,
+    approver: &Member,
     expires_at: chrono::DateTime<chrono::Utc>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<i64> {

@@ -8,9 +8,10 @@ use anyhow::Context;
 use super::known::Named;
 use super::{print_json, print_text, with_database, MinutesCommand};
 use crate::config::Loaded;
+use crate::domain::board::Member;
 use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
-use crate::minutes::structure::{self, ParseContext, RegistryMember};
+use crate::minutes::structure::{self, ParseContext};
 use crate::registry;
 
 pub async fn run(command: MinutesCommand, loaded: &Loaded) -> anyhow::Result<()> {
@@ -99,8 +100,7 @@ pub fn parse_file(
     }
     let parsed = structure::parse(&extracted.text, &context);
     let matches = registry.as_ref().map(|registry| {
-        let members: Vec<RegistryMember> =
-            registry.members.iter().map(RegistryMember::from).collect();
+        let members: Vec<Member> = registry.members.iter().map(Member::from).collect();
         structure::match_names(&parsed, &members)
     });
     let mut report = MinutesReport::new(&parsed, matches.as_ref());

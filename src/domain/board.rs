@@ -1,7 +1,8 @@
-//! The board as filing reads it from the database: its organisations, members with their
-//! roles ([`MemberRole`], as the registry file names them too), meetings with their
-//! agendas, and the action register. One read model, made by `store::filings::snapshot`
-//! and weighed by `filing`.
+//! The board as the stages read it from the database: its organisations, members with
+//! their roles ([`MemberRole`], as the registry file names them too), meetings with their
+//! agendas, and the action register. One read model, made by the store
+//! (`store::filings::snapshot`, `store::members`) and weighed by `filing`; its
+//! [`Member`] is also who approval, the schedule and the outbox write to.
 
 use std::fmt;
 
@@ -71,19 +72,37 @@ pub struct Organisation {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A member of the board, as every stage and email reads them: who they are, their
+/// organisation, roles, whether they receive circulation, and their addresses. The one
+/// read model of a member; `store::members` reads it, filing weighs senders against it,
+/// and approval, the schedule, drafts and the outbox address mail with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Member {
+    /// The database id (0 for a member read from a registry file, not yet stored).
+    pub id: i64,
     pub name: String,
+    pub initials: Option<String>,
+    pub organisation_id: Option<i64>,
+    /// The organisation's short name.
     pub organisation: Option<String>,
-    /// Lower-case.
-    pub addresses: Vec<String>,
+    /// The organisation's full name.
+    pub organisation_name: Option<String>,
     pub roles: Vec<MemberRole>,
+    pub circulation: bool,
     pub active: bool,
+    /// The primary address, when the member has one.
+    pub address: Option<String>,
+    /// Every address, lower-case, the primary first.
+    pub addresses: Vec<String>,
 }
 
 impl Member {
+    pub fn has_role(&self, role: MemberRole) -> bool {
+        self.roles.contains(&role)
+    }
+
     pub fn is_secretariat(&self) -> bool {
-        self.roles.contains(&MemberRole::Secretariat)
+        self.has_role(MemberRole::Secretariat)
     }
 
     pub fn is_approver(&self) -> bool {

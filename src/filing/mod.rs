@@ -118,21 +118,7 @@ impl Registry {
                     active: true,
                 })
                 .collect(),
-            members: registry
-                .members
-                .iter()
-                .map(|m| Member {
-                    name: m.name.clone(),
-                    organisation: m.organisation.clone(),
-                    addresses: m
-                        .addresses
-                        .iter()
-                        .map(|a| a.as_str().to_lowercase())
-                        .collect(),
-                    roles: m.roles.clone(),
-                    active: true,
-                })
-                .collect(),
+            members: registry.members.iter().map(Member::from).collect(),
             meetings,
             actions: Vec::new(),
         }

@@ -19,13 +19,14 @@ use sqlx::PgPool;
 use crate::approval::request::{approvers, issue_request, recipient, RequestDraft};
 use crate::clock::Clock;
 use crate::config::ApprovalSettings;
+use crate::domain::board::Member;
 use crate::domain::mail;
 use crate::domain::outbound::long_date;
 use crate::minutes::document;
 use crate::minutes::extract;
 use crate::minutes::report::MinutesReport;
-use crate::minutes::structure::{self, ParseContext, RegistryMember};
-use crate::store::minutes::{self as store, BoardMember, NewRevision, PendingDraft, Revision};
+use crate::minutes::structure::{self, ParseContext};
+use crate::store::minutes::{self as store, NewRevision, PendingDraft, Revision};
 use crate::store::outbox::{self, NewAttachment, NewOutboxMessage};
 
 /// What one step did.
@@ -109,7 +110,7 @@ fn choose_document(draft: &PendingDraft, attachments: Vec<store::SourceAttachmen
 pub fn structure_report(
     text: &str,
     meeting_date: chrono::NaiveDate,
-    members: &[BoardMember],
+    members: &[Member],
     organisations: &[(i64, String, String)],
 ) -> MinutesReport {
     let mut context = ParseContext {
@@ -122,15 +123,7 @@ pub fn structure_report(
     }
     context.initials = members.iter().filter_map(|m| m.initials.clone()).collect();
     let parsed = structure::parse(text, &context);
-    let registry: Vec<RegistryMember> = members
-        .iter()
-        .map(|m| RegistryMember {
-            name: m.name.clone(),
-            initials: m.initials.clone(),
-            organisation: m.organisation.clone(),
-        })
-        .collect();
-    let matches = structure::match_names(&parsed, &registry);
+    let matches = structure::match_names(&parsed, members);
     MinutesReport::new(&parsed, Some(&matches))
 }
 
@@ -254,9 +247,9 @@ pub async fn process_next_draft(
         .clone()
         .unwrap_or_else(|| "system".into());
     let revision = store::insert_revision(&mut tx, &new, &actor, now).await?;
-    let secretariat: Vec<&BoardMember> = members
+    let secretariat: Vec<&Member> = members
         .iter()
-        .filter(|m| m.address.is_some() && m.roles.iter().any(|r| r == "secretariat"))
+        .filter(|m| m.address.is_some() && m.is_secretariat())
         .collect();
 
     if let Some(error) = error {
@@ -316,7 +309,7 @@ async fn request_approval(
     revision: &Revision,
     previous: Option<&Revision>,
     report: &MinutesReport,
-    members: &[BoardMember],
+    members: &[Member],
     attachment: Option<&store::SourceAttachment>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<usize> {

@@ -16,8 +16,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::domain::board::Member;
 use crate::domain::outbound::long_date;
-use crate::store::mail_context::{BoardMember, BoardRow, MeetingRow, OutboxAttachment};
+use crate::store::mail_context::{BoardRow, MeetingRow, OutboxAttachment};
 use crate::templates::header_text;
 
 /// A meeting as templates see it.
@@ -52,7 +53,7 @@ pub fn size_text(bytes: i64) -> String {
 pub struct ContextParts<'a> {
     pub board: &'a BoardRow,
     pub meeting: Option<&'a MeetingRow>,
-    pub member: Option<&'a BoardMember>,
+    pub member: Option<&'a Member>,
     pub to_address: &'a str,
     pub to_name: Option<&'a str>,
     pub reply_address: &'a str,

@@ -74,6 +74,28 @@ impl Member {
     }
 }
 
+/// The board's read model of a member as the file describes them, before it is stored
+/// (so without ids): what `filing check` weighs and `minutes parse --registry` matches.
+impl From<&Member> for crate::domain::board::Member {
+    fn from(member: &Member) -> Self {
+        crate::domain::board::Member {
+            name: member.name.clone(),
+            initials: member.initials.clone(),
+            organisation: member.organisation.clone(),
+            roles: member.roles.clone(),
+            circulation: member.circulation,
+            active: true,
+            address: member.primary_address().map(|a| a.as_str().to_owned()),
+            addresses: member
+                .addresses
+                .iter()
+                .map(|a| a.as_str().to_lowercase())
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meeting {
     /// Unique within the board: a board meets at most once a day, and the date is what

@@ -13,13 +13,14 @@ use super::plan::*;
 use crate::approval::key::ApprovalKey;
 use crate::clock::Clock;
 use crate::config::ScheduleSettings;
+use crate::domain::board::Member;
 use crate::domain::mail;
 use crate::domain::outbound::long_date;
 use crate::outbox::recipient_of;
 use crate::store::actions::ActionFilter;
 use crate::store::events::{self, NewEvent};
 use crate::store::meeting_status;
-use crate::store::minutes::{self as minutes_store, BoardMember};
+use crate::store::minutes as minutes_store;
 use crate::store::outbox::{self, NewOutboxMessage, Recipient};
 use crate::store::schedule::{self as store, DueJob};
 
@@ -218,15 +219,15 @@ pub(super) async fn defer(
 /// The organisation's members an update request or chaser goes to: those who receive
 /// circulation, leaving out the secretariat, who send the requests and compile the pack
 /// (unless nobody else of the organisation would be asked).
-pub(super) fn askees(members: &[BoardMember], organisation_id: i64) -> Vec<Recipient> {
-    let of_organisation: Vec<&BoardMember> = members
+pub(super) fn askees(members: &[Member], organisation_id: i64) -> Vec<Recipient> {
+    let of_organisation: Vec<&Member> = members
         .iter()
         .filter(|m| m.organisation_id == Some(organisation_id) && m.circulation)
         .collect();
-    let not_secretariat: Vec<&BoardMember> = of_organisation
+    let not_secretariat: Vec<&Member> = of_organisation
         .iter()
         .copied()
-        .filter(|m| !m.roles.iter().any(|r| r == "secretariat"))
+        .filter(|m| !m.is_secretariat())
         .collect();
     let chosen = if not_secretariat.is_empty() {
         of_organisation

@@ -154,7 +154,7 @@ pub async fn plan(
             crate::store::members::board_members(&mut conn, meeting.board_id)
                 .await?
                 .into_iter()
-                .filter(|m| m.roles.iter().any(|r| r == "secretariat"))
+                .filter(|m| m.is_secretariat())
                 .filter_map(|m| m.organisation_id)
                 .collect();
         organisations.retain(|(id, _)| !secretariat.contains(id));

@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
-use crate::domain::board::{self, MeetingStatus, MemberRole};
+use crate::domain::board::{self, MeetingStatus};
 use crate::domain::filing::{self, Disposition, FilingDecision, Kind};
 use crate::domain::message::{Attachment, ParsedMessage};
 use crate::domain::zone::Zone;
@@ -222,27 +222,9 @@ pub async fn snapshot(conn: &mut PgConnection, board_id: i64) -> Result<Snapshot
         });
     }
 
-    /// id, name, organisation id, roles, active, addresses.
-    type MemberRow = (i64, String, Option<i64>, Vec<String>, bool, Vec<String>);
-    let members: Vec<MemberRow> = sqlx::query_as(
-        "SELECT m.id, m.name, m.organisation_id, m.roles, m.active,
-                COALESCE(array_agg(a.address ORDER BY a.is_primary DESC, a.address)
-                         FILTER (WHERE a.address IS NOT NULL), '{}') AS addresses
-         FROM members m LEFT JOIN member_addresses a ON a.member_id = m.id
-         WHERE m.board_id = $1 GROUP BY m.id ORDER BY m.id",
-    )
-    .bind(board_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (id, name, organisation, roles, active, addresses) in members {
-        snapshot.members.insert(name.clone(), id);
-        snapshot.registry.members.push(board::Member {
-            name,
-            organisation: organisation.and_then(|o| organisation_names.get(&o).cloned()),
-            addresses,
-            roles: roles.iter().filter_map(|r| MemberRole::parse(r)).collect(),
-            active,
-        });
+    for member in super::members::all_members(conn, board_id).await? {
+        snapshot.members.insert(member.name.clone(), member.id);
+        snapshot.registry.members.push(member);
     }
 
     let meetings: Vec<(i64, String, NaiveDate, Option<NaiveDate>, String)> = sqlx::query_as(

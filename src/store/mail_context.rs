@@ -7,8 +7,8 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::Serialize;
 use sqlx::PgConnection;
 
-pub use super::members::BoardMember;
 use super::{Error, Result};
+use crate::domain::board::Member;
 use crate::domain::zone::Zone;
 
 // ---------------------------------------------------------------------------------------
@@ -180,15 +180,12 @@ pub async fn next_meeting_after(
 }
 
 /// The members with these ids, by id.
-pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, BoardMember>> {
+pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64, Member>> {
     super::members::by_ids(conn, ids).await
 }
 
 /// The board's active secretariat members with their primary addresses, by name.
-pub async fn secretariat(
-    conn: &mut PgConnection,
-    board_id: i64,
-) -> Result<Vec<(BoardMember, String)>> {
+pub async fn secretariat(conn: &mut PgConnection, board_id: i64) -> Result<Vec<(Member, String)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT m.id, a.address
          FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
@@ -211,7 +208,7 @@ pub async fn member_by_address(
     conn: &mut PgConnection,
     board_id: i64,
     address: &str,
-) -> Result<BoardMember> {
+) -> Result<Member> {
     let id: Option<i64> = sqlx::query_scalar(
         "SELECT member_id FROM member_addresses WHERE board_id = $1 AND address = lower($2)",
     )

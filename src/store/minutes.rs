@@ -66,7 +66,7 @@ pub async fn attachments(
     .await?)
 }
 
-pub use super::members::{board_members, BoardMember};
+pub use super::members::board_members;
 
 /// The board's organisations: (id, short, name).
 pub async fn organisations(

@@ -51,7 +51,7 @@ mod tests;
 mod words;
 
 pub(crate) use names::normalise_key;
-pub use names::{match_names, NameMatch, NameMatches, RegistryMember};
+pub use names::{match_names, NameMatch, NameMatches};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -1,29 +1,13 @@
 //! Matching the names in minutes against the board registry.
 
+//! A member's name, initials and organisation are what names in minutes are matched
+//! against; the member is the board's one read model ([`Member`]).
+
 use super::words::{is_title, ROLE_WORDS};
 use super::MinutesStructure;
 use super::Person;
+use crate::domain::board::Member;
 use serde::Serialize;
-// ---------------------------------------------------------------------------------------
-// Matching against the registry
-
-/// The part of a registry member that names in minutes are matched against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryMember {
-    pub name: String,
-    pub initials: Option<String>,
-    pub organisation: Option<String>,
-}
-
-impl From<&crate::registry::Member> for RegistryMember {
-    fn from(member: &crate::registry::Member) -> Self {
-        RegistryMember {
-            name: member.name.clone(),
-            initials: member.initials.clone(),
-            organisation: member.organisation.clone(),
-        }
-    }
-}
 
 /// A name in the minutes and the registry member it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,7 +81,7 @@ fn fold_accents(word: &str) -> String {
 
 /// The written name without what trails it that is the member's organisation or a role:
 /// "Kris Venkatasami CPS South", "Sophie Linden DMPC".
-fn without_trailing_details(written: &str, member: &RegistryMember) -> String {
+fn without_trailing_details(written: &str, member: &Member) -> String {
     let mut words: Vec<&str> = written.split(' ').collect();
     let organisation = member
         .organisation
@@ -117,7 +101,7 @@ fn without_trailing_details(written: &str, member: &RegistryMember) -> String {
     words.join(" ")
 }
 
-pub(super) fn person_matches(person: &Person, member: &RegistryMember) -> bool {
+pub(super) fn person_matches(person: &Person, member: &Member) -> bool {
     let written = without_trailing_details(&normalise_key(&person.name), member);
     let known = normalise_key(&member.name);
     if written == known {
@@ -160,18 +144,18 @@ pub(super) fn person_matches(person: &Person, member: &RegistryMember) -> bool {
 /// Matches the attendees and apologies against the registry. A name matches when it is
 /// the same name ignoring case, titles (Cllr, Dr, DAC, Dame) and hyphens, or the same
 /// surname with the same first name, first initial, or stated initials.
-pub fn match_names(structure: &MinutesStructure, members: &[RegistryMember]) -> NameMatches {
+pub fn match_names(structure: &MinutesStructure, members: &[Member]) -> NameMatches {
     let mut matches = NameMatches::default();
     for person in structure.attendees.iter().chain(structure.apologies.iter()) {
         let written = match &person.title {
             Some(title) => format!("{title} {}", person.name),
             None => person.name.clone(),
         };
-        let found: Vec<&RegistryMember> = members
+        let found: Vec<&Member> = members
             .iter()
             .filter(|m| person_matches(person, m))
             .collect();
-        let exact: Vec<&&RegistryMember> = found
+        let exact: Vec<&&Member> = found
             .iter()
             .filter(|m| {
                 normalise_key(&m.name) == without_trailing_details(&normalise_key(&person.name), m)

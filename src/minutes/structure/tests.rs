@@ -21,6 +21,7 @@ use super::lines::NO_APOLOGIES;
 use super::people::initials_of;
 use super::people::parse_person;
 use super::*;
+use crate::domain::board::Member;
 
 fn ctx() -> ParseContext {
     ParseContext::default()
@@ -217,25 +218,29 @@ fn sentences_split_at_full_stops_but_not_abbreviations() {
 #[test]
 fn names_match_the_registry_despite_titles_case_and_hyphens() {
     let members = vec![
-        RegistryMember {
+        Member {
             name: "Lynne Owens".into(),
             initials: Some("LO".into()),
             organisation: Some("MPS".into()),
+            ..Member::default()
         },
-        RegistryMember {
+        Member {
             name: "Jane E Garvan".into(),
             initials: Some("JG".into()),
             organisation: None,
+            ..Member::default()
         },
-        RegistryMember {
+        Member {
             name: "Debbie Weekes-Bernard".into(),
             initials: Some("DWB".into()),
             organisation: None,
+            ..Member::default()
         },
-        RegistryMember {
+        Member {
             name: "Matt Twist".into(),
             initials: None,
             organisation: None,
+            ..Member::default()
         },
     ];
     let person = |name: &str, title: Option<&str>, initials: Option<&str>| Person {
@@ -262,25 +267,29 @@ fn names_match_the_registry_despite_titles_case_and_hyphens() {
 #[test]
 fn names_match_the_registry_through_accents_initials_roles_and_organisations() {
     let members = vec![
-        RegistryMember {
+        Member {
             name: "Zofia Wisniewska".into(),
             initials: Some("ZW".into()),
             organisation: None,
+            ..Member::default()
         },
-        RegistryMember {
+        Member {
             name: "Kris Venkatasami".into(),
             initials: Some("KV".into()),
             organisation: Some("CPS South".into()),
+            ..Member::default()
         },
-        RegistryMember {
+        Member {
             name: "Anne-Marie Clarke".into(),
             initials: None,
             organisation: None,
+            ..Member::default()
         },
-        RegistryMember {
+        Member {
             name: "Sophie Linden".into(),
             initials: Some("SL".into()),
             organisation: Some("MOPAC".into()),
+            ..Member::default()
         },
     ];
     let person = |name: &str| Person {
