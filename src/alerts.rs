@@ -20,11 +20,10 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::clock::Clock;
 use crate::config::AlertsSettings;
-use crate::domain::address::EmailAddress;
 use crate::domain::mail;
 use crate::shutdown::Shutdown;
 use crate::store::health::{self, HealthRow};
-use crate::store::outbox::{self, NewOutboxMessage, Recipient};
+use crate::store::outbox::{self, NewOutboxMessage};
 
 /// How often the daemon looks.
 pub const CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
@@ -241,14 +240,9 @@ async fn tell(
             reason: reason.to_owned(),
             next_step: next_step.to_owned(),
         };
-        for (member, address) in mail_context::secretariat(conn, board_id).await? {
-            let Ok(address) = EmailAddress::parse(&address) else {
+        for member in mail_context::secretariat(conn, board_id).await? {
+            let Some(to) = member.recipient() else {
                 continue;
-            };
-            let to = Recipient {
-                address,
-                name: Some(member.name),
-                member_id: Some(member.id),
             };
             outbox::enqueue(conn, NewOutboxMessage::mail(board_id, to, &context), now).await?;
             queued += 1;

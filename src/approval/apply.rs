@@ -40,7 +40,6 @@ use crate::domain::mail;
 use crate::domain::zone::Zone;
 use crate::minutes::drafts::what;
 use crate::minutes::report::MinutesReport;
-use crate::outbox::recipient_of;
 use crate::store::actions::{self as register, NewAction};
 use crate::store::approvals::{self as store, LockedRequest, ReplyMessage};
 use crate::store::events::{self, NewEvent};
@@ -597,7 +596,7 @@ fn result_recipients(
         if !((to_approver && is_approver) || is_secretariat) || sent_to.contains(&member.id) {
             continue;
         }
-        let Some(to) = recipient_of(member) else {
+        let Some(to) = member.recipient() else {
             continue;
         };
         sent_to.push(member.id);
@@ -675,7 +674,7 @@ async fn refuse(
         // and a result about the message itself.
         let zone = crate::store::registry::board_zone(tx, message.board_id).await?;
         for member in members.iter().filter(|m| m.is_secretariat()) {
-            let Some(to) = recipient_of(member) else {
+            let Some(to) = member.recipient() else {
                 continue;
             };
             let context = mail::ApprovalResult {
@@ -746,7 +745,7 @@ async fn unchanged(
     if let Some(to) = members
         .iter()
         .find(|m| m.id == request.approver_member_id)
-        .and_then(recipient_of)
+        .and_then(Member::recipient)
     {
         let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
         row.meeting_id = Some(subject.meeting_id);
@@ -897,7 +896,7 @@ async fn approve(
     let next_meeting = next.as_ref().map(crate::outbox::context::meeting_value);
     let mut rows = Vec::new();
     for member in members.iter().filter(|m| m.circulation) {
-        let Some(to) = recipient_of(member) else {
+        let Some(to) = member.recipient() else {
             continue;
         };
         let context = mail::Circulation {
@@ -919,7 +918,7 @@ async fn approve(
         let Some(to) = members
             .iter()
             .find(|m| m.id == *member_id)
-            .and_then(recipient_of)
+            .and_then(Member::recipient)
         else {
             continue;
         };
@@ -1129,7 +1128,7 @@ async fn approve_pack(
     let rows: Vec<NewOutboxMessage> = members
         .iter()
         .filter(|m| m.circulation || deputies.contains(&m.id))
-        .filter_map(recipient_of)
+        .filter_map(|m| m.recipient())
         .map(|to| {
             let mut row = NewOutboxMessage::mail(request.board_id, to, &context);
             row.meeting_id = Some(pack.meeting_id);

@@ -28,7 +28,7 @@ pub fn approvers<'a>(members: &'a [Member], settings: &ApprovalSettings) -> Vec<
 
 /// The member as a recipient, or an error naming them when their address is not valid.
 pub fn recipient(member: &Member) -> anyhow::Result<Recipient> {
-    crate::outbox::recipient_of(member).with_context(|| {
+    member.recipient().with_context(|| {
         format!(
             "{}'s address {:?} is not valid",
             member.name,

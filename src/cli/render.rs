@@ -57,6 +57,10 @@ pub async fn run(args: RenderArgs, loaded: &Loaded) -> anyhow::Result<()> {
                 .await?
                 .into_iter()
                 .next()
+                .map(|m| {
+                    let address = m.address.clone().unwrap_or_default();
+                    (m, address)
+                })
                 .context(
                     "the board has no secretariat member; name a recipient with --member EMAIL",
                 )?,

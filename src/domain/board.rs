@@ -9,6 +9,9 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::address::EmailAddress;
+use super::outbound::Recipient;
+
 /// What a member may do. `chair` and `secretariat` may approve; `observer` attends
 /// without being counted as an agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -99,6 +102,16 @@ pub struct Member {
 impl Member {
     pub fn has_role(&self, role: MemberRole) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Where mail to the member goes: their primary address, when they have a valid one.
+    pub fn recipient(&self) -> Option<Recipient> {
+        let address = EmailAddress::parse(self.address.as_deref()?).ok()?;
+        Some(Recipient {
+            address,
+            name: Some(self.name.clone()),
+            member_id: Some(self.id),
+        })
     }
 
     pub fn is_secretariat(&self) -> bool {

@@ -6,7 +6,19 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use super::address::EmailAddress;
 use serde::{Deserialize, Serialize};
+
+/// Who an email goes to.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub address: EmailAddress,
+    /// Display name; stripped of line breaks before it becomes a header.
+    pub name: Option<String>,
+    /// The member it is for, when it is one (a hard bounce flags their address).
+    pub member_id: Option<i64>,
+}
 
 /// The secretariat hears of failed and bounced mail at most this often per board: one
 /// summary (`bounce_notice`) for a bad hour rather than one email per failure.

@@ -24,7 +24,6 @@ use super::acknowledge::{acknowledge, acknowledge_applied, answer, queue_owed_ac
 use super::snapshots::Snapshots;
 use crate::clock::Clock;
 use crate::config::FilingSettings;
-use crate::domain::address::EmailAddress;
 use crate::domain::mail;
 use crate::filing::{self, answer, sent, Attachment, Dsn, Headers, Sent};
 use crate::ingest::parse::ParsedMessage;
@@ -33,7 +32,7 @@ use crate::shutdown::Shutdown;
 use crate::store;
 use crate::store::bounces::{self, BounceTarget};
 use crate::store::filings::{self, Recorded};
-use crate::store::outbox::{self, NewOutboxMessage, Recipient};
+use crate::store::outbox::{self, NewOutboxMessage};
 use crate::store::triage;
 
 /// What one step did.
@@ -357,19 +356,8 @@ pub async fn notify_triage_if_due(
         messages: listed,
     };
     let mut queued = Vec::new();
-    for (member, address) in secretariat {
-        let Ok(address) = EmailAddress::parse(&address) else {
-            continue;
-        };
-        let row = NewOutboxMessage::mail(
-            board_id,
-            Recipient {
-                address,
-                name: Some(member.name),
-                member_id: Some(member.id),
-            },
-            &context,
-        );
+    for to in secretariat.iter().filter_map(|m| m.recipient()) {
+        let row = NewOutboxMessage::mail(board_id, to, &context);
         queued.push(outbox::enqueue(conn, row, now).await?);
     }
     triage::set_triage_marker(conn, board_id, now).await?;

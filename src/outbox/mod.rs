@@ -57,17 +57,3 @@ pub mod compose;
 pub mod context;
 pub mod transport;
 pub mod worker;
-
-use crate::domain::address::EmailAddress;
-use crate::domain::board::Member;
-use crate::store::outbox::Recipient;
-
-/// Where mail to `member` goes: their primary address, when they have a valid one.
-pub fn recipient_of(member: &Member) -> Option<Recipient> {
-    let address = EmailAddress::parse(member.address.as_deref()?).ok()?;
-    Some(Recipient {
-        address,
-        name: Some(member.name.clone()),
-        member_id: Some(member.id),
-    })
-}

@@ -21,7 +21,6 @@ use crate::clock::Clock;
 use crate::config::{DigestSettings, ScheduleSettings};
 use crate::domain::mail::{self, DigestAction, DigestFailure, DigestMessage, DigestOutstanding};
 use crate::domain::zone::Zone;
-use crate::outbox::recipient_of;
 use crate::overview::{approval_what, best_guess, kind_words, open_actions};
 use crate::store::meeting_status;
 use crate::store::outbox::{self, NewOutboxMessage};
@@ -61,8 +60,8 @@ pub async fn send_due(
         let context = compose(&mut tx, board_id, zone, schedule, since, now, today).await?;
         if let Some(context) = context {
             let mut ids = Vec::new();
-            for (member, _) in mail_context::secretariat(&mut tx, board_id).await? {
-                if let Some(to) = recipient_of(&member) {
+            for member in mail_context::secretariat(&mut tx, board_id).await? {
+                if let Some(to) = member.recipient() {
                     let mut row = NewOutboxMessage::mail(board_id, to, &context);
                     // A digest not sent by the next one's time is stale.
                     row.not_after = Some(now + Duration::days(1));

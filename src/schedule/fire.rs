@@ -16,7 +16,6 @@ use crate::config::ScheduleSettings;
 use crate::domain::board::Member;
 use crate::domain::mail;
 use crate::domain::outbound::long_date;
-use crate::outbox::recipient_of;
 use crate::store::actions::ActionFilter;
 use crate::store::events::{self, NewEvent};
 use crate::store::meeting_status;
@@ -234,7 +233,7 @@ pub(super) fn askees(members: &[Member], organisation_id: i64) -> Vec<Recipient>
     } else {
         not_secretariat
     };
-    chosen.into_iter().filter_map(recipient_of).collect()
+    chosen.into_iter().filter_map(|m| m.recipient()).collect()
 }
 
 /// An update request, or (`chase`) a chaser when the organisation is still outstanding.

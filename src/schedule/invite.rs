@@ -20,7 +20,6 @@ use crate::config::ScheduleSettings;
 use crate::domain::icalendar::{self, Method, Person, When};
 use crate::domain::mail;
 use crate::domain::outbound::long_date;
-use crate::outbox::recipient_of;
 use crate::store::attendance::{self as store, InviteMeeting};
 use crate::store::events::{self, NewEvent};
 use crate::store::members;
@@ -198,7 +197,7 @@ async fn invite_meeting(
         if !owed {
             continue;
         }
-        let Some(to) = recipient_of(member) else {
+        let Some(to) = member.recipient() else {
             continue;
         };
         let calendar = icalendar::Invitation {

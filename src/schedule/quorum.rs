@@ -14,7 +14,6 @@ use sqlx::PgPool;
 use crate::clock::Clock;
 use crate::config::ScheduleSettings;
 use crate::domain::mail;
-use crate::outbox::recipient_of;
 use crate::store::attendance::{self as store, InviteMeeting, RegisterLine};
 use crate::store::events::{self, NewEvent};
 use crate::store::mail_context;
@@ -105,8 +104,8 @@ pub async fn check(
                 .collect(),
         };
         let mut rows = Vec::new();
-        for (member, _) in mail_context::secretariat(&mut tx, meeting.board_id).await? {
-            if let Some(to) = recipient_of(&member) {
+        for member in mail_context::secretariat(&mut tx, meeting.board_id).await? {
+            if let Some(to) = member.recipient() {
                 let mut row = NewOutboxMessage::mail(meeting.board_id, to, &context);
                 row.meeting_id = Some(meeting.id);
                 row.not_after = Some(start);

@@ -184,22 +184,12 @@ pub async fn members(conn: &mut PgConnection, ids: &[i64]) -> Result<HashMap<i64
     super::members::by_ids(conn, ids).await
 }
 
-/// The board's active secretariat members with their primary addresses, by name.
-pub async fn secretariat(conn: &mut PgConnection, board_id: i64) -> Result<Vec<(Member, String)>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT m.id, a.address
-         FROM members m JOIN member_addresses a ON a.member_id = m.id AND a.is_primary
-         WHERE m.board_id = $1 AND m.active AND 'secretariat' = ANY(m.roles)
-         ORDER BY m.name, m.id",
-    )
-    .bind(board_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-    let mut found = members(conn, &ids).await?;
-    Ok(rows
+/// The board's active secretariat members with a primary address, by name.
+pub async fn secretariat(conn: &mut PgConnection, board_id: i64) -> Result<Vec<Member>> {
+    let members = super::members::board_members(conn, board_id).await?;
+    Ok(members
         .into_iter()
-        .filter_map(|(id, address)| found.remove(&id).map(|m| (m, address)))
+        .filter(|m| m.is_secretariat() && m.address.is_some())
         .collect())
 }
 

@@ -26,15 +26,7 @@ use crate::templates::Rendered;
 
 pub type OutboxId = i64;
 
-/// Who an email goes to.
-#[derive(Debug, Clone)]
-pub struct Recipient {
-    pub address: EmailAddress,
-    /// Display name; stripped of line breaks before it becomes a header.
-    pub name: Option<String>,
-    /// The member it is for, when it is one (a hard bounce flags their address).
-    pub member_id: Option<i64>,
-}
+pub use crate::domain::outbound::Recipient;
 
 /// A stored attachment (migration 0002's `attachments`) to send with an email.
 #[derive(Debug, Clone)]
@@ -962,16 +954,7 @@ pub async fn notify_secretariat_if_due(
             member_id: None,
         }]
     } else {
-        secretariat
-            .into_iter()
-            .filter_map(|(member, address)| {
-                EmailAddress::parse(&address).ok().map(|address| Recipient {
-                    address,
-                    name: Some(member.name),
-                    member_id: Some(member.id),
-                })
-            })
-            .collect()
+        secretariat.iter().filter_map(|m| m.recipient()).collect()
     };
 
     let zone = super::registry::board_zone(conn, board_id).await?;
