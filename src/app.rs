@@ -132,14 +132,18 @@ async fn serve(
             stop_signal.clone(),
         ));
     }
-    workers.spawn(crate::minutes::worker::run_until_stopped(
+    workers.spawn(crate::approval::keyed::run_until_stopped::<
+        crate::minutes::worker::Drafts,
+    >(
         database.pool.clone(),
         settings.approval.clone(),
         approval_key.clone(),
         Clock::System,
         stop_signal.clone(),
     ));
-    workers.spawn(crate::approval::worker::run_until_stopped(
+    workers.spawn(crate::approval::keyed::run_until_stopped::<
+        crate::approval::worker::Replies,
+    >(
         database.pool.clone(),
         settings.approval.clone(),
         approval_key.clone(),

@@ -5,7 +5,6 @@
 //! This is the one part of `approval` that touches the file system; it does not sign or
 //! verify anything (see [`super::token`]).
 
-use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -53,37 +52,6 @@ impl ApprovalKey {
             None => from_data_dir(&self.data_dir)?,
         };
         Ok(self.key.get_or_init(|| key))
-    }
-
-    /// Runs a worker's `step` with the key until it has nothing more to do (it returns
-    /// None), reading (or making) the key only once `waiting` says there is work, and
-    /// logging each outcome as `what`. Returns how many times the step worked.
-    pub async fn drain<'a, T, F, Fut>(
-        &'a self,
-        what: &str,
-        waiting: impl Future<Output = crate::store::Result<bool>>,
-        mut step: F,
-    ) -> anyhow::Result<usize>
-    where
-        T: std::fmt::Debug,
-        F: FnMut(&'a [u8]) -> Fut,
-        Fut: Future<Output = anyhow::Result<Option<T>>>,
-    {
-        if !waiting.await? {
-            return Ok(0);
-        }
-        let key = self.get()?;
-        crate::shutdown::drain(|| {
-            let next = step(key);
-            async move {
-                let Some(outcome) = next.await? else {
-                    return Ok(false);
-                };
-                tracing::info!(?outcome, "{what}");
-                Ok(true)
-            }
-        })
-        .await
     }
 }
 

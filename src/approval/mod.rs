@@ -11,7 +11,9 @@
 //! - [`request`]: who approves, one approver's request with its signed token and email,
 //!   and what a meeting pack's approval is about (for `minutes::drafts` and `schedule`).
 //! - [`apply`]: a filed reply verified and applied exactly once (the database step).
-//! - [`worker`]: the loop running draft processing and reply handling after filing.
+//! - [`keyed`]: the drain and loop of a step that needs the key (draft minutes in the
+//!   minutes worker, replies here).
+//! - [`worker`]: reply handling after filing.
 //!
 //! The approver's command is read by [`crate::text::commands`], which action updates
 //! share.
@@ -23,6 +25,7 @@
 pub mod apply;
 pub mod authresults;
 pub mod key;
+pub mod keyed;
 pub mod request;
 pub mod token;
 pub mod worker;

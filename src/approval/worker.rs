@@ -1,60 +1,43 @@
 //! The approval worker: after filing, applies filed approval replies
-//! ([`super::apply::handle_next_reply`]), one reply per transaction. Draft minutes
-//! become revisions in the minutes worker ([`crate::minutes::worker`]).
-//!
-//! This module owns the loop and the one-shot drain used by `ingest --once`; the step
-//! itself is in [`super::apply`].
+//! ([`super::apply::handle_next_reply`]), one reply per transaction, through the loop
+//! shared with the minutes worker ([`super::keyed`]).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+
+use sqlx::PgPool;
 
 use crate::clock::Clock;
 use crate::config::{ApprovalSettings, Settings};
-use crate::shutdown::Shutdown;
 
 use super::apply::{handle_next_reply, ReplyOutcome};
 use super::key::ApprovalKey;
+use super::keyed::{self, KeyedStep};
 
-/// How often the loop looks for filed replies.
-const POLL: Duration = Duration::from_secs(2);
+/// Filed approval replies, applied.
+pub struct Replies;
+
+impl KeyedStep for Replies {
+    const DONE: &'static str = "approval reply handled";
+    const PASS: &'static str = "approval step";
+    type Outcome = ReplyOutcome;
+
+    fn waiting(pool: &PgPool) -> impl Future<Output = crate::store::Result<bool>> + Send {
+        crate::store::minutes::replies_waiting(pool)
+    }
+
+    async fn step(
+        pool: &PgPool,
+        settings: &ApprovalSettings,
+        clock: &Clock,
+        key: &[u8],
+    ) -> anyhow::Result<Option<ReplyOutcome>> {
+        let outcome = handle_next_reply(pool, settings, clock, key).await?;
+        Ok((outcome != ReplyOutcome::Idle).then_some(outcome))
+    }
+}
 
 /// Handles every filed reply waiting now, reading the approval key for this one drain
 /// (a command run once). Returns how many replies were handled.
-pub async fn drain(
-    pool: &sqlx::PgPool,
-    settings: &Settings,
-    clock: &Clock,
-) -> anyhow::Result<usize> {
-    drain_with(pool, &settings.approval, &ApprovalKey::new(settings), clock).await
-}
-
-/// [`drain`] with the worker's own settings and the key it holds.
-pub async fn drain_with(
-    pool: &sqlx::PgPool,
-    settings: &ApprovalSettings,
-    key: &ApprovalKey,
-    clock: &Clock,
-) -> anyhow::Result<usize> {
-    let waiting = crate::store::minutes::replies_waiting(pool);
-    key.drain("approval reply handled", waiting, |key| async move {
-        let outcome = handle_next_reply(pool, settings, clock, key).await?;
-        Ok((outcome != ReplyOutcome::Idle).then_some(outcome))
-    })
-    .await
-}
-
-/// Drains every few seconds until `shutdown`.
-pub async fn run_until_stopped(
-    pool: sqlx::PgPool,
-    settings: ApprovalSettings,
-    key: Arc<ApprovalKey>,
-    clock: Clock,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    shutdown
-        .repeat("approval step", POLL, Duration::MAX, || {
-            drain_with(&pool, &settings, &key, &clock)
-        })
-        .await;
-    Ok(())
+pub async fn drain(pool: &PgPool, settings: &Settings, clock: &Clock) -> anyhow::Result<usize> {
+    keyed::drain::<Replies>(pool, &settings.approval, &ApprovalKey::new(settings), clock).await
 }
