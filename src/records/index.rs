@@ -1,7 +1,8 @@
 //! Keeps the search index filled: each message's own words (quotes, signatures and
 //! footers trimmed, as filing reads them) and the text of each attachment (.docx, .pdf,
 //! .html, .md, .txt), each worked out once, in the background, so neither ingest nor
-//! filing waits for it. Until a message's own words are in, its whole body is searched.
+//! filing waits for it. Until a message's own words are in, it is found by its subject
+//! (migration 0017: the search vector follows the subject and the own words).
 
 use std::time::Duration;
 
@@ -46,9 +47,7 @@ pub async fn index_batch(pool: &PgPool) -> anyhow::Result<Indexed> {
     })
     .await
     .context("the indexing task failed")?;
-    for (id, text) in &own {
-        store::set_own_text(&mut tx, *id, text).await?;
-    }
+    store::set_own_texts(&mut tx, &own).await?;
     let attachments = store::attachments_pending(&mut tx, ATTACHMENTS_PER_PASS).await?;
     let read: Vec<(i64, &'static str, Option<String>)> = tokio::task::spawn_blocking(move || {
         attachments

@@ -137,12 +137,17 @@ pub async fn messages_pending(conn: &mut PgConnection, max: i64) -> Result<Vec<P
     .await?)
 }
 
-pub async fn set_own_text(conn: &mut PgConnection, id: i64, text: &str) -> Result<()> {
-    sqlx::query("UPDATE messages SET own_text = $2 WHERE id = $1")
-        .bind(id)
-        .bind(text)
-        .execute(conn)
-        .await?;
+/// Records each message's own words, in one statement (the search vector follows them).
+pub async fn set_own_texts(conn: &mut PgConnection, own: &[(i64, String)]) -> Result<()> {
+    let (ids, texts): (Vec<i64>, Vec<&str>) = own.iter().map(|(id, t)| (*id, t.as_str())).unzip();
+    sqlx::query(
+        "UPDATE messages m SET own_text = u.text
+         FROM unnest($1::BIGINT[], $2::TEXT[]) AS u(id, text) WHERE m.id = u.id",
+    )
+    .bind(&ids)
+    .bind(&texts)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
