@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 /// The fields stored beside the raw bytes. Column names in `messages` follow these, and
-/// the store reads them back as one JSON object of them (without the attachments).
+/// the store reads the small ones back as one JSON object of them (the bodies and
+/// attachments apart).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct ParsedMessage {
     /// Without angle brackets; an over-long one is replaced by `sha256:<hex>` of it.

@@ -48,26 +48,30 @@ pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
 /// lines and the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf),
 /// whose text needs the whole file: a 50 MB attachment is never read for filing.
 pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> {
-    // The parsed fields come as one JSON object named as `ParsedMessage`'s fields are,
-    // so the row is read the one way the store reads rows, without tying `domain` to
-    // sqlx.
+    // The small parsed fields come as one JSON object named as `ParsedMessage`'s fields
+    // are, so the row is read the one way the store reads rows, without tying `domain` to
+    // sqlx; the bodies, the bulk of it, come as columns (not escaped into JSON).
     #[derive(sqlx::FromRow)]
     struct Received {
         id: i64,
         received_at: DateTime<Utc>,
         parsed: sqlx::types::Json<ParsedMessage>,
+        body_text: Option<String>,
+        body_html: Option<String>,
     }
     let Some(Received {
         id,
         received_at,
         parsed: sqlx::types::Json(mut parsed),
+        body_text,
+        body_html,
     }) = sqlx::query_as::<_, Received>(
-        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed
+        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed, m.body_text, m.body_html
          FROM messages m,
               LATERAL (SELECT m.message_id, m.in_reply_to, m.\"references\", m.from_address,
                               m.from_name, m.sender_address, m.to_addresses, m.cc_addresses,
                               m.reply_to, m.delivered_to, m.subject, m.sent_at, m.headers,
-                              m.body_text, m.body_html, m.dsn) p
+                              m.dsn) p
          WHERE m.status = 'received'
          ORDER BY m.id LIMIT 1 FOR UPDATE OF m SKIP LOCKED",
     )
@@ -76,6 +80,8 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
     else {
         return Ok(None);
     };
+    parsed.body_text = body_text;
+    parsed.body_html = body_html;
     parsed.attachments = sqlx::query_as::<_, (Option<String>, String, Vec<u8>, Vec<u8>)>(
         "SELECT ma.filename, ma.content_type, a.sha256,
                 CASE WHEN a.size <= 2097152
