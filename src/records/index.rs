@@ -9,14 +9,16 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use crate::minutes::extract::{extract, ExtractError};
+use crate::minutes::extract::{extract, ExtractError, MAX_INPUT_BYTES};
 use crate::shutdown::Shutdown;
 use crate::store::search as store;
 
 /// Messages given their own words per transaction.
 const MESSAGES_PER_PASS: i64 = 200;
-/// Attachments read per transaction (each may be a large document).
+/// Attachments read per transaction (each may be a large document)...
 const ATTACHMENTS_PER_PASS: i64 = 8;
+/// ...and at most this many of their bytes, unless one file alone is larger.
+const ATTACHMENT_BYTES_PER_PASS: i64 = 8 * 1024 * 1024;
 /// How often the worker looks for new mail to index when there was none.
 const IDLE_WAIT: Duration = Duration::from_secs(5);
 
@@ -48,19 +50,36 @@ pub async fn index_batch(pool: &PgPool) -> anyhow::Result<Indexed> {
     .await
     .context("the indexing task failed")?;
     store::set_own_texts(&mut tx, &own).await?;
-    let attachments = store::attachments_pending(&mut tx, ATTACHMENTS_PER_PASS).await?;
-    let read: Vec<(i64, &'static str, Option<String>)> = tokio::task::spawn_blocking(move || {
-        attachments
-            .into_iter()
-            .map(|a| {
-                let (state, text) =
-                    attachment_text(&a.content, a.filename.as_deref(), a.content_type.as_deref());
-                (a.id, state, text)
-            })
-            .collect()
-    })
-    .await
-    .context("the indexing task failed")?;
+    // At most ATTACHMENT_BYTES_PER_PASS held at once (one larger file alone); a file
+    // the extractor would refuse as too large is not read at all.
+    let mut budget = ATTACHMENT_BYTES_PER_PASS;
+    let mut chosen = Vec::new();
+    let mut too_large = Vec::new();
+    for a in store::attachments_pending(&mut tx, ATTACHMENTS_PER_PASS).await? {
+        if a.size > MAX_INPUT_BYTES as i64 {
+            too_large.push(a.id);
+        } else if chosen.is_empty() || a.size <= budget {
+            budget -= a.size;
+            chosen.push(a);
+        }
+    }
+    let ids: Vec<i64> = chosen.iter().map(|a| a.id).collect();
+    let mut contents = store::attachment_contents(&mut tx, &ids).await?;
+    let mut read: Vec<(i64, &'static str, Option<String>)> =
+        tokio::task::spawn_blocking(move || {
+            chosen
+                .into_iter()
+                .map(|a| {
+                    let bytes = contents.remove(&a.id).unwrap_or_default();
+                    let (state, text) =
+                        attachment_text(&bytes, a.filename.as_deref(), a.content_type.as_deref());
+                    (a.id, state, text)
+                })
+                .collect()
+        })
+        .await
+        .context("the indexing task failed")?;
+    read.extend(too_large.into_iter().map(|id| (id, "error", None)));
     for (id, state, text) in &read {
         store::set_attachment_text(&mut tx, *id, state, text.as_deref()).await?;
     }

@@ -151,22 +151,23 @@ pub async fn set_own_texts(conn: &mut PgConnection, own: &[(i64, String)]) -> Re
     Ok(())
 }
 
-/// An attachment whose text is not yet read: its bytes and how a message named it.
+/// An attachment whose text is not yet read: its size and how a message named it (its
+/// bytes are read apart, [`attachment_contents`], so a pass can bound what it holds).
 #[derive(Debug, sqlx::FromRow)]
 pub struct PendingAttachment {
     pub id: i64,
-    pub content: Vec<u8>,
+    pub size: i64,
     pub filename: Option<String>,
     pub content_type: Option<String>,
 }
 
-/// Up to `max` attachments whose text is not yet read.
+/// Up to `max` attachments whose text is not yet read, locked for this transaction.
 pub async fn attachments_pending(
     conn: &mut PgConnection,
     max: i64,
 ) -> Result<Vec<PendingAttachment>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.content,
+        "SELECT a.id, octet_length(a.content)::BIGINT AS size,
                 (SELECT filename FROM message_attachments WHERE attachment_id = a.id
                  ORDER BY message_id, position LIMIT 1) AS filename,
                 (SELECT content_type FROM message_attachments WHERE attachment_id = a.id
@@ -177,6 +178,19 @@ pub async fn attachments_pending(
     .bind(max)
     .fetch_all(conn)
     .await?)
+}
+
+/// The bytes of these attachments, by id.
+pub async fn attachment_contents(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
+    let rows: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT id, content FROM attachments WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Records an attachment's text (`done`), or that it has none (`none`) or could not be
