@@ -64,7 +64,7 @@ pub async fn index_batch(pool: &PgPool) -> anyhow::Result<Indexed> {
         }
     }
     let ids: Vec<i64> = chosen.iter().map(|a| a.id).collect();
-    let mut contents = store::attachment_contents(&mut tx, &ids).await?;
+    let mut contents = crate::store::mail_context::attachment_contents(&mut tx, &ids).await?;
     let mut read: Vec<(i64, &'static str, Option<String>)> =
         tokio::task::spawn_blocking(move || {
             chosen

@@ -152,7 +152,8 @@ pub async fn set_own_texts(conn: &mut PgConnection, own: &[(i64, String)]) -> Re
 }
 
 /// An attachment whose text is not yet read: its size and how a message named it (its
-/// bytes are read apart, [`attachment_contents`], so a pass can bound what it holds).
+/// bytes are read apart, by `mail_context::attachment_contents`, so a pass can bound
+/// what it holds).
 #[derive(Debug, sqlx::FromRow)]
 pub struct PendingAttachment {
     pub id: i64,
@@ -178,19 +179,6 @@ pub async fn attachments_pending(
     .bind(max)
     .fetch_all(conn)
     .await?)
-}
-
-/// The bytes of these attachments, by id.
-pub async fn attachment_contents(
-    conn: &mut PgConnection,
-    ids: &[i64],
-) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
-    let rows: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT id, content FROM attachments WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Records an attachment's text (`done`), or that it has none (`none`) or could not be
