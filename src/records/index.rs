@@ -19,8 +19,9 @@ const MESSAGES_PER_PASS: i64 = 200;
 const ATTACHMENTS_PER_PASS: i64 = 8;
 /// ...and at most this many of their bytes, unless one file alone is larger.
 const ATTACHMENT_BYTES_PER_PASS: i64 = 8 * 1024 * 1024;
-/// How often the worker looks for new mail to index when there was none.
-const IDLE_WAIT: Duration = Duration::from_secs(5);
+/// How often the worker looks for new mail to index when there was none: a message is
+/// found by its own words (not only its subject) this soon after it is stored.
+const IDLE_WAIT: Duration = Duration::from_secs(2);
 
 /// What one pass indexed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

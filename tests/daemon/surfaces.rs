@@ -293,19 +293,33 @@ async fn signed_in_page_text(chromium: &str, base: &str, dir: &Path) -> String {
         let png = decode_base64(shot["data"].as_str().unwrap());
         std::fs::write(&path, png).unwrap();
     }
-    // The archive, searched from the page's box.
-    devtools
-        .evaluate(
-            session,
-            "document.querySelector('input[name=q]').value = 'HMIP recommendations';
-             document.querySelector('form[action=\"/search\"]').submit(); true",
-        )
-        .await;
-    let found = devtools.wait_for(session, "/search", "best matches").await;
-    assert!(
-        found.contains("Item 2b written update from Probation"),
-        "{found}"
-    );
+    // The archive, searched from the page's box. The words are in the update's body,
+    // which the daemon's indexer reads within seconds of the message being stored: until
+    // then the search finds it by its subject only, so search again until it is in.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        devtools
+            .evaluate(
+                session,
+                "document.querySelector('input[name=q]').value = 'HMIP recommendations';
+                 document.querySelector('form[action=\"/search\"]').submit(); true",
+            )
+            .await;
+        let found = devtools.wait_for(session, "/search", "best matches").await;
+        if found.contains("Item 2b written update from Probation") {
+            // The words in context, from the body.
+            assert!(
+                found.contains("HMIP recommendations now have owners"),
+                "{found}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the update was never found by its words: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let _ = browser.kill();
     let _ = browser.wait();
     text
