@@ -1,10 +1,11 @@
--- Stored mail and sent bodies are compressed with lz4 rather than PostgreSQL's default
--- pglz, where the server offers it: pglz was the largest single cost of storing a message
--- (its raw bytes and bodies) and of recording a send (the rendered bodies). lz4
--- compresses several times faster, a little less tightly. Only values written from now
--- on are affected. A server before PostgreSQL 14 (no per-column compression) or built
--- without lz4 keeps pglz; the statements are run with EXECUTE so that either is caught
--- here rather than failing the migration.
+-- 0002 compresses a message's raw bytes and attachment contents with lz4 where the
+-- server offers it. The other large values stayed with PostgreSQL's default pglz, which
+-- profiling showed as the database's largest single cost of storing and indexing a
+-- message (its bodies, own words and search vector) and of recording a send (the
+-- rendered bodies): they are lz4 too from now on. Only values written from now on are
+-- affected. A server before PostgreSQL 14 (no per-column compression) or built without
+-- lz4 keeps pglz; the statements are run with EXECUTE so that either is caught here
+-- rather than failing the migration.
 
 DO $$
 BEGIN
