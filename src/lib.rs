@@ -21,7 +21,8 @@
 //!      and its approval requests) and the worker that runs it.
 //!    - [`approval`]: reply to decision: signed reply tokens, trusting only our own
 //!      server's `Authentication-Results`; the request (who approves, one approver's
-//!      request, what a pack's approval is about); applying a decision; the worker.
+//!      request, what a pack's approval is about); applying a decision; the worker; and
+//!      the loop both it and the minutes worker run (`keyed`: a step that needs the key).
 //!    - [`actions`]: update to register: what a reply says (`rules`), applying it once
 //!      (`apply`), the register by hand (`hand`), the worker.
 //!    - [`schedule`]: the time-driven jobs: planning (`plan`), firing (`fire`), the
