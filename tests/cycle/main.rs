@@ -414,10 +414,20 @@ async fn inbox(user: &str) -> Vec<Mail> {
 
 /// Waits until `user`'s inbox holds an email of `kind`, and returns the newest.
 async fn received(user: &str, kind: &str) -> Mail {
+    received_where(user, kind, |_| true).await
+}
+
+/// Waits until `user`'s inbox holds an email of `kind` that `wanted` accepts, and returns
+/// the newest.
+async fn received_where(user: &str, kind: &str, wanted: impl Fn(&Mail) -> bool) -> Mail {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let found = inbox(user).await;
-        if let Some(mail) = found.iter().rev().find(|m| kind_of(&m.subject) == kind) {
+        if let Some(mail) = found
+            .iter()
+            .rev()
+            .find(|m| kind_of(&m.subject) == kind && wanted(m))
+        {
             return mail.clone();
         }
         if tokio::time::Instant::now() > deadline {
@@ -996,6 +1006,65 @@ MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDone\r\n",
             }
         }
     }
+
+    // 9. The next day the December draft arrives. It lists Mark Rowley, who declined, as
+    //    present, and not Lynne Owens, who was to come in his place: the approval request
+    //    names both against the register.
+    let daemons = cycle.daemons("9-december-draft", "2023-12-14T10:00:00Z", 1);
+    let december = december_draft(&cycle.secretariat, &cycle.board, &cycle.unique);
+    support::smtp_send(&cycle.secretariat, &[&cycle.board], &december).await;
+    let request = received_where(&cycle.secretariat, "approval_request", |m| {
+        m.subject.contains("minutes") && m.subject.contains("13 December 2023")
+    })
+    .await;
+    daemons.stop();
+    for disagreement in [
+        "attendance register: Mark Rowley is listed as present but sent apologies",
+        "attendance register: Lynne Owens was to attend for Mark Rowley but is not listed as present",
+    ] {
+        assert!(
+            request.body.contains(disagreement),
+            "{disagreement}: {}",
+            request.body
+        );
+    }
+    for agreed in ["Sadiq Khan", "Kilvinder Vigurs"] {
+        assert!(
+            !request.body.contains(&format!("register: {agreed}")),
+            "{agreed} is listed as the register says: {}",
+            request.body
+        );
+    }
+}
+
+/// Draft minutes of the December meeting as a plain-text attachment, from the
+/// secretariat.
+fn december_draft(from: &str, to: &str, unique: &str) -> Vec<u8> {
+    let minutes = "London Criminal Justice Board\r\n\
+Minutes of the meeting held on Wednesday 13 December 2023 at 10:30, City Hall\r\n\r\n\
+Present\r\n\
+- Sophie Linden, DMPC (Chair)\r\n\
+- Mark Rowley, MPS\r\n\
+- Claire Waxman, Independent Victims' Commissioner for London\r\n\
+Apologies\r\n\
+- Sadiq Khan, Mayor of London\r\n\
+- Kilvinder Vigurs, HMPPS Probation\r\n\r\n\
+1. Welcome, minutes and previous actions\r\n\
+The minutes of the meeting of 20 September were agreed.\r\n\
+2. Diversion Strategy\r\n\
+MOPAC presented the final Diversion Strategy. MOPAC to publish the strategy by the end of January.\r\n";
+    format!(
+        "From: LCJB Secretariat <{from}>\r\nTo: {to}\r\n\
+Subject: LCJB draft minutes 13.12.2023 for approval\r\n\
+Date: Thu, 14 Dec 2023 10:00:05 +0000\r\nMessage-ID: <draft-minutes-1213.{unique}@mopac.example>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b_december\"\r\n\r\n\
+--b_december\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+Dear all,\r\n\r\nPlease find attached the draft minutes of the meeting held on 13 December.\r\n\r\n\
+--b_december\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Disposition: attachment; filename=\"LCJB Minutes 13.12.2023 DRAFT.txt\"\r\n\r\n\
+{minutes}\r\n--b_december--\r\n"
+    )
+    .into_bytes()
 }
 
 fn requests_to(rows: &[(String, Option<String>)]) -> BTreeSet<String> {
