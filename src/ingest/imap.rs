@@ -1,7 +1,8 @@
 //! The IMAP source: async-imap over TLS (rustls; implicit TLS or STARTTLS) or, only when
 //! configured, plain TCP.
 //!
-//! Reading a folder: SELECT, load the cursor for (mailbox, folder, UIDVALIDITY), then
+//! Reading a folder: SELECT (kept instead when the selected folder itself has just announced
+//! new mail; see `scan_folder`), load the cursor for (mailbox, folder, UIDVALIDITY), then
 //! `UID SEARCH UID n:*` for everything after it. The answer to `n:*` always includes the
 //! last message even when it is older than `n`, so UIDs at or below the cursor are dropped.
 //! Sizes come first (`RFC822.SIZE`); messages are then fetched in batches bounded by count
@@ -30,6 +31,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::{MailboxDatum, Response};
 use async_imap::types::UnsolicitedResponse;
 use async_imap::{Client, Session};
 use futures::TryStreamExt;
@@ -117,6 +119,13 @@ enum After {
     Move(String),
 }
 
+/// The folder a connection has selected, and the UIDVALIDITY its SELECT answered.
+#[derive(Debug)]
+struct Selection {
+    folder: String,
+    uidvalidity: u32,
+}
+
 /// The folder being read in this round.
 #[derive(Debug)]
 struct FolderScan {
@@ -142,8 +151,12 @@ pub struct ImapSource {
     name: String,
 
     session: Option<ImapSession>,
-    /// The folder selected on `session`.
-    selected: Option<String>,
+    /// The folder selected on `session`, with the UIDVALIDITY its SELECT answered.
+    selected: Option<Selection>,
+    /// The selected folder has just announced a change of its own (IDLE, or the NOOP
+    /// before it): the selection is the live folder, and the next scan of it needs no
+    /// SELECT. Taken by that scan.
+    live: bool,
     idle_capable: bool,
     move_capable: bool,
     /// The server announced new mail (EXISTS or RECENT) while we were busy with
@@ -232,6 +245,7 @@ impl ImapSource {
             pool,
             session: None,
             selected: None,
+            live: false,
             idle_capable: false,
             move_capable: false,
             announced: false,
@@ -450,8 +464,17 @@ impl ImapSource {
             }
             Err(_) => return Err(SourceError::Timeout(format!("SELECT {folder}"))),
         };
-        self.selected = Some(folder.to_owned());
-        Ok((mailbox.uid_validity.unwrap_or(0), mailbox.exists))
+        let uidvalidity = mailbox.uid_validity.unwrap_or(0);
+        self.selected = Some(Selection {
+            folder: folder.to_owned(),
+            uidvalidity,
+        });
+        self.live = false;
+        Ok((uidvalidity, mailbox.exists))
+    }
+
+    fn is_selected(&self, folder: &str) -> bool {
+        self.selected.as_ref().is_some_and(|s| s.folder == folder)
     }
 
     async fn uid_search(&mut self, query: String) -> Result<Vec<u32>, SourceError> {
@@ -542,10 +565,22 @@ impl ImapSource {
     /// Starts reading `folder`: select it, find what is after the cursor.
     async fn scan_folder(&mut self, folder: String) -> Result<FolderScan, SourceError> {
         let started = std::time::Instant::now();
-        // Selected afresh every round, even when it is selected already: a folder deleted
-        // and created again under an open selection is not always announced, and the
-        // server's STATUS may answer from the stale selection.
-        let (uidvalidity, exists) = self.select(&folder).await?;
+        // A folder deleted and created again under an open selection is not always
+        // announced, and the server's STATUS may answer from the stale selection, so the
+        // folder is selected afresh every round, with one exception: a round woken by the
+        // selected folder's own announcement (new mail in IDLE). A stale selection hears
+        // nothing of the new folder, so that announcement proves the selection live, and
+        // a 10,000-message folder is not opened again for every message. The periodic
+        // re-issue of IDLE selects afresh, which bounds how long a recreated folder waits.
+        let kept = std::mem::take(&mut self.live)
+            .then(|| self.selected.as_ref().filter(|s| s.folder == folder))
+            .flatten()
+            .map(|s| s.uidvalidity);
+        let (uidvalidity, exists) = match kept {
+            // It announced new mail: it holds some.
+            Some(uidvalidity) => (uidvalidity, 1),
+            None => self.select(&folder).await?,
+        };
         let selected = started.elapsed();
         let mut conn = self
             .pool
@@ -579,6 +614,7 @@ impl ImapSource {
         };
         tracing::debug!(
             mailbox = %self.name, %folder, uidvalidity, after = last, new = pending.len(),
+            kept = kept.is_some(),
             select_ms = selected.as_millis() as u64,
             scan_ms = started.elapsed().as_millis() as u64,
             "folder scanned"
@@ -785,7 +821,7 @@ impl ImapSource {
     }
 
     async fn ensure_selected(&mut self, folder: &str) -> Result<(), SourceError> {
-        if self.selected.as_deref() != Some(folder) {
+        if !self.is_selected(folder) {
             self.select(folder).await?;
         }
         Ok(())
@@ -813,7 +849,15 @@ impl ImapSource {
             let (wait, _interrupt) = idle.wait_with_timeout(limit);
             tokio::select! {
                 result = wait => match result {
-                    Ok(IdleResponse::NewData(_)) => Ok(Wake::MaybeNewMail),
+                    Ok(IdleResponse::NewData(data)) => {
+                        // Only new mail proves the selection live: a stale one may still
+                        // hear of the old folder's messages going (EXPUNGE, flags).
+                        self.live = matches!(
+                            data.parsed(),
+                            Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_))
+                        );
+                        Ok(Wake::MaybeNewMail)
+                    }
                     Ok(IdleResponse::Timeout | IdleResponse::ManualInterrupt) => Ok(Wake::MaybeNewMail),
                     Err(err) => Err(SourceError::Connection(format!("IDLE: {err}"))),
                 },
@@ -1007,6 +1051,7 @@ impl MailboxSource for ImapSource {
         // Mail delivered between the last look and IDLE is announced before IDLE starts,
         // and IDLE does not announce it again: ask now, and read it at once.
         if self.mail_announced().await? {
+            self.live = true;
             return Ok(Wake::MaybeNewMail);
         }
         // IDLE watches one folder; with several, come back at the poll interval for the
@@ -1029,6 +1074,7 @@ impl MailboxSource for ImapSource {
             let _ = tokio::time::timeout(Duration::from_secs(2), session.logout()).await;
         }
         self.selected = None;
+        self.live = false;
         self.round = None;
         self.scan = None;
         self.caught_up.clear();

@@ -147,3 +147,23 @@ pub async fn wait_for_count(pool: &PgPool, n: i64, timeout: std::time::Duration)
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Drains as the worker does after the server ended a connection that had the folder
+/// selected: on an error, reconnect and try again (three times at most).
+pub async fn drain_reconnecting(
+    source: &mut ImapSource,
+    pool: &PgPool,
+    settings: &MailboxSettings,
+) -> Summary {
+    let mut total = Summary::default();
+    for _ in 0..3 {
+        match ingest::drain(source, pool, &Clock::System, settings, |_, _| true).await {
+            Ok(summary) => {
+                total.add(&summary);
+                break;
+            }
+            Err(_) => source.disconnect().await,
+        }
+    }
+    total
+}

@@ -345,6 +345,50 @@ async fn idle_wakes_for_a_new_message_without_waiting_for_its_timeout() {
 }
 
 #[tokio::test]
+async fn a_folder_recreated_while_idle_is_read_again_when_idle_is_next_issued() {
+    let (_, pool) = database().await;
+    let user = user();
+    let a = message("idle-a@x.example", "A", "a");
+    append_all(&user, "Watched", std::slice::from_ref(&a)).await;
+    let mut settings = imap_settings(&user, Security::Plain);
+    settings.folders = vec!["Watched".into()];
+    settings.idle_seconds = 2;
+    let mut source = ImapSource::new(&settings, None, pool.clone()).unwrap();
+    assert_eq!(drain(&mut source, &pool, &settings).await.stored, 1);
+
+    // While the source idles on the folder, it is deleted and made again with the old
+    // message and a new one: whatever the stale selection hears, the next round must read
+    // the new folder (new UIDVALIDITY), not the selection it still has.
+    let (_stop, mut shutdown) = Shutdown::new();
+    let waiting = async { source.wait_for_mail(&mut shutdown).await };
+    let recreating = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut session = support::imap_session(&user).await;
+        session.delete("Watched").await.unwrap();
+        session.create("Watched").await.unwrap();
+        session.logout().await.ok();
+        append_all(
+            &user,
+            "Watched",
+            &[a, message("idle-b@x.example", "B", "b")],
+        )
+        .await;
+    };
+    let (woke, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(waiting, recreating)
+    })
+    .await
+    .expect("IDLE did not end within its period");
+    if woke.is_err() {
+        source.disconnect().await;
+    }
+    let total = drain_reconnecting(&mut source, &pool, &settings).await;
+    assert_eq!((total.stored, total.duplicates), (1, 1), "{total:?}");
+    assert_eq!(count(&pool).await, 2);
+    source.disconnect().await;
+}
+
+#[tokio::test]
 async fn huge_messages_are_kept_as_headers_and_large_ones_whole() {
     let (_, pool) = database().await;
     let user = user();
@@ -664,18 +708,7 @@ async fn a_folder_recreated_under_an_open_connection_is_read_again_without_dupli
     session.logout().await.ok();
     append_all(&user, "Kept", &[a, message("open-b@x.example", "B", "b")]).await;
 
-    // The server may end the connection that had the folder selected; the worker then
-    // reconnects. Retry as it does.
-    let mut total = ingest::Summary::default();
-    for _ in 0..3 {
-        match ingest::drain(&mut source, &pool, &Clock::System, &settings, |_, _| true).await {
-            Ok(summary) => {
-                total.add(&summary);
-                break;
-            }
-            Err(_) => source.disconnect().await,
-        }
-    }
+    let total = drain_reconnecting(&mut source, &pool, &settings).await;
     assert_eq!((total.stored, total.duplicates), (1, 1), "{total:?}");
     assert_eq!(count(&pool).await, 2);
     source.disconnect().await;
