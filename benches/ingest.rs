@@ -6,7 +6,8 @@
 //! side, then the IDLE latency of `minuted run` (append to stored).
 //!
 //! Run it with `scripts/bench-ingest.sh` (services from the test command, release build).
-//! `MINUTED_BENCH_MESSAGES` changes the message count.
+//! `MINUTED_BENCH_MESSAGES` changes the message count; `MINUTED_BENCH_DAEMON_LOG=FILE`
+//! keeps the IDLE daemon's debug log (each wake, folder scan and fetch, timed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
@@ -67,6 +68,10 @@ async fn run() {
         .await
         .unwrap();
     assert_eq!(stored as usize, count, "minuted stored {stored} of {count}");
+    let database_bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let latencies = idle_latency(&user, &url, &pool).await;
     // The same on a folder of a few messages: the server's own cost of noticing and
     // opening a new message grows with the folder (Dovecot's Maildir rescans it).
@@ -104,6 +109,11 @@ async fn run() {
         minuted.peak_rss_kb as f64 / 1024.0
     );
     println!("minuted summary: {}", minuted.output.trim());
+    println!(
+        "database after ingest and filing: {:.0} MB for {mb:.0} MB of mail ({:.1} KB a message, search index not yet built)",
+        database_bytes as f64 / 1_048_576.0,
+        database_bytes as f64 / 1024.0 / count as f64
+    );
     for (folder, samples) in [
         (format!("the {count}-message folder"), latencies),
         ("a folder of a few messages".to_owned(), small_latencies),
@@ -450,11 +460,20 @@ fn run_minuted(user: &str, url: &str) -> Measured {
 /// `minuted run` in IDLE: the time from APPEND to the row being visible, eight times at
 /// random intervals.
 async fn idle_latency(user: &str, url: &str, pool: &sqlx::PgPool) -> Vec<f64> {
-    let mut daemon = minuted_command(user, url, &["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut command = minuted_command(user, url, &["run"]);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    // The daemon's debug log (each wake, scan and fetch timed), to see where the time goes.
+    if let Ok(path) = std::env::var("MINUTED_BENCH_DAEMON_LOG") {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        command
+            .env("RUST_LOG", "info,minuted::ingest=trace")
+            .stderr(log);
+    }
+    let mut daemon = command.spawn().unwrap();
     // Let it start, drain what is there and enter IDLE.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut latencies = Vec::new();

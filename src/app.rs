@@ -19,7 +19,7 @@ use crate::database::Database;
 use crate::filing::worker as filing_worker;
 use crate::oauth::{Account, TokenSource};
 use crate::outbox::{transport, worker};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeups};
 use crate::templates::Templates;
 use crate::{ingest, registry, store};
 
@@ -95,6 +95,16 @@ async fn serve(
     let listener = crate::http::bind(&settings.http).await?;
 
     let (stop, stop_signal) = Shutdown::new();
+    let (received, filed, queued) = (
+        store::filings::RECEIVED_CHANNEL,
+        store::filings::FILED_CHANNEL,
+        store::outbox::QUEUED_CHANNEL,
+    );
+    let wakeups = Wakeups::start(
+        &database.pool,
+        &[received, filed, queued],
+        stop_signal.clone(),
+    );
     let mut workers: JoinSet<anyhow::Result<()>> = JoinSet::new();
     let mailbox_sign_in = TokenSource::for_account(Account::Mailbox, settings, &database.pool)?;
     workers.spawn(ingest::run_until_stopped(
@@ -105,12 +115,13 @@ async fn serve(
         stop_signal.clone(),
     ));
     let sender = sender(settings, &database.pool, templates)?;
-    workers.spawn(sender.run_until_stopped(stop_signal.clone()));
+    workers.spawn(sender.run_until_stopped(stop_signal.clone(), wakeups.on(queued)));
     workers.spawn(filing_worker::run_until_stopped(
         database.pool.clone(),
         settings.filing.clone(),
         Clock::System,
         stop_signal.clone(),
+        wakeups.on(received),
     ));
     // The approval key is read (or made) once, before anything depends on it, and held
     // by the workers that sign with it.
@@ -140,6 +151,7 @@ async fn serve(
         approval_key.clone(),
         Clock::System,
         stop_signal.clone(),
+        wakeups.on(filed),
     ));
     workers.spawn(crate::approval::keyed::run_until_stopped::<
         crate::approval::worker::Replies,
@@ -149,11 +161,13 @@ async fn serve(
         approval_key.clone(),
         Clock::System,
         stop_signal.clone(),
+        wakeups.on(filed),
     ));
     workers.spawn(crate::actions::run_until_stopped(
         database.pool.clone(),
         Clock::System,
         stop_signal.clone(),
+        wakeups.on(filed),
     ));
     workers.spawn(crate::records::index::run_until_stopped(
         database.pool.clone(),

@@ -1,4 +1,5 @@
-//! The action-update worker: every waiting update applied, every few seconds.
+//! The action-update worker: every waiting update applied, as soon as one is filed (and
+//! every few seconds regardless).
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use sqlx::PgPool;
 use super::apply::*;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 use crate::store::actions as store;
 
 /// How often the loop looks for filed updates.
@@ -48,14 +49,15 @@ async fn drain_updates(pool: &PgPool, clock: &Clock) -> anyhow::Result<UpdateSum
     }
 }
 
-/// Drains every few seconds until `shutdown`.
+/// Drains when a message is filed, and every few seconds, until `shutdown`.
 pub async fn run_until_stopped(
     pool: PgPool,
     clock: Clock,
     shutdown: Shutdown,
+    wakeup: Wakeup,
 ) -> anyhow::Result<()> {
     shutdown
-        .repeat("action update step", POLL, Duration::MAX, || {
+        .repeat_on("action update step", POLL, Duration::MAX, wakeup, || {
             drain_updates(&pool, &clock)
         })
         .await;

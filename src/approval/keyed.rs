@@ -12,7 +12,7 @@ use sqlx::PgPool;
 
 use crate::clock::Clock;
 use crate::config::ApprovalSettings;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 
 use super::key::ApprovalKey;
 
@@ -62,16 +62,17 @@ pub async fn drain<S: KeyedStep>(
     .await
 }
 
-/// Drains kind `S` every few seconds until `shutdown`.
+/// Drains kind `S` when a message is filed, and every few seconds, until `shutdown`.
 pub async fn run_until_stopped<S: KeyedStep>(
     pool: PgPool,
     settings: ApprovalSettings,
     key: Arc<ApprovalKey>,
     clock: Clock,
     shutdown: Shutdown,
+    wakeup: Wakeup,
 ) -> anyhow::Result<()> {
     shutdown
-        .repeat(S::PASS, POLL, Duration::MAX, || {
+        .repeat_on(S::PASS, POLL, Duration::MAX, wakeup, || {
             drain::<S>(&pool, &settings, &key, &clock)
         })
         .await;

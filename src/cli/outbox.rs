@@ -10,7 +10,7 @@ use super::{print_json, print_text, with_database, OutboxCommand, Output};
 use crate::clock::Clock;
 use crate::config::Loaded;
 use crate::outbox::worker::SendSummary;
-use crate::shutdown::{termination_signal, Shutdown};
+use crate::shutdown::{termination_signal, Shutdown, Wakeups};
 use crate::store::outbox::OutboxListRow;
 use crate::{app, store};
 
@@ -35,7 +35,10 @@ pub async fn send(loaded: &Loaded, once: bool, output: Output) -> anyhow::Result
                 signal.await;
                 let _ = stop.send(true);
             });
-            let result = worker.run_until_stopped(shutdown).await;
+            let wakeups = Wakeups::start(pool, &[store::outbox::QUEUED_CHANNEL], shutdown.clone());
+            let result = worker
+                .run_until_stopped(shutdown, wakeups.on(store::outbox::QUEUED_CHANNEL))
+                .await;
             stopper.abort();
             result
         })

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Utc};
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
 use super::acknowledge::{acknowledge, acknowledge_applied, answer, queue_owed_acknowledgements};
@@ -28,7 +27,7 @@ use crate::domain::mail;
 use crate::filing::{self, answer, sent, Attachment, Dsn, Headers, Sent};
 use crate::ingest::parse::ParsedMessage;
 use crate::retry::{Backoff, FailureLog};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 use crate::store;
 use crate::store::bounces::{self, BounceTarget};
 use crate::store::filings::{self, Recorded};
@@ -604,20 +603,8 @@ pub async fn run_until_stopped(
     settings: FilingSettings,
     clock: Clock,
     mut shutdown: Shutdown,
+    mut wakeup: Wakeup,
 ) -> anyhow::Result<()> {
-    let mut listener = match PgListener::connect_with(&pool).await {
-        Ok(mut listener) => match listener.listen(filings::RECEIVED_CHANNEL).await {
-            Ok(()) => Some(listener),
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for new messages; polling instead");
-                None
-            }
-        },
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot listen for new messages; polling instead");
-            None
-        }
-    };
     match queue_owed_acknowledgements(&pool, &clock).await {
         Ok(0) => {}
         Ok(queued) => tracing::info!(queued, "owed acknowledgements queued"),
@@ -628,7 +615,6 @@ pub async fn run_until_stopped(
     let snapshots = Snapshots::default();
     let mut backoff = Backoff::new();
     let mut failures = FailureLog::new("filing");
-    let mut listening = FailureLog::new("listening for new messages");
     while !shutdown.is_stopping() {
         // After a failure, one message at a time until one goes through: the error then
         // names the message that causes it, and the others are not held up behind it.
@@ -678,30 +664,10 @@ pub async fn run_until_stopped(
                 wait
             }
         };
-        // A notification, the wait, or shutdown. A lost notification connection is not a
-        // wake-up (it fails at once while the database is down): the rest of the wait is
-        // slept, and the listener reconnects on its next use.
-        let until = tokio::time::Instant::now() + wait;
-        let notified = tokio::select! {
+        // A notification, the wait, or shutdown.
+        tokio::select! {
             _ = shutdown.stopped() => break,
-            _ = tokio::time::sleep_until(until) => None,
-            notified = async {
-                match listener.as_mut() {
-                    Some(l) => l.recv().await.map(|_| ()),
-                    None => std::future::pending().await,
-                }
-            } => Some(notified),
-        };
-        match notified {
-            Some(Ok(())) => listening.succeeded(),
-            Some(Err(err)) => {
-                listening.failed(&err.to_string(), until - tokio::time::Instant::now());
-                tokio::select! {
-                    _ = shutdown.stopped() => break,
-                    _ = tokio::time::sleep_until(until) => {}
-                }
-            }
-            None => {}
+            () = wakeup.wait(wait) => {}
         }
     }
     Ok(())

@@ -49,7 +49,7 @@ use crate::config::OutgoingSettings;
 use crate::domain::mail::CalendarPart;
 use crate::domain::outbound::{MailKind, OutboxStatus};
 use crate::domain::verp;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 use crate::store::outbox::{self as store, AttemptOutcome, AttemptResult, LeasedMessage};
 use crate::templates::{Rendered, Templates};
 
@@ -790,17 +790,19 @@ impl Worker {
     }
 
     /// The daemon's loop: batches for as long as anything is due, a pause of a second
-    /// when nothing was, until `shutdown`. An error (the database restarting) is logged and
-    /// the loop carries on after a pause.
-    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+    /// when nothing was (ended early when the database announces email queued), until
+    /// `shutdown`. An error (the database restarting) is logged and the loop carries on
+    /// after a pause.
+    pub async fn run_until_stopped(self, shutdown: Shutdown, wakeup: Wakeup) -> anyhow::Result<()> {
         let worker = self.with_shutdown(shutdown.clone());
         tracing::info!(owner = %worker.owner, "sender started");
         worker.take_back_leases_of_dead_processes().await;
         let sender = &worker;
         shutdown
-            .repeat_with(
+            .repeat_woken(
                 "the outbox step",
                 StdDuration::from_secs(60),
+                wakeup,
                 move || async move {
                     Ok(match sender.run_batches(None).await? {
                         SendOutcome::Worked(summary) => {

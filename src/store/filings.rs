@@ -23,6 +23,10 @@ use crate::domain::zone::Zone;
 /// The channel the messages table notifies on every insert of a received message.
 pub const RECEIVED_CHANNEL: &str = "minuted_messages_received";
 
+/// The channel on which the database announces messages filed (migration 0019): the
+/// minutes, approval and action-update workers wake on it.
+pub const FILED_CHANNEL: &str = "minuted_messages_filed";
+
 /// A received message taken for filing, locked until the transaction ends.
 #[derive(Debug, Clone)]
 pub struct Claimed {

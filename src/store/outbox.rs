@@ -24,6 +24,10 @@ use crate::domain::mail::{self, MailContext};
 use crate::domain::outbound::{self, MailKind, OutboxStatus};
 use crate::templates::Rendered;
 
+/// The channel on which the database announces email queued (migration 0019): the sender
+/// wakes on it.
+pub const QUEUED_CHANNEL: &str = "minuted_outbox_queued";
+
 pub type OutboxId = i64;
 
 pub use crate::domain::outbound::Recipient;

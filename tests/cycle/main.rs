@@ -30,7 +30,6 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, MultiPart, SinglePart};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::Value;
-use sqlx::PgPool;
 
 const BIN: &str = env!("CARGO_BIN_EXE_minuted");
 const KEY: &str = "0123456789abcdef0123456789abcdef-cycle-key";
@@ -146,12 +145,15 @@ fn kind_of(subject: &str) -> &'static str {
 }
 
 struct Cycle {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    pool: PgPool,
-    unique: String,
-    board: String,
-    secretariat: String,
+    example: support::ExampleBoard,
+}
+
+impl std::ops::Deref for Cycle {
+    type Target = support::ExampleBoard;
+
+    fn deref(&self) -> &support::ExampleBoard {
+        &self.example
+    }
 }
 
 /// Two (or more) `minuted run` processes sharing the cycle's database and mailbox.
@@ -205,77 +207,10 @@ fn tail(path: &Path) -> String {
 
 impl Cycle {
     async fn new() -> Cycle {
-        let unique = support::unique_name("c").replace('_', "-");
-        let (url, pool) = support::fresh_database().await;
-        let dir = tempfile::tempdir().unwrap();
-        let localise = |text: &str| text.replace(".example", &format!(".{unique}.example"));
-        let example = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml"),
-        )
-        .unwrap();
-        let registry = dir.path().join("lcjb.toml");
-        std::fs::write(&registry, localise(&example)).unwrap();
-        let board = localise("lcjb@board.example");
-        let secretariat = localise("lcjb-secretariat@mopac.example");
-        let config = dir.path().join("minuted.toml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"data_dir = "{data}"
-
-[board]
-file = "{registry}"
-
-[database]
-url = "{url}"
-
-[mailbox]
-source = "imap"
-host = "{host}"
-port = {imaps}
-security = "tls"
-tls_ca_file = "{ca}"
-username = "{board}"
-password = "{password}"
-folders = ["INBOX"]
-after = "seen"
-
-[outgoing]
-transport = "smtp"
-host = "127.0.0.1"
-port = {smtp}
-security = "plain"
-from = "LCJB Secretariat <{board}>"
-timeout_seconds = 10
-
-[approval]
-secret = "{KEY}"
-
-[schedule]
-tick_seconds = 1
-"#,
-                data = dir.path().join("var").display(),
-                registry = registry.display(),
-                host = support::env("MINUTED_TEST_IMAP_HOST"),
-                imaps = support::env_port("MINUTED_TEST_IMAPS_PORT"),
-                ca = support::env("MINUTED_TEST_TLS_CA"),
-                password = support::env("MINUTED_TEST_IMAP_PASSWORD"),
-                smtp = support::env_port("MINUTED_TEST_SMTP_PORT"),
-            ),
-        )
-        .unwrap();
+        let extra = format!("[approval]\nsecret = \"{KEY}\"\n\n[schedule]\ntick_seconds = 1\n");
         Cycle {
-            dir,
-            config,
-            pool,
-            unique,
-            board,
-            secretariat,
+            example: support::ExampleBoard::new("c", &extra).await,
         }
-    }
-
-    fn localise(&self, text: &str) -> String {
-        text.replace(".example", &format!(".{}.example", self.unique))
     }
 
     fn command(&self, clock: &str) -> Command {

@@ -23,6 +23,7 @@ use minuted::domain::outbound::MailKind;
 use minuted::domain::verp;
 use minuted::outbox::transport::FileTransport;
 use minuted::outbox::worker::SendOutcome;
+use minuted::shutdown::{Shutdown, Wakeups};
 use minuted::store::bounces::BounceTarget;
 use minuted::store::outbox::{self as outbox_store, NewAttachment, NewOutboxMessage};
 use serde_json::json;
@@ -520,6 +521,33 @@ async fn a_worker_killed_mid_batch_leaves_every_row_sent_once_or_resent_with_the
         }
         assert_eq!(attempts.last().unwrap().1.as_deref(), Some("sent"));
     }
+}
+
+#[tokio::test]
+async fn a_sender_waiting_for_work_wakes_when_a_row_is_queued_not_at_its_next_poll() {
+    let board = board().await;
+    let clock = Clock::manual(start());
+    let (_stop, shutdown) = Shutdown::new();
+    let channel = outbox_store::QUEUED_CHANNEL;
+    let wakeups = Wakeups::start(&board.pool, &[channel], shutdown);
+    let mut wakeup = wakeups.on(channel);
+    let hour = StdDuration::from_secs(3600);
+    // Once listening, the hub announces every channel once: whatever was queued before
+    // it listened is looked for.
+    tokio::time::timeout(DELIVERY_TIMEOUT, wakeup.wait(hour))
+        .await
+        .expect("no announcement when the listener connected");
+
+    let waiting = tokio::spawn(async move { wakeup.wait(hour).await });
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "woke with nothing queued");
+    board
+        .enqueue(vec![board.circulation(&board.chair)], &clock)
+        .await;
+    tokio::time::timeout(DELIVERY_TIMEOUT, waiting)
+        .await
+        .expect("queueing a row did not end an hour's wait")
+        .unwrap();
 }
 
 #[tokio::test]

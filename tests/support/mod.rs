@@ -251,3 +251,93 @@ pub async fn wait_for_port(port: u16, timeout: Duration) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The example board (`deploy/examples/lcjb.toml`) for the real binary, under a domain of
+/// its own so that its members' mailboxes are its own: a fresh database, the registry with
+/// every `.example` made `.UNIQUE.example`, and a config that reads the board's mailbox over
+/// IMAPS from the test Dovecot and sends through the test Postfix.
+pub struct ExampleBoard {
+    pub dir: tempfile::TempDir,
+    pub config: std::path::PathBuf,
+    pub registry: std::path::PathBuf,
+    pub pool: PgPool,
+    pub unique: String,
+    /// The board's own address.
+    pub board: String,
+    /// The secretariat's address.
+    pub secretariat: String,
+}
+
+impl ExampleBoard {
+    /// `extra` is appended to the config (its `[approval]` and `[schedule]` sections).
+    pub async fn new(prefix: &str, extra: &str) -> ExampleBoard {
+        let unique = unique_name(prefix).replace('_', "-");
+        let (url, pool) = fresh_database().await;
+        let dir = tempfile::tempdir().unwrap();
+        let localise = |text: &str| text.replace(".example", &format!(".{unique}.example"));
+        let example = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples/lcjb.toml"),
+        )
+        .unwrap();
+        let registry = dir.path().join("lcjb.toml");
+        std::fs::write(&registry, localise(&example)).unwrap();
+        let board = localise("lcjb@board.example");
+        let secretariat = localise("lcjb-secretariat@mopac.example");
+        let config = dir.path().join("minuted.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"data_dir = "{data}"
+
+[board]
+file = "{registry}"
+
+[database]
+url = "{url}"
+
+[mailbox]
+source = "imap"
+host = "{host}"
+port = {imaps}
+security = "tls"
+tls_ca_file = "{ca}"
+username = "{board}"
+password = "{password}"
+folders = ["INBOX"]
+after = "seen"
+
+[outgoing]
+transport = "smtp"
+host = "127.0.0.1"
+port = {smtp}
+security = "plain"
+from = "LCJB Secretariat <{board}>"
+timeout_seconds = 10
+
+{extra}"#,
+                data = dir.path().join("var").display(),
+                registry = registry.display(),
+                host = env("MINUTED_TEST_IMAP_HOST"),
+                imaps = env_port("MINUTED_TEST_IMAPS_PORT"),
+                ca = env("MINUTED_TEST_TLS_CA"),
+                password = env("MINUTED_TEST_IMAP_PASSWORD"),
+                smtp = env_port("MINUTED_TEST_SMTP_PORT"),
+            ),
+        )
+        .unwrap();
+        ExampleBoard {
+            dir,
+            config,
+            registry,
+            pool,
+            unique,
+            board,
+            secretariat,
+        }
+    }
+
+    /// `text` with every `.example` domain made this board's own.
+    pub fn localise(&self, text: &str) -> String {
+        text.replace(".example", &format!(".{}.example", self.unique))
+    }
+}
