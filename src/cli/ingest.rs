@@ -22,8 +22,11 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
     let show_progress = std::io::stderr().is_terminal();
     let mut shown = false;
     let (summary, filed) = with_database(loaded, async |pool| {
+        let started = std::time::Instant::now();
         // Filing runs beside ingestion, as in the daemon, so a large mailbox is filed
-        // while it is still being read; whatever is left is filed before returning.
+        // while it is still being read; whatever is left is filed before returning. The
+        // search index is built after: beside ingestion it saved a few seconds of 55 and
+        // took peak memory from 134 MB to 191 MB.
         let (stop, stopped) = Shutdown::new();
         let filing = filing_worker::drain_until_stopped(pool, &loaded.settings, &Clock::System, stopped);
         let ingesting = async {
@@ -55,8 +58,14 @@ pub async fn run_once(loaded: &Loaded, json: bool) -> anyhow::Result<()> {
         crate::minutes::worker::drain(pool, &loaded.settings, &Clock::System).await?;
         crate::approval::worker::drain(pool, &loaded.settings, &Clock::System).await?;
         crate::actions::drain(pool, &loaded.settings, &Clock::System).await?;
+        let read = started.elapsed();
         // And the search index, so `messages search` finds what was just read.
         crate::records::index::index_all(pool).await?;
+        tracing::info!(
+            read_and_filed_s = format!("{:.1}", read.as_secs_f64()),
+            indexed_s = format!("{:.1}", (started.elapsed() - read).as_secs_f64()),
+            "mailbox read, filed and indexed"
+        );
         Ok((summary, filed))
     })
     .await?;
