@@ -46,7 +46,7 @@ async fn run() {
         let board = Board::new().await;
         let daemon = board.daemon();
         let stored = board.plain_message_stored(k).await;
-        let circulated = board.approve_and_circulate(&daemon).await;
+        let circulated = board.approve_and_circulate().await;
         eprintln!(
             "sample {k}: approval to circulation {circulated:.0} ms, plain message stored {stored:.0} ms"
         );
@@ -204,7 +204,7 @@ impl Board {
 
     /// The draft minutes in, the approval request out, APPROVE by reply: the milliseconds
     /// from Postfix accepting the reply to the first circulation sent.
-    async fn approve_and_circulate(&self, _daemon: &Daemon) -> f64 {
+    async fn approve_and_circulate(&self) -> f64 {
         let draft = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eml/draft_minutes.eml"),
         )
