@@ -21,7 +21,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::clock::Clock;
 use crate::config::AlertsSettings;
 use crate::domain::mail;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 use crate::store::health::{self, HealthRow};
 use crate::store::outbox::{self, NewOutboxMessage};
 
@@ -269,7 +269,7 @@ pub async fn run_until_stopped(
         _ = tokio::time::sleep(every) => {}
     }
     shutdown
-        .repeat("alarm check", every, every, || {
+        .repeat("alarm check", every, every, Wakeup::sleeping(), || {
             check(&pool, &settings, clock.now())
         })
         .await;

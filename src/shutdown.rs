@@ -44,23 +44,9 @@ impl Shutdown {
     /// A worker's loop: runs `pass` and waits `every` until shutdown. After a failed
     /// pass the next waits with backoff (1 s doubling, jittered, never longer than
     /// `failure_cap`), so a database that is restarting is not hammered; the failure is
-    /// logged as [`FailureLog`](crate::retry::FailureLog) does, not once per pass.
+    /// logged as [`FailureLog`](crate::retry::FailureLog) does, not once per pass. The
+    /// waits end early when `wakeup` is announced ([`Wakeup::sleeping`] never is).
     pub async fn repeat<F, Fut, T>(
-        self,
-        what: &str,
-        every: std::time::Duration,
-        failure_cap: std::time::Duration,
-        pass: F,
-    ) where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<T>>,
-    {
-        self.repeat_on(what, every, failure_cap, Wakeup::sleeping(), pass)
-            .await;
-    }
-
-    /// [`repeat`](Shutdown::repeat) whose waits `wakeup` may end early.
-    pub async fn repeat_on<F, Fut, T>(
         self,
         what: &str,
         every: std::time::Duration,
@@ -71,7 +57,7 @@ impl Shutdown {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<T>>,
     {
-        self.repeat_woken(what, failure_cap, wakeup, move || {
+        self.repeat_with(what, failure_cap, wakeup, move || {
             let done = pass();
             async move { done.await.map(|_| every) }
         })
@@ -80,17 +66,7 @@ impl Shutdown {
 
     /// [`repeat`](Shutdown::repeat) for a pass that says how long to wait before the
     /// next (zero: at once, there is more to do).
-    pub async fn repeat_with<F, Fut>(self, what: &str, failure_cap: std::time::Duration, pass: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<std::time::Duration>>,
-    {
-        self.repeat_woken(what, failure_cap, Wakeup::sleeping(), pass)
-            .await;
-    }
-
-    /// [`repeat_with`](Shutdown::repeat_with) whose waits `wakeup` may end early.
-    pub async fn repeat_woken<F, Fut>(
+    pub async fn repeat_with<F, Fut>(
         mut self,
         what: &str,
         failure_cap: std::time::Duration,

@@ -57,7 +57,7 @@ pub async fn run_until_stopped(
     wakeup: Wakeup,
 ) -> anyhow::Result<()> {
     shutdown
-        .repeat_on("action update step", POLL, Duration::MAX, wakeup, || {
+        .repeat("action update step", POLL, Duration::MAX, wakeup, || {
             drain_updates(&pool, &clock)
         })
         .await;

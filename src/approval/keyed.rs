@@ -72,7 +72,7 @@ pub async fn run_until_stopped<S: KeyedStep>(
     wakeup: Wakeup,
 ) -> anyhow::Result<()> {
     shutdown
-        .repeat_on(S::PASS, POLL, Duration::MAX, wakeup, || {
+        .repeat(S::PASS, POLL, Duration::MAX, wakeup, || {
             drain::<S>(&pool, &settings, &key, &clock)
         })
         .await;

@@ -799,7 +799,7 @@ impl Worker {
         worker.take_back_leases_of_dead_processes().await;
         let sender = &worker;
         shutdown
-            .repeat_woken(
+            .repeat_with(
                 "the outbox step",
                 StdDuration::from_secs(60),
                 wakeup,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use crate::minutes::extract::{extract, ExtractError, MAX_INPUT_BYTES};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 use crate::store::search as store;
 
 /// Messages given their own words per transaction.
@@ -116,14 +116,19 @@ async fn index_until_done(pool: &PgPool) -> anyhow::Result<Indexed> {
 /// The daemon's indexer: indexes while there is work, then looks again every few seconds.
 pub async fn run_until_stopped(pool: PgPool, shutdown: Shutdown) -> anyhow::Result<()> {
     shutdown
-        .repeat_with("search indexing", Duration::from_secs(60), || async {
-            let done = index_batch(&pool).await?;
-            Ok(if done == Indexed::default() {
-                IDLE_WAIT
-            } else {
-                Duration::ZERO
-            })
-        })
+        .repeat_with(
+            "search indexing",
+            Duration::from_secs(60),
+            Wakeup::sleeping(),
+            || async {
+                let done = index_batch(&pool).await?;
+                Ok(if done == Indexed::default() {
+                    IDLE_WAIT
+                } else {
+                    Duration::ZERO
+                })
+            },
+        )
         .await;
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::plan::*;
 use crate::approval::key::ApprovalKey;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Shutdown, Wakeup};
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -134,9 +134,13 @@ pub async fn run_until_stopped(
     // A tick is measured on the process clock: under a faster rehearsal clock the passes
     // come as often in its time as they would in real time.
     shutdown
-        .repeat("schedule pass", crate::clock::real_wait(tick), tick, || {
-            run_with(&pool, &settings, &key, &clock, &worker)
-        })
+        .repeat(
+            "schedule pass",
+            crate::clock::real_wait(tick),
+            tick,
+            Wakeup::sleeping(),
+            || run_with(&pool, &settings, &key, &clock, &worker),
+        )
         .await;
     Ok(())
 }
