@@ -20,12 +20,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_parser::MessageParser;
 
-const BIN: &str = env!("CARGO_BIN_EXE_minuted");
 const KEY: &str = "0123456789abcdef0123456789abcdef-bench-key";
 const CLOCK: &str = "2023-11-27T15:00:00Z";
 const WAIT: Duration = Duration::from_secs(60);
@@ -122,7 +121,7 @@ impl Board {
         );
         let board = Board(support::ExampleBoard::new("a", &extra).await);
         let status = board
-            .command()
+            .command(CLOCK, "warn")
             .args(["board", "import"])
             .arg(&board.registry)
             .stdout(Stdio::null())
@@ -132,22 +131,10 @@ impl Board {
         board
     }
 
-    fn command(&self) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--config")
-            .arg(&self.config)
-            .args(["--clock-start", CLOCK])
-            .env_remove("MINUTED_CONFIG")
-            .env_remove("DATABASE_URL")
-            .env("RUST_LOG", "warn");
-        command
-    }
-
     fn daemon(&self) -> Daemon {
         let log = std::fs::File::create(self.dir.path().join("daemon.log")).unwrap();
         Daemon(
-            self.command()
+            self.command(CLOCK, "warn")
                 .arg("run")
                 .stdout(Stdio::null())
                 .stderr(log)

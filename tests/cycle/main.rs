@@ -23,7 +23,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
@@ -31,7 +31,8 @@ use lettre::message::{Attachment, MultiPart, SinglePart};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_minuted");
+/// What the daemons and commands log.
+const LOG: &str = "info,sqlx=warn";
 const KEY: &str = "0123456789abcdef0123456789abcdef-cycle-key";
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -213,21 +214,9 @@ impl Cycle {
         }
     }
 
-    fn command(&self, clock: &str) -> Command {
-        let mut command = Command::new(BIN);
-        command
-            .arg("--config")
-            .arg(&self.config)
-            .args(["--clock-start", clock])
-            .env_remove("MINUTED_CONFIG")
-            .env_remove("DATABASE_URL")
-            .env("RUST_LOG", "info,sqlx=warn");
-        command
-    }
-
     /// One command at the rehearsal moment `clock`; it must succeed.
     fn minuted(&self, clock: &str, args: &[&str]) -> Output {
-        let output = self.command(clock).args(args).output().unwrap();
+        let output = self.command(clock, LOG).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "minuted {args:?} at {clock}: {}",
@@ -248,7 +237,7 @@ impl Cycle {
             let log = self.dir.path().join(format!("{step}-{n}.log"));
             let file = std::fs::File::create(&log).unwrap();
             let child = self
-                .command(clock)
+                .command(clock, LOG)
                 .args(["--clock-rate", &rate.to_string(), "run"])
                 .stdout(Stdio::null())
                 .stderr(file)

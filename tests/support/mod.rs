@@ -336,6 +336,21 @@ timeout_seconds = 10
         }
     }
 
+    /// The release or debug `minuted` this crate was built with, on this board's config
+    /// and a rehearsal clock starting at `clock`, logging at `log` (`RUST_LOG`), with no
+    /// config or database taken from the environment.
+    pub fn command(&self, clock: &str, log: &str) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_minuted"));
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--clock-start", clock])
+            .env_remove("MINUTED_CONFIG")
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", log);
+        command
+    }
+
     /// `text` with every `.example` domain made this board's own.
     pub fn localise(&self, text: &str) -> String {
         text.replace(".example", &format!(".{}.example", self.unique))
