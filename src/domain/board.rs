@@ -185,3 +185,25 @@ pub struct Action {
     pub owner_member: Option<String>,
     pub open: bool,
 }
+
+/// The board a message was sent to, of `boards` (id and address, in id order): the one
+/// whose address (or a `+token` form of it) is among `recipients`, else the first; `None`
+/// when there is none.
+pub fn addressed_board(boards: &[(i64, String)], recipients: &[String]) -> Option<i64> {
+    let addressed = boards.iter().find(|(_, address)| {
+        let Some((local, domain)) = address
+            .to_lowercase()
+            .split_once('@')
+            .map(|(l, d)| (l.to_owned(), d.to_owned()))
+        else {
+            return false;
+        };
+        recipients.iter().any(|r| {
+            let r = r.to_lowercase();
+            r.rsplit_once('@').is_some_and(|(l, d)| {
+                d == domain && (l == local || l.starts_with(&format!("{local}+")))
+            })
+        })
+    });
+    addressed.or(boards.first()).map(|(id, _)| *id)
+}

@@ -24,7 +24,17 @@ impl Snapshots {
         conn: &mut sqlx::PgConnection,
         board_id: i64,
     ) -> anyhow::Result<Arc<filings::Snapshot>> {
-        let (instance, version) = filings::registry_version(conn).await?;
+        let version = filings::registry_version(conn).await?;
+        self.get_at(conn, board_id, version).await
+    }
+
+    /// [`Snapshots::get`] when the registry's (instance, version) has just been read.
+    pub async fn get_at(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        board_id: i64,
+        (instance, version): (i64, i64),
+    ) -> anyhow::Result<Arc<filings::Snapshot>> {
         let kept = self
             .read
             .lock()

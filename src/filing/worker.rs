@@ -23,7 +23,7 @@ use super::acknowledge::{acknowledge, acknowledge_applied, answer, queue_owed_ac
 use super::snapshots::Snapshots;
 use crate::clock::Clock;
 use crate::config::FilingSettings;
-use crate::domain::mail;
+use crate::domain::{board, mail};
 use crate::filing::{self, answer, sent, Attachment, Dsn, Headers, Sent};
 use crate::ingest::parse::ParsedMessage;
 use crate::retry::{Backoff, FailureLog};
@@ -75,11 +75,10 @@ async fn file_one(
         .await
         .context("failed to begin a transaction")?;
     filings::relax_commit(&mut tx).await?;
-    let started = std::time::Instant::now();
-    let outcome = file_in(&mut tx, settings, snapshots, clock.now()).await?;
-    if matches!(outcome, FilingOutcome::Filed(_)) {
-        crate::measure::filing_took(started.elapsed());
-    }
+    let outcome = file_claimed(&mut tx, settings, snapshots, clock, 1)
+        .await?
+        .pop()
+        .unwrap_or(FilingOutcome::Idle);
     if outcome == FilingOutcome::NoBoard {
         tx.rollback().await?;
     } else {
@@ -114,41 +113,68 @@ async fn file_many(
         .await
         .context("failed to begin a transaction")?;
     filings::relax_commit(&mut tx).await?;
-    let mut outcomes = Vec::new();
-    while outcomes.len() < max {
-        let started = std::time::Instant::now();
-        let outcome = file_in(&mut tx, settings, snapshots, clock.now()).await?;
-        if matches!(outcome, FilingOutcome::Filed(_)) {
-            crate::measure::filing_took(started.elapsed());
-        }
-        let last = !matches!(outcome, FilingOutcome::Filed(_));
-        outcomes.push(outcome);
-        if last {
-            break;
-        }
-    }
+    let outcomes = file_claimed(&mut tx, settings, snapshots, clock, max).await?;
     if outcomes.last() == Some(&FilingOutcome::NoBoard) {
-        // Keep what was filed before: only the last claim is given back.
-        outcomes.pop();
-        if outcomes.is_empty() {
-            tx.rollback().await?;
-            return Ok(vec![FilingOutcome::NoBoard]);
-        }
+        tx.rollback().await?;
+        return Ok(vec![FilingOutcome::NoBoard]);
     }
     tx.commit().await.context("failed to commit the filings")?;
     Ok(outcomes)
 }
 
-/// Claims and files one message inside `conn`'s transaction.
+/// Claims up to `max` messages and files each inside `conn`'s transaction: one outcome
+/// for each, then `Idle` when fewer than `max` were waiting; only `NoBoard` when there is
+/// no board to file them against. The boards and the registry's version are read once
+/// for them all.
+async fn file_claimed(
+    conn: &mut sqlx::PgConnection,
+    settings: &FilingSettings,
+    snapshots: &Snapshots,
+    clock: &Clock,
+    max: usize,
+) -> anyhow::Result<Vec<FilingOutcome>> {
+    let claimed = filings::claim_received(conn, i64::try_from(max).unwrap_or(i64::MAX)).await?;
+    if claimed.is_empty() {
+        return Ok(vec![FilingOutcome::Idle]);
+    }
+    let boards = filings::boards(conn).await?;
+    if boards.is_empty() {
+        return Ok(vec![FilingOutcome::NoBoard]);
+    }
+    let version = filings::registry_version(conn).await?;
+    let fewer = claimed.len() < max;
+    let mut outcomes = Vec::with_capacity(claimed.len() + 1);
+    for message in claimed {
+        let started = std::time::Instant::now();
+        let recorded = file_in(
+            conn,
+            settings,
+            snapshots,
+            &boards,
+            version,
+            message,
+            clock.now(),
+        )
+        .await?;
+        crate::measure::filing_took(started.elapsed());
+        outcomes.push(FilingOutcome::Filed(recorded));
+    }
+    if fewer {
+        outcomes.push(FilingOutcome::Idle);
+    }
+    Ok(outcomes)
+}
+
+/// Files one claimed message inside `conn`'s transaction.
 async fn file_in(
     conn: &mut sqlx::PgConnection,
     settings: &FilingSettings,
     snapshots: &Snapshots,
+    boards: &[(i64, String)],
+    version: (i64, i64),
+    claimed: filings::Claimed,
     now: DateTime<Utc>,
-) -> anyhow::Result<FilingOutcome> {
-    let Some(claimed) = filings::claim_received(conn).await? else {
-        return Ok(FilingOutcome::Idle);
-    };
+) -> anyhow::Result<Recorded> {
     let message = to_filing(&claimed.parsed);
     let recipients: Vec<String> = message
         .to
@@ -157,10 +183,9 @@ async fn file_in(
         .chain(&message.delivered_to)
         .cloned()
         .collect();
-    let Some(board_id) = filings::board_for(conn, &recipients).await? else {
-        return Ok(FilingOutcome::NoBoard);
-    };
-    let snapshot = snapshots.get(conn, board_id).await?;
+    let board_id =
+        board::addressed_board(boards, &recipients).context("no board to file against")?;
+    let snapshot = snapshots.get_at(conn, board_id, version).await?;
     let lookup = sent::lookup(&message, &snapshot.registry.board_address);
     let sent = if lookup.is_empty() {
         Sent::default()
@@ -250,7 +275,7 @@ async fn file_in(
     if decision.disposition == filing::Disposition::Triage {
         notify_triage_if_due(conn, snapshot.board_id, now).await?;
     }
-    Ok(FilingOutcome::Filed(recorded))
+    Ok(recorded)
 }
 
 /// Applies a sender's `WRONG ITEM` correction and confirms it to them, or, when the

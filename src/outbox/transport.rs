@@ -563,7 +563,8 @@ impl SmtpTransport {
             }
             group.push_str(&Data.to_string());
             // `command` writes the group and reads MAIL's reply; the others follow in order.
-            self.step("MAIL FROM", connection.command(group))
+            // A server may hold every reply of a group until the last (DATA's) is ready.
+            self.step("MAIL FROM, RCPT TO and DATA", connection.command(group))
                 .await
                 .map_err(|e| (e, Phase::Mail))?;
             for _ in envelope.to() {

@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 
-use super::events::{self, NewEvent};
 use super::{Error, Result};
 use crate::domain::board::{self, MeetingStatus};
 use crate::domain::filing::{self, Disposition, FilingDecision, Kind};
@@ -47,11 +46,14 @@ pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
-/// Takes the oldest message waiting for filing, skipping any another process holds.
-/// Attachment contents are only their first 16 KB (enough for a text attachment's first
-/// lines and the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf),
-/// whose text needs the whole file: a 50 MB attachment is never read for filing.
-pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> {
+/// Takes up to `max` of the oldest messages waiting for filing, skipping any another
+/// process holds, oldest first, in two queries however many there are (a third for each
+/// message with attachments). Attachment contents are only their first 16 KB (enough for
+/// a text attachment's first lines and the headers a bounce quotes), except documents of
+/// up to 2 MB (.docx, .pdf), whose text needs the whole file: a 50 MB attachment is never
+/// read for filing. Past [`CLAIM_BYTES`] of bodies and attachments the rest are left for
+/// the next claim (locked until this transaction ends, then `received` as before).
+pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Vec<Claimed>> {
     // The small parsed fields come as one JSON object named as `ParsedMessage`'s fields
     // are, so the row is read the one way the store reads rows, without tying `domain` to
     // sqlx; the bodies, the bulk of it, come as columns (not escaped into JSON).
@@ -62,32 +64,59 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
         parsed: sqlx::types::Json<ParsedMessage>,
         body_text: Option<String>,
         body_html: Option<String>,
+        has_attachments: bool,
     }
-    let Some(Received {
-        id,
-        received_at,
-        parsed: sqlx::types::Json(mut parsed),
-        body_text,
-        body_html,
-    }) = sqlx::query_as::<_, Received>(
-        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed, m.body_text, m.body_html
+    let received = sqlx::query_as::<_, Received>(
+        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed, m.body_text, m.body_html,
+                EXISTS (SELECT 1 FROM message_attachments ma WHERE ma.message_id = m.id)
+                    AS has_attachments
          FROM messages m,
               LATERAL (SELECT m.message_id, m.in_reply_to, m.\"references\", m.from_address,
                               m.from_name, m.sender_address, m.to_addresses, m.cc_addresses,
                               m.reply_to, m.delivered_to, m.subject, m.sent_at, m.headers,
                               m.dsn) p
          WHERE m.status = 'received'
-         ORDER BY m.id LIMIT 1 FOR UPDATE OF m SKIP LOCKED",
+         ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED",
     )
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(None);
-    };
-    parsed.body_text = body_text;
-    parsed.body_html = body_html;
-    parsed.attachments = sqlx::query_as::<_, (Option<String>, String, Vec<u8>, Vec<u8>)>(
-        "SELECT ma.filename, ma.content_type, a.sha256,
+    .bind(max)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut claimed = Vec::with_capacity(received.len());
+    let mut bytes = 0;
+    for message in received {
+        if bytes > CLAIM_BYTES {
+            break;
+        }
+        let sqlx::types::Json(mut parsed) = message.parsed;
+        parsed.body_text = message.body_text;
+        parsed.body_html = message.body_html;
+        if message.has_attachments {
+            parsed.attachments = attachments_for_filing(conn, message.id).await?;
+        }
+        bytes += [&parsed.body_text, &parsed.body_html]
+            .into_iter()
+            .flatten()
+            .map(String::len)
+            .chain(parsed.attachments.iter().map(|a| a.content.len()))
+            .sum::<usize>();
+        claimed.push(Claimed {
+            id: message.id,
+            received_at: message.received_at,
+            parsed,
+        });
+    }
+    Ok(claimed)
+}
+
+/// The body and attachment bytes one claim holds at most (one message's alone may be
+/// more).
+pub const CLAIM_BYTES: usize = 4 * 1024 * 1024;
+
+/// The attachments of message `id` as filing reads them (see [`claim_received`]).
+async fn attachments_for_filing(conn: &mut PgConnection, id: i64) -> Result<Vec<Attachment>> {
+    Ok(
+        sqlx::query_as::<_, (Option<String>, String, Vec<u8>, Vec<u8>)>(
+            "SELECT ma.filename, ma.content_type, a.sha256,
                 CASE WHEN a.size <= 2097152
                           AND (lower(COALESCE(ma.filename, '')) ~ '\\.(docx|pdf)$'
                                OR ma.content_type IN ('application/pdf',
@@ -96,29 +125,25 @@ pub async fn claim_received(conn: &mut PgConnection) -> Result<Option<Claimed>> 
                      ELSE substring(a.content FROM 1 FOR 16384) END AS head
          FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
          WHERE ma.message_id = $1 ORDER BY ma.position",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(filename, content_type, sha, content)| {
+            let mut sha256 = [0u8; 32];
+            if sha.len() == 32 {
+                sha256.copy_from_slice(&sha);
+            }
+            Attachment {
+                filename,
+                content_type,
+                content,
+                sha256,
+            }
+        })
+        .collect(),
     )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|(filename, content_type, sha, content)| {
-        let mut sha256 = [0u8; 32];
-        if sha.len() == 32 {
-            sha256.copy_from_slice(&sha);
-        }
-        Attachment {
-            filename,
-            content_type,
-            content,
-            sha256,
-        }
-    })
-    .collect();
-    Ok(Some(Claimed {
-        id,
-        received_at,
-        parsed,
-    }))
 }
 
 /// The registry as filing sees it, with the database ids its natural keys stand for.
@@ -137,25 +162,14 @@ pub struct Snapshot {
 /// The board a message was sent to: the one whose address (or a `+token` form of it) is
 /// among `recipients`, else the only board, else the first; `None` when there is none.
 pub async fn board_for(conn: &mut PgConnection, recipients: &[String]) -> Result<Option<i64>> {
-    let boards: Vec<(i64, String)> = sqlx::query_as("SELECT id, address FROM boards ORDER BY id")
+    Ok(board::addressed_board(&boards(conn).await?, recipients))
+}
+
+/// Every board's id and address, in id order.
+pub async fn boards(conn: &mut PgConnection) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT id, address FROM boards ORDER BY id")
         .fetch_all(&mut *conn)
-        .await?;
-    let addressed = boards.iter().find(|(_, address)| {
-        let Some((local, domain)) = address
-            .to_lowercase()
-            .split_once('@')
-            .map(|(l, d)| (l.to_owned(), d.to_owned()))
-        else {
-            return false;
-        };
-        recipients.iter().any(|r| {
-            let r = r.to_lowercase();
-            r.rsplit_once('@').is_some_and(|(l, d)| {
-                d == domain && (l == local || l.starts_with(&format!("{local}+")))
-            })
-        })
-    });
-    Ok(addressed.or(boards.first()).map(|(id, _)| *id))
+        .await?)
 }
 
 impl Snapshot {
@@ -389,12 +403,42 @@ pub async fn record(
     .fetch_optional(&mut *conn)
     .await?;
     let reasons = json!(decision.reasons);
+    let mut detail = json!({
+        "kind": decision.kind.as_str(),
+        "disposition": decision.disposition.as_str(),
+        "meeting": decision.meeting,
+        "item": decision.item,
+        "action": decision.action,
+        "organisation": decision.organisation,
+        "member": decision.member,
+        "confidence": decision.confidence,
+        "reasons": reasons,
+    });
+    if let Some((id, kind, disposition)) = &previous {
+        detail["previous"] = json!({ "filing": id, "kind": kind, "disposition": disposition });
+    }
+    let event_kind = if previous.is_some() {
+        "filing.refiled"
+    } else {
+        "filing.decided"
+    };
+    // The filing, the message's new status and the audit event (which names the filing):
+    // one statement, one round trip.
     let filing_id: i64 = sqlx::query_scalar(
-        "INSERT INTO filings (message_id, board_id, kind, disposition, meeting_id, item_id,
-                              action_ref, organisation_id, member_id, confidence, reasons,
-                              decided_by, decided_at, outbox_id, attendance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         RETURNING id",
+        "WITH filing AS (
+             INSERT INTO filings (message_id, board_id, kind, disposition, meeting_id, item_id,
+                                  action_ref, organisation_id, member_id, confidence, reasons,
+                                  decided_by, decided_at, outbox_id, attendance)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             RETURNING id),
+         status AS (
+             UPDATE messages SET status = $4 WHERE id = $1),
+         event AS (
+             INSERT INTO events (board_id, actor, kind, subject_type, subject_id, detail)
+             SELECT $2, $12, $16, 'message', $1,
+                    $17::JSONB || jsonb_build_object('filing', filing.id)
+             FROM filing)
+         SELECT id FROM filing",
     )
     .bind(message_id)
     .bind(snapshot.board_id)
@@ -416,42 +460,9 @@ pub async fn record(
             .as_ref()
             .and_then(|a| serde_json::to_value(a).ok()),
     )
+    .bind(event_kind)
+    .bind(detail)
     .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE messages SET status = $2 WHERE id = $1")
-        .bind(message_id)
-        .bind(decision.disposition.as_str())
-        .execute(&mut *conn)
-        .await?;
-    let mut detail = json!({
-        "filing": filing_id,
-        "kind": decision.kind.as_str(),
-        "disposition": decision.disposition.as_str(),
-        "meeting": decision.meeting,
-        "item": decision.item,
-        "action": decision.action,
-        "organisation": decision.organisation,
-        "member": decision.member,
-        "confidence": decision.confidence,
-        "reasons": reasons,
-    });
-    if let Some((id, kind, disposition)) = &previous {
-        detail["previous"] = json!({ "filing": id, "kind": kind, "disposition": disposition });
-    }
-    events::record(
-        conn,
-        NewEvent {
-            board_id: Some(snapshot.board_id),
-            actor,
-            kind: if previous.is_some() {
-                "filing.refiled"
-            } else {
-                "filing.decided"
-            },
-            subject: Some(("message", message_id)),
-            detail,
-        },
-    )
     .await?;
     Ok(Recorded {
         filing_id,
