@@ -11,7 +11,7 @@
 //!
 //! Prints messages/s and peak RSS of each side by side. Run with
 //! `cargo bench --bench send`; `MINUTED_BENCH_MESSAGES` (default 10000) and
-//! `MINUTED_BENCH_CONCURRENCY` (default 4) change the run.
+//! `MINUTED_BENCH_CONCURRENCY` (default 10) change the run.
 
 // A benchmark prints its figures to the terminal that runs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
@@ -106,7 +106,7 @@ fn timed(command: Command) -> (f64, f64, String) {
 #[tokio::main]
 async fn main() {
     let messages: usize = env_or("MINUTED_BENCH_MESSAGES", "10000").parse().unwrap();
-    let concurrency: usize = env_or("MINUTED_BENCH_CONCURRENCY", "4").parse().unwrap();
+    let concurrency: usize = env_or("MINUTED_BENCH_CONCURRENCY", "10").parse().unwrap();
     let admin = std::env::var("MINUTED_BENCH_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
         .expect("set MINUTED_BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL admin URL");
@@ -296,7 +296,7 @@ async fn main() {
         fresh_rss
     );
     println!(
-        "  minuted / smtp-source: {:.2} (connections reused), {:.2} (a connection per message); target >= 0.5",
+        "  minuted / smtp-source: {:.2} (connections reused), {:.2} (a connection per message; target >= 0.5)",
         reuse_seconds / minuted_seconds,
         fresh_seconds / minuted_seconds
     );
