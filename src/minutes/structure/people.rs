@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 use super::names::normalise_key;
 use super::words::has_word;
 use super::words::is_acronym;
+use super::words::is_not_name_word;
 use super::words::is_title;
 use super::words::word_key;
 use super::words::NAME_PARTICLES;
-use super::words::NOT_NAME_WORDS;
 use super::words::ORG_WORDS;
 use super::words::ROLE_WORDS;
 use super::ParseContext;
@@ -94,7 +94,7 @@ fn parse_name_as(text: &str, listed: bool) -> Option<(String, Option<String>)> {
     }
     for (i, word) in name.iter().enumerate() {
         let key = word_key(word);
-        if NOT_NAME_WORDS.contains(&key.as_str())
+        if is_not_name_word(&key)
             || (ROLE_WORDS.contains(&key.as_str()) && i > 0)
             || ORG_WORDS.contains(&key.as_str())
         {
@@ -146,7 +146,7 @@ fn listed_name(name: &[&str], titles: &[&str]) -> Option<(String, Option<String>
                 .chars()
                 .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '\u{2019}' | '.' | '?'));
             if !valid_chars
-                || NOT_NAME_WORDS.contains(&key.as_str())
+                || is_not_name_word(&key)
                 || ORG_WORDS.contains(&key.as_str())
                 || ROLE_WORDS.contains(&key.as_str())
                 || LIST_WORDS.contains(&key.as_str())

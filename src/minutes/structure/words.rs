@@ -183,8 +183,8 @@ pub(super) const ORG_WORDS: &[&str] = &[
 ];
 
 /// Words that never occur in a person's name on an attendee line: headings and the
-/// vocabulary of minutes.
-pub(super) const NOT_NAME_WORDS: &[&str] = &[
+/// vocabulary of minutes (months and days are [`is_not_name_word`]'s too).
+const NOT_NAME_WORDS: &[&str] = &[
     "item",
     "items",
     "apologies",
@@ -260,25 +260,6 @@ pub(super) const NOT_NAME_WORDS: &[&str] = &[
     "welcomed",
     "chaired",
     "absent",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
     "london",
     "a",
     "an",
@@ -292,6 +273,14 @@ pub(super) const NAME_PARTICLES: &[&str] = &[
     "de", "da", "van", "von", "der", "den", "la", "le", "di", "du", "del", "bin", "binti", "al",
     "el", "ter", "ten", "y",
 ];
+
+/// A word that is never part of a person's name: one of [`NOT_NAME_WORDS`], a month or a
+/// day of the week (`word` as [`word_key`] gives it).
+pub(super) fn is_not_name_word(key: &str) -> bool {
+    NOT_NAME_WORDS.contains(&key)
+        || crate::text::dates::MONTHS.contains(&key)
+        || crate::text::dates::WEEKDAYS.contains(&key)
+}
 
 pub(super) fn word_key(word: &str) -> String {
     word.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '\'')
