@@ -133,8 +133,8 @@ async fn file_claimed(
     clock: &Clock,
     max: usize,
 ) -> anyhow::Result<Vec<FilingOutcome>> {
-    let claimed = filings::claim_received(conn, i64::try_from(max).unwrap_or(i64::MAX)).await?;
-    if claimed.is_empty() {
+    let claim = filings::claim_received(conn, i64::try_from(max).unwrap_or(i64::MAX)).await?;
+    if claim.messages.is_empty() {
         return Ok(vec![FilingOutcome::Idle]);
     }
     let boards = filings::boards(conn).await?;
@@ -142,9 +142,8 @@ async fn file_claimed(
         return Ok(vec![FilingOutcome::NoBoard]);
     }
     let version = filings::registry_version(conn).await?;
-    let fewer = claimed.len() < max;
-    let mut outcomes = Vec::with_capacity(claimed.len() + 1);
-    for message in claimed {
+    let mut outcomes = Vec::with_capacity(claim.messages.len() + 1);
+    for message in claim.messages {
         let started = std::time::Instant::now();
         let recorded = file_in(
             conn,
@@ -159,7 +158,7 @@ async fn file_claimed(
         crate::measure::filing_took(started.elapsed());
         outcomes.push(FilingOutcome::Filed(recorded));
     }
-    if fewer {
+    if !claim.more {
         outcomes.push(FilingOutcome::Idle);
     }
     Ok(outcomes)

@@ -53,7 +53,7 @@ pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
 /// up to 2 MB (.docx, .pdf), whose text needs the whole file: a 50 MB attachment is never
 /// read for filing. Past [`CLAIM_BYTES`] of bodies and attachments the rest are left for
 /// the next claim (locked until this transaction ends, then `received` as before).
-pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Vec<Claimed>> {
+pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Claim> {
     // The small parsed fields come as one JSON object named as `ParsedMessage`'s fields
     // are, so the row is read the one way the store reads rows, without tying `domain` to
     // sqlx; the bodies, the bulk of it, come as columns (not escaped into JSON).
@@ -81,10 +81,14 @@ pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Vec<Cla
     .bind(max)
     .fetch_all(&mut *conn)
     .await?;
-    let mut claimed = Vec::with_capacity(received.len());
+    let mut claim = Claim {
+        messages: Vec::with_capacity(received.len()),
+        more: i64::try_from(received.len()).unwrap_or(i64::MAX) >= max,
+    };
     let mut bytes = 0;
     for message in received {
         if bytes > CLAIM_BYTES {
+            claim.more = true;
             break;
         }
         let sqlx::types::Json(mut parsed) = message.parsed;
@@ -99,13 +103,23 @@ pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Vec<Cla
             .map(String::len)
             .chain(parsed.attachments.iter().map(|a| a.content.len()))
             .sum::<usize>();
-        claimed.push(Claimed {
+        claim.messages.push(Claimed {
             id: message.id,
             received_at: message.received_at,
             parsed,
         });
     }
-    Ok(claimed)
+    Ok(claim)
+}
+
+/// What [`claim_received`] took.
+#[derive(Debug)]
+pub struct Claim {
+    /// Oldest first.
+    pub messages: Vec<Claimed>,
+    /// More may be waiting: as many were taken as asked for, or the byte budget left
+    /// some for the next claim.
+    pub more: bool,
 }
 
 /// The body and attachment bytes one claim holds at most (one message's alone may be

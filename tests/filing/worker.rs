@@ -280,6 +280,38 @@ async fn two_workers_never_file_the_same_message_twice() {
 }
 
 #[tokio::test]
+async fn a_backlog_larger_than_one_claim_by_count_or_by_bytes_is_filed_by_one_drain() {
+    let (_url, pool) = database().await;
+    // More short messages than one claim takes (50), then four long ones: a claim holds
+    // about 4 MB of bodies, so the last four take two claims of fewer than 50.
+    let raws: Vec<Vec<u8>> = (0..60)
+        .map(|i| {
+            let body = if i >= 56 {
+                "The board noted the update. ".repeat(55_000)
+            } else {
+                format!("A short note, number {i}.")
+            };
+            format!(
+                "From: Someone <someone{i}@elsewhere.example>\r\nTo: lcjb@board.example\r\n\
+                 Subject: Note {i}\r\nMessage-ID: <backlog-{i}@elsewhere.example>\r\n\
+                 Date: Mon, 4 Dec 2023 09:00:00 +0000\r\n\r\n{body}\r\n"
+            )
+            .into_bytes()
+        })
+        .collect();
+    ingest_all(&pool, &raws).await;
+
+    let summary = filer::drain(&pool, &settings(), &clock()).await.unwrap();
+    assert_eq!(summary.filed + summary.triage + summary.quarantined, 60);
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE status = 'received'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(waiting, 0);
+}
+
+#[tokio::test]
 async fn messages_wait_for_a_board_before_they_are_filed() {
     let (_url, pool) = support::fresh_database().await;
     store::migrate(&pool).await.unwrap();
