@@ -47,13 +47,53 @@ pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
 }
 
 /// Takes up to `max` of the oldest messages waiting for filing, skipping any another
-/// process holds, oldest first, in two queries however many there are (a third for each
-/// message with attachments). Attachment contents are only their first 16 KB (enough for
-/// a text attachment's first lines and the headers a bounce quotes), except documents of
-/// up to 2 MB (.docx, .pdf), whose text needs the whole file: a 50 MB attachment is never
-/// read for filing. Past [`CLAIM_BYTES`] of bodies and attachments the rest are left for
-/// the next claim (locked until this transaction ends, then `received` as before).
+/// process holds, oldest first: one query locks them and says how large each is, a
+/// second reads those that fit in [`CLAIM_BYTES`] of bodies and attachments (at least
+/// one), and one more for each message with attachments reads those. The rest stay
+/// `received` for the next claim (locked until this transaction ends). Attachment
+/// contents are only their first 16 KB (enough for a text attachment's first lines and
+/// the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf), whose text
+/// needs the whole file: a 50 MB attachment is never read for filing.
 pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Claim> {
+    // Sizes without reading the values: `octet_length` of a stored value is in its header.
+    let waiting: Vec<(i64, i64, bool)> = sqlx::query_as(
+        "SELECT m.id,
+                COALESCE(octet_length(m.body_text), 0) + COALESCE(octet_length(m.body_html), 0)
+                + COALESCE((SELECT sum(LEAST(a.size, 2097152))
+                            FROM message_attachments ma
+                            JOIN attachments a ON a.id = ma.attachment_id
+                            WHERE ma.message_id = m.id), 0)::BIGINT AS bytes,
+                EXISTS (SELECT 1 FROM message_attachments ma WHERE ma.message_id = m.id)
+                    AS has_attachments
+         FROM messages m
+         WHERE m.status = 'received'
+         ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED",
+    )
+    .bind(max)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut more = i64::try_from(waiting.len()).unwrap_or(i64::MAX) >= max;
+    let mut ids = Vec::with_capacity(waiting.len());
+    let mut with_attachments = Vec::new();
+    let mut bytes = 0_i64;
+    for (id, size, has_attachments) in waiting {
+        if !ids.is_empty() && bytes + size > CLAIM_BYTES {
+            more = true;
+            break;
+        }
+        bytes += size;
+        ids.push(id);
+        if has_attachments {
+            with_attachments.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Claim {
+            messages: Vec::new(),
+            more,
+        });
+    }
+
     // The small parsed fields come as one JSON object named as `ParsedMessage`'s fields
     // are, so the row is read the one way the store reads rows, without tying `domain` to
     // sqlx; the bodies, the bulk of it, come as columns (not escaped into JSON).
@@ -64,52 +104,35 @@ pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Claim> 
         parsed: sqlx::types::Json<ParsedMessage>,
         body_text: Option<String>,
         body_html: Option<String>,
-        has_attachments: bool,
     }
     let received = sqlx::query_as::<_, Received>(
-        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed, m.body_text, m.body_html,
-                EXISTS (SELECT 1 FROM message_attachments ma WHERE ma.message_id = m.id)
-                    AS has_attachments
+        "SELECT m.id, m.received_at, to_jsonb(p) AS parsed, m.body_text, m.body_html
          FROM messages m,
               LATERAL (SELECT m.message_id, m.in_reply_to, m.\"references\", m.from_address,
                               m.from_name, m.sender_address, m.to_addresses, m.cc_addresses,
                               m.reply_to, m.delivered_to, m.subject, m.sent_at, m.headers,
                               m.dsn) p
-         WHERE m.status = 'received'
-         ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED",
+         WHERE m.id = ANY($1)
+         ORDER BY m.id",
     )
-    .bind(max)
+    .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    let mut claim = Claim {
-        messages: Vec::with_capacity(received.len()),
-        more: i64::try_from(received.len()).unwrap_or(i64::MAX) >= max,
-    };
-    let mut bytes = 0;
+    let mut messages = Vec::with_capacity(received.len());
     for message in received {
-        if bytes > CLAIM_BYTES {
-            claim.more = true;
-            break;
-        }
         let sqlx::types::Json(mut parsed) = message.parsed;
         parsed.body_text = message.body_text;
         parsed.body_html = message.body_html;
-        if message.has_attachments {
+        if with_attachments.contains(&message.id) {
             parsed.attachments = attachments_for_filing(conn, message.id).await?;
         }
-        bytes += [&parsed.body_text, &parsed.body_html]
-            .into_iter()
-            .flatten()
-            .map(String::len)
-            .chain(parsed.attachments.iter().map(|a| a.content.len()))
-            .sum::<usize>();
-        claim.messages.push(Claimed {
+        messages.push(Claimed {
             id: message.id,
             received_at: message.received_at,
             parsed,
         });
     }
-    Ok(claim)
+    Ok(Claim { messages, more })
 }
 
 /// What [`claim_received`] took.
@@ -124,7 +147,7 @@ pub struct Claim {
 
 /// The body and attachment bytes one claim holds at most (one message's alone may be
 /// more).
-pub const CLAIM_BYTES: usize = 4 * 1024 * 1024;
+pub const CLAIM_BYTES: i64 = 4 * 1024 * 1024;
 
 /// The attachments of message `id` as filing reads them (see [`claim_received`]).
 async fn attachments_for_filing(conn: &mut PgConnection, id: i64) -> Result<Vec<Attachment>> {
