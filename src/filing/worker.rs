@@ -123,8 +123,8 @@ async fn file_many(
 }
 
 /// Claims up to `max` messages and files each inside `conn`'s transaction: one outcome
-/// for each, then `Idle` when fewer than `max` were waiting; only `NoBoard` when there is
-/// no board to file them against. The boards and the registry's version are read once
+/// for each, then `Idle` unless more may be waiting (the claim took `max`, or left some
+/// for its byte budget); only `NoBoard` when there is no board to file them against. The boards and the registry's version are read once
 /// for them all.
 async fn file_claimed(
     conn: &mut sqlx::PgConnection,
