@@ -630,10 +630,7 @@ async fn refuse(
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
-    let actor = message
-        .from_address
-        .clone()
-        .unwrap_or_else(|| "unknown".into());
+    let actor = message.sender();
     events::record(
         tx,
         NewEvent {
@@ -718,10 +715,7 @@ async fn unchanged(
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(ReplyOutcome, Option<i64>)> {
-    let actor = message
-        .from_address
-        .clone()
-        .unwrap_or_else(|| "unknown".into());
+    let actor = message.sender();
     record(
         tx,
         request,

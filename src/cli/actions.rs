@@ -5,7 +5,7 @@
 use anyhow::bail;
 
 use super::known::Named;
-use super::{print_json, print_text, table, with_database, ActionsCommand};
+use super::{print_json, print_text, table, with_database, ActionsCommand, CloseAction};
 use crate::actions::hand::{self, HandAction};
 use crate::clock::Clock;
 use crate::config::Loaded;
@@ -71,44 +71,27 @@ pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()>
             crate::actions::mark_overdue(&mut rows, Clock::System.now().date_naive());
             output.print(&rows[..], render)
         }
-        ActionsCommand::Done {
-            reference,
-            note,
-            by,
-            output,
-        } => close(loaded, &reference, "done", note, &by, output.json).await,
-        ActionsCommand::Drop {
-            reference,
-            note,
-            by,
-            output,
-        } => close(loaded, &reference, "dropped", note, &by, output.json).await,
+        ActionsCommand::Done(action) => close(loaded, action, "done").await,
+        ActionsCommand::Drop(action) => close(loaded, action, "dropped").await,
     }
 }
 
 /// Closes an action by hand and prints it as the register now shows it.
-async fn close(
-    loaded: &Loaded,
-    reference: &str,
-    kind: &str,
-    note: Option<String>,
-    by: &str,
-    json: bool,
-) -> anyhow::Result<()> {
-    hand::named(by, "closing")?;
+async fn close(loaded: &Loaded, action: CloseAction, kind: &str) -> anyhow::Result<()> {
+    hand::named(&action.by, "closing")?;
     let views = with_database(loaded, async |pool| {
         hand::close(
             pool,
-            reference,
+            &action.reference,
             kind,
-            note.as_deref(),
-            by,
+            action.note.as_deref(),
+            &action.by,
             Clock::System.now(),
         )
         .await
     })
     .await?;
-    if json {
+    if action.output.json {
         print_json(&views.first())
     } else {
         print_text(&render(&views))

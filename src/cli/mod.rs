@@ -328,31 +328,24 @@ pub enum ActionsCommand {
         output: Output,
     },
     /// Mark an open action done by hand.
-    Done {
-        /// The action, e.g. LCJB-A17.
-        reference: String,
-        /// Why, for the action's history.
-        #[arg(long, value_name = "TEXT")]
-        note: Option<String>,
-        /// Who is closing it, for the audit log.
-        #[arg(long, value_name = "WHO", default_value = "cli")]
-        by: String,
-        #[command(flatten)]
-        output: Output,
-    },
+    Done(CloseAction),
     /// Drop an open action by hand (it will not be asked about again).
-    Drop {
-        /// The action, e.g. LCJB-A17.
-        reference: String,
-        /// Why, for the action's history.
-        #[arg(long, value_name = "TEXT")]
-        note: Option<String>,
-        /// Who is dropping it, for the audit log.
-        #[arg(long, value_name = "WHO", default_value = "cli")]
-        by: String,
-        #[command(flatten)]
-        output: Output,
-    },
+    Drop(CloseAction),
+}
+
+/// `actions done` and `actions drop`: which action, why and who.
+#[derive(Debug, Args)]
+pub struct CloseAction {
+    /// The action, e.g. LCJB-A17.
+    pub reference: String,
+    /// Why, for the action's history.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who is closing it, for the audit log.
+    #[arg(long, value_name = "WHO", default_value = "cli")]
+    pub by: String,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Subcommand)]

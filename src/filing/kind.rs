@@ -685,29 +685,25 @@ impl<'a> Decider<'a> {
                     format!("the subject \"{s}\" says {word}"),
                 );
             }
-            if let Some(meeting) = signals::dates(s, &slug)
+            // A reply's subject echoes the dates and the tag of what it answers.
+            let echo = if self.texts.subject_is_reply {
+                0.6
+            } else {
+                1.0
+            };
+            let dates = signals::dates(s, &slug);
+            if let Some(meeting) = dates
                 .iter()
                 .filter(|d| !d.tagged)
                 .find_map(|d| self.upcoming_meeting_on(d))
             {
-                let echo = if self.texts.subject_is_reply {
-                    0.6
-                } else {
-                    1.0
-                };
                 tally.add(
                     Kind::WrittenUpdate,
                     0.45 * factor * echo,
                     format!("the subject \"{s}\" names the date of {meeting}"),
                 );
             }
-            if signals::dates(s, &slug).iter().any(|d| d.tagged) {
-                // A reply's subject echoes the tag of what it answers.
-                let echo = if self.texts.subject_is_reply {
-                    0.6
-                } else {
-                    1.0
-                };
+            if dates.iter().any(|d| d.tagged) {
                 tally.add(
                     Kind::WrittenUpdate,
                     0.5 * factor * echo,

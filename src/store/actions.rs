@@ -353,22 +353,16 @@ pub struct UpdateMessage {
 /// Takes one filed action update with no `action_update_sources` row yet, locking its
 /// filing so another worker skips it until this transaction ends.
 pub async fn claim_update(conn: &mut PgConnection) -> Result<Option<UpdateMessage>> {
-    let Some(id) = filings::claim_filed(conn, FiledQueue::ActionUpdates).await? else {
-        return Ok(None);
-    };
-    Ok(sqlx::query_as(
-        "SELECT f.message_id, f.board_id, f.action_ref, m.from_address, m.body_text,
-                m.body_html,
-                COALESCE((SELECT array_agg(COALESCE(ma.filename, ma.content_type)
-                                           ORDER BY ma.position)
-                          FROM message_attachments ma WHERE ma.message_id = m.id),
-                         '{}') AS attachments
-         FROM filings f JOIN messages m ON m.id = f.message_id
-         WHERE f.current AND f.message_id = $1",
+    filings::claim_filed_message(
+        conn,
+        FiledQueue::ActionUpdates,
+        "f.message_id, f.board_id, f.action_ref, m.from_address, m.body_text, m.body_html,
+         COALESCE((SELECT array_agg(COALESCE(ma.filename, ma.content_type)
+                                    ORDER BY ma.position)
+                   FROM message_attachments ma WHERE ma.message_id = m.id),
+                  '{}') AS attachments",
     )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?)
+    .await
 }
 
 /// Forgets that message `message_id` was sent back to triage as an update that could not

@@ -28,22 +28,26 @@ pub struct ReplyMessage {
     pub raw: Vec<u8>,
 }
 
+impl ReplyMessage {
+    /// Who sent the reply, for the audit log: its From address, or "unknown".
+    pub fn sender(&self) -> String {
+        self.from_address
+            .clone()
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
 /// Takes one filed approval reply with no `approval_replies` row yet, locking its filing
 /// so another worker skips it until this transaction ends.
 pub async fn claim_reply(conn: &mut PgConnection) -> Result<Option<ReplyMessage>> {
-    let Some(id) = filings::claim_filed(conn, FiledQueue::ApprovalReplies).await? else {
-        return Ok(None);
-    };
-    Ok(sqlx::query_as(
-        "SELECT f.message_id, f.board_id, m.message_id AS header_message_id, m.from_address,
-                m.to_addresses || m.cc_addresses || m.delivered_to AS recipients, m.subject,
-                m.body_text, m.body_html, m.raw
-         FROM filings f JOIN messages m ON m.id = f.message_id
-         WHERE f.current AND f.message_id = $1",
+    filings::claim_filed_message(
+        conn,
+        FiledQueue::ApprovalReplies,
+        "f.message_id, f.board_id, m.message_id AS header_message_id, m.from_address,
+         m.to_addresses || m.cc_addresses || m.delivered_to AS recipients, m.subject,
+         m.body_text, m.body_html, m.raw",
     )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
+    .await
 }
 
 /// An approval request with what it is for (a minutes revision or a meeting pack), as
@@ -167,16 +171,27 @@ pub async fn decide_revision(
         .bind(now)
         .execute(&mut *conn)
         .await?;
-        // The other approvers' requests for it are answered.
-        sqlx::query(
-            "UPDATE approval_requests SET status = 'superseded'
-             WHERE revision_id = $1 AND status = 'open'",
-        )
-        .bind(revision_id)
-        .execute(&mut *conn)
-        .await?;
+        supersede_open_requests(conn, Some(revision_id), None).await?;
     }
     Ok(true)
+}
+
+/// Answers the other approvers' open requests for a revision or a pack just approved:
+/// they are superseded.
+pub(super) async fn supersede_open_requests(
+    conn: &mut PgConnection,
+    revision_id: Option<i64>,
+    meeting_pack_id: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE approval_requests SET status = 'superseded'
+         WHERE status = 'open' AND (revision_id = $1 OR meeting_pack_id = $2)",
+    )
+    .bind(revision_id)
+    .bind(meeting_pack_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Reverses an approval within the undo window: the revision is a draft again, the

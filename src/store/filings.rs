@@ -752,7 +752,7 @@ impl FiledQueue {
 /// UPDATE SKIP LOCKED`) so another worker skips it until this transaction ends, and
 /// returns its id. Once the lock is held it looks again: a worker that held the lock may
 /// have handled the message and committed after this statement's snapshot was taken.
-pub async fn claim_filed(conn: &mut PgConnection, queue: FiledQueue) -> Result<Option<i64>> {
+async fn claim_filed(conn: &mut PgConnection, queue: FiledQueue) -> Result<Option<i64>> {
     let (claim, handled) = queue.sql();
     loop {
         let Some(id): Option<i64> = sqlx::query_scalar(claim).fetch_optional(&mut *conn).await?
@@ -767,6 +767,28 @@ pub async fn claim_filed(conn: &mut PgConnection, queue: FiledQueue) -> Result<O
             return Ok(Some(id));
         }
     }
+}
+
+/// Claims the next filed message of `queue` as [`claim_filed`] does, and reads its
+/// `columns` from its current filing `f` joined to the message `m`.
+pub async fn claim_filed_message<T>(
+    conn: &mut PgConnection,
+    queue: FiledQueue,
+    columns: &'static str,
+) -> Result<Option<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let Some(id) = claim_filed(conn, queue).await? else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {columns} FROM filings f JOIN messages m ON m.id = f.message_id
+         WHERE f.current AND f.message_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// The address the acknowledgement of a filed message goes to: its sender.

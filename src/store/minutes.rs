@@ -38,18 +38,13 @@ pub struct SourceAttachment {
 /// Takes one waiting draft, locking its filing so a second worker skips it until this
 /// transaction ends (by then `minutes_sources` holds it).
 pub async fn claim_pending_draft(conn: &mut PgConnection) -> Result<Option<PendingDraft>> {
-    let Some(id) = filings::claim_filed(conn, FiledQueue::DraftMinutes).await? else {
-        return Ok(None);
-    };
-    Ok(sqlx::query_as(
-        "SELECT f.message_id, f.board_id, f.meeting_id, m.subject, m.from_address,
-                m.body_text, m.body_html
-         FROM filings f JOIN messages m ON m.id = f.message_id
-         WHERE f.current AND f.message_id = $1",
+    filings::claim_filed_message(
+        conn,
+        FiledQueue::DraftMinutes,
+        "f.message_id, f.board_id, f.meeting_id, m.subject, m.from_address, m.body_text,
+         m.body_html",
     )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
+    .await
 }
 
 pub async fn attachments(

@@ -415,13 +415,7 @@ pub async fn decide_pack(
     .await?
     .rows_affected();
     if changed > 0 && status == "approved" {
-        sqlx::query(
-            "UPDATE approval_requests SET status = 'superseded'
-             WHERE meeting_pack_id = $1 AND status = 'open'",
-        )
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+        super::approvals::supersede_open_requests(conn, None, Some(id)).await?;
     }
     Ok(changed > 0)
 }
