@@ -472,6 +472,10 @@ pub(crate) fn name_and_address(value: &str) -> (Option<String>, Option<String>) 
 
 /// At most `max` characters of `text`, cut on a character boundary.
 pub(crate) fn truncate(text: &str, max: usize) -> &str {
+    // No more bytes than `max` is no more characters: nothing to count.
+    if text.len() <= max {
+        return text;
+    }
     match text.char_indices().nth(max) {
         Some((at, _)) => &text[..at],
         None => text,

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use sqlx::PgConnection;
 
 use crate::store::events::{self, NewEvent};
-use crate::store::person as store;
+use crate::store::person::{self as store, Part};
 use crate::store::records;
 
 /// The export's README, before the figures.
@@ -61,11 +61,11 @@ pub async fn export(
     out: impl Write + std::io::Seek,
 ) -> anyhow::Result<Found> {
     let messages = store::messages(conn, address).await?;
-    let members = store::members(conn, address).await?;
-    let actions = store::actions(conn, address).await?;
-    let attendance = store::attendance(conn, address).await?;
-    let outbox = store::outbox(conn, address).await?;
-    let events = store::events(conn, address).await?;
+    let members = store::part(conn, Part::Members, address).await?;
+    let actions = store::part(conn, Part::Actions, address).await?;
+    let attendance = store::part(conn, Part::Attendance, address).await?;
+    let outbox = store::part(conn, Part::Outbox, address).await?;
+    let events = store::part(conn, Part::Events, address).await?;
 
     let mut zip = zip::ZipWriter::new(out);
     let options = zip::write::SimpleFileOptions::default();

@@ -52,81 +52,70 @@ pub async fn messages(conn: &mut PgConnection, address: &str) -> Result<Vec<Pers
     .await?)
 }
 
-/// The rows of a query as JSON objects (for the export's parts).
-async fn rows_json(conn: &mut PgConnection, sql: &str, address: &str) -> Result<Vec<Value>> {
-    let wrapped = format!("SELECT to_jsonb(t) FROM ({sql}) t");
+/// The parts of a person's records read as plain rows, each by an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The registry's members with this address.
+    Members,
+    /// Actions the person owns.
+    Actions,
+    /// The person's answers to invitations.
+    Attendance,
+    /// Mail sent, or to be sent, to the person.
+    Outbox,
+    /// Audit events that name the person.
+    Events,
+}
+
+impl Part {
+    fn sql(self) -> &'static str {
+        match self {
+            Part::Members => {
+                "SELECT m.id, m.name, m.initials, m.role_text, o.short AS organisation, m.roles,
+                        m.circulation, m.active, m.created_at, m.updated_at,
+                        (SELECT array_agg(a.address ORDER BY a.is_primary DESC, a.address)
+                         FROM member_addresses a WHERE a.member_id = m.id) AS addresses
+                 FROM members m LEFT JOIN organisations o ON o.id = m.organisation_id
+                 WHERE m.id IN (SELECT member_id FROM member_addresses WHERE address = $1)
+                 ORDER BY m.id"
+            }
+            Part::Actions => {
+                "SELECT a.ref, a.text, a.status, a.due, a.due_text, a.created_at, a.closed_at
+                 FROM actions a
+                 WHERE a.owner_member_id IN
+                       (SELECT member_id FROM member_addresses WHERE address = $1)
+                 ORDER BY a.id"
+            }
+            Part::Attendance => {
+                "SELECT mt.ref AS meeting, a.response, a.reason, a.deputy_name, a.late, a.via,
+                        a.responded_at
+                 FROM attendance a JOIN meetings mt ON mt.id = a.meeting_id
+                 WHERE a.member_id IN (SELECT member_id FROM member_addresses WHERE address = $1)
+                 ORDER BY a.id"
+            }
+            Part::Outbox => {
+                "SELECT id, kind, status, created_at, sent_at, subject, body_text, removed_at
+                 FROM outbox WHERE to_address = $1 ORDER BY id"
+            }
+            Part::Events => {
+                "SELECT id, at, actor, kind, subject_type, subject_id, detail FROM events
+                 WHERE lower(actor) = $1 OR lower(detail::TEXT) LIKE '%' || $1 || '%'
+                    OR (subject_type = 'member'
+                        AND subject_id IN
+                            (SELECT member_id FROM member_addresses WHERE address = $1))
+                 ORDER BY id"
+            }
+        }
+    }
+}
+
+/// The rows of `part` for `address`, as JSON objects.
+pub async fn part(conn: &mut PgConnection, part: Part, address: &str) -> Result<Vec<Value>> {
+    let wrapped = format!("SELECT to_jsonb(t) FROM ({}) t", part.sql());
     Ok(sqlx::query_scalar(&wrapped)
         .bind(address)
         .fetch_all(conn)
         .await?)
-}
-
-/// The registry's members with this address.
-pub async fn members(conn: &mut PgConnection, address: &str) -> Result<Vec<Value>> {
-    rows_json(
-        conn,
-        "SELECT m.id, m.name, m.initials, m.role_text, o.short AS organisation, m.roles,
-                m.circulation, m.active, m.created_at, m.updated_at,
-                (SELECT array_agg(a.address ORDER BY a.is_primary DESC, a.address)
-                 FROM member_addresses a WHERE a.member_id = m.id) AS addresses
-         FROM members m LEFT JOIN organisations o ON o.id = m.organisation_id
-         WHERE m.id IN (SELECT member_id FROM member_addresses WHERE address = $1)
-         ORDER BY m.id",
-        address,
-    )
-    .await
-}
-
-/// Actions the person owns.
-pub async fn actions(conn: &mut PgConnection, address: &str) -> Result<Vec<Value>> {
-    rows_json(
-        conn,
-        "SELECT a.ref, a.text, a.status, a.due, a.due_text, a.created_at, a.closed_at
-         FROM actions a
-         WHERE a.owner_member_id IN (SELECT member_id FROM member_addresses WHERE address = $1)
-         ORDER BY a.id",
-        address,
-    )
-    .await
-}
-
-/// The person's answers to invitations.
-pub async fn attendance(conn: &mut PgConnection, address: &str) -> Result<Vec<Value>> {
-    rows_json(
-        conn,
-        "SELECT mt.ref AS meeting, a.response, a.reason, a.deputy_name, a.late, a.via,
-                a.responded_at
-         FROM attendance a JOIN meetings mt ON mt.id = a.meeting_id
-         WHERE a.member_id IN (SELECT member_id FROM member_addresses WHERE address = $1)
-         ORDER BY a.id",
-        address,
-    )
-    .await
-}
-
-/// Mail sent, or to be sent, to the person.
-pub async fn outbox(conn: &mut PgConnection, address: &str) -> Result<Vec<Value>> {
-    rows_json(
-        conn,
-        "SELECT id, kind, status, created_at, sent_at, subject, body_text, removed_at
-         FROM outbox WHERE to_address = $1 ORDER BY id",
-        address,
-    )
-    .await
-}
-
-/// Audit events that name the person.
-pub async fn events(conn: &mut PgConnection, address: &str) -> Result<Vec<Value>> {
-    rows_json(
-        conn,
-        "SELECT id, at, actor, kind, subject_type, subject_id, detail FROM events
-         WHERE lower(actor) = $1 OR lower(detail::TEXT) LIKE '%' || $1 || '%'
-            OR (subject_type = 'member'
-                AND subject_id IN (SELECT member_id FROM member_addresses WHERE address = $1))
-         ORDER BY id",
-        address,
-    )
-    .await
 }
 
 /// The names of the members with this address.
