@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -82,6 +83,25 @@ pub struct CursorAdvance {
     pub folder: String,
     pub uidvalidity: u32,
     pub last_uid: u32,
+}
+
+impl CursorAdvance {
+    /// Records the folder as read up to `last_uid`.
+    async fn advance(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        now: DateTime<Utc>,
+    ) -> Result<(), store::Error> {
+        store_messages::advance_cursor(
+            conn,
+            &self.mailbox,
+            &self.folder,
+            self.uidvalidity,
+            self.last_uid,
+            now,
+        )
+        .await
+    }
 }
 
 /// What the mailbox must be told once a batch is committed.
@@ -322,16 +342,8 @@ async fn store_batch(
                 store_messages::insert(&mut tx, &new_message(source, message, now)).await?;
             count(&mut summary, message, inserted);
         }
-        if let Some(c) = cursor {
-            store_messages::advance_cursor(
-                &mut tx,
-                &c.mailbox,
-                &c.folder,
-                c.uidvalidity,
-                c.last_uid,
-                now,
-            )
-            .await?;
+        if let Some(cursor) = cursor {
+            cursor.advance(&mut tx, now).await?;
         }
         tx.commit().await?;
         Ok::<_, store::Error>(summary)
@@ -342,22 +354,22 @@ async fn store_batch(
             // One message the database refuses must not block the mailbox: store them one
             // by one so the rest go in and the culprit is found.
             tracing::warn!(error = %err, "storing the batch failed; storing its messages one by one");
-            store_one_by_one(pool, clock, source, prepared, cursor).await
+            store_one_by_one(pool, source, prepared, cursor, now).await
         }
-        Err(err) => store_one_by_one(pool, clock, source, prepared, cursor)
+        Err(err) => store_one_by_one(pool, source, prepared, cursor, now)
             .await
             .with_context(|| format!("after: {err}")),
     }
 }
 
+/// Stores a batch the database refused one message at a time, at the batch's `now`.
 async fn store_one_by_one(
     pool: &PgPool,
-    clock: &Clock,
     source: &str,
     prepared: &[Prepared],
     cursor: Option<&CursorAdvance>,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<Summary> {
-    let now = clock.now();
     let mut summary = Summary::default();
     for message in prepared {
         let new = new_message(source, message, now);
@@ -401,18 +413,12 @@ async fn store_one_by_one(
             Err(err) => return Err(err).context("cannot store a message"),
         }
     }
-    if let Some(c) = cursor {
+    if let Some(cursor) = cursor {
         let mut conn = pool.acquire().await.context("cannot reach the database")?;
-        store_messages::advance_cursor(
-            &mut conn,
-            &c.mailbox,
-            &c.folder,
-            c.uidvalidity,
-            c.last_uid,
-            now,
-        )
-        .await
-        .context("cannot advance the mailbox cursor")?;
+        cursor
+            .advance(&mut conn, now)
+            .await
+            .context("cannot advance the mailbox cursor")?;
     }
     Ok(summary)
 }
@@ -430,7 +436,7 @@ fn is_data_error(err: &sqlx::Error) -> bool {
 fn new_message<'a>(
     source: &'a str,
     message: &'a Prepared,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> store_messages::NewMessage<'a> {
     store_messages::NewMessage {
         source,

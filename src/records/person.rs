@@ -178,7 +178,7 @@ pub async fn erase(
     let n = store::next_pseudonym(conn).await?;
     let pseudonym = format!("erased-{n}@erased.invalid");
     let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
-    let removed = records::remove_messages(conn, &ids, "erasure", now).await?;
+    let removed = records::remove(conn, records::Class::Messages, &ids, "erasure", now).await?;
     let mut replaced = Vec::new();
     for column in &columns {
         let changed = store::replace_in(conn, column, &pattern, &pseudonym).await?;

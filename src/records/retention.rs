@@ -22,7 +22,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::config::RetentionSettings;
 use crate::store::events::{self, NewEvent};
-use crate::store::records::{self as store, MessageAge};
+use crate::store::records::{self as store, Class, MessageAge};
 
 /// What one rule would remove, or removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -72,7 +72,7 @@ fn expired(at: DateTime<Utc>, days: u32, now: DateTime<Utc>) -> bool {
 }
 
 /// The ids each rule covers: (rule, days) -> (due ids, held count).
-type Selected = BTreeMap<(&'static str, String, u32), (Vec<i64>, usize)>;
+type Selected = BTreeMap<(Class, String, u32), (Vec<i64>, usize)>;
 
 /// Counts an expired record under its rule: to be removed, or kept for a hold.
 fn tally(entry: &mut (Vec<i64>, usize), id: i64, held: bool) {
@@ -143,7 +143,7 @@ async fn select(
                 continue;
             }
             tally(
-                selected.entry(("messages", rule, days)).or_default(),
+                selected.entry((Class::Messages, rule, days)).or_default(),
                 message.id,
                 message.held,
             );
@@ -154,7 +154,7 @@ async fn select(
         let rows = store::outbox_due(conn, before + Duration::seconds(1)).await?;
         let entry = selected
             .entry((
-                "outbox",
+                Class::Outbox,
                 "retention.outbox_days".into(),
                 settings.outbox_days,
             ))
@@ -184,7 +184,7 @@ async fn select(
             }
             tally(
                 selected
-                    .entry(("revisions", rule.into(), days))
+                    .entry((Class::Revisions, rule.into(), days))
                     .or_default(),
                 id,
                 held,
@@ -199,7 +199,7 @@ fn counts(selected: &Selected) -> Vec<RuleCount> {
     selected
         .iter()
         .map(|((class, rule, days), (ids, held))| RuleCount {
-            class,
+            class: class.as_str(),
             rule: rule.clone(),
             days: *days,
             due: ids.len(),
@@ -245,16 +245,12 @@ pub async fn run(
         if ids.is_empty() {
             continue;
         }
-        let removed = match *class {
-            "messages" => store::remove_messages(conn, ids, rule, now).await?,
-            "outbox" => store::remove_outbox(conn, ids, rule, now).await?,
-            _ => store::remove_revisions(conn, ids, rule, now).await?,
-        };
+        let removed = store::remove(conn, *class, ids, rule, now).await?;
         record_removal(
             conn,
             by,
             json!({
-                "class": class, "rule": rule, "days": days, "removed": removed,
+                "class": class.as_str(), "rule": rule, "days": days, "removed": removed,
                 "held": held, "ids": ids,
             }),
         )

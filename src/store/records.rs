@@ -45,30 +45,6 @@ pub async fn message_ages(
     .await?)
 }
 
-/// Empties messages to tombstones: the raw bytes, bodies, headers and addresses go; the
-/// id, hash, size, dates, status and filing stay.
-pub async fn remove_messages(
-    conn: &mut PgConnection,
-    ids: &[i64],
-    rule: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE messages SET raw = ''::BYTEA, body_text = NULL, body_html = NULL,
-                own_text = NULL, subject = NULL, from_name = NULL, from_address = NULL,
-                sender_address = NULL, to_addresses = '{}', cc_addresses = '{}',
-                reply_to = '{}', delivered_to = '{}', headers = '{}'::JSONB, dsn = NULL,
-                removed_at = $3, removed_rule = $2
-         WHERE id = ANY($1) AND removed_at IS NULL",
-    )
-    .bind(ids)
-    .bind(rule)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
 /// Outgoing mail that is done with, made before `before`, not removed, and not held:
 /// (id, held).
 pub async fn outbox_due(
@@ -89,26 +65,6 @@ pub async fn outbox_due(
     .await?)
 }
 
-/// Empties outgoing messages' subject, bodies and the data they were made from.
-pub async fn remove_outbox(
-    conn: &mut PgConnection,
-    ids: &[i64],
-    rule: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE outbox SET subject = NULL, body_text = NULL, body_html = NULL,
-                context = '{}'::JSONB, to_name = NULL, removed_at = $3, removed_rule = $2
-         WHERE id = ANY($1) AND removed_at IS NULL",
-    )
-    .bind(ids)
-    .bind(rule)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
 /// Minutes revisions made before `before`, not removed: (id, made, approved, held).
 pub async fn revisions_due(
     conn: &mut PgConnection,
@@ -126,24 +82,69 @@ pub async fn revisions_due(
     .await?)
 }
 
-/// Empties revisions' text and what was read from it.
-pub async fn remove_revisions(
+/// What retention and erasure empty to tombstones, row by row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    /// Received messages: the raw bytes, bodies, headers and addresses go; the id, hash,
+    /// size, dates, status and filing stay.
+    Messages,
+    /// Outgoing mail: its subject, bodies and the data it was made from go.
+    Outbox,
+    /// Minutes revisions: their text and what was read from it go.
+    Revisions,
+}
+
+impl Class {
+    /// As the retention report and its events name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Messages => "messages",
+            Class::Outbox => "outbox",
+            Class::Revisions => "revisions",
+        }
+    }
+
+    /// Empties rows `$1` with rule `$2` at `$3`, those not removed already.
+    fn removal_sql(self) -> &'static str {
+        match self {
+            Class::Messages => {
+                "UPDATE messages SET raw = ''::BYTEA, body_text = NULL, body_html = NULL,
+                        own_text = NULL, subject = NULL, from_name = NULL, from_address = NULL,
+                        sender_address = NULL, to_addresses = '{}', cc_addresses = '{}',
+                        reply_to = '{}', delivered_to = '{}', headers = '{}'::JSONB, dsn = NULL,
+                        removed_at = $3, removed_rule = $2
+                 WHERE id = ANY($1) AND removed_at IS NULL"
+            }
+            Class::Outbox => {
+                "UPDATE outbox SET subject = NULL, body_text = NULL, body_html = NULL,
+                        context = '{}'::JSONB, to_name = NULL, removed_at = $3, removed_rule = $2
+                 WHERE id = ANY($1) AND removed_at IS NULL"
+            }
+            Class::Revisions => {
+                "UPDATE minutes_revisions SET extracted_text = '', structure = '{}'::JSONB,
+                        removed_at = $3, removed_rule = $2
+                 WHERE id = ANY($1) AND removed_at IS NULL"
+            }
+        }
+    }
+}
+
+/// Empties the rows `ids` of `class` to tombstones under `rule`; how many were not
+/// removed already.
+pub async fn remove(
     conn: &mut PgConnection,
+    class: Class,
     ids: &[i64],
     rule: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE minutes_revisions SET extracted_text = '', structure = '{}'::JSONB,
-                removed_at = $3, removed_rule = $2
-         WHERE id = ANY($1) AND removed_at IS NULL",
-    )
-    .bind(ids)
-    .bind(rule)
-    .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    Ok(sqlx::query(class.removal_sql())
+        .bind(ids)
+        .bind(rule)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Audit events before `before`: how many.
