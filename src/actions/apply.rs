@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::actions::{self as store, NewUpdate};
 use crate::store::events::{self, NewEvent};
-use crate::store::filings;
+use crate::store::filings::{self, FiledQueue};
 use crate::text::commands;
 
 /// What one step did.
@@ -82,7 +82,16 @@ pub async fn apply_update(pool: &PgPool, clock: &Clock) -> anyhow::Result<Update
         } => (Some(*action_id), *source, None),
         Applied::Refused { action_id, reason } => (*action_id, "triage", Some(reason.as_str())),
     };
-    store::record_source(&mut tx, message.message_id, action_id, source, reason, now).await?;
+    filings::record_handled(
+        &mut tx,
+        FiledQueue::ActionUpdates,
+        message.message_id,
+        action_id,
+        source,
+        reason,
+        now,
+    )
+    .await?;
     match &outcome {
         Applied::Refused { reason, .. } => {
             crate::filing::acknowledge::answer_unapplied_update(

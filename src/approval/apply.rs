@@ -24,6 +24,7 @@
 //!
 //! This module owns the decisions; SQL is in `store::approvals` and `store::minutes`.
 
+use crate::store::filings::FiledQueue;
 use crate::store::mail_context;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -123,8 +124,9 @@ pub async fn handle_next_reply(
         ReplyOutcome::Refused { reason } => ("refused", outcome.1, Some(reason.clone())),
         ReplyOutcome::Idle => ("idle", outcome.1, None),
     };
-    store::record_reply(
+    crate::store::filings::record_handled(
         &mut tx,
+        FiledQueue::ApprovalReplies,
         message.message_id,
         request,
         label,

@@ -9,6 +9,7 @@
 //! The SQL is in `store::minutes`; tokens in `approval::token`; replies are handled by
 //! `approval::apply`.
 
+use crate::store::filings::{self, FiledQueue};
 use crate::store::mail_context;
 use anyhow::Context;
 use chrono::Duration;
@@ -158,7 +159,16 @@ pub async fn process_next_draft(
         return Ok(DraftOutcome::Idle);
     };
     let Some(meeting_id) = draft.meeting_id else {
-        store::record_source(&mut tx, draft.message_id, None, "error", now).await?;
+        filings::record_handled(
+            &mut tx,
+            FiledQueue::DraftMinutes,
+            draft.message_id,
+            None,
+            "error",
+            Some("filed as draft minutes without a meeting"),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(DraftOutcome::NoMeeting {
             message_id: draft.message_id,
@@ -182,11 +192,13 @@ pub async fn process_next_draft(
     if error.is_none() {
         if let Some(previous) = &previous {
             if previous.content_sha256 == sha {
-                store::record_source(
+                filings::record_handled(
                     &mut tx,
+                    FiledQueue::DraftMinutes,
                     draft.message_id,
                     Some(previous.id),
                     "identical",
+                    None,
                     now,
                 )
                 .await?;

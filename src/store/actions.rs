@@ -391,30 +391,6 @@ pub async fn updates_waiting(pool: &sqlx::PgPool) -> Result<bool> {
     .await?)
 }
 
-/// Records that message `message_id` was looked at, and what came of it: done,
-/// progress, closed (recorded against an action already closed) or triage.
-pub async fn record_source(
-    conn: &mut PgConnection,
-    message_id: i64,
-    action_id: Option<i64>,
-    outcome: &str,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO action_update_sources (message_id, action_id, outcome, reason, at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(message_id)
-    .bind(action_id)
-    .bind(outcome)
-    .bind(reason)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Moves a message back to the triage queue: a new current filing, kept as the filing
 /// was but with disposition `triage` and `reason` added, its audit event, and the
 /// message's status. Used when an update cannot be applied as filed.

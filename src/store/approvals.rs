@@ -90,29 +90,6 @@ pub async fn lock_request(conn: &mut PgConnection, id: i64) -> Result<Option<Loc
     .await?)
 }
 
-/// Records that a reply was handled, and how.
-pub async fn record_reply(
-    conn: &mut PgConnection,
-    message_id: i64,
-    request_id: Option<i64>,
-    outcome: &str,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO approval_replies (message_id, request_id, outcome, reason, at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(message_id)
-    .bind(request_id)
-    .bind(outcome)
-    .bind(reason)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Marks a request decided (used once): `approved` or `rejected`.
 pub async fn decide_request(
     conn: &mut PgConnection,

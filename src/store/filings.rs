@@ -710,10 +710,10 @@ pub enum FiledQueue {
     ActionUpdates,
 }
 
-/// The claim and re-check statements of one queue, spelled out so that no table name is
-/// ever built at run time.
+/// The claim, re-check and record statements of one queue, spelled out so that no table
+/// name is ever built at run time.
 macro_rules! filed_queue_sql {
-    ($kind:literal, $table:literal) => {
+    ($kind:literal, $table:literal, $row:literal) => {
         (
             concat!(
                 "SELECT f.message_id FROM filings f
@@ -732,17 +732,29 @@ macro_rules! filed_queue_sql {
                 $table,
                 " WHERE message_id = $1)"
             ),
+            concat!(
+                "INSERT INTO ",
+                $table,
+                " (message_id, ",
+                $row,
+                ", outcome, reason, at) VALUES ($1, $2, $3, $4, $5)"
+            ),
         )
     };
 }
 
 impl FiledQueue {
-    fn sql(self) -> (&'static str, &'static str) {
+    /// Its claim, re-check and record statements.
+    fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            FiledQueue::DraftMinutes => filed_queue_sql!("draft_minutes", "minutes_sources"),
-            FiledQueue::ApprovalReplies => filed_queue_sql!("approval_reply", "approval_replies"),
+            FiledQueue::DraftMinutes => {
+                filed_queue_sql!("draft_minutes", "minutes_sources", "revision_id")
+            }
+            FiledQueue::ApprovalReplies => {
+                filed_queue_sql!("approval_reply", "approval_replies", "request_id")
+            }
             FiledQueue::ActionUpdates => {
-                filed_queue_sql!("action_update", "action_update_sources")
+                filed_queue_sql!("action_update", "action_update_sources", "action_id")
             }
         }
     }
@@ -753,7 +765,7 @@ impl FiledQueue {
 /// returns its id. Once the lock is held it looks again: a worker that held the lock may
 /// have handled the message and committed after this statement's snapshot was taken.
 async fn claim_filed(conn: &mut PgConnection, queue: FiledQueue) -> Result<Option<i64>> {
-    let (claim, handled) = queue.sql();
+    let (claim, handled, _) = queue.sql();
     loop {
         let Some(id): Option<i64> = sqlx::query_scalar(claim).fetch_optional(&mut *conn).await?
         else {
@@ -789,6 +801,29 @@ where
     .bind(id)
     .fetch_optional(conn)
     .await?)
+}
+
+/// Records the filed message `message_id` of `queue` as handled: what came of it
+/// (`outcome`), the row it came to (a revision, an approval request, an action) and why.
+pub async fn record_handled(
+    conn: &mut PgConnection,
+    queue: FiledQueue,
+    message_id: i64,
+    row: Option<i64>,
+    outcome: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (_, _, record) = queue.sql();
+    sqlx::query(record)
+        .bind(message_id)
+        .bind(row)
+        .bind(outcome)
+        .bind(reason)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The address the acknowledgement of a filed message goes to: its sender.

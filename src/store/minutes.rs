@@ -255,8 +255,9 @@ pub async fn insert_revision(
     .bind(new.document_id)
     .fetch_one(&mut *conn)
     .await?;
-    record_source(
+    filings::record_handled(
         conn,
+        FiledQueue::DraftMinutes,
         new.message_id,
         Some(id),
         if new.error.is_some() {
@@ -264,6 +265,7 @@ pub async fn insert_revision(
         } else {
             "revision"
         },
+        new.error.as_deref(),
         now,
     )
     .await?;
@@ -304,26 +306,6 @@ pub async fn insert_revision(
     )
     .await?;
     Ok(revision)
-}
-
-/// Records that a draft_minutes message was looked at and what came of it.
-pub async fn record_source(
-    conn: &mut PgConnection,
-    message_id: i64,
-    revision_id: Option<i64>,
-    outcome: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO minutes_sources (message_id, revision_id, outcome, at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(message_id)
-    .bind(revision_id)
-    .bind(outcome)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Creates an open approval request for `subject` and returns its id.

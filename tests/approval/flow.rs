@@ -170,6 +170,17 @@ async fn a_file_that_cannot_be_read_is_an_error_on_the_revision_and_the_secretar
     .await
     .unwrap();
     assert!(told >= 1);
+    // The message is recorded as handled, with the same reason as the revision.
+    let (outcome, reason, error): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT s.outcome, s.reason, r.error
+         FROM minutes_sources s JOIN minutes_revisions r ON r.id = s.revision_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(outcome, "error");
+    assert!(reason.is_some(), "no reason recorded");
+    assert_eq!(reason, error);
     let requests: i64 = sqlx::query_scalar("SELECT count(*) FROM approval_requests")
         .fetch_one(&pool)
         .await
