@@ -31,6 +31,11 @@ const CLUSTER_DB: &str = "minuted";
 /// The account the server runs as when minuted is root.
 const UNPRIVILEGED_ACCOUNT: &str = "postgres";
 
+/// Begins a transaction on `pool`, saying so when it cannot.
+pub async fn begin(pool: &PgPool) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pool.begin().await.context("failed to begin a transaction")
+}
+
 /// An open database: the pool, and the private cluster when minuted runs one.
 pub struct Database {
     pub pool: PgPool,

@@ -66,10 +66,7 @@ pub async fn apply_next(
 /// reply, checks its sender may update the action, records the update (and closes the
 /// action) or sends the message back to triage, and records that it was handled.
 pub async fn apply_update(pool: &PgPool, clock: &Clock) -> anyhow::Result<UpdateOutcome> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let Some(message) = store::claim_update(&mut tx).await? else {
         tx.rollback().await?;
         return Ok(UpdateOutcome::Idle);

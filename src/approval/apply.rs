@@ -101,10 +101,7 @@ pub async fn handle_next_reply(
 ) -> anyhow::Result<ReplyOutcome> {
     let settings = settings.as_ref();
     let now = clock.now();
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let Some(message) = store::claim_reply(&mut tx).await? else {
         tx.commit().await?;
         return Ok(ReplyOutcome::Idle);

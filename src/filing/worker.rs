@@ -70,10 +70,7 @@ async fn file_one(
     snapshots: &Snapshots,
     clock: &Clock,
 ) -> anyhow::Result<FilingOutcome> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     filings::relax_commit(&mut tx).await?;
     let outcome = file_claimed(&mut tx, settings, snapshots, clock, 1)
         .await?
@@ -108,10 +105,7 @@ async fn file_many(
     clock: &Clock,
     max: usize,
 ) -> anyhow::Result<Vec<FilingOutcome>> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     filings::relax_commit(&mut tx).await?;
     let outcomes = file_claimed(&mut tx, settings, snapshots, clock, max).await?;
     if outcomes.last() == Some(&FilingOutcome::NoBoard) {
@@ -430,10 +424,7 @@ pub async fn file_by_hand(
     clock: &Clock,
 ) -> anyhow::Result<Recorded> {
     let now = clock.now();
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let mut recorded = triage::refile_in(&mut tx, message_id, manual, actor, None, now).await?;
     match recorded.kind {
         filing::Kind::WrittenUpdate => {

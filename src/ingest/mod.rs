@@ -373,7 +373,7 @@ async fn store_one_by_one(
     let mut summary = Summary::default();
     for message in prepared {
         let new = new_message(source, message, now);
-        let mut tx = pool.begin().await.context("cannot begin a transaction")?;
+        let mut tx = crate::database::begin(pool).await?;
         match store_messages::insert(&mut tx, &new).await {
             Ok(inserted) => {
                 tx.commit().await.context("cannot commit a message")?;
@@ -394,7 +394,7 @@ async fn store_one_by_one(
                     parsed: &fallback,
                     ..new
                 };
-                let mut tx = pool.begin().await.context("cannot begin a transaction")?;
+                let mut tx = crate::database::begin(pool).await?;
                 let inserted = store_messages::insert(&mut tx, &new)
                     .await
                     .context("cannot store a message even raw")?;

@@ -150,10 +150,7 @@ pub async fn process_next_draft(
 ) -> anyhow::Result<DraftOutcome> {
     let settings = settings.as_ref();
     let now = clock.now();
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let Some(draft) = store::claim_pending_draft(&mut tx).await? else {
         tx.commit().await?;
         return Ok(DraftOutcome::Idle);

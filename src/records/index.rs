@@ -32,10 +32,7 @@ pub struct Indexed {
 
 /// Indexes one batch of messages and one of attachments.
 pub async fn index_batch(pool: &PgPool) -> anyhow::Result<Indexed> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let messages = store::messages_pending(&mut tx, MESSAGES_PER_PASS).await?;
     let own: Vec<(i64, String)> = tokio::task::spawn_blocking(move || {
         messages

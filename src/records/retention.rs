@@ -302,10 +302,7 @@ pub async fn run_daily(
     if !settings.enabled {
         return Ok(None);
     }
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let day = now.date_naive();
     if !store::take_run(&mut tx, day, now).await? {
         return Ok(None);

@@ -44,10 +44,7 @@ pub async fn send_due(
     drop(conn);
     let mut sent = 0;
     for board_id in boards {
-        let mut tx = pool
-            .begin()
-            .await
-            .context("failed to begin a transaction")?;
+        let mut tx = crate::database::begin(pool).await?;
         let zone = crate::store::registry::board_zone(&mut tx, board_id).await?;
         let local = zone.local(now);
         if local.time() < digest.time() {

@@ -74,10 +74,7 @@ pub async fn fire_next_due(
     worker: &str,
 ) -> anyhow::Result<FireOutcome> {
     let now = clock.now();
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let Some(job) = store::claim_due(&mut tx, now).await? else {
         tx.commit().await?;
         return Ok(FireOutcome::Idle);
@@ -185,10 +182,7 @@ pub(super) async fn defer(
     worker: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<DateTime<Utc>> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("failed to begin a transaction")?;
+    let mut tx = crate::database::begin(pool).await?;
     let (retry_at, attempts) = store::defer_job(&mut tx, job.id, error, now).await?;
     events::record(
         &mut tx,

@@ -126,10 +126,7 @@ pub async fn invite(
         if !due && meeting.invitation_fingerprint.is_none() {
             continue;
         }
-        let mut tx = pool
-            .begin()
-            .await
-            .context("failed to begin a transaction")?;
+        let mut tx = crate::database::begin(pool).await?;
         let done = invite_meeting(&mut tx, meeting.id, due, now)
             .await
             .with_context(|| format!("failed to invite to {}", meeting.meeting_ref))?;

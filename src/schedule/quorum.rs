@@ -74,10 +74,7 @@ pub async fn check(
         if now < from || now >= start {
             continue;
         }
-        let mut tx = pool
-            .begin()
-            .await
-            .context("failed to begin a transaction")?;
+        let mut tx = crate::database::begin(pool).await?;
         let (members, organisations) = store::quorum_of(&mut tx, meeting.board_id).await?;
         let quorum = Quorum {
             members: members.and_then(|n| u32::try_from(n).ok()),
