@@ -295,12 +295,10 @@ async fn act_on_reply(
                     &request,
                     &subject,
                     members,
-                    false,
                     "rejected",
                     &actor,
                     Some(&reason),
                     None,
-                    true,
                     now,
                 )
                 .await?;
@@ -416,12 +414,10 @@ async fn act_on_reply(
                 &request,
                 &subject,
                 members,
-                false,
                 "withdrew the approval of",
                 &actor,
                 None,
                 Some(&next),
-                true,
                 now,
             )
             .await?;
@@ -463,12 +459,10 @@ async fn act_on_reply(
                 &request,
                 &subject,
                 members,
-                false,
                 "commented on",
                 &actor,
                 Some(&text),
                 Some(&next),
-                true,
                 now,
             )
             .await?;
@@ -506,21 +500,20 @@ async fn record(
     Ok(())
 }
 
-/// An `approval_result` to the approver (when `to_approver`) and to the secretariat.
+/// An `approval_result` to the approver and to the secretariat.
 #[allow(clippy::too_many_arguments)]
 async fn tell(
     tx: &mut PgConnection,
     request: &LockedRequest,
     subject: &Subject,
     members: &[Member],
-    approved: bool,
     decision: &str,
     actor: &str,
     reason: Option<&str>,
     next_step: Option<&str>,
-    to_approver: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let approved = decision == "approved";
     let headline = match decision {
         "approved" | "rejected" => None,
         "withdrew the approval of" => Some("Approval withdrawn"),
@@ -537,7 +530,7 @@ async fn tell(
     context.headline = headline.map(str::to_owned);
     context.reason = reason.map(str::to_owned);
     context.next_step = next_step.map(str::to_owned);
-    for (to, _) in result_recipients(request, members, to_approver) {
+    for (to, _) in result_recipients(request, members) {
         outbox::enqueue(tx, result_row(request, subject, to, &context), now).await?;
     }
     Ok(())
@@ -580,19 +573,15 @@ fn result_context(
     }
 }
 
-/// Who hears of a decision on `request`: every secretariat member, and its approver when
-/// `to_approver`; each once, where their mail goes, with whether they are the approver.
-fn result_recipients(
-    request: &LockedRequest,
-    members: &[Member],
-    to_approver: bool,
-) -> Vec<(Recipient, bool)> {
+/// Who hears of a decision on `request`: its approver and every secretariat member; each
+/// once, where their mail goes, with whether they are the approver.
+fn result_recipients(request: &LockedRequest, members: &[Member]) -> Vec<(Recipient, bool)> {
     let mut sent_to = Vec::new();
     let mut recipients = Vec::new();
     for member in members {
         let is_approver = member.id == request.approver_member_id;
         let is_secretariat = member.is_secretariat();
-        if !((to_approver && is_approver) || is_secretariat) || sent_to.contains(&member.id) {
+        if !(is_approver || is_secretariat) || sent_to.contains(&member.id) {
             continue;
         }
         let Some(to) = member.recipient() else {
@@ -656,12 +645,10 @@ async fn refuse(
             request,
             &subject,
             members,
-            false,
             "could not accept a reply about",
             &actor,
             Some(reason),
             Some(next),
-            true,
             now,
         )
         .await?;
@@ -969,7 +956,7 @@ async fn confirm_approval(
     let held = hold_until > now;
     let mut context = result_context(subject, true, "approved", &decided_by, now);
     context.approval_request_id = Some(request.id);
-    for (to, is_approver) in result_recipients(request, members, true) {
+    for (to, is_approver) in result_recipients(request, members) {
         let mut context = context.clone();
         let mut reply_token = None;
         let next = match (is_approver, held) {
@@ -1137,12 +1124,10 @@ async fn approve_pack(
         request,
         subject,
         members,
-        true,
         "approved",
         &request.approver_address,
         None,
         Some(&next),
-        true,
         now,
     )
     .await?;
