@@ -13,6 +13,7 @@ use anyhow::Context;
 use tokio::task::JoinSet;
 
 use crate::approval::key::ApprovalKey;
+use crate::approval::keyed;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::database::Database;
@@ -143,26 +144,21 @@ async fn serve(
             stop_signal.clone(),
         ));
     }
-    workers.spawn(crate::approval::keyed::run_until_stopped::<
-        crate::minutes::worker::Drafts,
-    >(
-        database.pool.clone(),
-        settings.approval.clone(),
-        approval_key.clone(),
-        Clock::System,
-        stop_signal.clone(),
-        wakeups.on(filed),
-    ));
-    workers.spawn(crate::approval::keyed::run_until_stopped::<
-        crate::approval::worker::Replies,
-    >(
-        database.pool.clone(),
-        settings.approval.clone(),
-        approval_key.clone(),
-        Clock::System,
-        stop_signal.clone(),
-        wakeups.on(filed),
-    ));
+    // Draft minutes becoming revisions, and approval replies applied: the two kinds of
+    // work that sign with the approval key.
+    for run_until_stopped in [
+        keyed::run_until_stopped::<crate::minutes::worker::Drafts>,
+        keyed::run_until_stopped::<crate::approval::worker::Replies>,
+    ] {
+        workers.spawn(run_until_stopped(
+            database.pool.clone(),
+            settings.approval.clone(),
+            approval_key.clone(),
+            Clock::System,
+            stop_signal.clone(),
+            wakeups.on(filed),
+        ));
+    }
     workers.spawn(crate::actions::run_until_stopped(
         database.pool.clone(),
         Clock::System,

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use sqlx::PgPool;
 
 use crate::clock::Clock;
@@ -63,18 +64,21 @@ pub async fn drain<S: KeyedStep>(
 }
 
 /// Drains kind `S` when a message is filed, and every few seconds, until `shutdown`.
-pub async fn run_until_stopped<S: KeyedStep>(
+/// Boxed, so the daemon starts every kind alike.
+pub fn run_until_stopped<S: KeyedStep + 'static>(
     pool: PgPool,
     settings: ApprovalSettings,
     key: Arc<ApprovalKey>,
     clock: Clock,
     shutdown: Shutdown,
     wakeup: Wakeup,
-) -> anyhow::Result<()> {
-    shutdown
-        .repeat(S::PASS, POLL, Duration::MAX, wakeup, || {
-            drain::<S>(&pool, &settings, &key, &clock)
-        })
-        .await;
-    Ok(())
+) -> BoxFuture<'static, anyhow::Result<()>> {
+    Box::pin(async move {
+        shutdown
+            .repeat(S::PASS, POLL, Duration::MAX, wakeup, || {
+                drain::<S>(&pool, &settings, &key, &clock)
+            })
+            .await;
+        Ok(())
+    })
 }

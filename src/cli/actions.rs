@@ -13,24 +13,16 @@ use crate::store::actions::{self as store, ActionFilter, ActionView};
 
 pub async fn run(command: ActionsCommand, loaded: &Loaded) -> anyhow::Result<()> {
     match command {
-        ActionsCommand::Add {
-            meeting,
-            owner,
-            text,
-            due,
-            item,
-            member,
-            by,
-            output,
-        } => {
+        ActionsCommand::Add(add) => {
+            let output = add.output;
             let action = HandAction {
-                meeting,
-                owner,
-                text,
-                due,
-                item,
-                member,
-                by,
+                meeting: add.meeting,
+                owner: add.owner,
+                text: add.text,
+                due: add.due,
+                item: add.item,
+                member: add.member,
+                by: add.by,
             }
             .checked()?;
             let added = with_database(loaded, async |pool| {

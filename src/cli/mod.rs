@@ -285,30 +285,7 @@ pub enum AuthCommand {
 #[derive(Debug, Subcommand)]
 pub enum ActionsCommand {
     /// Add an action by hand; prints its new reference (e.g. LCJB-A18).
-    Add {
-        /// The meeting it is raised at, e.g. LCJB-2023-12-13.
-        #[arg(long, value_name = "REF")]
-        meeting: String,
-        /// The owner organisation's short name, e.g. "CPS South".
-        #[arg(long, value_name = "ORG")]
-        owner: String,
-        /// What is to be done.
-        text: String,
-        /// Due date; without one the action is due by the next meeting.
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        due: Option<chrono::NaiveDate>,
-        /// The agenda item it arose under, as numbered on the meeting's agenda.
-        #[arg(long, value_name = "N")]
-        item: Option<String>,
-        /// The owner member (name or initials), of the owner organisation.
-        #[arg(long, value_name = "NAME")]
-        member: Option<String>,
-        /// Who is adding it, for the audit log.
-        #[arg(long, value_name = "WHO", default_value = "cli")]
-        by: String,
-        #[command(flatten)]
-        output: Output,
-    },
+    Add(AddAction),
     /// Actions with their owner, meeting, due date, status and updates (each update with
     /// the message it came from and its attachments), in reference order.
     List {
@@ -331,6 +308,33 @@ pub enum ActionsCommand {
     Done(CloseAction),
     /// Drop an open action by hand (it will not be asked about again).
     Drop(CloseAction),
+}
+
+/// `actions add`: the action and who adds it.
+#[derive(Debug, Args)]
+pub struct AddAction {
+    /// The meeting it is raised at, e.g. LCJB-2023-12-13.
+    #[arg(long, value_name = "REF")]
+    pub meeting: String,
+    /// The owner organisation's short name, e.g. "CPS South".
+    #[arg(long, value_name = "ORG")]
+    pub owner: String,
+    /// What is to be done.
+    pub text: String,
+    /// Due date; without one the action is due by the next meeting.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub due: Option<chrono::NaiveDate>,
+    /// The agenda item it arose under, as numbered on the meeting's agenda.
+    #[arg(long, value_name = "N")]
+    pub item: Option<String>,
+    /// The owner member (name or initials), of the owner organisation.
+    #[arg(long, value_name = "NAME")]
+    pub member: Option<String>,
+    /// Who is adding it, for the audit log.
+    #[arg(long, value_name = "WHO", default_value = "cli")]
+    pub by: String,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// `actions done` and `actions drop`: which action, why and who.
