@@ -781,7 +781,7 @@ async fn claim_filed(conn: &mut PgConnection, queue: FiledQueue) -> Result<Optio
     }
 }
 
-/// Claims the next filed message of `queue` as [`claim_filed`] does, and reads its
+/// Claims the next filed message of `queue` as `claim_filed` does, and reads its
 /// `columns` from its current filing `f` joined to the message `m`.
 pub async fn claim_filed_message<T>(
     conn: &mut PgConnection,
