@@ -57,11 +57,13 @@ fn render_list(meetings: &[MeetingSummary]) -> String {
     ];
     let mut out = table::list(&columns, meetings, "no meetings", |m| {
         vec![
-            m.meeting_ref.clone(),
-            m.date.to_string(),
-            m.time
+            m.head.meeting_ref.clone(),
+            m.head.date.to_string(),
+            m.head
+                .time
                 .map_or_else(|| "-".to_owned(), |t| t.format("%H:%M").to_string()),
-            m.papers_deadline
+            m.head
+                .papers_deadline
                 .map_or_else(|| "-".to_owned(), |d| d.to_string()),
             if m.cancelled {
                 "cancelled".to_owned()

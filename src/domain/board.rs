@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::address::EmailAddress;
@@ -143,6 +143,18 @@ impl MeetingStatus {
             _ => MeetingStatus::Scheduled,
         }
     }
+}
+
+/// Which meeting, when, and when its papers are due: the head of a meeting as `board show`
+/// and `meetings list` show it (and, flattened, as their JSON has it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingHead {
+    #[serde(rename = "ref")]
+    pub meeting_ref: String,
+    pub date: NaiveDate,
+    pub time: Option<NaiveTime>,
+    pub title: String,
+    pub papers_deadline: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,6 +28,7 @@ mod tests {
 
     use super::check::line_and_column;
     use super::*;
+    use crate::domain::board::MeetingHead;
 
     const MINIMAL: &str = r#"
 [board]
@@ -419,11 +420,13 @@ title = "AOB"
                 active: true,
             }],
             meetings: vec![MeetingView {
-                meeting_ref: "LCJB-2023-12-13".into(),
-                date: NaiveDate::from_ymd_opt(2023, 12, 13).unwrap(),
-                time: NaiveTime::from_hms_opt(10, 0, 0),
-                title: "LCJB".into(),
-                papers_deadline: NaiveDate::from_ymd_opt(2023, 12, 6),
+                head: MeetingHead {
+                    meeting_ref: "LCJB-2023-12-13".into(),
+                    date: NaiveDate::from_ymd_opt(2023, 12, 13).unwrap(),
+                    time: NaiveTime::from_hms_opt(10, 0, 0),
+                    title: "LCJB".into(),
+                    papers_deadline: NaiveDate::from_ymd_opt(2023, 12, 6),
+                },
                 status: "scheduled".into(),
                 items: vec![ItemView {
                     number: "2.b".into(),

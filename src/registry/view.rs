@@ -1,8 +1,9 @@
 //! Presentation: a board as the database holds it, as `board show` prints it (text or
 //! `--json`).
 
-use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
+
+use crate::domain::board::MeetingHead;
 
 /// Everything the database holds about one board, active or not, as `board show --json`
 /// prints it.
@@ -52,12 +53,8 @@ pub struct AddressView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingView {
-    #[serde(rename = "ref")]
-    pub meeting_ref: String,
-    pub date: NaiveDate,
-    pub time: Option<NaiveTime>,
-    pub title: String,
-    pub papers_deadline: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub head: MeetingHead,
     /// `scheduled`, `held`, `minutes_draft`, `minutes_approved` or `circulated`.
     pub status: String,
     /// In agenda order.
@@ -151,17 +148,18 @@ pub fn render_text(view: &BoardView) -> String {
 
     out.push_str(&format!("\nMeetings: {}\n", view.meetings.len()));
     for meeting in &view.meetings {
-        let time = meeting
+        let head = &meeting.head;
+        let time = head
             .time
             .map(|t| format!(" {}", t.format("%H:%M")))
             .unwrap_or_default();
-        let deadline = meeting
+        let deadline = head
             .papers_deadline
             .map(|d| format!(", papers by {d}"))
             .unwrap_or_default();
         out.push_str(&format!(
             "\n{}  {}{}  {}  [{}{}]\n",
-            meeting.meeting_ref, meeting.date, time, meeting.title, meeting.status, deadline
+            head.meeting_ref, head.date, time, head.title, meeting.status, deadline
         ));
         if meeting.items.is_empty() {
             out.push_str("  (no agenda items)\n");

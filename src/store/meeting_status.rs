@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
 use super::{Error, Result};
+use crate::domain::board::MeetingHead;
 
 /// The secretariat's morning question about one meeting.
 #[derive(Debug, Clone, Serialize)]
@@ -235,12 +236,8 @@ pub async fn meeting_status_on(
 pub struct MeetingSummary {
     /// The board's slug.
     pub board: String,
-    #[serde(rename = "ref")]
-    pub meeting_ref: String,
-    pub date: NaiveDate,
-    pub time: Option<NaiveTime>,
-    pub title: String,
-    pub papers_deadline: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub head: MeetingHead,
     pub cancelled: bool,
     /// `scheduled`, `held`, `minutes_draft`, `minutes_approved` or `circulated`.
     pub status: String,
@@ -302,11 +299,13 @@ pub async fn meetings(pool: &PgPool) -> Result<Vec<MeetingSummary>> {
         };
         summaries.push(MeetingSummary {
             board: meeting.board,
-            meeting_ref: meeting.reference,
-            date: meeting.date,
-            time: meeting.time,
-            title: meeting.title,
-            papers_deadline: meeting.papers_deadline,
+            head: MeetingHead {
+                meeting_ref: meeting.reference,
+                date: meeting.date,
+                time: meeting.time,
+                title: meeting.title,
+                papers_deadline: meeting.papers_deadline,
+            },
             cancelled: meeting.cancelled,
             status: meeting.status,
             expected: status.expected.len(),

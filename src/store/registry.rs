@@ -23,6 +23,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::events::{self, NewEvent};
 use super::{Error, Result};
+use crate::domain::board::MeetingHead;
 use crate::domain::zone::Zone;
 use crate::registry::{
     AddressView, BoardView, ItemView, MeetingView, MemberRole, MemberView, OrganisationView,
@@ -1128,11 +1129,13 @@ pub async fn show(pool: &PgPool, slug: Option<&str>) -> Result<BoardView> {
             .into_iter()
             .map(
                 |(id, meeting_ref, date, time, title, papers_deadline, status)| MeetingView {
-                    meeting_ref,
-                    date,
-                    time,
-                    title,
-                    papers_deadline,
+                    head: MeetingHead {
+                        meeting_ref,
+                        date,
+                        time,
+                        title,
+                        papers_deadline,
+                    },
                     status,
                     items: items_by_meeting.remove(&id).unwrap_or_default(),
                 },

@@ -329,7 +329,7 @@ async fn every_organisation_and_person_named_in_the_seed_minutes_is_shown_exactl
     let refs: Vec<&str> = view
         .meetings
         .iter()
-        .map(|m| m.meeting_ref.as_str())
+        .map(|m| m.head.meeting_ref.as_str())
         .collect();
     assert_eq!(
         refs,
@@ -341,11 +341,15 @@ async fn every_organisation_and_person_named_in_the_seed_minutes_is_shown_exactl
     assert_eq!(september.items[3].lead.as_deref(), Some("HMPPS Probation"));
     let december = &view.meetings[2];
     assert_eq!(
-        december.time.map(|t| t.to_string()).as_deref(),
+        december.head.time.map(|t| t.to_string()).as_deref(),
         Some("10:00:00")
     );
     assert_eq!(
-        december.papers_deadline.map(|d| d.to_string()).as_deref(),
+        december
+            .head
+            .papers_deadline
+            .map(|d| d.to_string())
+            .as_deref(),
         Some("2023-12-06")
     );
     assert_eq!(december.status, "scheduled");
