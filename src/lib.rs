@@ -56,8 +56,9 @@
 //! What the stages share, below them:
 //! - [`domain`]: pure types shared by the stages and the store: addresses, item
 //!   references, the board's time zone, the VERP and reply addresses, a parsed message
-//!   (`message`), the board as filing reads it (`board`), what filing decides (`filing`),
-//!   the kinds of outbound mail and the typed context of each (`outbound`, `mail`).
+//!   (`message`), the board as filing reads it and a meeting's head as it is shown
+//!   (`board`), what filing decides (`filing`), the kinds of outbound mail and the typed
+//!   context of each (`outbound`, `mail`).
 //! - [`text`]: the one HTML-to-text converter, the one reader of a person's own words in
 //!   a reply (quotes, attributions, signatures, taglines trimmed), the command in them
 //!   (`commands`, read by approval and actions alike), and the one date recogniser.

@@ -2,7 +2,8 @@
 //! their roles ([`MemberRole`], as the registry file names them too), meetings with their
 //! agendas, and the action register. One read model, made by the store
 //! (`store::filings::snapshot`, `store::members`) and weighed by `filing`; its
-//! [`Member`] is also who approval, the schedule and the outbox write to.
+//! [`Member`] is also who approval, the schedule and the outbox write to, and its
+//! [`MeetingHead`] what `board show` and `meetings list` say of a meeting.
 
 use std::fmt;
 
