@@ -49,22 +49,20 @@ pub async fn relax_commit(conn: &mut PgConnection) -> Result<()> {
 /// Takes up to `max` of the oldest messages waiting for filing, skipping any another
 /// process holds, oldest first: one query locks them and says how large each is, a
 /// second reads those that fit in [`CLAIM_BYTES`] of bodies and attachments (at least
-/// one), and one more for each message with attachments reads those. The rest stay
+/// one), and a third their attachments. The rest stay
 /// `received` for the next claim (locked until this transaction ends). Attachment
 /// contents are only their first 16 KB (enough for a text attachment's first lines and
 /// the headers a bounce quotes), except documents of up to 2 MB (.docx, .pdf), whose text
 /// needs the whole file: a 50 MB attachment is never read for filing.
 pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Claim> {
     // Sizes without reading the values: `octet_length` of a stored value is in its header.
-    let waiting: Vec<(i64, i64, bool)> = sqlx::query_as(
+    let waiting: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT m.id,
                 COALESCE(octet_length(m.body_text), 0) + COALESCE(octet_length(m.body_html), 0)
                 + COALESCE((SELECT sum(LEAST(a.size, 2097152))
                             FROM message_attachments ma
                             JOIN attachments a ON a.id = ma.attachment_id
-                            WHERE ma.message_id = m.id), 0)::BIGINT AS bytes,
-                EXISTS (SELECT 1 FROM message_attachments ma WHERE ma.message_id = m.id)
-                    AS has_attachments
+                            WHERE ma.message_id = m.id), 0)::BIGINT AS bytes
          FROM messages m
          WHERE m.status = 'received'
          ORDER BY m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED",
@@ -74,18 +72,14 @@ pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Claim> 
     .await?;
     let mut more = i64::try_from(waiting.len()).unwrap_or(i64::MAX) >= max;
     let mut ids = Vec::with_capacity(waiting.len());
-    let mut with_attachments = Vec::new();
     let mut bytes = 0_i64;
-    for (id, size, has_attachments) in waiting {
+    for (id, size) in waiting {
         if !ids.is_empty() && bytes + size > CLAIM_BYTES {
             more = true;
             break;
         }
         bytes += size;
         ids.push(id);
-        if has_attachments {
-            with_attachments.push(id);
-        }
     }
     if ids.is_empty() {
         return Ok(Claim {
@@ -118,20 +112,21 @@ pub async fn claim_received(conn: &mut PgConnection, max: i64) -> Result<Claim> 
     .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    let mut messages = Vec::with_capacity(received.len());
-    for message in received {
-        let sqlx::types::Json(mut parsed) = message.parsed;
-        parsed.body_text = message.body_text;
-        parsed.body_html = message.body_html;
-        if with_attachments.contains(&message.id) {
-            parsed.attachments = attachments_for_filing(conn, message.id).await?;
-        }
-        messages.push(Claimed {
-            id: message.id,
-            received_at: message.received_at,
-            parsed,
-        });
-    }
+    let mut attachments = attachments_for_filing(conn, &ids).await?;
+    let messages = received
+        .into_iter()
+        .map(|message| {
+            let sqlx::types::Json(mut parsed) = message.parsed;
+            parsed.body_text = message.body_text;
+            parsed.body_html = message.body_html;
+            parsed.attachments = attachments.remove(&message.id).unwrap_or_default();
+            Claimed {
+                id: message.id,
+                received_at: message.received_at,
+                parsed,
+            }
+        })
+        .collect();
     Ok(Claim { messages, more })
 }
 
@@ -149,11 +144,14 @@ pub struct Claim {
 /// more).
 pub const CLAIM_BYTES: i64 = 4 * 1024 * 1024;
 
-/// The attachments of message `id` as filing reads them (see [`claim_received`]).
-async fn attachments_for_filing(conn: &mut PgConnection, id: i64) -> Result<Vec<Attachment>> {
-    Ok(
-        sqlx::query_as::<_, (Option<String>, String, Vec<u8>, Vec<u8>)>(
-            "SELECT ma.filename, ma.content_type, a.sha256,
+/// The attachments of messages `ids` as filing reads them (see [`claim_received`]), by
+/// message, in order.
+async fn attachments_for_filing(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<Attachment>>> {
+    let rows = sqlx::query_as::<_, (i64, Option<String>, String, Vec<u8>, Vec<u8>)>(
+        "SELECT ma.message_id, ma.filename, ma.content_type, a.sha256,
                 CASE WHEN a.size <= 2097152
                           AND (lower(COALESCE(ma.filename, '')) ~ '\\.(docx|pdf)$'
                                OR ma.content_type IN ('application/pdf',
@@ -161,26 +159,25 @@ async fn attachments_for_filing(conn: &mut PgConnection, id: i64) -> Result<Vec<
                      THEN a.content
                      ELSE substring(a.content FROM 1 FOR 16384) END AS head
          FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id
-         WHERE ma.message_id = $1 ORDER BY ma.position",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|(filename, content_type, sha, content)| {
-            let mut sha256 = [0u8; 32];
-            if sha.len() == 32 {
-                sha256.copy_from_slice(&sha);
-            }
-            Attachment {
-                filename,
-                content_type,
-                content,
-                sha256,
-            }
-        })
-        .collect(),
+         WHERE ma.message_id = ANY($1) ORDER BY ma.message_id, ma.position",
     )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_message: HashMap<i64, Vec<Attachment>> = HashMap::new();
+    for (message_id, filename, content_type, sha, content) in rows {
+        let mut sha256 = [0u8; 32];
+        if sha.len() == 32 {
+            sha256.copy_from_slice(&sha);
+        }
+        by_message.entry(message_id).or_default().push(Attachment {
+            filename,
+            content_type,
+            content,
+            sha256,
+        });
+    }
+    Ok(by_message)
 }
 
 /// The registry as filing sees it, with the database ids its natural keys stand for.
