@@ -147,6 +147,19 @@ fn reject_bad_characters(text: &str) -> Result<(), AddressError> {
     Ok(())
 }
 
+/// Whether `address` is `base` or a `+tag` form of it (`lcjb+x@board.example` of
+/// `lcjb@board.example`), compared as written: callers pass lower-cased addresses.
+pub fn is_same_or_tagged(address: &str, base: &str) -> bool {
+    address == base
+        || base.split_once('@').is_some_and(|(local, domain)| {
+            address.rsplit_once('@').is_some_and(|(l, d)| {
+                d == domain
+                    && l.strip_prefix(local)
+                        .is_some_and(|tag| tag.starts_with('+'))
+            })
+        })
+}
+
 /// Validates a mail domain (`met.example`) and returns it lower-cased. Used for the part
 /// after `@` and for the domains an organisation sends from.
 pub fn parse_domain(text: &str) -> Result<String, AddressError> {
@@ -192,6 +205,17 @@ fn check_local(local: &str) -> Result<(), AddressError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_its_base_or_a_tagged_form_of_it() {
+        let base = "lcjb@board.example";
+        assert!(is_same_or_tagged("lcjb@board.example", base));
+        assert!(is_same_or_tagged("lcjb+a1b2@board.example", base));
+        assert!(!is_same_or_tagged("lcjbx@board.example", base));
+        assert!(!is_same_or_tagged("lcjb+a1b2@other.example", base));
+        assert!(!is_same_or_tagged("other+lcjb@board.example", base));
+        assert!(!is_same_or_tagged("LCJB@board.example", base));
+    }
 
     #[test]
     fn valid_addresses_are_lower_cased_and_split() {

@@ -203,20 +203,12 @@ pub struct Action {
 /// whose address (or a `+token` form of it) is among `recipients`, else the first; `None`
 /// when there is none.
 pub fn addressed_board(boards: &[(i64, String)], recipients: &[String]) -> Option<i64> {
+    let recipients: Vec<String> = recipients.iter().map(|r| r.to_lowercase()).collect();
     let addressed = boards.iter().find(|(_, address)| {
-        let Some((local, domain)) = address
-            .to_lowercase()
-            .split_once('@')
-            .map(|(l, d)| (l.to_owned(), d.to_owned()))
-        else {
-            return false;
-        };
-        recipients.iter().any(|r| {
-            let r = r.to_lowercase();
-            r.rsplit_once('@').is_some_and(|(l, d)| {
-                d == domain && (l == local || l.starts_with(&format!("{local}+")))
-            })
-        })
+        let address = address.to_lowercase();
+        recipients
+            .iter()
+            .any(|r| super::address::is_same_or_tagged(r, &address))
     });
     addressed.or(boards.first()).map(|(id, _)| *id)
 }

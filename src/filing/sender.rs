@@ -82,13 +82,7 @@ impl<'a> Decider<'a> {
     pub(super) fn identify(&mut self, address: &str, role: &str) -> Sender<'a> {
         let registry = self.registry;
         let board = registry.board_address.as_str();
-        let is_board = address == board
-            || board.split_once('@').is_some_and(|(local, domain)| {
-                address
-                    .split_once('@')
-                    .is_some_and(|(l, d)| d == domain && l.starts_with(&format!("{local}+")))
-            });
-        if is_board {
+        if crate::domain::address::is_same_or_tagged(address, board) {
             return Sender {
                 board_itself: true,
                 ..Sender::default()
