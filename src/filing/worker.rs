@@ -118,8 +118,8 @@ async fn file_many(
 
 /// Claims up to `max` messages and files each inside `conn`'s transaction: one outcome
 /// for each, then `Idle` unless more may be waiting (the claim took `max`, or left some
-/// for its byte budget); only `NoBoard` when there is no board to file them against. The boards and the registry's version are read once
-/// for them all.
+/// for its byte budget); only `NoBoard` when there is no board to file them against. The
+/// boards and the registry's version are read once for them all.
 async fn file_claimed(
     conn: &mut sqlx::PgConnection,
     settings: &FilingSettings,
