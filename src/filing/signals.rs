@@ -5,6 +5,7 @@
 use crate::domain::refs::item_key;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use chrono::NaiveDate;
 use regex::Regex;
 
@@ -336,24 +337,30 @@ const SPAM_PHRASES: [&str; 40] = [
     "dear customer",
 ];
 
-/// The spam phrases found in `text`.
+/// All of [`SPAM_PHRASES`] at once: one pass over the text, not one a phrase.
+#[allow(clippy::expect_used)]
+static SPAM_SEARCH: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(SPAM_PHRASES).expect("constant phrases build a searcher"));
+
+/// The spam phrases found in `text` as whole words ("specialist" does not contain
+/// "cialis"), in the order of [`SPAM_PHRASES`].
 pub(crate) fn spam_phrases(text: &str) -> Vec<&'static str> {
     let lower = text.to_lowercase();
+    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    let mut found = [false; SPAM_PHRASES.len()];
+    // Overlapping: a phrase inside a word must not hide one that starts within it.
+    for m in SPAM_SEARCH.find_overlapping_iter(&lower) {
+        if boundary(lower[..m.start()].chars().next_back())
+            && boundary(lower[m.end()..].chars().next())
+        {
+            found[m.pattern().as_usize()] = true;
+        }
+    }
     SPAM_PHRASES
         .iter()
-        .filter(|p| contains_phrase(&lower, p))
-        .copied()
+        .zip(found)
+        .filter_map(|(phrase, found)| found.then_some(*phrase))
         .collect()
-}
-
-/// Whether `phrase` occurs in `text` as whole words: "specialist" does not contain
-/// "cialis".
-fn contains_phrase(text: &str, phrase: &str) -> bool {
-    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-    text.match_indices(phrase).any(|(at, found)| {
-        boundary(text[..at].chars().next_back())
-            && boundary(text[at + found.len()..].chars().next())
-    })
 }
 
 /// What a short reply says to an approval request.
@@ -507,6 +514,14 @@ mod tests {
     fn spam_phrases_match_whole_words_only() {
         assert_eq!(spam_phrases("the specialist DA court"), Vec::<&str>::new());
         assert_eq!(spam_phrases("Cheap Cialis!"), vec!["cialis"]);
+        // Each phrase once, in the list's order, however often and wherever it occurs;
+        // one inside a longer word does not hide another that overlaps it.
+        assert_eq!(
+            spam_phrases("CASINO! Click here: casino bonus, click here. Unsubscribe"),
+            vec!["unsubscribe", "click here", "casino"]
+        );
+        assert_eq!(spam_phrases("xlotteryx lottery"), vec!["lottery"]);
+        assert_eq!(spam_phrases("cryptocurrency"), Vec::<&str>::new());
     }
 
     #[test]
