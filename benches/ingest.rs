@@ -456,7 +456,11 @@ fn run_minuted(user: &str, url: &str) -> Measured {
     eprintln!("running minuted ingest --once");
     let mut command = minuted_command(user, url, &["ingest", "--once"]);
     // Its closing line splits the time: reading and filing, then the search index.
-    command.env("RUST_LOG", "warn,minuted::cli::ingest=info");
+    command.env(
+        "RUST_LOG",
+        std::env::var("MINUTED_BENCH_INGEST_LOG")
+            .unwrap_or_else(|_| "warn,minuted::cli::ingest=info".to_owned()),
+    );
     measure(command)
 }
 

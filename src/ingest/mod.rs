@@ -278,7 +278,8 @@ pub async fn ingest_batch<S: MailboxSource>(
     else {
         return Ok(IngestOutcome::Drained);
     };
-    let (summary, committed) = parse_and_store(pool, clock, settings, batch).await?;
+    let parsed = parse_batch(settings, batch).await?;
+    let (summary, committed) = store_parsed(pool, clock, parsed).await?;
     source
         .finish(committed)
         .await
@@ -286,18 +287,20 @@ pub async fn ingest_batch<S: MailboxSource>(
     Ok(IngestOutcome::Batch(summary))
 }
 
-/// Parses a batch (off the async threads) and stores it in one transaction with its
-/// cursor, in mailbox order (so ids follow arrival). Returns what the mailbox must be told
-/// now that it is committed.
-async fn parse_and_store(
-    pool: &PgPool,
-    clock: &Clock,
-    settings: &MailboxSettings,
-    batch: Batch,
-) -> anyhow::Result<(Summary, Committed)> {
+/// A batch parsed and ready to store.
+struct ParsedBatch {
+    source: String,
+    folder: String,
+    prepared: Vec<Prepared>,
+    cursor: Option<CursorAdvance>,
+    parse_took: Duration,
+}
+
+/// Parses a batch off the async threads.
+async fn parse_batch(settings: &MailboxSettings, batch: Batch) -> anyhow::Result<ParsedBatch> {
     let started = std::time::Instant::now();
     let Batch {
-        source: source_name,
+        source,
         folder,
         messages,
         cursor,
@@ -312,18 +315,47 @@ async fn parse_and_store(
     })
     .await
     .context("the parsing task failed")?;
-    let parsed = started.elapsed();
-    let summary = store_batch(pool, clock, &source_name, &prepared, cursor.as_ref()).await?;
-    crate::measure::ingest_took(started.elapsed());
+    Ok(ParsedBatch {
+        source,
+        folder,
+        prepared,
+        cursor,
+        parse_took: started.elapsed(),
+    })
+}
+
+/// Stores a parsed batch in one transaction with its cursor, in mailbox order (so ids
+/// follow arrival). Returns what the mailbox must be told now that it is committed.
+async fn store_parsed(
+    pool: &PgPool,
+    clock: &Clock,
+    batch: ParsedBatch,
+) -> anyhow::Result<(Summary, Committed)> {
+    let started = std::time::Instant::now();
+    let summary = store_batch(
+        pool,
+        clock,
+        &batch.source,
+        &batch.prepared,
+        batch.cursor.as_ref(),
+    )
+    .await?;
+    crate::measure::ingest_took(batch.parse_took + started.elapsed());
     tracing::debug!(
         messages = summary.fetched,
         bytes = summary.bytes,
-        parse_ms = parsed.as_millis() as u64,
-        store_ms = (started.elapsed() - parsed).as_millis() as u64,
+        parse_ms = batch.parse_took.as_millis() as u64,
+        store_ms = started.elapsed().as_millis() as u64,
         "batch stored"
     );
-    let locators = prepared.into_iter().map(|p| p.locator).collect();
-    Ok((summary, Committed { folder, locators }))
+    let locators = batch.prepared.into_iter().map(|p| p.locator).collect();
+    Ok((
+        summary,
+        Committed {
+            folder: batch.folder,
+            locators,
+        },
+    ))
 }
 
 async fn store_batch(
@@ -566,8 +598,8 @@ async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
 /// returns false to stop early (shutdown); a batch fetched but not yet stored is then
 /// simply read again next time.
 ///
-/// The same steps as repeated [`ingest_batch`], overlapped: the next batch is fetched
-/// while the current one is parsed and stored, so the mailbox server, the parser and the
+/// The same steps as repeated [`ingest_batch`], overlapped: the next batch is fetched and
+/// parsed while the current one is stored, so the mailbox server, the parser and the
 /// database work at once. The mailbox is still told about a batch only after its commit,
 /// and at most two batches are in memory.
 pub async fn drain<S: MailboxSource>(
@@ -578,14 +610,23 @@ pub async fn drain<S: MailboxSource>(
     mut progress: impl FnMut(&Summary, usize) -> bool,
 ) -> anyhow::Result<Summary> {
     let mut total = Summary::default();
-    let mut next = source
-        .next_batch()
-        .await
-        .context("failed to read the mailbox")?;
+    let mut next = fetch_and_parse(source, settings).await?;
     while let Some(batch) = next {
-        let (stored, fetched) = tokio::join!(
-            parse_and_store(pool, clock, settings, batch),
-            source.next_batch()
+        let started = std::time::Instant::now();
+        let ((stored, store_took), (fetched, fetch_took)) = tokio::join!(
+            async {
+                let stored = store_parsed(pool, clock, batch).await;
+                (stored, started.elapsed())
+            },
+            async {
+                let fetched = fetch_and_parse(source, settings).await;
+                (fetched, started.elapsed())
+            }
+        );
+        tracing::debug!(
+            store_ms = store_took.as_millis() as u64,
+            fetch_and_parse_ms = fetch_took.as_millis() as u64,
+            "batch stored beside the next one's fetch and parse"
         );
         let (summary, committed) = stored?;
         let finished = source
@@ -594,13 +635,28 @@ pub async fn drain<S: MailboxSource>(
             .context("stored, but failed to apply mailbox.after");
         total.add(&summary);
         let go_on = progress(&total, source.backlog());
-        next = fetched.context("failed to read the mailbox")?;
+        next = fetched?;
         finished?;
         if !go_on {
             break;
         }
     }
     Ok(total)
+}
+
+/// The next batch, read and parsed; None once every folder is drained.
+async fn fetch_and_parse<S: MailboxSource>(
+    source: &mut S,
+    settings: &MailboxSettings,
+) -> anyhow::Result<Option<ParsedBatch>> {
+    let fetched = source
+        .next_batch()
+        .await
+        .context("failed to read the mailbox")?;
+    match fetched {
+        Some(batch) => Ok(Some(parse_batch(settings, batch).await?)),
+        None => Ok(None),
+    }
 }
 
 /// The ingest worker of `minuted run`: become the mailbox's one poller, then drain and
