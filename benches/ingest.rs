@@ -6,8 +6,9 @@
 //! side, then the IDLE latency of `minuted run` (append to stored).
 //!
 //! Run it with `scripts/bench-ingest.sh` (services from the test command, release build).
-//! `MINUTED_BENCH_MESSAGES` changes the message count; `MINUTED_BENCH_DAEMON_LOG=FILE`
-//! keeps the IDLE daemon's debug log (each wake, folder scan and fetch, timed).
+//! `MINUTED_BENCH_MESSAGES` changes the message count; `MINUTED_BENCH_INGEST_LOG` sets the
+//! `RUST_LOG` filter of the measured `ingest --once`; `MINUTED_BENCH_DAEMON_LOG=FILE` keeps
+//! the IDLE daemon's debug log (each wake, folder scan and fetch, timed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 
