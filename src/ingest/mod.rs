@@ -66,16 +66,6 @@ pub enum Content {
     },
 }
 
-impl Content {
-    /// How many bytes are held.
-    pub fn bytes(&self) -> usize {
-        match self {
-            Content::Whole(raw) => raw.len(),
-            Content::HeadersOnly { header, .. } => header.len(),
-        }
-    }
-}
-
 /// A bounded batch of messages from one folder.
 #[derive(Debug)]
 pub struct Batch {
@@ -85,13 +75,6 @@ pub struct Batch {
     pub messages: Vec<Fetched>,
     /// Advanced in the transaction that stores the batch (IMAP only).
     pub cursor: Option<CursorAdvance>,
-}
-
-impl Batch {
-    /// How many bytes its messages hold.
-    pub fn bytes(&self) -> usize {
-        self.messages.iter().map(|m| m.content.bytes()).sum()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,8 +278,7 @@ pub async fn ingest_batch<S: MailboxSource>(
     else {
         return Ok(IngestOutcome::Drained);
     };
-    let parsed = parse_batch(settings, batch).await?;
-    let (summary, committed) = store_parsed(pool, clock, parsed).await?;
+    let (summary, committed) = parse_and_store(pool, clock, settings, batch).await?;
     source
         .finish(committed)
         .await
@@ -304,20 +286,18 @@ pub async fn ingest_batch<S: MailboxSource>(
     Ok(IngestOutcome::Batch(summary))
 }
 
-/// A batch parsed and ready to store.
-struct ParsedBatch {
-    source: String,
-    folder: String,
-    prepared: Vec<Prepared>,
-    cursor: Option<CursorAdvance>,
-    parse_took: Duration,
-}
-
-/// Parses a batch off the async threads.
-async fn parse_batch(settings: &MailboxSettings, batch: Batch) -> anyhow::Result<ParsedBatch> {
+/// Parses a batch (off the async threads) and stores it in one transaction with its
+/// cursor, in mailbox order (so ids follow arrival). Returns what the mailbox must be told
+/// now that it is committed.
+async fn parse_and_store(
+    pool: &PgPool,
+    clock: &Clock,
+    settings: &MailboxSettings,
+    batch: Batch,
+) -> anyhow::Result<(Summary, Committed)> {
     let started = std::time::Instant::now();
     let Batch {
-        source,
+        source: source_name,
         folder,
         messages,
         cursor,
@@ -332,47 +312,18 @@ async fn parse_batch(settings: &MailboxSettings, batch: Batch) -> anyhow::Result
     })
     .await
     .context("the parsing task failed")?;
-    Ok(ParsedBatch {
-        source,
-        folder,
-        prepared,
-        cursor,
-        parse_took: started.elapsed(),
-    })
-}
-
-/// Stores a parsed batch in one transaction with its cursor, in mailbox order (so ids
-/// follow arrival). Returns what the mailbox must be told now that it is committed.
-async fn store_parsed(
-    pool: &PgPool,
-    clock: &Clock,
-    batch: ParsedBatch,
-) -> anyhow::Result<(Summary, Committed)> {
-    let started = std::time::Instant::now();
-    let summary = store_batch(
-        pool,
-        clock,
-        &batch.source,
-        &batch.prepared,
-        batch.cursor.as_ref(),
-    )
-    .await?;
-    crate::measure::ingest_took(batch.parse_took + started.elapsed());
+    let parsed = started.elapsed();
+    let summary = store_batch(pool, clock, &source_name, &prepared, cursor.as_ref()).await?;
+    crate::measure::ingest_took(started.elapsed());
     tracing::debug!(
         messages = summary.fetched,
         bytes = summary.bytes,
-        parse_ms = batch.parse_took.as_millis() as u64,
-        store_ms = started.elapsed().as_millis() as u64,
+        parse_ms = parsed.as_millis() as u64,
+        store_ms = (started.elapsed() - parsed).as_millis() as u64,
         "batch stored"
     );
-    let locators = batch.prepared.into_iter().map(|p| p.locator).collect();
-    Ok((
-        summary,
-        Committed {
-            folder: batch.folder,
-            locators,
-        },
-    ))
+    let locators = prepared.into_iter().map(|p| p.locator).collect();
+    Ok((summary, Committed { folder, locators }))
 }
 
 async fn store_batch(
@@ -615,12 +566,10 @@ async fn sleep_or_stop(delay: Duration, shutdown: &mut Shutdown) -> bool {
 /// returns false to stop early (shutdown); a batch fetched but not yet stored is then
 /// simply read again next time.
 ///
-/// The same steps as repeated [`ingest_batch`], overlapped: the next batch is fetched and
-/// parsed while the current one is stored, so the mailbox server, the parser and the
+/// The same steps as repeated [`ingest_batch`], overlapped: the next batch is fetched
+/// while the current one is parsed and stored, so the mailbox server, the parser and the
 /// database work at once. The mailbox is still told about a batch only after its commit,
-/// and at most two batches are in memory. A batch larger than [`PARSE_AHEAD_BYTES`] (a
-/// lone large message) is parsed only when its turn comes, and none is parsed beside it:
-/// a parsed message holds its decoded attachments and bodies too.
+/// and at most two batches are in memory.
 pub async fn drain<S: MailboxSource>(
     source: &mut S,
     pool: &PgPool,
@@ -629,80 +578,41 @@ pub async fn drain<S: MailboxSource>(
     mut progress: impl FnMut(&Summary, usize) -> bool,
 ) -> anyhow::Result<Summary> {
     let mut total = Summary::default();
-    let mut next = read_ahead(source, settings, true).await?;
+    let mut next = source
+        .next_batch()
+        .await
+        .context("failed to read the mailbox")?;
     while let Some(batch) = next {
         let started = std::time::Instant::now();
-        let small = match &batch {
-            ReadAhead::Parsed(_) => true,
-            ReadAhead::Fetched(batch) => batch.bytes() <= PARSE_AHEAD_BYTES,
-        };
-        let (stored, (fetched, fetch_took)) = tokio::join!(
+        let ((stored, store_took), (fetched, fetch_took)) = tokio::join!(
             async {
-                let parsed = match batch {
-                    ReadAhead::Parsed(parsed) => parsed,
-                    ReadAhead::Fetched(batch) => parse_batch(settings, batch).await?,
-                };
-                let stored = store_parsed(pool, clock, parsed).await;
-                anyhow::Ok((stored?, started.elapsed()))
+                let stored = parse_and_store(pool, clock, settings, batch).await;
+                (stored, started.elapsed())
             },
             async {
-                let fetched = read_ahead(source, settings, small).await;
+                let fetched = source.next_batch().await;
                 (fetched, started.elapsed())
             }
         );
-        let ((summary, committed), store_took) = stored?;
         tracing::debug!(
-            store_ms = store_took.as_millis() as u64,
-            fetch_and_parse_ms = fetch_took.as_millis() as u64,
-            "batch stored beside the next one's fetch and parse"
+            parse_and_store_ms = store_took.as_millis() as u64,
+            fetch_ms = fetch_took.as_millis() as u64,
+            "batch stored beside the next one's fetch"
         );
+        let (summary, committed) = stored?;
         let finished = source
             .finish(committed)
             .await
             .context("stored, but failed to apply mailbox.after");
         total.add(&summary);
         let go_on = progress(&total, source.backlog());
-        next = fetched?;
+        next = fetched.context("failed to read the mailbox")?;
         finished?;
         if !go_on {
             break;
         }
     }
     Ok(total)
-}
-
-/// Batches up to this size are parsed as soon as they are read: a hundred messages of
-/// ordinary mail, not a batch of attachment-laden ones or a lone large message. Read
-/// ahead beside a batch of 8 MB, a parsed one of 8 MB took the peak memory of a mailbox
-/// drain from about 136 MB to 144 MB.
-const PARSE_AHEAD_BYTES: usize = 4 * 1024 * 1024;
-
-/// A batch read ahead of storing.
-enum ReadAhead {
-    Parsed(ParsedBatch),
-    /// Large, or read beside a large one: parsed when its turn comes.
-    Fetched(Batch),
-}
-
-/// The next batch, read, and parsed when `parse` allows and it is small; None once every
-/// folder is drained.
-async fn read_ahead<S: MailboxSource>(
-    source: &mut S,
-    settings: &MailboxSettings,
-    parse: bool,
-) -> anyhow::Result<Option<ReadAhead>> {
-    let fetched = source
-        .next_batch()
-        .await
-        .context("failed to read the mailbox")?;
-    let Some(batch) = fetched else {
-        return Ok(None);
-    };
-    if parse && batch.bytes() <= PARSE_AHEAD_BYTES {
-        Ok(Some(ReadAhead::Parsed(parse_batch(settings, batch).await?)))
-    } else {
-        Ok(Some(ReadAhead::Fetched(batch)))
-    }
 }
 
 /// The ingest worker of `minuted run`: become the mailbox's one poller, then drain and
@@ -912,34 +822,6 @@ async fn drain_locked<S: MailboxSource>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn only_small_batches_are_parsed_as_soon_as_they_are_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = MailboxSettings {
-            source: SourceKind::Maildir,
-            path: dir.path().to_path_buf(),
-            ..MailboxSettings::default()
-        };
-        let mut source = maildir::MaildirSource::open(&settings).unwrap();
-        // A hundred small messages (one batch), then one of 5 MB.
-        for i in 0..101 {
-            let body = "x".repeat(if i == 100 { 5 << 20 } else { 100 });
-            let raw = format!("From: a@x.example\r\nMessage-ID: <{i}@x.example>\r\n\r\n{body}\r\n");
-            std::fs::write(dir.path().join("new").join(format!("{i:03}")), raw).unwrap();
-        }
-        let first = read_ahead(&mut source, &settings, true).await.unwrap();
-        assert!(matches!(first, Some(ReadAhead::Parsed(ref b)) if b.prepared.len() == 100));
-        let second = read_ahead(&mut source, &settings, true).await.unwrap();
-        assert!(matches!(second, Some(ReadAhead::Fetched(ref b)) if b.messages.len() == 1));
-        assert!(read_ahead(&mut source, &settings, true)
-            .await
-            .unwrap()
-            .is_none());
-        // Read beside a large batch, a small one waits for its turn too.
-        let again = read_ahead(&mut source, &settings, false).await.unwrap();
-        assert!(matches!(again, Some(ReadAhead::Fetched(ref b)) if b.messages.len() == 100));
-    }
 
     #[test]
     fn backoff_doubles_to_a_minute_with_jitter() {
