@@ -514,12 +514,17 @@ mod tests {
     fn spam_phrases_match_whole_words_only() {
         assert_eq!(spam_phrases("the specialist DA court"), Vec::<&str>::new());
         assert_eq!(spam_phrases("Cheap Cialis!"), vec!["cialis"]);
-        // Each phrase once, in the list's order, however often and wherever it occurs;
-        // one inside a longer word does not hide another that overlaps it.
+        // Each phrase once, in the list's order, however often and wherever it occurs.
         assert_eq!(
             spam_phrases("CASINO! Click here: casino bonus, click here. Unsubscribe"),
             vec!["unsubscribe", "click here", "casino"]
         );
+        // Two phrases that share words are both found.
+        assert_eq!(
+            spam_phrases("Update your password will expire today"),
+            vec!["your password will expire", "update your password"]
+        );
+        // Inside a longer word it does not count; standing alone further on, it does.
         assert_eq!(spam_phrases("xlotteryx lottery"), vec!["lottery"]);
         assert_eq!(spam_phrases("cryptocurrency"), Vec::<&str>::new());
     }
