@@ -166,11 +166,8 @@ pub fn from_words(own: &str) -> Option<Attendance> {
 
 /// Whether `phrase` occurs in `text` at word boundaries.
 fn contains_phrase(text: &str, phrase: &str) -> bool {
-    text.match_indices(phrase).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
+    text.match_indices(phrase)
+        .any(|(at, _)| super::text::stands_alone(text, at, at + phrase.len()))
 }
 
 /// The person named as attending in the sender's place: "Jo Coleman will attend in my

@@ -346,13 +346,10 @@ static SPAM_SEARCH: LazyLock<AhoCorasick> =
 /// "cialis"), in the order of [`SPAM_PHRASES`].
 pub(crate) fn spam_phrases(text: &str) -> Vec<&'static str> {
     let lower = text.to_lowercase();
-    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
     let mut found = [false; SPAM_PHRASES.len()];
     // Overlapping: a phrase inside a word must not hide one that starts within it.
     for m in SPAM_SEARCH.find_overlapping_iter(&lower) {
-        if boundary(lower[..m.start()].chars().next_back())
-            && boundary(lower[m.end()..].chars().next())
-        {
+        if super::text::stands_alone(&lower, m.start(), m.end()) {
             found[m.pattern().as_usize()] = true;
         }
     }

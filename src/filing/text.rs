@@ -470,6 +470,13 @@ pub(crate) fn name_and_address(value: &str) -> (Option<String>, Option<String>) 
     (name, address)
 }
 
+/// Whether `text[start..end]` stands as whole words: no letter or digit touches it on
+/// either side ("specialist" does not hold "cialis").
+pub(crate) fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let touches = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    !touches(text[..start].chars().next_back()) && !touches(text[end..].chars().next())
+}
+
 /// At most `max` characters of `text`, cut on a character boundary.
 pub(crate) fn truncate(text: &str, max: usize) -> &str {
     // No more bytes than `max` is no more characters: nothing to count.
